@@ -1,0 +1,184 @@
+"""The claim table: named claims, their rows, verdicts and formatting.
+
+A *claim* is a statement of THEORY.md (or of the paper) with an id such as
+``gd.rate``. Running it yields one :class:`Row` per case: the parameters, the
+measured value, the bound, their ratio and the verdict. The same table runs from
+``gpdtheory check`` and from pytest (``tests/test_checks.py``).
+
+Verdicts
+--------
+``holds``            the bound holds (``measured <= bound``, or ``>=`` for lower bounds)
+``holds (vacuous)``  it holds but the bound is looser than ``VACUOUS_FACTOR`` times
+``FAILS``            the bound is violated
+``ERROR``            the case raised; the note says why
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Measurement", "Row", "Claim", "CheckConfig", "CLAIMS", "claim", "VACUOUS_FACTOR",
+           "format_table"]
+
+#: A bound looser than this factor is flagged as vacuous even when it holds.
+VACUOUS_FACTOR = 1e6
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Configuration shared by every claim.
+
+    Attributes
+    ----------
+    full : bool
+        Larger grids and sizes (``gpdtheory check --full``).
+    seed : int
+        Base seed; each claim derives its own generator from it.
+    """
+
+    full: bool = False
+    seed: int = 0
+
+    def rng(self, salt: str):
+        """A numpy Generator seeded by ``(seed, salt)``: claims stay independent of order."""
+        import zlib
+
+        import numpy as np
+
+        return np.random.default_rng([self.seed, zlib.crc32(salt.encode())])
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One case of a claim, as the claim's function reports it.
+
+    Attributes
+    ----------
+    case : dict
+        The parameters of the case (family, ell, nu, N, d, t, J, L, ...).
+    measured, bound : float
+    sense : {"<=", ">="}
+        ``measured <= bound`` (an upper bound) or ``measured >= bound`` (a lower bound).
+    kind : {"bound", "tolerance"}
+        A theorem's bound (checked for vacuity) or a numerical tolerance (not).
+    note : str
+    """
+
+    case: dict[str, Any]
+    measured: float
+    bound: float
+    sense: Literal["<=", ">="] = "<="
+    kind: Literal["bound", "tolerance"] = "bound"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of the claim table."""
+
+    claim: str
+    section: str
+    case: dict[str, Any]
+    measured: float
+    bound: float
+    ratio: float
+    verdict: str
+    sense: str = "<="
+    kind: str = "bound"
+    note: str = ""
+
+    @classmethod
+    def from_measurement(cls, claim_id: str, section: str, m: Measurement) -> Row:
+        measured, bound = float(m.measured), float(m.bound)
+        if bound != 0.0:
+            ratio = measured / bound
+        else:
+            ratio = 0.0 if measured == 0.0 else math.inf
+        if not (math.isfinite(measured) and not math.isnan(bound)):
+            verdict = "FAILS"
+        elif m.sense == "<=":
+            verdict = "holds" if measured <= bound else "FAILS"
+            if verdict == "holds" and m.kind == "bound" and ratio * VACUOUS_FACTOR < 1.0:
+                verdict = "holds (vacuous)"
+        else:
+            verdict = "holds" if measured >= bound else "FAILS"
+        return cls(claim_id, section, dict(m.case), measured, bound, ratio, verdict,
+                   m.sense, m.kind, m.note)
+
+    @classmethod
+    def error(cls, claim_id: str, section: str, exc: BaseException) -> Row:
+        return cls(claim_id, section, {}, math.nan, math.nan, math.nan, "ERROR",
+                   note=f"{type(exc).__name__}: {exc}")
+
+    @property
+    def ok(self) -> bool:
+        """True unless the verdict is ``FAILS`` or ``ERROR``."""
+        return self.verdict.startswith("holds")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A named claim and the function that measures it."""
+
+    id: str
+    section: str
+    statement: str
+    func: Callable[[CheckConfig], Iterable[Measurement]] = field(repr=False)
+
+    def run(self, cfg: CheckConfig) -> list[Row]:
+        """Measure every case; an exception becomes a single ``ERROR`` row."""
+        try:
+            return [Row.from_measurement(self.id, self.section, m) for m in self.func(cfg)]
+        except Exception as exc:  # reported, never swallowed: the verdict is ERROR
+            return [Row.error(self.id, self.section, exc)]
+
+
+#: Every registered claim, by id, in registration order.
+CLAIMS: dict[str, Claim] = {}
+
+
+def claim(claim_id: str, section: str, statement: str):
+    """Register ``func(cfg) -> Iterable[Measurement]`` as the claim ``claim_id``."""
+
+    def register(func):
+        if claim_id in CLAIMS:
+            raise RuntimeError(f"claim {claim_id!r} is registered twice")
+        CLAIMS[claim_id] = Claim(claim_id, section, statement, func)
+        return func
+
+    return register
+
+
+def _fmt(x: float) -> str:
+    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+        return str(x)
+    return f"{x:.4g}"
+
+
+def _case_text(case: dict[str, Any]) -> str:
+    return " ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in case.items())
+
+
+def format_table(rows: list[Row], markdown: bool = False) -> str:
+    """Render rows as an aligned text table (or a Markdown table)."""
+    head = ["claim", "section", "case", "measured", "", "bound", "ratio", "verdict"]
+    body = [[r.claim, r.section, _case_text(r.case) or r.note, _fmt(r.measured), r.sense,
+             _fmt(r.bound), _fmt(r.ratio), r.verdict] for r in rows]
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    widths[2] = min(widths[2], 70)
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
+    out.append("  ".join("-" * w for w in widths))
+    for b in body:
+        cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(b, widths)]
+        out.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)))
+    return "\n".join(out)

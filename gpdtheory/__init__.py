@@ -1,0 +1,79 @@
+"""gpdtheory: compute, construct, train and check the theory of diffusion transformers
+on Gaussian-process data (Fu, Dou, Guo, Wang, Chen, ICLR 2025).
+
+The public namespace, in the order of the architecture (numerical core first; the
+torch parts live in ``gpdtheory.construct``, ``gpdtheory.train`` and
+``gpdtheory.compare`` and are imported on demand):
+
+1. errors and validation
+2. kernels: stationary temporal correlations ``rho``
+3. the Toeplitz engine (``gpdtheory.toeplitz``)
+4. data model, diffusion and the exact score
+"""
+
+from . import errors, toeplitz
+from .diffusion import (
+    ConditionNumber,
+    alpha,
+    condition_number,
+    marginal_covariance,
+    score,
+    sigma2,
+)
+from .errors import (
+    AccuracyWarning,
+    AssumptionViolated,
+    CheckpointError,
+    ConvergenceError,
+    GPDTheoryError,
+    InvalidArgumentError,
+    NotPositiveDefiniteError,
+    PositiveDefinitenessWarning,
+    ReportExistsError,
+)
+from .kernels import (
+    FAMILIES,
+    Kernel,
+    Logarithmic,
+    Polynomial,
+    PoweredExponential,
+    SampledKernel,
+    SklearnKernel,
+    from_sklearn,
+)
+from .spec import GPSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # errors
+    "errors",
+    "GPDTheoryError",
+    "InvalidArgumentError",
+    "NotPositiveDefiniteError",
+    "AssumptionViolated",
+    "ConvergenceError",
+    "CheckpointError",
+    "ReportExistsError",
+    "AccuracyWarning",
+    "PositiveDefinitenessWarning",
+    # kernels
+    "Kernel",
+    "PoweredExponential",
+    "Polynomial",
+    "Logarithmic",
+    "SampledKernel",
+    "SklearnKernel",
+    "from_sklearn",
+    "FAMILIES",
+    # Toeplitz engine
+    "toeplitz",
+    # data, diffusion, score
+    "GPSpec",
+    "alpha",
+    "sigma2",
+    "marginal_covariance",
+    "score",
+    "ConditionNumber",
+    "condition_number",
+]

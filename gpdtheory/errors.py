@@ -1,0 +1,153 @@
+"""Domain exceptions and warnings of gpdtheory, all in one place.
+
+Every error raised at a public boundary names the argument, the bad value and
+the fix; every numerical failure names the quantity, how far off it is and the
+likely causes (see ``../shared/STYLE.md`` points 7 and 8).
+
+Hierarchy
+---------
+``GPDTheoryError``
+    ``InvalidArgumentError`` (also a ``ValueError``): bad input at a boundary.
+    ``NotPositiveDefiniteError`` (also a ``ValueError``): a matrix or kernel that
+    must be positive (semi)definite is not.
+    ``AssumptionViolated``: a theorem's precondition fails (e.g. ``mu_bar_t <= 0``).
+    ``ConvergenceError`` (also a ``RuntimeError``): an iterative method stopped
+    short of its tolerance; never a partial answer.
+    ``CheckpointError``: a checkpoint or report file is missing, corrupt or refused.
+    ``ReportExistsError`` (also a ``FileExistsError``): refusing to overwrite.
+Warnings: ``AccuracyWarning`` (accuracy lost to conditioning),
+``PositiveDefinitenessWarning`` (a kernel is not positive definite on every N).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "GPDTheoryError",
+    "InvalidArgumentError",
+    "NotPositiveDefiniteError",
+    "AssumptionViolated",
+    "ConvergenceError",
+    "CheckpointError",
+    "ReportExistsError",
+    "AccuracyWarning",
+    "PositiveDefinitenessWarning",
+]
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """A one-line ``repr`` of ``value`` clipped to ``limit`` characters."""
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class GPDTheoryError(Exception):
+    """Base class of every exception gpdtheory raises on purpose."""
+
+
+class InvalidArgumentError(GPDTheoryError, ValueError):
+    """An argument at a public boundary is invalid.
+
+    Parameters
+    ----------
+    argument : str
+        The argument's name as the caller wrote it.
+    value : object
+        The offending value (shown clipped).
+    problem : str
+        What is wrong with it.
+    fix : str
+        What to pass instead.
+    """
+
+    def __init__(self, argument: str, value: Any, problem: str, fix: str):
+        self.argument = argument
+        self.value = value
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{argument}={_short(value)}: {problem}. Fix: {fix}.")
+
+
+class NotPositiveDefiniteError(GPDTheoryError, ValueError):
+    """A matrix that must be positive (semi)definite is not.
+
+    Parameters
+    ----------
+    quantity : str
+        Which matrix, e.g. ``"Gamma (N=64)"``.
+    detail : str
+        The evidence: smallest eigenvalue, first bad reflection coefficient, ...
+    fix : str
+        What the caller can do about it.
+    """
+
+    def __init__(self, quantity: str, detail: str, fix: str):
+        self.quantity = quantity
+        self.detail = detail
+        self.fix = fix
+        super().__init__(f"{quantity} is not positive definite: {detail}. Fix: {fix}.")
+
+
+class AssumptionViolated(GPDTheoryError):
+    """A precondition of a theorem or lemma in THEORY.md does not hold.
+
+    Parameters
+    ----------
+    condition : str
+        The violated condition, as written in THEORY.md (e.g. ``"mu_bar_t > 0"``).
+    detail : str
+        The measured values.
+    fix : str
+        What would restore it.
+    """
+
+    def __init__(self, condition: str, detail: str, fix: str):
+        self.condition = condition
+        self.detail = detail
+        self.fix = fix
+        super().__init__(f"assumption '{condition}' is violated: {detail}. Fix: {fix}.")
+
+
+class ConvergenceError(GPDTheoryError, RuntimeError):
+    """An iterative method did not reach its tolerance.
+
+    Parameters
+    ----------
+    method : str
+        The method, e.g. ``"preconditioned CG"``.
+    achieved : float
+        The accuracy reached (residual, bracket width, ...).
+    target : float
+        The tolerance asked for.
+    iterations : int
+        Iterations spent.
+    hint : str
+        Likely causes and remedies.
+    """
+
+    def __init__(self, method: str, achieved: float, target: float, iterations: int, hint: str):
+        self.method = method
+        self.achieved = achieved
+        self.target = target
+        self.iterations = iterations
+        super().__init__(
+            f"{method} did not converge: reached {achieved:.3e} against the target "
+            f"{target:.3e} after {iterations} iterations. {hint}"
+        )
+
+
+class CheckpointError(GPDTheoryError):
+    """A checkpoint or report file is missing, truncated, corrupt or of the wrong kind."""
+
+
+class ReportExistsError(GPDTheoryError, FileExistsError):
+    """Refusing to overwrite an existing result (results are never overwritten)."""
+
+
+class AccuracyWarning(UserWarning):
+    """Accuracy is lost, typically to a large condition number; the message says how much."""
+
+
+class PositiveDefinitenessWarning(UserWarning):
+    """A kernel is not positive definite for every N (e.g. powered exponential, ``nu > 2``)."""

@@ -1,0 +1,210 @@
+"""The data model: a Gaussian process over N frames with covariance ``Gamma ⊗ Sigma``.
+
+THEORY.md section 1. Frames are rows: a sample is ``X`` of shape ``(N, d)`` and
+``vec(X)`` is its row-major flattening, so ``Cov(vec X) = np.kron(Gamma, Sigma)``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from .errors import InvalidArgumentError, NotPositiveDefiniteError
+from .kernels import Kernel, SampledKernel, from_sklearn
+from .validation import as_real_array, check_positive_int, check_positive_scalar, check_spd
+
+__all__ = ["GPSpec", "as_kernel"]
+
+#: Largest N for which dense ``O(N^3)`` eigen-decompositions of Gamma are used by default.
+DENSE_EIG_MAX_N = 2048
+
+
+def as_kernel(kernel: Any) -> Kernel:
+    """Accept a gpdtheory kernel, a stationary scikit-learn kernel or a ``rho`` array."""
+    if isinstance(kernel, Kernel):
+        return kernel
+    if type(kernel).__module__.startswith("sklearn."):
+        return from_sklearn(kernel)
+    if isinstance(kernel, (list, tuple, np.ndarray)):
+        return SampledKernel(kernel)
+    raise InvalidArgumentError("kernel", kernel, "is not a correlation kernel",
+                               "pass gpdtheory.PoweredExponential(ell, nu), another gpdtheory "
+                               "kernel, a stationary scikit-learn kernel, or a rho array")
+
+
+class GPSpec:
+    """A stationary Gaussian process over frames: ``vec X ~ N(vec mean, Gamma ⊗ Sigma)``.
+
+    Parameters
+    ----------
+    kernel : Kernel, scikit-learn kernel or (M,) array_like
+        Temporal correlation ``rho``; ``Gamma[i, j] = rho(|h_i - h_j|)``.
+    N : int
+        Number of frames.
+    Sigma : (d, d) array_like
+        Spatial covariance, symmetric positive definite.
+    mean : (N, d) or (d,) array_like, optional
+        Mean ``mu``; zero by default.
+    dt : float
+        Frame spacing: ``h_i = i * dt``.
+    times : (N,) array_like, optional
+        Non-equispaced frame times (strictly increasing). ``Gamma`` is then no longer
+        Toeplitz and every routine falls back to dense linear algebra.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Bad shapes, NaN/inf, ``N < 1``, ``dt <= 0``.
+    NotPositiveDefiniteError
+        ``Sigma`` or ``Gamma_N`` is not positive definite.
+
+    Examples
+    --------
+    >>> import gpdtheory as gp
+    >>> spec = gp.GPSpec(gp.PoweredExponential(ell=2.0, nu=1.0), N=8, Sigma=np.eye(2))
+    >>> spec.sample(3, seed=0).shape
+    (3, 8, 2)
+    """
+
+    def __init__(self, kernel: Any, N: int, Sigma: Any, mean: Any = None, dt: float = 1.0,
+                 times: Any = None):
+        self.kernel = as_kernel(kernel)
+        self.N = check_positive_int(N, "N")
+        self.dt = check_positive_scalar(dt, "dt")
+        self.Sigma = check_spd(Sigma, "Sigma")
+        self.Sigma.setflags(write=False)
+        self.d = self.Sigma.shape[0]
+        if mean is None:
+            self.mean = None
+        else:
+            mu = as_real_array(mean, "mean")
+            if mu.shape not in ((self.N, self.d), (self.d,)):
+                raise InvalidArgumentError("mean", f"array of shape {mu.shape}",
+                                           f"has shape {mu.shape}, expected ({self.N}, {self.d}) or ({self.d},)",
+                                           "pass one mean per frame and feature, or one per feature")
+            self.mean = np.broadcast_to(mu, (self.N, self.d)).copy()
+            self.mean.setflags(write=False)
+        if times is None:
+            self.times = None
+            self.kernel.check_valid(self.N, self.dt)
+        else:
+            h = as_real_array(times, "times", ndim=1)
+            if h.size != self.N:
+                raise InvalidArgumentError("times", h, f"has {h.size} entries for N={self.N} frames",
+                                           "pass one time per frame")
+            if self.N > 1 and np.any(np.diff(h) <= 0):
+                raise InvalidArgumentError("times", h, "is not strictly increasing",
+                                           "sort the frame times and drop duplicates")
+            self.times = h
+            self.times.setflags(write=False)
+            try:
+                scipy.linalg.cholesky(self.gamma_dense(), lower=True)
+            except np.linalg.LinAlgError as exc:
+                raise NotPositiveDefiniteError(
+                    f"Gamma of {self.kernel!r} at the given times", "its Cholesky factorisation failed",
+                    "check the kernel is a valid correlation for these times") from exc
+
+    def __repr__(self) -> str:
+        extra = "" if self.times is None else ", times=..."
+        mean = "" if self.mean is None else ", mean=..."
+        return f"GPSpec({self.kernel!r}, N={self.N}, d={self.d}, dt={self.dt:g}{mean}{extra})"
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def is_toeplitz(self) -> bool:
+        """True for equispaced frames (``Gamma`` symmetric Toeplitz)."""
+        return self.times is None
+
+    @cached_property
+    def r(self) -> np.ndarray:
+        """``(N,)`` first column of ``Gamma`` (Toeplitz specs only)."""
+        if not self.is_toeplitz:
+            raise InvalidArgumentError("spec", self, "has non-equispaced times: Gamma is not Toeplitz",
+                                       "use spec.gamma_dense()")
+        out = self.kernel.autocovariance(self.N, self.dt)
+        out.setflags(write=False)
+        return out
+
+    @property
+    def mean_array(self) -> np.ndarray:
+        """``(N, d)`` mean, zeros when none was given."""
+        return np.zeros((self.N, self.d)) if self.mean is None else self.mean
+
+    def gamma_dense(self) -> np.ndarray:
+        """The dense ``(N, N)`` temporal correlation matrix (a new array)."""
+        if self.is_toeplitz:
+            return scipy.linalg.toeplitz(self.r)
+        lag = np.abs(np.subtract.outer(self.times, self.times))
+        return self.kernel(lag)
+
+    def covariance_dense(self) -> np.ndarray:
+        """``Gamma ⊗ Sigma``, the dense ``(Nd, Nd)`` covariance of ``vec X`` (oracle use)."""
+        return np.kron(self.gamma_dense(), self.Sigma)
+
+    @cached_property
+    def sigma_eigh(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(lam, U)`` with ``Sigma = U diag(lam) U^T``, ``lam`` ascending."""
+        lam, U = np.linalg.eigh(self.Sigma)
+        lam.setflags(write=False)
+        U.setflags(write=False)
+        return lam, U
+
+    @cached_property
+    def gamma_eigh(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(g, V)`` with ``Gamma = V diag(g) V^T`` (dense ``O(N^3)``; small N)."""
+        g, V = np.linalg.eigh(self.gamma_dense())
+        g.setflags(write=False)
+        V.setflags(write=False)
+        return g, V
+
+    @cached_property
+    def gamma_extreme_eigenvalues(self) -> tuple[float, float]:
+        """``(lmin, lmax)`` of ``Gamma``; Toeplitz engine for large N, dense otherwise."""
+        if self.is_toeplitz and self.N > DENSE_EIG_MAX_N:
+            from .toeplitz import max_eig, min_eig
+
+            return float(min_eig(self.r)), float(max_eig(self.r))
+        g = self.gamma_eigh[0] if self.N <= DENSE_EIG_MAX_N else np.linalg.eigvalsh(self.gamma_dense())
+        return float(g[0]), float(g[-1])
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, n: int, seed: Any = None) -> np.ndarray:
+        """Draw ``n`` sequences ``X ~ N(mean, Gamma ⊗ Sigma)``.
+
+        Parameters
+        ----------
+        n : int
+            Number of sequences.
+        seed : int, numpy Generator or None
+            Reproducibility: the same seed gives the same array.
+
+        Returns
+        -------
+        (n, N, d) ndarray of float64
+
+        Notes
+        -----
+        ``X = A Z B^T + mean`` with ``A A^T = Gamma`` (Cholesky; eigen square root
+        when ``Gamma`` is numerically singular) and ``B = U diag(sqrt(lam))``.
+        """
+        n = check_positive_int(n, "n")
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        A = self._gamma_factor
+        lam, U = self.sigma_eigh
+        B = U * np.sqrt(lam)
+        Z = rng.standard_normal((n, self.N, self.d))
+        X = np.einsum("ij,njk->nik", A, Z) @ B.T
+        return X + self.mean_array
+
+    @cached_property
+    def _gamma_factor(self) -> np.ndarray:
+        G = self.gamma_dense()
+        try:
+            return scipy.linalg.cholesky(G, lower=True)
+        except np.linalg.LinAlgError:
+            # positive semidefinite up to round-off (very smooth kernels): eigen square root
+            g, V = np.linalg.eigh(G)
+            return V * np.sqrt(np.clip(g, 0.0, None))

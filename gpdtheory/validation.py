@@ -1,0 +1,223 @@
+"""Argument validation at the public boundary.
+
+Every public function funnels its inputs through these helpers, so that bad input
+raises :class:`~gpdtheory.errors.InvalidArgumentError` naming the argument, the
+value and the fix, and nothing downstream (Numba kernels included) ever sees a
+NaN, an infinity, a wrong dtype or a wrong shape.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidArgumentError, NotPositiveDefiniteError
+
+__all__ = [
+    "as_real_array",
+    "check_positive_scalar",
+    "check_positive_int",
+    "check_nonnegative_int",
+    "check_diffusion_time",
+    "check_spd",
+    "SYMMETRY_RTOL",
+]
+
+#: Relative asymmetry ``max|A - A^T| / max|A|`` tolerated in a "symmetric" input.
+#: Round-off from forming ``B @ B.T`` in float64 stays near 1e-16; 1e-10 leaves
+#: room for user-side arithmetic while catching genuinely non-symmetric input.
+SYMMETRY_RTOL = 1e-10
+
+
+def as_real_array(
+    value: Any,
+    name: str,
+    *,
+    ndim: int | None = None,
+    min_ndim: int | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Convert ``value`` to a finite float64 ndarray or raise a clear error.
+
+    Parameters
+    ----------
+    value : array_like
+        Real numbers (bool, int or float dtypes). Complex and object input is refused.
+    name : str
+        The argument's name, used in the error message.
+    ndim, min_ndim : int, optional
+        Exact or minimal number of dimensions.
+    shape : tuple of (int or None), optional
+        Trailing shape to match; ``None`` entries match anything.
+    allow_empty : bool
+        Whether a zero-size array is acceptable.
+
+    Returns
+    -------
+    (...) ndarray of float64
+        A C-contiguous copy-or-view; the caller must not write into it.
+
+    Raises
+    ------
+    InvalidArgumentError
+        On complex, non-numeric, empty, wrongly shaped, NaN or infinite input.
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise InvalidArgumentError(name, value, f"cannot be read as an array ({exc})",
+                                   "pass a rectangular array of real numbers") from exc
+    if np.iscomplexobj(arr):
+        raise InvalidArgumentError(name, value, "is complex",
+                                   "pass real values (take .real if the imaginary part is zero)")
+    if arr.dtype.kind not in "biuf":
+        raise InvalidArgumentError(name, value, f"has dtype {arr.dtype}, not a real number type",
+                                   "pass a float or integer array")
+    arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d scalars 0-d
+    if ndim is not None and arr.ndim != ndim:
+        raise InvalidArgumentError(name, value, f"has {arr.ndim} dimensions, expected {ndim}",
+                                   f"pass an array of shape with {ndim} dimensions")
+    if min_ndim is not None and arr.ndim < min_ndim:
+        raise InvalidArgumentError(
+            name, value, f"has {arr.ndim} dimensions, expected at least {min_ndim}",
+            "add the missing axes (frames are rows: shape (..., N, d))")
+    if shape is not None:
+        tail = arr.shape[arr.ndim - len(shape):] if arr.ndim >= len(shape) else None
+        ok = tail is not None and all(s is None or s == t for s, t in zip(shape, tail))
+        if not ok:
+            want = "(..., " + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            raise InvalidArgumentError(name, f"array of shape {arr.shape}",
+                                       f"has shape {arr.shape}, expected {want}",
+                                       f"pass an array of shape {want}")
+    if arr.size == 0 and not allow_empty:
+        raise InvalidArgumentError(name, f"array of shape {arr.shape}", "is empty",
+                                   "pass at least one element")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise InvalidArgumentError(name, f"array of shape {arr.shape}",
+                                   f"contains {bad} NaN or infinite value(s)",
+                                   "remove or replace the non-finite entries")
+    return arr
+
+
+def _as_scalar(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+            value = value.item()
+        else:
+            raise InvalidArgumentError(name, value, "is not a real scalar", "pass a float")
+    out = float(value)
+    if not np.isfinite(out):
+        raise InvalidArgumentError(name, value, "is not finite", "pass a finite float")
+    return out
+
+
+def check_positive_scalar(value: Any, name: str, *, fix: str | None = None,
+                          upper: float | None = None) -> float:
+    """Return ``float(value)`` if it is finite, ``> 0`` and at most ``upper``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Otherwise, naming ``name``.
+    """
+    out = _as_scalar(value, name)
+    if out <= 0.0:
+        raise InvalidArgumentError(name, value, "must be > 0", fix or "pass a positive float")
+    if upper is not None and out > upper:
+        raise InvalidArgumentError(name, value, f"must be <= {upper:g}",
+                                   fix or f"pass a value in (0, {upper:g}]")
+    return out
+
+
+def _as_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return int(value)
+        raise InvalidArgumentError(name, value, "is not an integer", "pass an int")
+    return int(value)
+
+
+def check_positive_int(value: Any, name: str, *, fix: str | None = None) -> int:
+    """Return ``int(value)`` if it is an integer ``>= 1``, else raise."""
+    out = _as_int(value, name)
+    if out < 1:
+        raise InvalidArgumentError(name, value, "must be >= 1", fix or "pass a positive int")
+    return out
+
+
+def check_nonnegative_int(value: Any, name: str, *, fix: str | None = None) -> int:
+    """Return ``int(value)`` if it is an integer ``>= 0``, else raise."""
+    out = _as_int(value, name)
+    if out < 0:
+        raise InvalidArgumentError(name, value, "must be >= 0", fix or "pass an int >= 0")
+    return out
+
+
+def check_diffusion_time(t: Any, name: str = "t") -> np.ndarray:
+    """Validate diffusion time(s): finite and strictly positive.
+
+    Returns
+    -------
+    ndarray of float64
+        ``t`` as an array (0-d for a scalar).
+
+    Raises
+    ------
+    InvalidArgumentError
+        If any ``t <= 0`` (the score of the data itself may not exist, and
+        ``sigma_t = 0`` makes ``C_t`` singular) or non-finite.
+    """
+    arr = as_real_array(t, name)
+    if np.any(arr <= 0.0):
+        raise InvalidArgumentError(
+            name, t, "must be > 0: at t = 0 the marginal covariance has no noise floor",
+            "pass a diffusion time t > 0 (early stopping t0 such as 1e-3)")
+    return arr
+
+
+def check_spd(matrix: Any, name: str, *, allow_semidefinite: bool = False) -> np.ndarray:
+    """Validate a symmetric positive definite matrix.
+
+    Parameters
+    ----------
+    matrix : (d, d) array_like
+    name : str
+    allow_semidefinite : bool
+        Accept a smallest eigenvalue of exactly zero (up to round-off).
+
+    Returns
+    -------
+    (d, d) ndarray of float64
+        The exactly symmetrised matrix ``(A + A^T) / 2``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Not square, not symmetric to ``SYMMETRY_RTOL``, NaN/inf.
+    NotPositiveDefiniteError
+        Smallest eigenvalue ``<= 0`` (or ``< 0`` when semidefinite is allowed).
+    """
+    arr = as_real_array(matrix, name, ndim=2)
+    if arr.shape[0] != arr.shape[1]:
+        raise InvalidArgumentError(name, f"array of shape {arr.shape}", "is not square",
+                                   "pass a (d, d) matrix")
+    scale = float(np.max(np.abs(arr))) or 1.0
+    asym = float(np.max(np.abs(arr - arr.T))) / scale
+    if asym > SYMMETRY_RTOL:
+        raise InvalidArgumentError(name, f"array of shape {arr.shape}",
+                                   f"is not symmetric (relative asymmetry {asym:.2e})",
+                                   f"pass (A + A.T) / 2 if the asymmetry is round-off")
+    sym = 0.5 * (arr + arr.T)
+    lam = np.linalg.eigvalsh(sym)
+    floor = -1e-14 * scale if allow_semidefinite else 0.0
+    if lam[0] <= floor if not allow_semidefinite else lam[0] < floor:
+        raise NotPositiveDefiniteError(
+            name, f"smallest eigenvalue {lam[0]:.3e} (largest {lam[-1]:.3e})",
+            "pass a covariance matrix, e.g. B @ B.T + eps * I")
+    return sym
