@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 __all__ = ["Measurement", "Row", "Claim", "CheckConfig", "CLAIMS", "claim", "VACUOUS_FACTOR",
-           "format_table"]
+           "format_table", "summarize", "format_summary"]
 
 #: A bound looser than this factor is flagged as vacuous even when it holds.
 VACUOUS_FACTOR = 1e6
@@ -182,3 +182,47 @@ def format_table(rows: list[Row], markdown: bool = False) -> str:
         cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(b, widths)]
         out.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)))
     return "\n".join(out)
+
+
+def _tightest(rows: list[Row]) -> Row:
+    """The row closest to failing: largest ratio for upper bounds, smallest for lower bounds."""
+    def key(r: Row) -> float:
+        if not r.ok:
+            return math.inf
+        return r.ratio if r.sense == "<=" else (1.0 / r.ratio if r.ratio > 0 else math.inf)
+    return max(rows, key=key)
+
+
+def summarize(rows: list[Row]) -> list[Row]:
+    """One row per claim: its tightest case (or its first failing one), in table order.
+
+    The verdict of the summary row is the claim's: ``FAILS``/``ERROR`` if any case
+    does, ``holds (vacuous)`` if every case is vacuous, else ``holds``.
+    """
+    by_claim: dict[str, list[Row]] = {}
+    for r in rows:
+        by_claim.setdefault(r.claim, []).append(r)
+    out = []
+    for cid, group in by_claim.items():
+        worst = _tightest(group)
+        bad = [r for r in group if not r.ok]
+        if bad:
+            verdict = "ERROR" if any(r.verdict == "ERROR" for r in bad) else "FAILS"
+            verdict += f" ({len(bad)}/{len(group)})"
+        elif all(r.verdict == "holds (vacuous)" for r in group):
+            verdict = "holds (vacuous)"
+        else:
+            n_vac = sum(r.verdict == "holds (vacuous)" for r in group)
+            verdict = "holds" + (f" ({n_vac} vacuous)" if n_vac else "")
+        out.append(Row(cid, worst.section, {"cases": len(group), **worst.case}, worst.measured,
+                       worst.bound, worst.ratio, verdict, worst.sense, worst.kind, worst.note))
+    return out
+
+
+def format_summary(rows: list[Row]) -> str:
+    """The per-claim summary (tightest case of each claim), then every failing row."""
+    text = format_table(summarize(rows))
+    bad = [r for r in rows if not r.ok]
+    if bad:
+        text += "\n\nFailing rows:\n" + format_table(bad)
+    return text

@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--scheduler", metavar="ADDRESS",
                    help="run claims on a Dask distributed cluster at ADDRESS")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c.add_argument("--rows", action="store_true",
+                   help="print every row (default: the tightest case of each claim, and failures)")
     return p
 
 
@@ -37,7 +39,7 @@ def _check(args: argparse.Namespace) -> int:
 
     import checks
     from checks import runner
-    from checks.table import CLAIMS, CheckConfig, format_table
+    from checks.table import CLAIMS, CheckConfig, format_summary, format_table
     from gpdtheory.errors import GPDTheoryError
 
     if args.list:
@@ -70,7 +72,7 @@ def _check(args: argparse.Namespace) -> int:
         if executor is not None and hasattr(executor, "shutdown"):
             executor.shutdown()
     wall = time.perf_counter() - start
-    print(format_table(rows))
+    print(format_table(rows) if args.rows else format_summary(rows))
     n_fail = sum(not r.ok for r in rows)
     n_vac = sum(r.verdict == "holds (vacuous)" for r in rows)
     print(f"\n{len(rows)} rows from {len(ids)} claims in {wall:.1f} s: "
