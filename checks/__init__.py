@@ -5,6 +5,7 @@ table order. Run them with :func:`checks.runner.run` or ``gpdtheory check``.
 """
 
 from . import core  # noqa: F401  (registers claims)
+from . import construct  # noqa: F401
 from .runner import run, select, write_json
 from .table import CLAIMS, CheckConfig, Measurement, Row, claim, format_table
 

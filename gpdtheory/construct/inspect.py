@@ -1,0 +1,175 @@
+"""Inspect a ReLU-attention model: weights by lag, per-head products, the linear map.
+
+THEORY.md sections 5 and 8. These functions work on any :class:`GPDiT` (constructed
+or trained); weights are not identifiable (heads permute, products rescale), so they
+return the invariants: attention weights, ``W_Q^T W_K``, ``W_O W_V``, the y-to-y
+attention kernel, the implied ``Gamma``, and the end-to-end map ``A_t`` with
+``s_theta(X, t) = -A_t vec X`` (plus an offset when the model has a mean).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..errors import InvalidArgumentError
+from ..validation import check_diffusion_time, check_nonnegative_int
+from .block import GPDiT, ReLUAttentionBlock
+
+__all__ = ["head_weights", "weights_by_lag", "qk_products", "ov_products", "attention_kernel",
+           "implied_gamma", "end_to_end_map"]
+
+
+def _block(model: GPDiT, block: int) -> ReLUAttentionBlock:
+    block = check_nonnegative_int(block, "block")
+    if block >= len(model.blocks):
+        raise InvalidArgumentError("block", block, f"exceeds the {len(model.blocks)} stored blocks",
+                                   "pass 0 for a looped model")
+    return model.blocks[block]
+
+
+def _tokens(model: GPDiT, X=None, t: float = 1.0) -> torch.Tensor:
+    """Input tokens ``(1, N, D)`` at ``X`` (zeros by default)."""
+    p = model.pos
+    X = torch.zeros(1, model.N, model.d, dtype=p.dtype, device=p.device) if X is None else \
+        torch.as_tensor(X, dtype=p.dtype, device=p.device).reshape(1, model.N, model.d)
+    H, _ = model.embed(X, torch.full((1,), float(t), dtype=p.dtype, device=p.device))
+    return H
+
+
+@torch.no_grad()
+def head_weights(model: GPDiT, block: int = 0, X=None, t: float = 1.0) -> np.ndarray:
+    """Attention weights ``ReLU(q_{h,i}^T k_{h,j})`` of every head.
+
+    Parameters
+    ----------
+    model : GPDiT
+    block : int
+        Stored block index (0 for a looped model).
+    X : (N, d) array_like, optional
+        Input; needed only when queries/keys read x or y (``position_only=False``),
+        where the weights are those of the *first* application of the block.
+    t : float
+        Diffusion time (only the mean shift depends on it).
+
+    Returns
+    -------
+    (M, N, N) ndarray of float64
+    """
+    return _block(model, block).attention_weights(_tokens(model, X, t))[0].double().cpu().numpy()
+
+
+def weights_by_lag(model: GPDiT, block: int = 0) -> np.ndarray:
+    """Attention weight of every head as a function of the lag ``j - i >= 0`` (row ``i = 0``).
+
+    Returns
+    -------
+    (M, N) ndarray of float64
+        ``W[h, k]`` = weight of head ``h`` between frames 0 and ``k``. For a
+        position-only model built on the sinusoidal embedding the weights are
+        functions of ``|i - j|`` (Toeplitz), so row 0 says everything.
+    """
+    if not model.position_only:
+        raise InvalidArgumentError("model", model, "has queries/keys that read x or y",
+                                   "use head_weights(model, X=...) for a given input")
+    return head_weights(model, block)[:, 0, :]
+
+
+@torch.no_grad()
+def qk_products(model: GPDiT, block: int = 0) -> np.ndarray:
+    """Per-head bilinear forms ``W_Q^T W_K``: ``q_i^T k_j = u_i^T (W_Q^T W_K) u_j``.
+
+    Returns
+    -------
+    (M, Din, Din) ndarray of float64
+        ``Din = 3`` (``[cos, sin, 1]``) for position-only models, ``D`` otherwise.
+    """
+    b = _block(model, block)
+    return torch.einsum("hki,hkj->hij", b.W_q, b.W_k).double().cpu().numpy()
+
+
+@torch.no_grad()
+def ov_products(model: GPDiT, block: int = 0) -> np.ndarray:
+    """Per-head value-output maps ``W_O W_V``.
+
+    Returns
+    -------
+    (M, Dc, Dc) ndarray of float64
+        ``Dc = 2d`` (the content slots ``[x, y]``) for position-only models, ``D`` otherwise.
+    """
+    b = _block(model, block)
+    return torch.einsum("hcv,hvj->hcj", b.W_o, b.W_v).double().cpu().numpy()
+
+
+def attention_kernel(model: GPDiT, block: int = 0, X=None) -> np.ndarray:
+    """The y-to-y linear operator of the (ungated) attention branch.
+
+    ``K[i, j] = sum_h ReLU(q_{h,i}^T k_{h,j}) [W_O W_V]_h[y, y]`` so that
+    ``attn(H)_i[y] = sum_j K[i, j] y_j`` (plus terms reading x and position slots).
+
+    Returns
+    -------
+    (N, N, d, d) ndarray of float64
+    """
+    A = head_weights(model, block, X)  # (M, N, N)
+    d = model.d
+    V = ov_products(model, block)[:, d:2 * d, d:2 * d]  # (M, d, d)
+    return np.einsum("hij,hab->ijab", A, V)
+
+
+def implied_gamma(model: GPDiT, Sigma, eta: float, block: int = 0) -> np.ndarray:
+    """The temporal kernel the attention implements, read as a gradient-descent step.
+
+    A GD step needs ``K[i, j] = -eta (Gamma_bar[i, j] Sigma - 1{i=j} I)``; this
+    returns the least-squares ``Gamma`` entry by entry:
+    ``G[i, j] = <1{i=j} I - K[i, j] / eta, Sigma>_F / ||Sigma||_F^2``.
+
+    Parameters
+    ----------
+    model : GPDiT
+    Sigma : (d, d) array_like
+    eta : float
+        The step size (``model.construction.eta`` for a constructed model).
+
+    Returns
+    -------
+    (N, N) ndarray of float64
+        Equals ``Gamma_bar`` for the constructed model (to round-off times ``N^2``).
+    """
+    Sigma = np.asarray(Sigma, dtype=np.float64)
+    K = attention_kernel(model, block)
+    N, d = model.N, model.d
+    R = np.eye(N)[:, :, None, None] * np.eye(d) - K / eta
+    return np.einsum("ijab,ab->ij", R, Sigma) / np.sum(Sigma * Sigma)
+
+
+def end_to_end_map(model: GPDiT, t: float, X=None) -> np.ndarray:
+    """The linear map ``A_t`` with ``s_theta(X, t) = -A_t vec X`` (row-major vec).
+
+    Parameters
+    ----------
+    model : GPDiT
+    t : float
+        Diffusion time.
+    X : (N, d) array_like, optional
+        Point of linearisation (zeros by default). A position-only model is affine in
+        ``X``, so the map does not depend on it.
+
+    Returns
+    -------
+    (N d, N d) ndarray of float64
+        ``-d s_theta / d vec X`` by ``torch.func.jacrev``; compare with
+        :func:`gpdtheory.gd.gd_matrix` and with ``C_t^{-1}``.
+    """
+    t = float(check_diffusion_time(t))
+    p = model.pos
+    N, d = model.N, model.d
+    X0 = torch.zeros(N, d, dtype=p.dtype, device=p.device) if X is None else \
+        torch.as_tensor(X, dtype=p.dtype, device=p.device).reshape(N, d)
+    tt = torch.full((1,), t, dtype=p.dtype, device=p.device)
+
+    def f(x):
+        return model(x[None], tt)[0].reshape(-1)  # (N d,)
+
+    Jac = torch.func.jacrev(f)(X0)  # (N d, N, d)
+    return -Jac.reshape(N * d, N * d).detach().double().cpu().numpy()
