@@ -1,0 +1,102 @@
+"""Claims on gradient descent and the score approximation (THEORY.md section 3).
+
+``gd.rate``    Lemma GD: ``||Y_L - Y_bar*||_F <= (1 - mu_bar_t/Lambda)^L ||Y_bar*||_F``.
+``theorem_s``  Theorem S: the GD network's error against the exact score, per sample,
+               in operator norm (every X) and in ``L2(p_t)``, against the explicit bound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import gpdtheory as gp
+from gpdtheory.errors import AssumptionViolated
+from gpdtheory.gd import gd_iterates, gd_matrix, l2_error, theorem_s_bound, truncated_score
+from gpdtheory.truncation import METHODS
+
+from .core import _case, default_kernels, random_sigma
+from .table import CheckConfig, Measurement, claim
+
+#: Lemma GD is checked only where its bound is above this floor: below it the measured
+#: error is float64 round-off of ``Y_bar*`` (about ``kappa eps``), not the GD error.
+GD_BOUND_FLOOR = 1e-9
+#: Round-off allowance added to Lemma GD's bound, relative to ``||Y_bar*||_F``: the bound is
+#: attained exactly when X is an eigenvector (e.g. N = d = 1), and each of the L steps and the
+#: solve for ``Y_bar*`` round at about ``kappa_t eps`` (``kappa_t <= 1/t = 100`` here).
+GD_ROUNDOFF = 1e-12
+
+
+def _case_of(kernel, **extra):
+    return _case(kernel, **{k: (round(v, 4) if isinstance(v, float) else v)
+                            for k, v in extra.items()})
+
+
+@claim("gd.rate", "3", "Lemma GD: ||Y_L - Y_bar*||_F <= (1 - mu_bar_t/Lambda)^L ||Y_bar*||_F "
+       "with eta = 1/Lambda, for every truncation with mu_bar_t > 0")
+def gd_rate(cfg: CheckConfig):
+    rng = cfg.rng("gd.rate")
+    sizes = (1, 3, 16, 48) + ((160,) if cfg.full else ())
+    for kernel in default_kernels(cfg):
+        for N in sizes:
+            d = int(rng.integers(1, 4))
+            spec = gp.GPSpec(kernel, N, random_sigma(rng, d), mean=rng.standard_normal((N, d)))
+            X = spec.sample(3, seed=rng)
+            for truncation in METHODS:
+                J = int(rng.integers(0, N))
+                for t in (0.01, 1.0):
+                    try:
+                        c = theorem_s_bound(spec, t, J, 0, truncation)
+                    except AssumptionViolated:
+                        continue  # the hypothesis mu_bar_t > 0 fails (indefinite hard truncation)
+                    ybar = -truncated_score(spec, X, t, J, truncation)
+                    L_cap = int(np.log(GD_BOUND_FLOOR) / np.log(c.rate)) if c.rate > 0 else 1
+                    for L in sorted({1, min(10, L_cap), min(60, L_cap)}):
+                        if L < 1:
+                            continue
+                        Y = gd_iterates(spec, X, t, J, L, truncation)
+                        err = np.linalg.norm(Y - ybar) / np.linalg.norm(ybar)
+                        yield Measurement(_case_of(kernel, N=N, d=d, J=J, truncation=truncation,
+                                                   t=t, L=L), err, c.rate**L + GD_ROUNDOFF,
+                                          note=f"rate^L + {GD_ROUNDOFF:g} round-off")
+
+
+@claim("theorem_s", "3", "Theorem S: ||s_GD - s*||_F <= [(1 - mu_bar/Lambda)^L + alpha^2 tau "
+       "||Sigma||/mu_t] ||Y_bar*||_F <= that / mu_bar ||X||_F; per sample, worst X (operator "
+       "norm) and L2(p_t); tau = tau_J (hard) or |d_0| + 2 sum |d_m| (taper, shift)")
+def theorem_s(cfg: CheckConfig):
+    rng = cfg.rng("theorem_s")
+    N, d = (20, 2) if not cfg.full else (48, 2)
+    Ls = (5, 40) + ((200,) if cfg.full else ())
+    for kernel in default_kernels(cfg):
+        spec = gp.GPSpec(kernel, N, random_sigma(rng, d))
+        X0 = spec.sample(3, seed=rng)
+        for J in (2, 8):
+            for truncation in METHODS:
+                for t in (0.05, 1.0):
+                    try:
+                        theorem_s_bound(spec, t, J, 0, truncation)
+                    except AssumptionViolated:
+                        continue  # mu_bar_t <= 0: Theorem S does not apply
+                    a2 = np.exp(-t)
+                    X = np.sqrt(a2) * X0 + np.sqrt(1 - a2) * rng.standard_normal(X0.shape)  # ~ p_t
+                    s_star = gp.score(spec, X, t)
+                    ybar_norm = np.linalg.norm(truncated_score(spec, X, t, J, truncation),
+                                               axis=(-2, -1))
+                    C = gp.marginal_covariance(spec, t)
+                    Cinv = np.linalg.inv(C)
+                    for L in Ls:
+                        c = theorem_s_bound(spec, t, J, L, truncation)
+                        Y = gd_iterates(spec, X, t, J, L, truncation)
+                        err = np.linalg.norm(-Y - s_star, axis=(-2, -1))
+                        case = _case_of(kernel, N=N, J=J, truncation=truncation, t=t, L=L)
+                        yield Measurement({**case, "quantity": "sample"},
+                                          float(np.max(err / ybar_norm)), c.factor,
+                                          note="max over 3 samples of err/||Y_bar*||")
+                        A = gd_matrix(spec, t, J, L, truncation)
+                        op = float(np.linalg.norm(A - Cinv, 2))
+                        yield Measurement({**case, "quantity": "operator"}, op, c.x_factor,
+                                          note="sup_X ||s_GD - s*|| / ||X||")
+                        l2 = l2_error(spec, A, t)
+                        yield Measurement({**case, "quantity": "L2(p_t)"}, l2,
+                                          c.x_factor**2 * float(np.trace(C)),
+                                          note="E||s_GD - s*||^2 vs x_factor^2 E||X||^2")
