@@ -1,25 +1,40 @@
-"""The ``gpdtheory check --out DIR`` report: Markdown table, results.json, header.
+"""The ``gpdtheory check --out DIR`` report: Markdown, standalone HTML, figures, results.json.
+
+``DIR`` holds
+
+- ``report.md``     header (versions, seed, wall time), per-claim summary, figures, every row;
+- ``report.html``   the same, standalone (figures embedded as base64 PNG, no external files);
+- ``figures/*.png`` one figure per claim family present in the run (:mod:`checks.plots`);
+- ``results.json``  ``{"header", "claims", "summary", "rows", "figures"}``.
 
 The directory is built under a temporary name beside ``DIR`` and renamed into
 place in one step, so a report is either complete or absent; an existing ``DIR``
-is never overwritten.
+is never overwritten (on Linux the rename uses ``renameat2(RENAME_NOREPLACE)``, so
+not even an empty directory created meanwhile is replaced).
 """
 
 from __future__ import annotations
 
+import base64
+import ctypes
+import ctypes.util
+import errno
+import html
 import json
+import math
 import os
 import platform
 import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from gpdtheory.errors import ReportExistsError
 
-from .table import CheckConfig, Row, format_table
+from .table import CLAIMS, CheckConfig, Row, format_table, summarize
 
-__all__ = ["write_report", "versions"]
+__all__ = ["write_report", "versions", "render_markdown", "render_html"]
 
 
 def versions() -> dict[str, str]:
@@ -43,13 +58,154 @@ def versions() -> dict[str, str]:
     return out
 
 
+def _header(cfg: CheckConfig, wall_s: float, rows: list[Row]) -> dict[str, Any]:
+    n_fail = sum(not r.ok for r in rows)
+    return {"seed": cfg.seed, "full": cfg.full, "wall_s": round(wall_s, 3),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "platform": platform.platform(),
+            "versions": versions(), "rows": len(rows), "rows_failing": n_fail,
+            "claims": len({r.claim for r in rows})}
+
+
+def _claims(rows: list[Row]) -> list[dict[str, str]]:
+    ids = list(dict.fromkeys(r.claim for r in rows))
+    return [{"id": c, "section": CLAIMS[c].section if c in CLAIMS else "",
+             "statement": CLAIMS[c].statement if c in CLAIMS else ""} for c in ids]
+
+
+def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple[str, str]]) -> str:
+    """The Markdown report; ``figures`` are ``(relative path, caption)`` pairs."""
+    v = header["versions"]
+    lines = ["# gpdtheory check report", "",
+             ", ".join(f"{k} {val}" for k, val in v.items()), "",
+             f"seed {header['seed']}, full {header['full']}, wall time {header['wall_s']:.1f} s, "
+             f"{header['date']}", "",
+             f"**{header['rows'] - header['rows_failing']} of {header['rows']} rows hold; "
+             f"{header['rows_failing']} fail or error.**", "",
+             "## Claims", "", "| claim | section | statement |", "|---|---|---|"]
+    lines += [f"| {c['id']} | {c['section']} | {c['statement'].replace('|', chr(92) + '|')} |"
+              for c in _claims(rows)]
+    lines += ["", "## Summary (tightest case of each claim)", "",
+              format_table(summarize(rows), markdown=True), ""]
+    if figures:
+        lines += ["## Figures", ""]
+        for path, caption in figures:
+            lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
+    lines += ["## Every row", "", format_table(rows, markdown=True), ""]
+    return "\n".join(lines)
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}
+table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px}
+th{background:#eee}.FAILS,.ERROR{background:#fdd}.vacuous{background:#ffd}
+figure{display:inline-block;margin:1em}img{max-width:46em}"""
+
+
+def _html_table(rows: list[Row]) -> str:
+    head = ["claim", "section", "case", "measured", "", "bound", "ratio", "verdict"]
+    out = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for r in rows:
+        case = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in r.case.items()) or r.note
+        cls = r.verdict.split()[0] if not r.ok else ("vacuous" if "vacuous" in r.verdict else "")
+        cells = [r.claim, r.section, case, _g(r.measured), r.sense, _g(r.bound), _g(r.ratio),
+                 r.verdict]
+        out.append(f'<tr class="{cls}">' + "".join(f"<td>{html.escape(str(c))}</td>"
+                                                  for c in cells) + "</tr>")
+    return "\n".join(out + ["</table>"])
+
+
+def _g(x: float) -> str:
+    return str(x) if isinstance(x, float) and not math.isfinite(x) else f"{x:.4g}"
+
+
+def render_html(rows: list[Row], header: dict[str, Any], figures: list[tuple[bytes, str]]) -> str:
+    """A standalone HTML report; ``figures`` are ``(png bytes, caption)`` pairs, embedded."""
+    e = html.escape
+    v = ", ".join(f"{k} {val}" for k, val in header["versions"].items())
+    parts = ["<!DOCTYPE html>", '<html><head><meta charset="utf-8">',
+             "<title>gpdtheory check report</title>", f"<style>{_CSS}</style></head><body>",
+             "<h1>gpdtheory check report</h1>", f"<p>{e(v)}</p>",
+             f"<p>seed {header['seed']}, full {header['full']}, wall time "
+             f"{header['wall_s']:.1f} s, {e(header['date'])}</p>",
+             f"<p><b>{header['rows'] - header['rows_failing']} of {header['rows']} rows hold; "
+             f"{header['rows_failing']} fail or error.</b></p>", "<h2>Claims</h2><table>",
+             "<tr><th>claim</th><th>section</th><th>statement</th></tr>"]
+    parts += [f"<tr><td>{e(c['id'])}</td><td>{e(c['section'])}</td><td>{e(c['statement'])}</td>"
+              "</tr>" for c in _claims(rows)]
+    parts += ["</table>", "<h2>Summary (tightest case of each claim)</h2>",
+              _html_table(summarize(rows))]
+    if figures:
+        parts.append("<h2>Figures</h2>")
+        for png, caption in figures:
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{data}">'
+                         f"<figcaption>{e(caption)}</figcaption></figure>")
+    parts += ["<h2>Every row</h2>", _html_table(rows), "</body></html>", ""]
+    return "\n".join(parts)
+
+
+def _draw(rows: list[Row], folder: Path) -> list[tuple[str, str, Path]]:
+    """Save every figure the rows support; return (name, caption, path) triples."""
+    from . import plots
+
+    folder.mkdir()
+    out = []
+    for spec in plots.make_figures(rows):
+        path = folder / f"{spec.name}.png"
+        spec.figure.savefig(path, dpi=110, bbox_inches="tight")  # PNG through the Agg canvas
+        out.append((spec.name, spec.caption, path))
+    return out
+
+
+def _rename_noreplace(src: Path, dst: Path) -> None:
+    """``rename(src, dst)`` that fails if ``dst`` exists, even as an empty directory."""
+    libc_name = ctypes.util.find_library("c")
+    renameat2 = getattr(ctypes.CDLL(libc_name, use_errno=True), "renameat2", None) \
+        if libc_name else None
+    if renameat2 is not None:
+        AT_FDCWD, RENAME_NOREPLACE = -100, 1
+        if renameat2(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS):  # unsupported filesystem: fall back below
+            raise OSError(err, os.strerror(err), str(dst))
+    if dst.exists():
+        raise FileExistsError(errno.EEXIST, "exists", str(dst))
+    os.rename(src, dst)  # fails on a non-empty dst: two reports never replace each other
+
+
 def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float) -> Path:
-    """Write ``report.md`` and ``results.json`` into the new directory ``out``.
+    """Write the report (Markdown, HTML, figures, ``results.json``) into the new directory ``out``.
+
+    Parameters
+    ----------
+    rows : list of Row
+        The rows of a run, in table order.
+    out : path
+        The report directory; it must not exist.
+    cfg : CheckConfig
+        The configuration of the run (seed, full), for the header.
+    wall_s : float
+        Wall time of the run in seconds, for the header.
+
+    Returns
+    -------
+    Path
+        ``out``.
 
     Raises
     ------
     ReportExistsError
         If ``out`` exists (checked before and, atomically, at the rename).
+
+    Example
+    -------
+    >>> import tempfile, pathlib, checks
+    >>> from checks.report import write_report
+    >>> rows = checks.run(["kappa"])
+    >>> d = write_report(rows, pathlib.Path(tempfile.mkdtemp()) / "r", checks.CheckConfig(), 1.0)
+    >>> sorted(p.name for p in d.iterdir())
+    ['figures', 'report.html', 'report.md', 'results.json']
     """
     out = Path(out)
     if out.exists():
@@ -58,20 +214,22 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
     try:
-        header = {"seed": cfg.seed, "full": cfg.full, "wall_s": round(wall_s, 3),
-                  "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "versions": versions()}
-        n_fail = sum(not r.ok for r in rows)
-        lines = ["# gpdtheory check report", "",
-                 ", ".join(f"{k} {v}" for k, v in header["versions"].items()),
-                 f"seed {cfg.seed}, full {cfg.full}, wall time {wall_s:.1f} s, {header['date']}", "",
-                 f"**{len(rows) - n_fail} of {len(rows)} rows hold; {n_fail} fail or error.**", "",
-                 format_table(rows, markdown=True), ""]
-        (tmp / "report.md").write_text("\n".join(lines), encoding="utf-8")
-        payload = {"header": header, "rows": [r.to_dict() for r in rows]}
-        (tmp / "results.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        header = _header(cfg, wall_s, rows)
+        figs = _draw(rows, tmp / "figures")
+        md_figs = [(f"figures/{p.name}", cap) for _, cap, p in figs]
+        (tmp / "report.md").write_text(render_markdown(rows, header, md_figs), encoding="utf-8")
+        html_figs = [(p.read_bytes(), cap) for _, cap, p in figs]
+        (tmp / "report.html").write_text(render_html(rows, header, html_figs), encoding="utf-8")
+        payload = {"header": header, "claims": _claims(rows),
+                   "summary": [r.to_dict() for r in summarize(rows)],
+                   "rows": [r.to_dict() for r in rows],
+                   "figures": [{"name": n, "caption": c, "path": f"figures/{p.name}"}
+                               for n, c, p in figs]}
+        (tmp / "results.json").write_text(json.dumps(payload, indent=1, default=float) + "\n",
+                                          encoding="utf-8")
+        os.chmod(tmp, 0o755)  # mkdtemp makes it 0o700; a report is for reading
         try:
-            # rename onto a missing name is atomic; an existing non-empty dir makes it fail
-            os.rename(tmp, out)
+            _rename_noreplace(tmp, out)
         except OSError as exc:
             raise ReportExistsError(f"{out} appeared while the report was written; "
                                     "refusing to overwrite it.") from exc

@@ -57,20 +57,14 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     cfg = CheckConfig(full=args.full, seed=args.seed)
     start = time.perf_counter()
-    executor = None
-    if args.scheduler:
-        from distributed import Client
+    from gpdtheory.sweeps import executor_for
 
-        executor = Client(args.scheduler).get_executor()
-    elif args.workers > 0:
-        from concurrent.futures import ProcessPoolExecutor
-
-        executor = ProcessPoolExecutor(args.workers)
+    # Dask at --scheduler, else --workers local processes, else this process
+    executor, close = executor_for(args.scheduler, args.workers)
     try:
         rows = checks.run(ids, cfg, progress=not args.no_progress, executor=executor)
     finally:
-        if executor is not None and hasattr(executor, "shutdown"):
-            executor.shutdown()
+        close()
     wall = time.perf_counter() - start
     print(format_table(rows) if args.rows else format_summary(rows))
     n_fail = sum(not r.ok for r in rows)

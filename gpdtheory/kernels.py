@@ -115,6 +115,9 @@ class Kernel(ABC):
         """
         N = check_positive_int(N, "N")
         dt = check_positive_scalar(dt, "dt")
+        if (N - 1) * dt > 1e300:  # the last lag would overflow float64
+            raise InvalidArgumentError("dt", dt, f"times N - 1 = {N - 1} overflows float64",
+                                       "pass a moderate frame spacing")
         return self(np.arange(N, dtype=np.float64) * dt)
 
     def gamma_dense(self, N: int, dt: float = 1.0) -> np.ndarray:
@@ -278,12 +281,15 @@ class PoweredExponential(Kernel):
         """``sum_{m>J} rho(m) <= int_J^inf e^{-x^nu/ell} dx = (ell^{1/nu}/nu) Gamma(1/nu, J^nu/ell)``."""
         J = check_nonnegative_int(J, "J")
         s = 1.0 / self.nu
-        x = J**self.nu / self.ell
+        with np.errstate(over="ignore"):  # J**nu beyond float64: the tail is 0
+            x = np.float64(J) ** self.nu / self.ell
         # Gamma(s, x) = gamma(s) * gammaincc(s, x); log form avoids overflow of gamma(s).
         upper = special.gammaincc(s, x)
         if upper == 0.0:
             return 0.0
-        return float(np.exp(s * np.log(self.ell) - np.log(self.nu) + special.gammaln(s) + np.log(upper)))
+        with np.errstate(over="ignore"):  # tiny nu: the bound is honestly +inf
+            return float(np.exp(s * np.log(self.ell) - np.log(self.nu) + special.gammaln(s)
+                                + np.log(upper)))
 
 
 class Polynomial(Kernel):

@@ -135,12 +135,22 @@ def check_positive_scalar(value: Any, name: str, *, fix: str | None = None,
     return out
 
 
+#: Largest count (N, J, L, steps, n) accepted: an array of 2**40 float64 is 8 TiB, so
+#: anything larger can only end in an allocation error deep inside numpy.
+INT_MAX = 2**40
+
+
 def _as_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            return int(value)
-        raise InvalidArgumentError(name, value, "is not an integer", "pass an int")
-    return int(value)
+            value = int(value)
+        else:
+            raise InvalidArgumentError(name, value, "is not an integer", "pass an int")
+    out = int(value)
+    if abs(out) > INT_MAX:
+        raise InvalidArgumentError(name, value, f"exceeds {INT_MAX:g} in magnitude",
+                                   "pass a count that fits in memory")
+    return out
 
 
 def check_positive_int(value: Any, name: str, *, fix: str | None = None) -> int:

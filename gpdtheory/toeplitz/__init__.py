@@ -1,9 +1,28 @@
 """The Toeplitz engine: structured solves, determinants and eigenvalues in float64.
 
+Which method when: one right-hand side, symmetric Levinson (``4 N^2``); many with the
+same matrix, Durbin once then Gohberg–Semencul FFT solves; very large N, circulant-
+preconditioned CG (``pcg_solve``, tolerance reported); PD tests and ``logdet`` by
+Durbin with an early exit; ``min_eig``/``max_eig`` by a Durbin-certified symbol shift
+and shift-invert Lanczos (see each module's notes on stability). The Numba kernels
+(``levinson_kernel``, ``inverse_column_kernel``, ``durbin_kernel``) can be called from
+user ``@njit`` code.
+
 Every routine here states the dense computation it is equivalent to and is tested
 against it (``tests/toeplitz``).
 """
 
-from .durbin import DurbinResult, durbin
+from .banded import banded_cholesky, banded_extreme_eigenvalue, is_positive_definite_banded  # noqa: F401,E501
+from .durbin import DurbinResult, durbin, durbin_kernel
+from .eig import max_eig, min_eig, symbol_bounds
+from .fft import ToeplitzOperator, matvec
+from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
+from .levinson import levinson_batch_kernel, levinson_kernel
+from .pcg import PCGResult, pcg_solve
+from .solve import SolveResult, is_positive_definite, logdet, solve
 
-__all__ = ["DurbinResult", "durbin"]
+__all__ = ["DurbinResult", "durbin", "durbin_kernel", "solve", "SolveResult",
+           "is_positive_definite", "logdet", "ToeplitzSolver", "matvec", "ToeplitzOperator",
+           "pcg_solve", "PCGResult",
+           "min_eig", "max_eig", "symbol_bounds", "levinson_kernel", "levinson_batch_kernel",
+           "inverse_column_kernel"]

@@ -39,14 +39,16 @@ def durbin_kernel(r):  # pragma: no cover - compiled
     n = r.shape[0]
     k = np.zeros(max(n - 1, 0))
     e = np.empty(n)
-    a = np.zeros(n)
-    tmp = np.zeros(n)
     e[0] = r[0]
     first = -1 if r[0] > 0.0 else 0
+    if n == 1:
+        return k, e, first
+    rr = np.empty(n)  # reversed copy: the dot product runs forward (vectorises)
+    for m in range(n):
+        rr[m] = r[n - 1 - m]
+    a = np.zeros(n)
+    a2 = np.zeros(n)  # second buffer: an in-place update would not vectorise
     for j in range(1, n):
-        acc = r[j]
-        for i in range(1, j):
-            acc += a[i] * r[j - i]
         if e[j - 1] == 0.0:
             # singular leading minor: the recursion cannot continue
             for jj in range(j, n):
@@ -54,13 +56,19 @@ def durbin_kernel(r):  # pragma: no cover - compiled
             if first < 0:
                 first = j
             return k, e, first
+        acc = r[j]
+        off = nb.uint64(n - j)
+        for ii in range(1, j):
+            i = nb.uint64(ii)
+            acc += a[i] * rr[off + i - nb.uint64(1)]  # a_i r_{j-i}
         kj = -acc / e[j - 1]
         k[j - 1] = kj
-        for i in range(1, j):
-            tmp[i] = a[i] + kj * a[j - i]
-        for i in range(1, j):
-            a[i] = tmp[i]
-        a[j] = kj
+        uj = nb.uint64(j)
+        for ii in range(1, j):
+            i = nb.uint64(ii)
+            a2[i] = a[i] + kj * a[uj - i]
+        a2[j] = kj
+        a, a2 = a2, a
         e[j] = e[j - 1] * (1.0 - kj * kj)
         if first < 0 and e[j] <= 0.0:
             first = j

@@ -1,0 +1,302 @@
+"""Linear score estimators ``s_hat(y, t) = -A_t vec(y)`` and their spectral fast path.
+
+THEORY.md sections 3 and 6. For Gaussian data every estimator linear in ``y`` turns
+the reverse process into a linear Gaussian system, so its output distribution is
+computable exactly (:mod:`gpdtheory.distribution.lyapunov`).
+
+Structure
+---------
+Many estimators of interest are diagonal in a fixed orthogonal basis
+``Q = W ⊗ U`` (``W`` an ``N x N`` and ``U`` a ``d x d`` orthogonal matrix), with only
+the eigenvalues depending on t: ``A_t = Q diag(vec a_t) Q^T``, ``a_t`` of shape
+``(N, d)``. Then the Lyapunov ODE and the sampler recursions are diagonal too.
+
+- exact score ``C_t^{-1}``: ``W = V`` (eigenvectors of ``Gamma``), ``U`` those of ``Sigma``,
+  ``a = 1/(alpha^2 g lam^T + sigma^2)``;
+- exact truncated score ``C_bar_t^{-1}``: ``W`` = eigenvectors of ``Gamma_bar``;
+- L steps of GD from 0 (:func:`gpdtheory.gd.gd_matrix`): same ``W``,
+  ``a = (1 - (1 - eta c)^L)/c`` with ``c`` the eigenvalues of ``C_bar_t``.
+
+Any other ``t -> A_t`` is accepted as a dense estimator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from ..errors import AssumptionViolated, InvalidArgumentError
+from ..spec import GPSpec
+from ..validation import (
+    as_real_array,
+    check_diffusion_time,
+    check_nonnegative_int,
+    check_positive_int,
+)
+
+__all__ = [
+    "LinearEstimator",
+    "exact_score_estimator",
+    "truncated_score_estimator",
+    "gd_estimator",
+    "dense_estimator",
+]
+
+
+def _scalar_t(t: Any) -> float:
+    arr = check_diffusion_time(t)
+    if arr.ndim != 0:
+        raise InvalidArgumentError("t", t, "must be a scalar", "call once per diffusion time")
+    return float(arr)
+
+
+class LinearEstimator:
+    """A score estimator linear in ``y``: ``s_hat(y, t) = -A_t vec(y)`` (row-major vec).
+
+    Parameters
+    ----------
+    N, d : int
+        Frames and features; ``A_t`` is ``(Nd, Nd)``.
+    matrix_fn : callable ``t -> (Nd, Nd)``, optional
+        Dense ``A_t`` (required when no spectral form is given).
+    temporal_basis : (N, N) ndarray, optional
+    spatial_basis : (d, d) ndarray, optional
+        Orthogonal ``W`` and ``U`` with ``A_t = (W ⊗ U) diag(vec a_t) (W ⊗ U)^T``.
+    eigenvalue_fn : callable ``t -> (N, d)``, optional
+        The eigenvalues ``a_t`` in that basis.
+    name : str
+
+    Notes
+    -----
+    Use the constructors :func:`exact_score_estimator`, :func:`truncated_score_estimator`,
+    :func:`gd_estimator` or :func:`dense_estimator`.
+    """
+
+    def __init__(
+        self,
+        N: int,
+        d: int,
+        matrix_fn: Callable[[float], Any] | None = None,
+        *,
+        temporal_basis: Any = None,
+        spatial_basis: Any = None,
+        eigenvalue_fn: Callable[[float], Any] | None = None,
+        name: str = "linear",
+    ):
+        self.N = check_positive_int(N, "N")
+        self.d = check_positive_int(d, "d")
+        self.name = name
+        spectral = (temporal_basis, spatial_basis, eigenvalue_fn)
+        if any(x is not None for x in spectral) and not all(x is not None for x in spectral):
+            raise InvalidArgumentError(
+                "temporal_basis/spatial_basis/eigenvalue_fn",
+                name,
+                "a spectral form needs all three",
+                "pass all three or none",
+            )
+        if matrix_fn is None and eigenvalue_fn is None:
+            raise InvalidArgumentError(
+                "matrix_fn", None, "no form of A_t was given", "pass matrix_fn or a spectral form"
+            )
+        self._matrix_fn = matrix_fn
+        self._eig_fn = eigenvalue_fn
+        if eigenvalue_fn is not None:
+            self.W = as_real_array(temporal_basis, "temporal_basis", shape=(self.N, self.N))
+            self.U = as_real_array(spatial_basis, "spatial_basis", shape=(self.d, self.d))
+        else:
+            self.W = self.U = None
+
+    def __repr__(self) -> str:
+        kind = "spectral" if self.is_spectral else "dense"
+        return f"LinearEstimator({self.name!r}, N={self.N}, d={self.d}, {kind})"
+
+    @property
+    def n(self) -> int:
+        """``N d``, the dimension of ``vec(y)``."""
+        return self.N * self.d
+
+    @property
+    def is_spectral(self) -> bool:
+        """True when ``A_t`` is diagonal in a fixed basis ``W ⊗ U``."""
+        return self._eig_fn is not None
+
+    @property
+    def basis(self) -> np.ndarray:
+        """``(Nd, Nd)`` orthogonal ``Q = W ⊗ U`` (spectral estimators only)."""
+        if not self.is_spectral:
+            raise InvalidArgumentError(
+                "estimator", self, "has no fixed eigenbasis", "use .matrix(t)"
+            )
+        return np.kron(self.W, self.U)
+
+    def eigenvalues(self, t: float) -> np.ndarray:
+        """``(N, d)`` eigenvalues ``a_t`` of ``A_t`` in the basis ``W ⊗ U``."""
+        if not self.is_spectral:
+            raise InvalidArgumentError(
+                "estimator", self, "has no fixed eigenbasis", "use .matrix(t)"
+            )
+        a = np.asarray(self._eig_fn(_scalar_t(t)), dtype=np.float64)
+        assert a.shape == (self.N, self.d), a.shape
+        return a
+
+    def matrix(self, t: float) -> np.ndarray:
+        """Dense ``(Nd, Nd)`` ``A_t``."""
+        t = _scalar_t(t)
+        if self._matrix_fn is not None:
+            A = as_real_array(self._matrix_fn(t), "A_t", ndim=2, shape=(self.n, self.n))
+            return A
+        Q = self.basis
+        return (Q * self.eigenvalues(t).ravel()) @ Q.T
+
+    def score(self, Y: Any, t: float) -> np.ndarray:
+        """``-A_t vec(y)`` for a batch ``Y`` of shape ``(..., N, d)`` (numpy).
+
+        Usable directly as the ``score_fn`` of :mod:`gpdtheory.sampling`.
+        """
+        Y = as_real_array(Y, "Y", min_ndim=2, shape=(self.N, self.d))
+        if self.is_spectral:
+            Z = self.W.T @ (Y @ self.U)  # (..., N, d) in W⊗U basis
+            return -(self.W @ (Z * self.eigenvalues(t))) @ self.U.T
+        flat = Y.reshape(Y.shape[:-2] + (self.n,))
+        return -(flat @ self.matrix(t).T).reshape(Y.shape)
+
+
+def _spec_zero_mean(spec: Any) -> GPSpec:
+    if not isinstance(spec, GPSpec):
+        raise InvalidArgumentError(
+            "spec", spec, "is not a GPSpec", "build one with gpdtheory.GPSpec"
+        )
+    if spec.mean is not None:
+        raise InvalidArgumentError(
+            "spec",
+            spec,
+            "has a mean: the distribution routines assume mean 0",
+            "center the data (subtract the mean) and pass a zero-mean spec",
+        )
+    return spec
+
+
+def exact_score_estimator(spec: GPSpec) -> LinearEstimator:
+    """The exact score ``A_t = C_t^{-1}`` in the Kronecker eigenbasis ``V ⊗ U``.
+
+    Examples
+    --------
+    >>> import gpdtheory as gp
+    >>> spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), N=4, Sigma=np.eye(2))
+    >>> est = exact_score_estimator(spec)
+    >>> bool(np.allclose(est.matrix(0.3), np.linalg.inv(gp.marginal_covariance(spec, 0.3))))
+    True
+    """
+    spec = _spec_zero_mean(spec)
+    g, V = spec.gamma_eigh
+    lam, U = spec.sigma_eigh
+    gl = np.multiply.outer(g, lam)
+
+    def eig(t: float) -> np.ndarray:
+        return 1.0 / (np.exp(-t) * gl - np.expm1(-t))
+
+    return LinearEstimator(
+        spec.N, spec.d, temporal_basis=V, spatial_basis=U, eigenvalue_fn=eig, name="exact score"
+    )
+
+
+def _truncated_eig(spec: GPSpec, J: int, truncation: str):
+    from ..gd import truncated_r
+
+    r_bar = truncated_r(spec, check_nonnegative_int(J, "J"), truncation)
+    gb, W = np.linalg.eigh(scipy.linalg.toeplitz(r_bar))
+    lam, U = spec.sigma_eigh
+    return r_bar, np.multiply.outer(gb, lam), W, U
+
+
+def truncated_score_estimator(spec: GPSpec, J: int, truncation: str = "hard") -> LinearEstimator:
+    """The exact score of the truncated model, ``A_t = C_bar_t^{-1}`` (THEORY.md section 3).
+
+    Raises
+    ------
+    AssumptionViolated
+        When evaluated at a t with ``lmin(C_bar_t) <= 0`` (indefinite ``Gamma_bar``).
+
+    Notes
+    -----
+    Same matrix as ``-gpdtheory.gd.truncated_score`` applied to the unit vectors.
+    """
+    spec = _spec_zero_mean(spec)
+    _, gl, W, U = _truncated_eig(spec, J, truncation)
+
+    def eig(t: float) -> np.ndarray:
+        c = np.exp(-t) * gl - np.expm1(-t)
+        if c.min() <= 0.0:
+            raise AssumptionViolated(
+                "mu_bar_t > 0",
+                f"lmin(C_bar_t) = {c.min():.3e} at t = {t:g}, J = {J}",
+                "use truncation='taper' or 'shift', or a larger J",
+            )
+        return 1.0 / c
+
+    return LinearEstimator(
+        spec.N,
+        spec.d,
+        temporal_basis=W,
+        spatial_basis=U,
+        eigenvalue_fn=eig,
+        name=f"truncated score J={J} {truncation}",
+    )
+
+
+def gd_estimator(spec: GPSpec, J: int, L: int, truncation: str = "hard") -> LinearEstimator:
+    """``L`` gradient-descent steps from 0 on the truncated objective (the constructed network).
+
+    Parameters
+    ----------
+    spec : GPSpec (mean zero)
+    J : int
+        Truncation lag.
+    L : int
+        Number of GD steps (transformer blocks), ``>= 0``.
+    truncation : {"hard", "taper", "shift"}
+
+    Returns
+    -------
+    LinearEstimator
+        Spectral; ``matrix(t)`` equals
+        :func:`gpdtheory.gd.gd_matrix` ``(spec, t, J, L, truncation)``.
+
+    Notes
+    -----
+    ``A_t = eta sum_{k<L} (I - eta C_bar_t)^k``, ``eta = 1/Lambda``
+    (:func:`gpdtheory.gd.step_size`); on an eigenvalue ``c`` of ``C_bar_t`` this is
+    ``-expm1(L log1p(-eta c))/c`` (``eta L`` at ``c = 0``).
+    """
+    from ..gd import step_size
+
+    spec = _spec_zero_mean(spec)
+    L = check_nonnegative_int(L, "L")
+    r_bar, gl, W, U = _truncated_eig(spec, J, truncation)
+    eta, _ = step_size(r_bar, spec.Sigma)
+
+    def eig(t: float) -> np.ndarray:
+        c = np.exp(-t) * gl - np.expm1(-t)
+        safe = np.where(c != 0.0, c, 1.0)
+        return np.where(c != 0.0, -np.expm1(L * np.log1p(-eta * c)) / safe, eta * L)
+
+    return LinearEstimator(
+        spec.N,
+        spec.d,
+        temporal_basis=W,
+        spatial_basis=U,
+        eigenvalue_fn=eig,
+        name=f"GD J={J} L={L} {truncation}",
+    )
+
+
+def dense_estimator(
+    N: int, d: int, matrix_fn: Callable[[float], Any], name: str = "dense"
+) -> LinearEstimator:
+    """Any linear estimator given by ``t -> A_t`` (``(Nd, Nd)``); no fast path."""
+    if not callable(matrix_fn):
+        raise InvalidArgumentError("matrix_fn", matrix_fn, "is not callable", "pass t -> A_t")
+    return LinearEstimator(N, d, matrix_fn, name=name)

@@ -1,0 +1,200 @@
+"""Errors of a trained score network against the exact quantities (THEORY.md sections 3, 6, 7).
+
+- :func:`score_error`: ``E_{p_t} ||s_theta - s*||^2`` and its ratio to ``E ||s*||^2 =
+  tr(C_t^{-1})``, on a grid of ``t``. Exact for a model linear in ``X`` (the
+  position-only matching model: its matrix ``A_t`` is read off by autograd and
+  :func:`gpdtheory.gd.l2_error` gives ``tr(D C_t D^T)``); Monte Carlo otherwise.
+- :func:`exact_kl`: ``KL(p_t0 || q_t0)`` of the reverse SDE driven by a linear model
+  (its output is Gaussian; :mod:`gpdtheory.distribution`).
+- :func:`covariance_error`: ``||Cov_hat - Gamma ⊗ Sigma||_F / ||Gamma ⊗ Sigma||_F`` of
+  samples generated with any model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .diffusion import score as exact_score
+from .errors import InvalidArgumentError
+from .spec import GPSpec
+from .validation import check_diffusion_time, check_positive_int
+
+__all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "covariance_error",
+           "score_norm2"]
+
+
+@dataclass(frozen=True)
+class ScoreError:
+    """Score error on a grid of ``t``.
+
+    Attributes
+    ----------
+    t : (K,) ndarray
+    mse : (K,) ndarray
+        ``E_{p_t} ||s_theta - s*||_F^2``.
+    relative : (K,) ndarray
+        ``sqrt(mse / E ||s*||^2)``, the relative L2(p_t) error.
+    exact : bool
+        True when computed in closed form (linear model), False for Monte Carlo.
+    stderr : (K,) ndarray
+        Standard error of ``relative`` (0 when exact).
+    """
+
+    t: np.ndarray
+    mse: np.ndarray
+    relative: np.ndarray
+    exact: bool
+    stderr: np.ndarray
+
+
+def is_linear(model) -> bool:
+    """True for a model known to be linear (affine) in ``X``: a position-only GPDiT without FFN."""
+    from .construct.block import GPDiT
+
+    return isinstance(model, GPDiT) and model.position_only and all(
+        b.ffn_hidden == 0 for b in model.blocks)
+
+
+def linear_map(model, t: float) -> np.ndarray:
+    """``A_t`` with ``s_theta(X, t) = -A_t vec(X - alpha_t mu)`` (linear models): ``(Nd, Nd)``."""
+    from .construct.inspect import end_to_end_map
+
+    if not is_linear(model):
+        raise InvalidArgumentError("model", type(model).__name__, "is not linear in X",
+                                   "use a position-only GPDiT without FFN")
+    return end_to_end_map(model, t)
+
+
+def score_norm2(spec: GPSpec, t: float) -> float:
+    """``E_{p_t} ||s*||^2 = tr(C_t^{-1})`` (exact, by the eigenvalues of Gamma and Sigma)."""
+    g, _ = spec.gamma_eigh
+    lam, _ = spec.sigma_eigh
+    c = np.exp(-t) * np.multiply.outer(g, lam) - np.expm1(-t)
+    return float(np.sum(1.0 / c))
+
+
+@torch.no_grad()
+def _mc(model, spec: GPSpec, t: float, n_mc: int, rng: np.random.Generator):
+    p = next(model.parameters())
+    x0 = spec.sample(n_mc, seed=rng)
+    a, s = np.exp(-t / 2), np.sqrt(-np.expm1(-t))
+    xt = a * x0 + s * rng.standard_normal(x0.shape)
+    out = model(torch.as_tensor(xt, dtype=p.dtype, device=p.device),
+                torch.full((n_mc,), t, dtype=p.dtype, device=p.device)).double().cpu().numpy()
+    sq = np.sum((out - exact_score(spec, xt, t)) ** 2, axis=(1, 2))
+    return sq.mean(), sq.std(ddof=1) / np.sqrt(n_mc)
+
+
+def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool | None = None
+                ) -> ScoreError:
+    """The L2(p_t) score error of ``model`` on the grid ``t``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        ``model(X, t) -> score``.
+    spec : GPSpec
+    t : float or (K,) array_like
+        Diffusion times, ``> 0``.
+    n_mc : int
+        Monte Carlo draws per ``t`` (nonlinear models).
+    seed : int or Generator
+    exact : bool, optional
+        Force the exact formula (requires a linear model) or Monte Carlo; by default
+        exact when :func:`is_linear`.
+
+    Returns
+    -------
+    ScoreError
+
+    Notes
+    -----
+    Exact: ``E ||s_hat - s*||^2 = tr(D C_t D^T)``, ``D = A_t - C_t^{-1}`` (THEORY.md
+    section 3, L2 version). Monte Carlo: ``X_t = alpha_t X_0 + sigma_t eps`` with
+    ``X_0 ~ spec``; the relative standard error is reported.
+
+    Examples
+    --------
+    >>> import gpdtheory as gp
+    >>> from gpdtheory.construct import build
+    >>> spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), N=6, Sigma=np.eye(2))
+    >>> float(score_error(build(spec, J=5, L=200), spec, 0.5).relative[0]) < 1e-6
+    True
+    """
+    ts = np.atleast_1d(check_diffusion_time(t)).astype(np.float64)
+    exact = is_linear(model) if exact is None else bool(exact)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    mse, se = np.empty(ts.size), np.zeros(ts.size)
+    for i, tk in enumerate(ts):
+        if exact:
+            from .gd import l2_error
+
+            mse[i] = l2_error(spec, linear_map(model, float(tk)), float(tk))
+        else:
+            mse[i], se[i] = _mc(model, spec, float(tk), check_positive_int(n_mc, "n_mc"), rng)
+    ref = np.array([score_norm2(spec, float(tk)) for tk in ts])
+    rel = np.sqrt(np.maximum(mse, 0.0) / ref)
+    # delta method: d sqrt(m) = dm / (2 sqrt(m))
+    rel_se = np.where(mse > 0, se / (2.0 * np.sqrt(np.maximum(mse, 1e-300) * ref)), 0.0)
+    return ScoreError(ts, mse, rel, exact, rel_se)
+
+
+def exact_kl(model, spec: GPSpec, T: float, t0: float) -> float:
+    """``KL(p_t0 || q_t0)`` of the reverse SDE from ``N(0, I)`` at ``T`` driven by a linear model.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Linear in ``X`` (:func:`is_linear`); mean-zero spec.
+    spec : GPSpec
+    T, t0 : float
+        Horizon and early stopping, ``0 < t0 < T``.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    THEORY.md section 6: the output covariance solves ``dP/dtau = M P + P M^T + I``,
+    ``M = I/2 - A_{T - tau}``; the target is ``C_t0``. ``A_t`` is re-read from the model
+    at each ODE time (dense; small ``N d`` only).
+    """
+    from .diffusion import marginal_covariance
+    from .distribution.estimators import dense_estimator
+    from .distribution.gaussian import gaussian_kl
+    from .distribution.lyapunov import output_covariance
+
+    if spec.mean is not None:
+        raise InvalidArgumentError("spec", spec, "has a mean", "use a mean-zero spec for exact KL")
+    est = dense_estimator(spec.N, spec.d, lambda s: linear_map(model, s), name="trained")
+    P = output_covariance(est, T, t0)
+    return float(gaussian_kl(marginal_covariance(spec, t0), P))
+
+
+def covariance_error(model, spec: GPSpec, n: int = 1000, *, T: float = 8.0, t0: float = 1e-2,
+                     steps: int = 200, seed=0) -> float:
+    """``||Cov_hat - Gamma ⊗ Sigma||_F / ||Gamma ⊗ Sigma||_F`` of ``n`` generated samples.
+
+    Samples are drawn with the exponential integrator from ``N(0, I)`` at ``T`` down to
+    ``t0`` (THEORY.md section 6). The empirical covariance includes Monte Carlo error
+    of order ``sqrt(N d / n)``; compare models at equal ``n``.
+    """
+    from .sampling import reverse_sample
+
+    p = next(model.parameters())
+
+    @torch.no_grad()
+    def fn(y, t):
+        y_t = torch.as_tensor(y, dtype=p.dtype, device=p.device)
+        t_t = torch.full((y_t.shape[0],), float(t), dtype=p.dtype, device=p.device)
+        return model(y_t, t_t).double().cpu().numpy()
+
+    Y = reverse_sample(fn, n, spec.N, spec.d, T=T, t0=t0, steps=steps, seed=seed)
+    V = Y.reshape(Y.shape[0], -1) - spec.mean_array.ravel()
+    S = V.T @ V / V.shape[0]
+    C = spec.covariance_dense()
+    return float(np.linalg.norm(S - C) / np.linalg.norm(C))

@@ -1,0 +1,226 @@
+"""Score error against the number of samples ``n`` (THEORY.md section 7).
+
+- :func:`plugin_covariance`: estimate ``Gamma`` (Toeplitz) and ``Sigma`` from ``n``
+  samples, using the Kronecker structure; :func:`plugin_error` plugs them into the exact
+  score formula and returns its exact relative L2(p_t) error (the estimator is linear).
+- :func:`fit_slope`: least-squares slope of ``log error`` against ``log n`` with a
+  confidence interval (Student t).
+- :func:`sweep_n`, :func:`sweep_decay`: the sweeps, run through any
+  :class:`concurrent.futures.Executor` (sequential in-process by default), returning
+  arrays ready to plot.
+
+Theory: the paper's rate is ``error ∝ n^{-1/2}``; the plug-in's error is driven by the
+covariance estimation error, which is ``O(n^{-1/2})``, so its slope is about -1/2.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.stats
+
+from .errors import InvalidArgumentError
+from .spec import GPSpec
+from .validation import as_real_array, check_diffusion_time, check_positive_int
+
+__all__ = ["plugin_covariance", "plugin_matrix", "plugin_error", "SlopeFit", "fit_slope",
+           "SequentialExecutor", "SweepResult", "sweep_n", "sweep_decay", "trained_error"]
+
+
+def plugin_covariance(samples, mean=None) -> tuple[np.ndarray, np.ndarray]:
+    """Kronecker/Toeplitz estimate ``(r_hat, Sigma_hat)`` from samples ``(n, N, d)``.
+
+    Parameters
+    ----------
+    samples : (n, N, d) array_like
+    mean : (N, d) array_like, optional
+        Known mean (zero by default); it is subtracted, not estimated.
+
+    Returns
+    -------
+    r_hat : (N,) ndarray
+        ``r_hat[m] = sum_{s,i} <x_i, x_{i+m}> / (n (N - m) tr(Sigma_hat))``, ``r_hat[0] = 1``.
+    Sigma_hat : (d, d) ndarray
+        ``(1 / (n N)) sum_{s,i} x_i x_i^T`` (``rho(0) = 1``).
+
+    Notes
+    -----
+    ``E <x_i, x_{i+m}> = rho(m) tr(Sigma)``: each lag is averaged over every sample and
+    position (unbiased up to the ratio with ``tr(Sigma_hat)``). The Toeplitz matrix of
+    ``r_hat`` need not be positive semidefinite; :func:`plugin_matrix` clips it.
+    """
+    X = as_real_array(samples, "samples", ndim=3)
+    if mean is not None:
+        X = X - as_real_array(mean, "mean")
+    n, N, d = X.shape
+    Sig = np.einsum("sia,sib->ab", X, X) / (n * N)
+    tr = np.trace(Sig)
+    r = np.array([np.einsum("sia,sia->", X[:, : N - m], X[:, m:]) / (n * (N - m) * tr)
+                  for m in range(N)])
+    r[0] = 1.0
+    return r, Sig
+
+
+def plugin_matrix(r_hat, Sigma_hat, t: float) -> np.ndarray:
+    """``A_t = (alpha^2 Gamma_hat_+ ⊗ Sigma_hat + sigma^2 I)^{-1}``: ``(Nd, Nd)`` ndarray.
+
+    ``Gamma_hat_+`` is the Toeplitz matrix of ``r_hat`` with negative eigenvalues set to 0.
+    """
+    import scipy.linalg
+
+    t = float(check_diffusion_time(t))
+    g, V = np.linalg.eigh(scipy.linalg.toeplitz(as_real_array(r_hat, "r_hat", ndim=1)))
+    lam, U = np.linalg.eigh(as_real_array(Sigma_hat, "Sigma_hat", ndim=2))
+    c = np.exp(-t) * np.multiply.outer(np.maximum(g, 0.0), np.maximum(lam, 0.0)) - np.expm1(-t)
+    Q = np.kron(V, U)
+    return (Q / c.ravel()) @ Q.T
+
+
+def plugin_error(spec: GPSpec, n: int, seed=0, t: float = 0.5) -> float:
+    """Relative L2(p_t) error of the plug-in score estimated from ``n`` samples of ``spec``.
+
+    Returns
+    -------
+    float
+        ``sqrt(E ||s_hat - s*||^2 / E ||s*||^2)``, exact (:func:`gpdtheory.gd.l2_error`).
+
+    Examples
+    --------
+    >>> import gpdtheory as gp
+    >>> spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), N=8, Sigma=np.eye(2))
+    >>> plugin_error(spec, 10000, seed=0) < plugin_error(spec, 100, seed=0)
+    True
+    """
+    from .evaluate import score_norm2
+    from .gd import l2_error
+
+    X = spec.sample(check_positive_int(n, "n"), seed=seed)
+    r, S = plugin_covariance(X, spec.mean)
+    return float(np.sqrt(l2_error(spec, plugin_matrix(r, S, t), t) / score_norm2(spec, t)))
+
+
+def trained_error(spec: GPSpec, n: int, seed=0, t: float = 0.5, L: int = 6, cfg=None,
+                  tied: bool = True) -> float:
+    """Relative L2(p_t) error of the matching model trained on ``n`` samples (exact)."""
+    from .evaluate import score_error
+    from .models import matching_model
+    from .train import train
+
+    init_seed = int(np.random.default_rng(seed).integers(2**31))
+    model = matching_model(spec, L=L, tied=tied, seed=init_seed)
+    train(model, spec.sample(check_positive_int(n, "n"), seed=seed), cfg)
+    return float(score_error(model, spec, t).relative[0])
+
+
+@dataclass(frozen=True)
+class SlopeFit:
+    """``log err = intercept + slope log n``; ``ci`` is the ``level`` confidence interval."""
+
+    slope: float
+    intercept: float
+    ci: tuple[float, float]
+    stderr: float
+    level: float
+
+
+def fit_slope(n, err, level: float = 0.95) -> SlopeFit:
+    """Ordinary least squares of ``log err`` on ``log n`` (every replicate a point).
+
+    Parameters
+    ----------
+    n, err : (K,) array_like
+        Sample sizes and errors (``> 0``); repeat ``n`` for replicates.
+    level : float
+
+    Returns
+    -------
+    SlopeFit
+        The interval is ``slope ± t_{K-2} stderr`` (needs ``K >= 3`` points).
+    """
+    n = as_real_array(n, "n", ndim=1)
+    e = as_real_array(err, "err", ndim=1, shape=(n.size,))
+    if n.size < 3 or np.any(n <= 0) or np.any(e <= 0) or np.unique(n).size < 2:
+        raise InvalidArgumentError("n/err", (n.size,), "need >= 3 positive points at >= 2 sizes",
+                                   "sweep more sample sizes")
+    x, y = np.log(n), np.log(e)
+    res = scipy.stats.linregress(x, y)
+    q = scipy.stats.t.ppf(0.5 + level / 2, n.size - 2)
+    return SlopeFit(float(res.slope), float(res.intercept),
+                    (float(res.slope - q * res.stderr), float(res.slope + q * res.stderr)),
+                    float(res.stderr), level)
+
+
+class SequentialExecutor(cf.Executor):
+    """A :class:`concurrent.futures.Executor` running each task at ``submit``, in-process."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut: cf.Future = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered through the future, like any executor
+            fut.set_exception(exc)
+        return fut
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Errors of a sweep over ``n`` (arrays for plotting) and the fitted slope.
+
+    Attributes
+    ----------
+    n : (K,) ndarray
+        Sample sizes.
+    errors : (K, R) ndarray
+        Relative errors, ``R`` replicates (seeds) per size.
+    fit : SlopeFit
+    """
+
+    n: np.ndarray
+    errors: np.ndarray
+    fit: SlopeFit
+
+
+def sweep_n(error_fn: Callable[..., float], spec: GPSpec, ns: Sequence[int], replicates: int = 3,
+            seed: int = 0, executor: cf.Executor | None = None, **kwargs) -> SweepResult:
+    """Run ``error_fn(spec, n, seed=..., **kwargs)`` over sizes and seeds; fit the slope.
+
+    Parameters
+    ----------
+    error_fn : callable
+        :func:`plugin_error`, :func:`trained_error` or any picklable function with that
+        signature (module-level, for process pools).
+    spec : GPSpec
+    ns : sequence of int
+        At least 2 sizes (the issue asks 5 spanning 30x).
+    replicates : int
+        Seeds per size.
+    seed : int
+    executor : concurrent.futures.Executor, optional
+        Where the tasks run (e.g. ``ProcessPoolExecutor`` or a dask ``Client``'s
+        executor); :class:`SequentialExecutor` by default.
+
+    Returns
+    -------
+    SweepResult
+    """
+    ns = np.array([check_positive_int(v, "n") for v in ns])
+    R = check_positive_int(replicates, "replicates")
+    ex = executor or SequentialExecutor()
+    seeds = np.random.SeedSequence(seed).generate_state(ns.size * R).reshape(ns.size, R)
+    futs = [[ex.submit(functools.partial(error_fn, spec, int(n), seed=int(seeds[i, r]), **kwargs))
+             for r in range(R)] for i, n in enumerate(ns)]
+    err = np.array([[f.result() for f in row] for row in futs])
+    return SweepResult(ns, err, fit_slope(np.repeat(ns, R), err.ravel()))
+
+
+def sweep_decay(error_fn: Callable[..., float], make_spec: Callable[[float, float], GPSpec],
+                regimes: Sequence[tuple[float, float]], ns: Sequence[int], replicates: int = 3,
+                seed: int = 0, executor: cf.Executor | None = None, **kwargs
+                ) -> dict[tuple[float, float], SweepResult]:
+    """:func:`sweep_n` for every decay regime ``(nu, ell)``; ``make_spec(nu, ell) -> GPSpec``."""
+    return {(nu, ell): sweep_n(error_fn, make_spec(nu, ell), ns, replicates, seed, executor,
+                               **kwargs) for nu, ell in regimes}

@@ -1,0 +1,168 @@
+"""Symmetric Levinson recursion: ``toeplitz(r) x = b`` in ``4 N^2`` flops, with PD flag and logdet.
+
+Algorithm: Golub & Van Loan, *Matrix Computations* (4th ed.), Alg. 4.7.2 (symmetric
+Levinson), on the normalised matrix ``T / r_0``. Step ``k`` extends the Yule–Walker
+solution ``y`` (Durbin) and the solution ``x`` of the leading ``k x k`` system by one
+entry; the prediction-error variances ``beta_k = prod_j (1 - alpha_j^2)`` come for free, so
+
+* ``T`` is positive definite iff every ``beta_k > 0`` (the recursion stops at the first
+  ``beta_k <= 0`` and reports ``k``: no garbage is returned silently);
+* ``log det T = N log r_0 + sum_k log beta_k``.
+
+Implementation notes
+--------------------
+* The updates ``x_j += mu y_{k-1-j}`` and ``y_j += alpha y_{k-1-j}`` write into a second
+  buffer (swapped each step): an in-place update would read what it overwrites, which
+  stops LLVM from vectorising (an in-place pairwise loop measured 2.7x slower). The two
+  dot products of step ``k+1`` are accumulated in the same pass, against a reversed
+  copy of ``r`` so that they run forward: one pass over memory per step.
+* Reversed indices are unsigned (``uint64``): with signed indices Numba keeps the
+  negative-index wraparound branch, which blocks SIMD. They are provably in range
+  (``0 <= j < k``, so ``0 <= k-1-j``).
+* ``fastmath={'reassoc', 'contract'}`` lets LLVM vectorise the reductions; never
+  ``fastmath=True``, whose ``nnan`` flag may delete the ``beta > 0`` test.
+
+Stability
+---------
+On symmetric positive definite input Levinson is *weakly stable* (Cybenko 1980; Bunch
+1985): the forward error is about ``kappa(T) * eps``, like a backward-stable dense
+solver's, although the residual is not always ``O(eps)``. On indefinite input with
+singular leading minors it breaks down: those matrices are reported, never solved.
+The Gaussian matrix ``0.9**(k**2)`` (scipy's documented hard case for Levinson) is
+positive definite but ill-conditioned (``kappa = 7.2e9`` at N = 200): the symmetric
+recursion still agrees with the dense solve to 6e-9 relative (``<= kappa eps``) with
+residual 4e-12; as N grows the Gaussian kernel's ``kappa`` passes ``1/eps`` and no
+float64 method keeps a correct digit (``tests/toeplitz/test_solve.py`` keeps the case).
+
+Equivalent dense computation: ``numpy.linalg.solve(scipy.linalg.toeplitz(r), b)`` and
+``numpy.linalg.slogdet``; same result as ``scipy.linalg.solve_toeplitz(r, b)`` (which
+runs the non-symmetric 8 N^2 recursion and has no PD flag or logdet).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["levinson_kernel", "levinson_batch_kernel"]
+
+_FASTMATH = {"reassoc", "contract"}
+_u64 = nb.uint64
+
+
+@nb.njit(nb.types.Tuple((nb.float64[::1], nb.float64, nb.int64))(nb.float64[::1], nb.float64[::1]),
+         cache=True, fastmath=_FASTMATH)
+def levinson_kernel(r, b):  # pragma: no cover - compiled
+    """Solve ``toeplitz(r) x = b`` (symmetric Levinson, GVL Alg. 4.7.2).
+
+    Parameters
+    ----------
+    r : (N,) float64 array
+        First column; ``r[0]`` is the diagonal.
+    b : (N,) float64 array
+
+    Returns
+    -------
+    x : (N,) float64 array
+        The solution (meaningless when ``first_failure >= 0``).
+    logdet : float
+        ``log det toeplitz(r)`` (partial sum when ``first_failure >= 0``).
+    first_failure : int
+        ``-1`` when ``toeplitz(r)`` is positive definite, else the first ``k`` with a
+        non-positive leading-minor ratio ``beta_k`` (the leading ``(k+1) x (k+1)``
+        block is not positive definite).
+
+    Notes
+    -----
+    Callable from user ``@njit`` code. ``4 N^2`` flops, ``O(N)`` memory.
+    """
+    n = r.shape[0]
+    x = np.zeros(n)
+    r0 = r[0]
+    if not r0 > 0.0:
+        return x, 0.0, 0
+    logdet = n * np.log(r0)
+    x[0] = b[0] / r0
+    if n == 1:
+        return x, logdet, -1
+    tr = np.empty(n)  # reversed, normalised: tr[m] = r[n-1-m] / r0, so dots run forward
+    for m in range(n):
+        tr[m] = r[n - 1 - m] / r0
+    x2 = np.zeros(n)
+    y = np.zeros(n)
+    y2 = np.zeros(n)
+    alpha = -tr[n - 2]
+    y[0] = alpha
+    beta = 1.0
+    sx = tr[n - 2] * x[0]
+    sy = tr[n - 2] * y[0]
+    for k in range(1, n):
+        beta = (1.0 - alpha * alpha) * beta
+        if not beta > 0.0:
+            return x, logdet, k
+        logdet += np.log(beta)
+        mu = (b[k] / r0 - sx) / beta
+        if k < n - 1:
+            alpha = (-tr[n - 2 - k] - sy) / beta
+            uk1 = _u64(k - 1)
+            off = _u64(n - 2 - k)
+            tx = 0.0
+            ty = 0.0
+            for jj in range(k):
+                j = _u64(jj)
+                yq = y[uk1 - j]
+                xn = x[j] + mu * yq
+                yn = y[j] + alpha * yq
+                x2[j] = xn
+                y2[j] = yn
+                # dot products of step k+1: sum_j r_{k+1-j} (new x_j, new y_j)
+                tj = tr[off + j]
+                tx += tj * xn
+                ty += tj * yn
+            x2[k] = mu
+            y2[k] = alpha
+            sx = tx + tr[n - 2] * mu
+            sy = ty + tr[n - 2] * alpha
+            x, x2 = x2, x
+            y, y2 = y2, y
+        else:
+            for jj in range(k):
+                j = _u64(jj)
+                x2[j] = x[j] + mu * y[_u64(k - 1) - j]
+            x2[k] = mu
+            x = x2
+    return x, logdet, -1
+
+
+@nb.njit(nb.types.Tuple((nb.float64[:, ::1], nb.float64[::1], nb.int64[::1]))(
+    nb.float64[:, ::1], nb.float64[:, ::1]), cache=True, fastmath=_FASTMATH, parallel=True)
+def levinson_batch_kernel(R, B):  # pragma: no cover - compiled
+    """Solve ``toeplitz(R[i]) X[i] = B[i]`` for every row ``i``, in parallel over rows.
+
+    Parameters
+    ----------
+    R : (p, N) float64 array
+        First columns; ``p == 1`` (one matrix, many right-hand sides) or ``p == m``.
+    B : (m, N) float64 array
+        Right-hand sides, one per row (the transpose of the usual ``(N, m)``).
+
+    Returns
+    -------
+    X : (m, N) float64 array
+    logdet : (m,) float64 array
+    first_failure : (m,) int64 array
+        ``-1`` where positive definite (see :func:`levinson_kernel`).
+    """
+    m, n = B.shape
+    p = R.shape[0]
+    X = np.empty((m, n))
+    logdet = np.empty(m)
+    fail = np.empty(m, dtype=np.int64)
+    for ii in nb.prange(m):
+        i = np.int64(ii)  # prange indices are unsigned: keep the arithmetic in int64
+        row = i if p == m else np.int64(0)
+        x, ld, f = levinson_kernel(R[row], B[i])
+        X[i] = x
+        logdet[i] = ld
+        fail[i] = f
+    return X, logdet, fail

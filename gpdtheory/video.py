@@ -1,0 +1,417 @@
+"""Train score networks on moving-ball videos and measure what they learned of the motion.
+
+Issue 10, THEORY.md sections 1, 7 and 8 carried beyond Gaussian data. The frames of
+:func:`gpdtheory.data.moving_ball` are not Gaussian, so no exact score exists; the ground
+truth is the temporal kernel ``rho`` of the ball's path. Two measurements compare with it:
+
+- **attention by lag**: the average attention weight between frames ``i`` and ``j`` as a
+  function of ``|i - j|`` (softmax DiT: rows of the softmax averaged over a batch of
+  noisy videos, heads, blocks and a few diffusion times; ReLU matching model: the
+  y-to-y attention kernel of :func:`gpdtheory.construct.inspect.attention_kernel`,
+  trace over features, oriented so that lag 0 is positive: its overall sign sits in
+  ``W_O W_V`` and the gate, which the lag structure does not identify);
+- **generated motion**: the centroid of each generated frame
+  (:func:`gpdtheory.data.centroids`), and the empirical temporal correlation of these
+  trajectories (:func:`gpdtheory.data.temporal_correlation`).
+
+Each profile over lags ``0..max_lag`` is compared with ``rho(0..max_lag)`` by Pearson
+correlation (:func:`profile_correlation`) and by relative error.
+
+Training reuses :func:`gpdtheory.train.train` (denoising score matching) unchanged. The
+tokens (``2 I - 1``, one per frame) are standardised first: ``X' = (X - m) / s`` with
+``m`` the per-pixel mean (over videos and frames: the process is stationary) and ``s`` the
+global standard deviation, so the ball is not lost in the noise at moderate ``t``; the
+generated samples are mapped back with the same ``m`` and ``s``. Float32 by default
+(opt-in float64 through ``dtype``); ``device`` picks CPU or CUDA, never hard-coded.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .construct.block import GPDiT
+from .data.moving_ball import MovingBall, centroids, temporal_correlation, tokens_to_frames
+from .errors import InvalidArgumentError
+from .models import SoftmaxDiT, matching_model
+from .sampling import reverse_sample
+from .spec import GPSpec
+from .train import TrainConfig, TrainResult, resolve_device, train
+from .validation import as_real_array, check_positive_int
+
+__all__ = ["VideoModel", "VideoEvaluation", "train_video", "generate", "attention_maps",
+           "lag_profile", "attention_lag_profile", "profile_correlation", "evaluate_video",
+           "plot_video", "VIDEO_TRAIN_CONFIG"]
+
+#: Training defaults for videos: the trainer's, with a smaller batch and fewer evaluations.
+VIDEO_TRAIN_CONFIG = TrainConfig(steps=400, batch_size=64, lr=3e-3, warmup=20, eval_every=50,
+                                 patience=100, val_noise=2, T=4.0, t0=1e-2)
+
+
+@dataclass
+class VideoModel:
+    """A score network trained on standardised video tokens, with its standardisation.
+
+    Attributes
+    ----------
+    model : nn.Module
+        ``SoftmaxDiT`` or ``GPDiT`` on ``(B, N, size*size)`` standardised tokens.
+    shift : (d,) ndarray
+        Per-pixel token mean ``m``.
+    scale : float
+        Global token standard deviation ``s``.
+    size : int
+    result : TrainResult
+    """
+
+    model: nn.Module
+    shift: np.ndarray
+    scale: float
+    size: int
+    result: TrainResult
+
+    def standardize(self, tokens: Any) -> np.ndarray:
+        """``(X - m) / s``."""
+        return (as_real_array(tokens, "tokens", ndim=3) - self.shift) / self.scale
+
+    def destandardize(self, Z: Any) -> np.ndarray:
+        """``Z s + m``."""
+        return np.asarray(Z, dtype=float) * self.scale + self.shift
+
+
+@dataclass
+class VideoEvaluation:
+    """Lag profiles of a trained video model against the motion's ``rho``.
+
+    Attributes
+    ----------
+    rho : (max_lag + 1,) ndarray
+        True correlation of the path, ``rho(0..max_lag)``.
+    attention : (max_lag + 1,) ndarray
+        Attention by lag (see module docstring).
+    generated : (max_lag + 1,) ndarray
+        Empirical temporal correlation of the centroids of generated videos.
+    data : (max_lag + 1,) ndarray
+        The same estimator on the centroids of the training videos (its own error).
+    attention_corr, generated_corr, data_corr : float
+        Pearson correlation of each profile with ``rho``.
+    generated_relerr : float
+        ``||generated - rho|| / ||rho||``.
+    frames : (n_gen, N, size, size) ndarray
+        The generated frames.
+    seconds : float
+        Wall time of the evaluation (sampling included).
+    """
+
+    rho: np.ndarray
+    attention: np.ndarray
+    generated: np.ndarray
+    data: np.ndarray
+    attention_corr: float
+    generated_corr: float
+    data_corr: float
+    generated_relerr: float
+    frames: np.ndarray = field(repr=False)
+    seconds: float = 0.0
+
+
+def train_video(video: MovingBall, model: str = "dit", *, cfg: TrainConfig | None = None,
+                width: int = 32, depth: int = 2, heads: int = 2, L: int = 4,
+                J: int | None = None, dtype=torch.float32, device: Any = "cpu",
+                seed: int = 0) -> VideoModel:
+    """Train the softmax DiT or the ReLU matching model on moving-ball videos.
+
+    Parameters
+    ----------
+    video : MovingBall
+        Training videos with one token per frame (``patch=None``).
+    model : {"dit", "relu"}
+        :class:`gpdtheory.models.SoftmaxDiT` (``width``, ``depth``, ``heads``) or the
+        matching model :func:`gpdtheory.models.matching_model` (looped, position-only,
+        depth ``L``, ``J + 2`` heads): linear in ``X``, so it fits the best Gaussian
+        (second-moment) approximation of the videos.
+    cfg : TrainConfig, optional
+        Default :data:`VIDEO_TRAIN_CONFIG`.
+    width, depth, heads : int
+        DiT sizes.
+    L, J : int
+        Matching-model depth and truncation lag.
+    dtype : torch dtype
+        float32 by default (speed); float64 on request.
+    device : str or torch.device
+        ``"cpu"``; ``None``/``"auto"`` picks CUDA when available.
+    seed : int
+        Seeds the initialisation (the trainer's seed is ``cfg.seed``).
+
+    Returns
+    -------
+    VideoModel
+
+    Raises
+    ------
+    InvalidArgumentError
+        Patched tokens, an unknown ``model``.
+
+    Examples
+    --------
+    >>> from gpdtheory.data import moving_ball
+    >>> v = moving_ball(32, 4, size=4, seed=0)
+    >>> vm = train_video(v, cfg=TrainConfig(steps=3, batch_size=8, eval_every=1))
+    >>> vm.model(torch.zeros(2, 4, 16), torch.ones(2)).shape
+    torch.Size([2, 4, 16])
+    """
+    if not isinstance(video, MovingBall):
+        raise InvalidArgumentError("video", type(video).__name__, "is not a MovingBall",
+                                   "pass gpdtheory.data.moving_ball(...)")
+    if video.patch is not None:
+        raise InvalidArgumentError("video.patch", video.patch,
+                                   "gives several tokens per frame: token lag is not frame lag",
+                                   "draw the videos with patch=None")
+    cfg = cfg or VIDEO_TRAIN_CONFIG
+    X = video.tokens
+    _, N, d = X.shape
+    shift = X.mean(axis=(0, 1))
+    scale = float(X.std())
+    Z = (X - shift) / scale
+    torch.manual_seed(seed)
+    dev = resolve_device(device)
+    if model == "dit":
+        net: nn.Module = SoftmaxDiT(N, d, width=width, depth=depth, heads=heads, dtype=dtype,
+                                    device=dev)
+    elif model == "relu":
+        spec = GPSpec(np.ones(1) if N == 1 else video.spec.kernel, N, np.eye(d))
+        net = matching_model(spec, L=L, J=J, tied=True, position_only=True, dtype=dtype,
+                             device=dev, seed=seed)
+    else:
+        raise InvalidArgumentError("model", model, "is not a video model", "pass 'dit' or 'relu'")
+    res = train(net, Z, cfg, device=dev)
+    return VideoModel(res.model, shift, scale, video.size, res)
+
+
+@torch.no_grad()
+def generate(vm: VideoModel, n: int, N: int, *, T: float = 4.0, t0: float = 1e-2,
+             steps: int = 40, seed: int = 0) -> np.ndarray:
+    """Sample ``n`` videos by the exponential-integrator reverse SDE, as frames in ``[0, 1]``.
+
+    Returns
+    -------
+    (n, N, size, size) ndarray
+        Intensities ``(X + 1) / 2`` of the de-standardised tokens, clipped to ``[0, 1]``.
+    """
+    n, N = check_positive_int(n, "n"), check_positive_int(N, "N")
+    p = next(vm.model.parameters())
+    d = vm.shift.shape[0]
+    gen = torch.Generator(device=p.device)
+    gen.manual_seed(seed)
+    Y0 = torch.randn((n, N, d), generator=gen, dtype=p.dtype, device=p.device)
+
+    def score(Y, t):
+        return vm.model(Y, torch.full((Y.shape[0],), t, dtype=Y.dtype, device=Y.device))
+
+    Y = reverse_sample(score, n, N, d, T=T, t0=t0, steps=steps, Y0=Y0, seed=seed + 1)
+    frames = tokens_to_frames(vm.destandardize(Y.double().cpu().numpy()), vm.size)
+    return np.clip(frames, 0.0, 1.0)
+
+
+@torch.no_grad()
+def attention_maps(model: SoftmaxDiT, X: Any, t: float) -> np.ndarray:
+    """Softmax attention weights of every block and head, averaged over the batch.
+
+    Parameters
+    ----------
+    model : SoftmaxDiT
+    X : (B, N, d) array_like
+        Inputs (noisy tokens at time ``t``).
+    t : float
+
+    Returns
+    -------
+    (depth, heads, N, N) ndarray
+        ``softmax(q k^T / sqrt(d_head))``: rows sum to 1.
+
+    Notes
+    -----
+    The weights are recomputed from each block's ``qkv`` output, captured by a forward
+    hook, with the same split and scale as ``scaled_dot_product_attention``.
+    """
+    if not isinstance(model, SoftmaxDiT):
+        raise InvalidArgumentError("model", type(model).__name__, "is not a SoftmaxDiT",
+                                   "for the ReLU model use attention_lag_profile")
+    p = model.pos
+    Xt = torch.as_tensor(np.asarray(X), dtype=p.dtype, device=p.device)
+    caps: list[torch.Tensor] = []
+    hooks = [b.qkv.register_forward_hook(lambda _m, _i, out: caps.append(out))
+             for b in model.blocks]
+    try:
+        model(Xt, torch.full((Xt.shape[0],), float(t), dtype=p.dtype, device=p.device))
+    finally:
+        for h in hooks:
+            h.remove()
+    maps = []
+    for blk, out in zip(model.blocks, caps, strict=True):
+        B, N, W3 = out.shape
+        q, k, _ = out.reshape(B, N, 3, blk.heads, W3 // (3 * blk.heads)).permute(2, 0, 3, 1, 4)
+        A = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]), dim=-1)  # (B,H,N,N)
+        maps.append(A.mean(dim=0))
+    return torch.stack(maps).double().cpu().numpy()
+
+
+def lag_profile(K: Any) -> np.ndarray:
+    """Mean of a ``(..., N, N)`` matrix over each pair of diagonals ``|i - j| = m``: ``(N,)``.
+
+    Leading axes are averaged too. Equals ``mean{K[i, j] : |i - j| = m}``.
+    """
+    K = as_real_array(K, "K", min_ndim=2)
+    N = K.shape[-1]
+    if K.shape[-2] != N:
+        raise InvalidArgumentError("K", f"array of shape {K.shape}", "is not square",
+                                   "pass (..., N, N)")
+    M = K.reshape(-1, N, N).mean(axis=0)
+    i, j = np.indices((N, N))
+    lag = np.abs(i - j)
+    return np.bincount(lag.ravel(), M.ravel(), N) / np.bincount(lag.ravel(), minlength=N)
+
+
+def profile_correlation(profile: Any, rho: Any) -> float:
+    """Pearson correlation of two lag profiles (nan when either is constant)."""
+    a = as_real_array(profile, "profile", ndim=1)
+    b = as_real_array(rho, "rho", ndim=1)
+    if a.shape != b.shape:
+        raise InvalidArgumentError("profile", a.shape, f"does not match rho {b.shape}",
+                                   "compare profiles over the same lags")
+    a, b = a - a.mean(), b - b.mean()
+    den = np.linalg.norm(a) * np.linalg.norm(b)
+    return float(a @ b / den) if den > 0 else math.nan
+
+
+def attention_lag_profile(vm: VideoModel, video: MovingBall, *, times=(0.1, 0.5, 2.0),
+                          n: int = 128, seed: int = 0) -> np.ndarray:
+    """Attention by lag of a trained video model, ``(N,)``.
+
+    SoftmaxDiT: :func:`attention_maps` on ``n`` training videos noised at each of
+    ``times``, averaged over blocks, heads and times, then :func:`lag_profile`.
+    GPDiT (position-only ReLU attention): the trace over features of the y-to-y kernel
+    of :func:`gpdtheory.construct.inspect.attention_kernel` (independent of ``X`` and ``t``).
+    """
+    if isinstance(vm.model, GPDiT):
+        from .construct.inspect import attention_kernel
+
+        K = attention_kernel(vm.model)  # (N, N, d, d)
+        prof = lag_profile(np.einsum("ijaa->ij", K) / K.shape[-1])
+        # the kernel's overall sign is carried by W_O W_V (and the gate): orient lag 0 up
+        return prof if prof[0] >= 0 else -prof
+    rng = np.random.default_rng(seed)
+    X0 = vm.standardize(video.tokens[: check_positive_int(n, "n")])
+    maps = []
+    for t in times:
+        a, s = math.exp(-t / 2), math.sqrt(-math.expm1(-t))
+        maps.append(attention_maps(vm.model, a * X0 + s * rng.standard_normal(X0.shape), t))
+    return lag_profile(np.stack(maps))
+
+
+def evaluate_video(vm: VideoModel, video: MovingBall, *, max_lag: int = 8, n_gen: int = 256,
+                   steps: int = 40, floor: float = 0.3, seed: int = 0) -> VideoEvaluation:
+    """Attention by lag and generated motion of ``vm`` against the motion's ``rho``.
+
+    Parameters
+    ----------
+    vm : VideoModel
+    video : MovingBall
+        The training videos (their ``rho`` and their own centroid correlation).
+    max_lag : int
+        Lags ``0..max_lag`` (``< N``).
+    n_gen, steps : int
+        Generated videos and sampler steps.
+    floor : float
+        Intensity floor of the centroid of generated frames (:func:`centroids`).
+    seed : int
+
+    Returns
+    -------
+    VideoEvaluation
+    """
+    start = time.perf_counter()
+    N = video.tokens.shape[1]
+    if not (0 <= int(max_lag) < N):
+        raise InvalidArgumentError("max_lag", max_lag, f"is not in [0, N) with N={N}",
+                                   "pass a lag smaller than the number of frames")
+    m = int(max_lag) + 1
+    rho = video.rho(m - 1)
+    att = attention_lag_profile(vm, video, seed=seed)[:m]
+    frames = generate(vm, n_gen, N, steps=steps, seed=seed)
+    gen_c = temporal_correlation(centroids(frames, floor=floor), m - 1)
+    dat_c = temporal_correlation(centroids(video.images), m - 1)
+    return VideoEvaluation(rho, att, gen_c, dat_c, profile_correlation(att, rho),
+                           profile_correlation(gen_c, rho), profile_correlation(dat_c, rho),
+                           float(np.linalg.norm(gen_c - rho) / np.linalg.norm(rho)), frames,
+                           time.perf_counter() - start)
+
+
+def plot_video(video: MovingBall, ev: VideoEvaluation, vm: VideoModel | None = None, *,
+               n_frames: int = 8, path: Any = None):
+    """Side by side: true frames, generated frames, attention heatmap against Gamma.
+
+    Parameters
+    ----------
+    video : MovingBall
+    ev : VideoEvaluation
+    vm : VideoModel, optional
+        A SoftmaxDiT model for the attention heatmap (at ``t = 0.5``); without it the
+        Toeplitz matrix of the attention lag profile is shown.
+    n_frames : int
+    path : str or Path, optional
+        Save the figure there (PNG).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not registered with pyplot (works under any backend, e.g. Agg).
+    """
+    import scipy.linalg
+    from matplotlib.figure import Figure  # object API: no pyplot state, no backend switch
+
+    N = video.tokens.shape[1]
+    k = min(check_positive_int(n_frames, "n_frames"), N)
+    if vm is not None and isinstance(vm.model, SoftmaxDiT):
+        X0 = vm.standardize(video.tokens[:64])
+        noise = np.random.default_rng(0).standard_normal(X0.shape)
+        A = attention_maps(vm.model, math.exp(-0.25) * X0 + math.sqrt(-math.expm1(-0.5)) * noise,
+                           0.5).mean(axis=(0, 1))
+    else:
+        A = scipy.linalg.toeplitz(np.r_[ev.attention, np.full(N - ev.attention.size,
+                                                                ev.attention[-1])])
+    fig = Figure(figsize=(1.3 * k + 5, 4.2), layout="constrained")
+    grid = fig.add_gridspec(2, k + 3)
+    for row, (frames, name) in enumerate(((video.images[0], "true"), (ev.frames[0], "generated"))):
+        for i in range(k):
+            ax = fig.add_subplot(grid[row, i])
+            ax.imshow(frames[i], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_ylabel(name)
+            if row == 0:
+                ax.set_title(f"frame {i}", fontsize=8)
+    ax = fig.add_subplot(grid[0, k:k + 3])
+    lags = np.arange(ev.rho.size)
+    ax.plot(lags, ev.rho, "k-o", label="rho (truth)")
+    ax.plot(lags, ev.generated, "C1-s", label=f"generated ({ev.generated_corr:.2f})")
+    ax.plot(lags, ev.attention / ev.attention[0], "C0-^",
+            label=f"attention/att[0] ({ev.attention_corr:.2f})")
+    ax.set_xlabel("lag")
+    ax.legend(fontsize=7)
+    for j, (M, name) in enumerate(((A, "attention"), (video.spec.gamma_dense(), "Gamma"))):
+        ax = fig.add_subplot(grid[1, k + j])
+        ax.imshow(M, cmap="viridis")
+        ax.set_title(name, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig

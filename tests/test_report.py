@@ -1,0 +1,180 @@
+"""The ``gpdtheory check --out DIR`` report: contents, figures per claim family, atomicity."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import checks
+from checks import plots
+from checks.report import write_report
+from checks.table import CheckConfig, Measurement, Row
+from gpdtheory.errors import ReportExistsError
+
+
+def _row(claim: str, case: dict, measured: float, bound: float, **kw) -> Row:
+    return Row.from_measurement(claim, "x", Measurement(case, measured, bound, **kw))
+
+
+def synthetic_rows() -> list[Row]:
+    """Rows shaped like every claim family's (no claim is run)."""
+    rows = []
+    for fam, ell, nu in (("powered_exponential", 2.0, 1.0), ("logarithmic", 1.0, 1.0)):
+        for N in (8, 64, 512):
+            for t in (0.01, 1.0):
+                kappa = (1 + N**0.3 * ell) / t
+                rows.append(_row("kappa.bound", {"family": fam, "ell": ell, "nu": nu, "N": N,
+                                                 "t": t}, kappa, 2 * kappa))
+    for ell in (0.5, 1.0, 2.0):
+        for nu in (0.5, 1.0, 2.0):
+            for J in (1, 2):
+                psd = ell * nu < J
+                rows.append(_row("psd.all_n", {"family": "powered_exponential", "ell": ell,
+                                               "nu": nu, "J": J, "certificate":
+                                               "psd" if psd else "not_psd"}, 0.0, 0.0))
+    for nu, dom in ((0.5, 0.6), (1.0, 0.9), (2.0, 1.3)):
+        rows.append(_row("psd.frontier", {"nu": nu, "quantity": "dominance frontier",
+                                          "value": dom}, 0.0, 1e-9))
+    for eps in (1e-2, 1e-4, 1e-6):
+        rows.append(_row("construct.sizes", {"family": "polynomial", "ell": 1.0, "nu": 3.0,
+                                             "eps": eps, "quantity": "J"},
+                         5.0 - 2.0 * math.log10(eps), 40.0))
+    for lag in range(5):
+        rows.append(_row("compare.kernel", {"family": "powered_exponential", "ell": 2.0,
+                                            "nu": 1.0, "lag": lag, "truth": 0.5**lag,
+                                            "kernel": 0.5**lag + 0.01}, 0.01, 0.05,
+                         kind="tolerance"))
+    for n in (100, 1000, 10000):
+        rows.append(_row("samples.rate", {"family": "powered_exponential", "ell": 1.0, "nu": 1.0,
+                                          "n": n}, n**-0.5, 10 * n**-0.5))
+    return rows
+
+
+def test_every_family_draws_from_synthetic_rows():
+    names = [f.name for f in plots.make_figures(synthetic_rows())]
+    assert names == [name for name, _, _ in plots.FAMILIES]
+
+
+def test_families_skip_without_rows():
+    assert plots.make_figures([]) == []
+    only_tol = [_row("score.exact", {"N": 3}, 1e-15, 1e-10, kind="tolerance")]
+    assert [f.name for f in plots.make_figures(only_tol)] == ["ratios"]
+    for _, _, func in plots.FAMILIES:
+        assert func([]) is None
+
+
+def test_figures_from_results_json_dicts():
+    rows = synthetic_rows()
+    dicts = json.loads(json.dumps([r.to_dict() for r in rows]))
+    assert [f.name for f in plots.make_figures(dicts)] == [f.name for f in
+                                                           plots.make_figures(rows)]
+
+
+def test_psd_phase_reads_verdict_from_case():
+    rows = [_row("psd.all_n", {"ell": e, "nu": 1.0, "J": 1, "psd": e < 1}, 0.0, 0.0)
+            for e in (0.5, 1.0, 2.0)]
+    rows.append(_row("psd.per_n", {"ell": 3.0, "nu": 1.0, "J": 1}, 0.0, 0.0))  # no verdict
+    fig = plots.psd_phase(rows)
+    left = fig.axes[0].collections
+    assert [len(c.get_offsets()) for c in left] == [1, 2]  # PSD, not PSD; the per-N row ignored
+    assert plots.psd_phase(rows[-1:]) is None
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    rows = checks.run(["kappa"], CheckConfig(seed=4)) + synthetic_rows()
+    rows.append(Row.error("broken.claim", "9", ValueError("boom")))
+    return write_report(rows, tmp_path_factory.mktemp("r") / "report", CheckConfig(seed=4), 12.5)
+
+
+def test_report_files(report):
+    assert sorted(p.name for p in report.iterdir()) == ["figures", "report.html", "report.md",
+                                                       "results.json"]
+    assert not list(report.parent.glob(".report.*"))  # the temporary directory is gone
+
+
+def test_results_json(report):
+    data = json.loads((report / "results.json").read_text())
+    h = data["header"]
+    assert h["seed"] == 4 and h["wall_s"] == 12.5 and {"numpy", "scipy", "python"} <= set(
+        h["versions"])
+    assert h["rows"] == len(data["rows"]) and h["rows_failing"] == 1
+    assert {c["id"] for c in data["claims"]} == {r["claim"] for r in data["rows"]}
+    assert [s["claim"] for s in data["summary"]] == list(dict.fromkeys(
+        r["claim"] for r in data["rows"]))
+    for f in data["figures"]:
+        assert (report / f["path"]).stat().st_size > 1000
+
+
+def test_markdown(report):
+    md = (report / "report.md").read_text()
+    assert "wall time 12.5 s" in md and "seed 4" in md
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert len(links) == len(plots.FAMILIES)
+    assert all((report / link).exists() for link in links)
+    assert "| broken.claim |" in md and "ValueError: boom" in md
+
+
+def test_html_is_standalone(report):
+    html = (report / "report.html").read_text()
+    srcs = re.findall(r'src="([^"]*)"', html)
+    assert len(srcs) == len(plots.FAMILIES) and all(s.startswith("data:image/png;base64,")
+                                                    for s in srcs)
+    assert "href=" not in html and "kappa.bound" in html and 'class="ERROR"' in html
+
+
+def test_refuses_existing_directory(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ReportExistsError):
+        write_report([], tmp_path / "empty", CheckConfig(), 0.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
+def test_rename_never_replaces_an_empty_directory(tmp_path):
+    from checks.report import _rename_noreplace
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    (src / "f").write_text("x")
+    dst.mkdir()  # appeared after the existence check: rename(2) alone would replace it
+    with pytest.raises(OSError):
+        _rename_noreplace(src, dst)
+    assert (src / "f").exists() and not any(dst.iterdir())
+
+
+def test_failure_leaves_nothing(tmp_path, monkeypatch):
+    def broken(rows):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(plots, "make_figures", broken)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        write_report(synthetic_rows(), tmp_path / "r", CheckConfig(), 0.0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_concurrent_cli_reports(tmp_path):
+    """Two reports into different directories both complete; into the same, one is refused."""
+    def start(name):
+        return subprocess.Popen([sys.executable, "-m", "gpdtheory.cli", "check", "--only",
+                                 "kappa", "--no-progress", "--out", str(tmp_path / name)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    procs = [start("a"), start("b"), start("a")]
+    results = [(p.wait(timeout=240), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert results[1][0] == 0, results[1][1]
+    codes = sorted([results[0][0], results[2][0]])
+    assert codes == [0, 2], results
+    refused = next(err for code, err in (results[0], results[2]) if code == 2)
+    assert "never overwritten" in refused or "refusing to overwrite" in refused
+    for name in ("a", "b"):
+        assert json.loads((tmp_path / name / "results.json").read_text())["rows"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]

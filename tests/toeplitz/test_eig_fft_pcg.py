@@ -1,0 +1,86 @@
+"""``min_eig``/``max_eig``, ``matvec`` and ``pcg_solve`` against dense oracles and closed forms.
+
+Tolerance: a dense symmetric eigensolver is accurate to ~eps * ||T|| absolutely; the
+engine's routes reach the same (module notes), so ``EIG_ATOL * ||T||`` with 1e-13 gives
+~50x headroom over the worst measured (~5e-15 relative).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gpdtheory.toeplitz as tz
+from gpdtheory.errors import ConvergenceError
+
+from ..helpers import rel_err
+from .oracles import KERNEL_IDS, KERNELS
+
+EIG_ATOL = 1e-13        # times ||T||_2
+MATVEC_RTOL = 1e-13     # FFT product: ~eps log2(M) ||r||_1 ||x|| / ||T x||
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=KERNEL_IDS)
+@pytest.mark.parametrize("N", [1, 2, 3, 33, 200, 1000])
+def test_extreme_eigenvalues_match_eigvalsh(kernel, N):
+    r = kernel.autocovariance(N)
+    ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+    scale = ev[-1]
+    assert abs(tz.min_eig(r) - ev[0]) <= EIG_ATOL * scale
+    assert abs(tz.max_eig(r) - ev[-1]) <= EIG_ATOL * scale
+    if N in (33, 200):
+        assert abs(tz.min_eig(r, method="bisection") - ev[0]) <= EIG_ATOL * scale
+        assert abs(tz.max_eig(r, method="bisection") - ev[-1]) <= EIG_ATOL * scale
+
+
+@given(N=st.integers(1, 300), c=st.floats(-0.5, 0.5))
+def test_tridiagonal_closed_form(N, c):
+    """``toeplitz([1, c, 0, ...])`` has eigenvalues ``1 + 2 c cos(k pi / (N+1))``."""
+    r = np.zeros(N)
+    r[0] = 1.0
+    if N > 1:
+        r[1] = c
+    lam = 1 + 2 * c * np.cos(np.arange(1, N + 1) * np.pi / (N + 1))
+    assert abs(tz.min_eig(r) - lam.min()) <= EIG_ATOL * 2
+    assert abs(tz.max_eig(r) - lam.max()) <= EIG_ATOL * 2
+
+
+def test_indefinite_eigenvalues():
+    r = np.r_[1.0, 0.9, np.zeros(98)]           # lmin = 1 - 1.8 cos(pi/101) < 0
+    ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+    assert ev[0] < 0
+    assert abs(tz.min_eig(r) - ev[0]) <= EIG_ATOL * 3
+
+
+@pytest.mark.parametrize("N", [1, 2, 3, 7, 100, 1001])
+def test_matvec_matches_dense(N, rng):
+    r = rng.standard_normal(N)
+    X = rng.standard_normal((N, 3))
+    T = scipy.linalg.toeplitz(r)
+    assert rel_err(tz.matvec(r, X), T @ X) <= MATVEC_RTOL * np.sqrt(N)
+    assert rel_err(tz.matvec(r, X[:, 1]), T @ X[:, 1]) <= MATVEC_RTOL * np.sqrt(N)
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=KERNEL_IDS)
+@pytest.mark.parametrize("N", [1, 2, 3, 500])
+def test_pcg_matches_dense(kernel, N, rng):
+    r = kernel.autocovariance(N)
+    B = rng.standard_normal((N, 2))
+    scale, shift = np.array([0.7, 2.0]), np.array([0.1, 0.0])
+    res = tz.pcg_solve(r, B, tol=1e-12, scale=scale, shift=shift)
+    T = scipy.linalg.toeplitz(r)
+    for k in range(2):
+        A = scale[k] * T + shift[k] * np.eye(N)
+        x = np.linalg.solve(A, B[:, k])
+        assert rel_err(A @ res.x[:, k], B[:, k]) <= 1e-12
+        assert rel_err(res.x[:, k], x) <= 1e-12 * np.linalg.cond(A) * 10
+    assert res.residual <= 1e-12
+
+
+def test_pcg_reports_failure():
+    r = np.exp(-np.arange(400) ** 2 / 400.0)      # Gaussian, kappa ~ 1e17: CG stalls
+    with pytest.raises(ConvergenceError):
+        tz.pcg_solve(r, np.ones(400), tol=1e-14, maxiter=5)
