@@ -153,8 +153,9 @@ def psd_phase(rows: Iterable[Row | dict]) -> Figure | None:
 
     Left: the (nu, ell) plane with the diagonal-dominance frontier and the certified
     all-N frontier ``ell_J`` per J (rows of ``psd.frontier``), and the powered-exponential
-    kernels certified at the smallest J. Right: the certificate of each kernel against J. Rows state their
-    verdict in ``case`` (``certificate`` or ``psd``); rows without one are ignored.
+    kernels certified at the smallest J. Right: the certificate of each kernel against J.
+    Rows state their verdict in ``case`` (``certificate`` or ``psd``); rows without one
+    are ignored.
     """
     rows = as_rows(rows)
     cert = [r for r in rows if _psd_flag(r.case) is not None and _num(r.case.get("J")) is not None
