@@ -23,6 +23,7 @@ import numba as nb
 import numpy as np
 
 from ..validation import as_real_array
+from .levinson import TINY
 
 __all__ = ["DurbinResult", "durbin", "durbin_kernel"]
 
@@ -43,9 +44,13 @@ def durbin_kernel(r):  # pragma: no cover - compiled
     first = -1 if r[0] > 0.0 else 0
     if n == 1:
         return k, e, first
-    rr = np.empty(n)  # reversed copy: the dot product runs forward (vectorises)
+    # reversed, scale-free copy: the dot product runs forward (vectorises), and entries
+    # below TINY are flushed (subnormal operands are ~100x slower; see levinson.TINY)
+    sc = abs(r[0]) if r[0] != 0.0 else 1.0
+    rr = np.empty(n)
     for m in range(n):
-        rr[m] = r[n - 1 - m]
+        v = r[n - 1 - m] / sc
+        rr[m] = 0.0 if abs(v) < TINY else v
     a = np.zeros(n)
     a2 = np.zeros(n)  # second buffer: an in-place update would not vectorise
     for j in range(1, n):
@@ -56,17 +61,18 @@ def durbin_kernel(r):  # pragma: no cover - compiled
             if first < 0:
                 first = j
             return k, e, first
-        acc = r[j]
+        acc = r[j] / sc
         off = nb.uint64(n - j)
         for ii in range(1, j):
             i = nb.uint64(ii)
             acc += a[i] * rr[off + i - nb.uint64(1)]  # a_i r_{j-i}
-        kj = -acc / e[j - 1]
+        kj = -acc / (e[j - 1] / sc)
         k[j - 1] = kj
         uj = nb.uint64(j)
         for ii in range(1, j):
             i = nb.uint64(ii)
-            a2[i] = a[i] + kj * a[uj - i]
+            v = a[i] + kj * a[uj - i]
+            a2[i] = 0.0 if abs(v) < TINY else v
         a2[j] = kj
         a, a2 = a2, a
         e[j] = e[j - 1] * (1.0 - kj * kj)

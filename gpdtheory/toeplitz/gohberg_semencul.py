@@ -34,6 +34,7 @@ import scipy.fft
 from ..errors import InvalidArgumentError, NotPositiveDefiniteError
 from ..validation import as_real_array, check_nonnegative_int
 from .fft import embedding_length, operator
+from .levinson import TINY
 
 __all__ = ["inverse_column_kernel", "ToeplitzSolver", "REFINE_RTOL"]
 
@@ -80,7 +81,8 @@ def inverse_column_kernel(r):  # pragma: no cover - compiled
         return g, logdet, 1.0, -1
     tr = np.empty(n)  # tr[m] = r[n-1-m] / r0: the dot product runs forward
     for m in range(n):
-        tr[m] = r[n - 1 - m] / r0
+        v = r[n - 1 - m] / r0
+        tr[m] = 0.0 if abs(v) < TINY else v  # flush underflow: see levinson.TINY
     y = np.zeros(n)
     y2 = np.zeros(n)  # second buffer: an in-place update would not vectorise
     alpha = -tr[n - 2]
@@ -100,6 +102,7 @@ def inverse_column_kernel(r):  # pragma: no cover - compiled
             for jj in range(k):
                 j = _u64(jj)
                 yn = y[j] + alpha * y[uk1 - j]
+                yn = 0.0 if abs(yn) < TINY else yn
                 y2[j] = yn
                 ty += tr[off + j] * yn
             y2[k] = alpha

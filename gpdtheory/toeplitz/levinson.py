@@ -21,6 +21,13 @@ Implementation notes
   (``0 <= j < k``, so ``0 <= k-1-j``).
 * ``fastmath={'reassoc', 'contract'}`` lets LLVM vectorise the reductions; never
   ``fastmath=True``, whose ``nnan`` flag may delete the ``beta > 0`` test.
+* Underflow is flushed to zero by hand (:data:`TINY`): for fast-decaying ``r`` (e.g.
+  ``exp(-m/5)``) the Yule–Walker vector ``y`` has entries that decay geometrically into
+  the subnormal range, and on Intel cores every subnormal operand costs a microcode
+  assist (the N = 1e4 solve measured 0.50 s instead of 0.03 s). ``r``, ``y`` and ``x``
+  are scale-free here (``r / r_0``, ``b / max|b|``), so zeroing entries below ``1e-150``
+  perturbs the result by far less than one rounding error. The comparison is written
+  ``0 if |v| < TINY else v`` so that a NaN is kept, not flushed.
 
 Stability
 ---------
@@ -48,6 +55,9 @@ __all__ = ["levinson_kernel", "levinson_batch_kernel"]
 
 _FASTMATH = {"reassoc", "contract"}
 _u64 = nb.uint64
+#: Entries of the scale-free vectors below this magnitude are set to zero: far below one
+#: rounding error of the O(1) entries, and above the subnormal range even after one product.
+TINY = 1e-150
 
 
 @nb.njit(nb.types.Tuple((nb.float64[::1], nb.float64, nb.int64))(nb.float64[::1], nb.float64[::1]),
@@ -82,12 +92,20 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
     if not r0 > 0.0:
         return x, 0.0, 0
     logdet = n * np.log(r0)
-    x[0] = b[0] / r0
+    # scale-free right-hand side: x is solved for b / bs, then scaled back
+    bs = 0.0
+    for m in range(n):
+        bs = max(bs, abs(b[m]))
+    if not bs > 0.0 or not np.isfinite(bs):
+        bs = 1.0
+    x[0] = b[0] / bs
     if n == 1:
+        x[0] = b[0] / r0
         return x, logdet, -1
     tr = np.empty(n)  # reversed, normalised: tr[m] = r[n-1-m] / r0, so dots run forward
     for m in range(n):
-        tr[m] = r[n - 1 - m] / r0
+        v = r[n - 1 - m] / r0
+        tr[m] = 0.0 if abs(v) < TINY else v
     x2 = np.zeros(n)
     y = np.zeros(n)
     y2 = np.zeros(n)
@@ -101,7 +119,7 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
         if not beta > 0.0:
             return x, logdet, k
         logdet += np.log(beta)
-        mu = (b[k] / r0 - sx) / beta
+        mu = (b[k] / bs - sx) / beta
         if k < n - 1:
             alpha = (-tr[n - 2 - k] - sy) / beta
             uk1 = _u64(k - 1)
@@ -113,6 +131,8 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
                 yq = y[uk1 - j]
                 xn = x[j] + mu * yq
                 yn = y[j] + alpha * yq
+                xn = 0.0 if abs(xn) < TINY else xn
+                yn = 0.0 if abs(yn) < TINY else yn
                 x2[j] = xn
                 y2[j] = yn
                 # dot products of step k+1: sum_j r_{k+1-j} (new x_j, new y_j)
@@ -131,6 +151,9 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
                 x2[j] = x[j] + mu * y[_u64(k - 1) - j]
             x2[k] = mu
             x = x2
+    scale = bs / r0
+    for m in range(n):
+        x[m] *= scale
     return x, logdet, -1
 
 

@@ -112,3 +112,35 @@ def test_bad_input():
         tz.solve([1.0, 0.5], [1.0, 1.0, 1.0])
     with pytest.raises(InvalidArgumentError):
         tz.solve([1.0, 0.5], [1.0, 1.0], method="cholesky")
+
+
+@pytest.mark.parametrize("method", ["levinson", "gohberg-semencul"])
+@pytest.mark.parametrize("scale_r, scale_b", [(1.0, 1.0), (1e-200, 1.0), (1.0, 1e-200),
+                                              (1e200, 1e-100), (1.0, 0.0)])
+def test_underflow_flush_is_scale_free(method, scale_r, scale_b, rng):
+    # exp(-m/2) underflows for m > 1490: the kernels flush sub-1e-150 entries of their
+    # scale-free vectors (speed on Intel); the result must not depend on the scale of r or b.
+    N = 1600
+    r = np.exp(-np.arange(N) / 2.0)
+    b = rng.standard_normal(N)
+    T = scipy.linalg.toeplitz(r)
+    oracle = np.linalg.solve(T, b)
+    res = tz.solve(r * scale_r, b * scale_b, method=method)
+    assert res.positive_definite
+    if scale_b == 0.0:
+        assert np.all(res.x == 0.0)
+        return
+    assert rel_err(res.x * scale_r / scale_b, oracle) <= 1e-13
+    assert abs(res.logdet - (np.linalg.slogdet(T)[1] + N * np.log(scale_r))) <= 1e-9 * N
+
+
+def test_durbin_flush_is_scale_free():
+    N = 1600
+    r = np.exp(-np.arange(N) / 2.0)
+    for s in (1.0, 1e-200, 1e200):
+        d = tz.durbin(r * s)
+        assert d.positive_definite
+        np.testing.assert_allclose(d.reflection[0], -np.exp(-0.5), rtol=1e-15)
+        assert np.max(np.abs(d.reflection[1:])) <= 1e-15   # AR(1): PACF vanishes after lag 1
+        np.testing.assert_allclose(d.prediction_error / s,
+                                   np.r_[1.0, np.full(N - 1, 1 - np.exp(-1.0))], rtol=1e-13)
