@@ -4,14 +4,16 @@ Importing this package registers every claim in :data:`checks.table.CLAIMS`, in
 table order. Run them with :func:`checks.runner.run` or ``gpdtheory check``.
 """
 
-from . import core  # noqa: F401  (registers claims)
-from . import asymptotics  # noqa: F401  (section 2: kappa.asymptotics)
-from . import truncation  # noqa: F401  (sections 3-4: truncation and PSD)
-from . import gd  # noqa: F401  (section 3: GD and Theorem S)
-from . import construct  # noqa: F401
-from . import distribution  # noqa: F401
-from . import training  # noqa: F401  (sections 7-8: training, sample complexity)
-from . import video  # noqa: F401  (issue 10: moving-ball video)
+from . import (
+           asymptotics,  # noqa: F401  (section 2: kappa.asymptotics)
+           construct,  # noqa: F401
+           core,  # noqa: F401  (registers claims)
+           distribution,  # noqa: F401
+           gd,  # noqa: F401  (section 3: GD and Theorem S)
+           training,  # noqa: F401  (sections 7-8: training, sample complexity)
+           truncation,  # noqa: F401  (sections 3-4: truncation and PSD)
+           video,  # noqa: F401  (issue 10: moving-ball video)
+)
 from .runner import run, select, write_json
 from .table import CLAIMS, CheckConfig, Measurement, Row, claim, format_table
 

@@ -9,7 +9,15 @@ torch parts live in ``gpdtheory.construct``, ``gpdtheory.train`` and
 2. kernels: stationary temporal correlations ``rho``
 3. the Toeplitz engine (``gpdtheory.toeplitz``)
 4. data model, diffusion and the exact score
+
+The other subpackages (``truncation``, ``psd``, ``gd``, ``sampling``, ``distribution``,
+``construct``, ``models``, ``train``, ``evaluate``, ``compare``, ``sample_complexity``,
+``sweeps``, ``data``, ``video``) are attributes too, imported on first access
+(``gpdtheory.truncation`` works after ``import gpdtheory``) so that importing the
+numerical core does not import torch.
 """
+
+import importlib as _importlib
 
 from . import errors, toeplitz
 from .diffusion import (
@@ -44,6 +52,23 @@ from .kernels import (
 from .spec import GPSpec
 
 __version__ = "0.1.0"
+
+#: Subpackages imported on first attribute access (PEP 562); the torch ones are heavy.
+_LAZY = ("truncation", "psd", "gd", "sampling", "distribution", "construct", "models", "train",
+         "evaluate", "compare", "sample_complexity", "sweeps", "data", "video", "strategies",
+         "fuzz_strategies")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = _importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'gpdtheory' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     # errors

@@ -28,7 +28,12 @@ import numpy as np
 from scipy import special
 
 from .errors import InvalidArgumentError, NotPositiveDefiniteError, PositiveDefinitenessWarning
-from .validation import as_real_array, check_nonnegative_int, check_positive_int, check_positive_scalar
+from .validation import (
+    as_real_array,
+    check_nonnegative_int,
+    check_positive_int,
+    check_positive_scalar,
+)
 
 __all__ = [
     "Kernel",

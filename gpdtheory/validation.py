@@ -222,7 +222,7 @@ def check_spd(matrix: Any, name: str, *, allow_semidefinite: bool = False) -> np
     if asym > SYMMETRY_RTOL:
         raise InvalidArgumentError(name, f"array of shape {arr.shape}",
                                    f"is not symmetric (relative asymmetry {asym:.2e})",
-                                   f"pass (A + A.T) / 2 if the asymmetry is round-off")
+                                   "pass (A + A.T) / 2 if the asymmetry is round-off")
     sym = 0.5 * (arr + arr.T)
     lam = np.linalg.eigvalsh(sym)
     floor = -1e-14 * scale if allow_semidefinite else 0.0
