@@ -105,7 +105,7 @@ def _theory_exponent(kernel: gp.Kernel, N: int) -> tuple[float, str]:
        "gap shrinking")
 def kappa_asymptotics(cfg: CheckConfig):
     nmax_exp = 16 if cfg.full else 14
-    nmax_min = 14 if cfg.full else 12
+    nmax_min = 16 if cfg.full else 14
     for kernel in default_kernels(cfg):
         case = {"family": kernel.family, **kernel.params}
         # --- lmax growth
