@@ -16,8 +16,12 @@ function               rows it draws
 ``psd_phase``          rows stating a PSD ``certificate``, and frontiers: PSD phase diagram
 ``j_vs_eps``           rows with ``eps`` and a ``J`` quantity: J needed against eps
 ``attention_kernel``   rows with ``lag``: attention kernel against the truth by lag
-``error_vs_n``         rows with a sample size ``n``: error against n, with n^{-1/2}
+``error_vs_n``         rows with a numeric sample size ``n``: error against n, with n^{-1/2}
 =====================  =================================================================
+
+The last two are fed by informational rows (verdict ``info``): ``trained.kernel`` gives one
+per lag (``case["kernel"]``, ``case["truth"]``), ``sample_complexity.slope`` one per n and
+estimator (``case["n"]``, ``case["estimator"]``).
 """
 
 from __future__ import annotations
@@ -239,19 +243,26 @@ def attention_kernel(rows: Iterable[Row | dict]) -> Figure | None:
         (line,) = ax.plot(lags, vals, "o-", ms=3, label=label)
         truth = [_num(r.case.get("truth", r.bound)) for r in pts]
         if all(v is not None for v in truth):
-            ax.plot(lags, truth, "--", color=line.get_color(), lw=1)
-    ax.set(xlabel="lag |i - j|", ylabel="kernel", title="attention kernel by lag (dashed: truth)")
+            ax.plot(lags, truth, "--", color=line.get_color(), lw=1,
+                    label="truth rho_bar" if len(series) == 1 else f"{label}: truth")
+    ax.set(xlabel="lag |i - j|", ylabel="kernel (best scale) and rho_bar",
+           title="attention kernel by lag (dashed: truth)")
     ax.legend(fontsize=7)
     return fig
 
 
 def error_vs_n(rows: Iterable[Row | dict]) -> Figure | None:
-    """Error against the number of training samples n (log-log), with a slope -1/2 guide."""
+    """Error against the number of training samples n (log-log), with a slope -1/2 guide.
+
+    Rows carry a numeric ``n``; one line per claim, kernel, ``estimator``, ``quantity``,
+    ``model`` and ``N``. Lower-bound rows (``sense=">="``, e.g. correlations) are not errors.
+    """
     rows = [r for r in as_rows(rows) if _num(r.case.get("n")) and _num(r.measured)
-            and r.measured > 0]
+            and r.measured > 0 and r.sense != ">="]
     series: dict[str, list[Row]] = {}
     for r in rows:
-        extra = " ".join(f"{k}={r.case[k]}" for k in ("quantity", "model", "N") if k in r.case)
+        extra = " ".join(f"{k}={r.case[k]}" for k in ("estimator", "quantity", "model", "N")
+                         if k in r.case)
         series.setdefault(f"{r.claim}: {_kernel_label(r.case)} {extra}".strip(), []).append(r)
     series = {k: sorted(v, key=lambda r: r.case["n"]) for k, v in series.items()
               if len({r.case["n"] for r in v}) >= 2}

@@ -7,6 +7,10 @@
 - ``figures/*.png`` one figure per claim family present in the run (:mod:`checks.plots`);
 - ``results.json``  ``{"header", "claims", "summary", "rows", "figures"}``.
 
+Informational rows (verdict ``info``, e.g. the per-lag kernel of ``trained.kernel`` and the
+per-n errors of ``sample_complexity.slope``) feed the figures and the row table but are
+counted apart: the header's ``rows_info``, never among the rows that hold.
+
 The directory is built under a temporary name beside ``DIR`` and renamed into
 place in one step, so a report is either complete or absent; an existing ``DIR``
 is never overwritten (on Linux the rename uses ``renameat2(RENAME_NOREPLACE)``, so
@@ -32,7 +36,7 @@ from typing import Any
 
 from gpdtheory.errors import ReportExistsError
 
-from .table import CLAIMS, CheckConfig, Row, format_table, summarize
+from .table import CLAIMS, CheckConfig, Row, count_rows, format_table, summarize
 
 __all__ = ["write_report", "versions", "render_markdown", "render_html"]
 
@@ -59,11 +63,20 @@ def versions() -> dict[str, str]:
 
 
 def _header(cfg: CheckConfig, wall_s: float, rows: list[Row]) -> dict[str, Any]:
-    n_fail = sum(not r.ok for r in rows)
+    c = count_rows(rows)
     return {"seed": cfg.seed, "full": cfg.full, "wall_s": round(wall_s, 3),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "platform": platform.platform(),
-            "versions": versions(), "rows": len(rows), "rows_failing": n_fail,
-            "claims": len({r.claim for r in rows})}
+            "versions": versions(), "rows": c["rows"], "rows_failing": c["failing"],
+            "rows_info": c["info"], "claims": len({r.claim for r in rows})}
+
+
+def _totals(header: dict[str, Any]) -> str:
+    """``"A of B rows hold; F fail or error."``, then the informational rows (no verdict)."""
+    info = header.get("rows_info", 0)
+    checked = header["rows"] - info
+    text = (f"{checked - header['rows_failing']} of {checked} {'checked ' if info else ''}rows "
+            f"hold; {header['rows_failing']} fail or error.")
+    return text + (f" {info} informational rows (no bound, no verdict)." if info else "")
 
 
 def _claims(rows: list[Row]) -> list[dict[str, str]]:
@@ -79,8 +92,7 @@ def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple
              ", ".join(f"{k} {val}" for k, val in v.items()), "",
              f"seed {header['seed']}, full {header['full']}, wall time {header['wall_s']:.1f} s, "
              f"{header['date']}", "",
-             f"**{header['rows'] - header['rows_failing']} of {header['rows']} rows hold; "
-             f"{header['rows_failing']} fail or error.**", "",
+             f"**{_totals(header)}**", "",
              "## Claims", "", "| claim | section | statement |", "|---|---|---|"]
     lines += [f"| {c['id']} | {c['section']} | {c['statement'].replace('|', chr(92) + '|')} |"
               for c in _claims(rows)]
@@ -96,7 +108,7 @@ def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}
 table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px}
-th{background:#eee}.FAILS,.ERROR{background:#fdd}.vacuous{background:#ffd}
+th{background:#eee}.FAILS,.ERROR{background:#fdd}.vacuous{background:#ffd}.info{color:#666}
 figure{display:inline-block;margin:1em}img{max-width:46em}"""
 
 
@@ -106,7 +118,8 @@ def _html_table(rows: list[Row]) -> str:
     for r in rows:
         case = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                         for k, v in r.case.items()) or r.note
-        cls = r.verdict.split()[0] if not r.ok else ("vacuous" if "vacuous" in r.verdict else "")
+        cls = (r.verdict.split()[0] if not r.ok else "info" if r.info
+               else "vacuous" if "vacuous" in r.verdict else "")
         cells = [r.claim, r.section, case, _g(r.measured), r.sense, _g(r.bound), _g(r.ratio),
                  r.verdict]
         out.append(f'<tr class="{cls}">' + "".join(f"<td>{html.escape(str(c))}</td>"
@@ -127,8 +140,7 @@ def render_html(rows: list[Row], header: dict[str, Any], figures: list[tuple[byt
              "<h1>gpdtheory check report</h1>", f"<p>{e(v)}</p>",
              f"<p>seed {header['seed']}, full {header['full']}, wall time "
              f"{header['wall_s']:.1f} s, {e(header['date'])}</p>",
-             f"<p><b>{header['rows'] - header['rows_failing']} of {header['rows']} rows hold; "
-             f"{header['rows_failing']} fail or error.</b></p>", "<h2>Claims</h2><table>",
+             f"<p><b>{e(_totals(header))}</b></p>", "<h2>Claims</h2><table>",
              "<tr><th>claim</th><th>section</th><th>statement</th></tr>"]
     parts += [f"<tr><td>{e(c['id'])}</td><td>{e(c['section'])}</td><td>{e(c['statement'])}</td>"
               "</tr>" for c in _claims(rows)]

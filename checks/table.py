@@ -11,6 +11,8 @@ Verdicts
 ``holds (vacuous)``  it holds but the bound is looser than ``VACUOUS_FACTOR`` times
 ``FAILS``            the bound is violated
 ``ERROR``            the case raised; the note says why
+``info``             an informational measurement (``kind="info"``): no bound, no verdict;
+                     shown and plotted, never counted as holding or failing
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 __all__ = ["Measurement", "Row", "Claim", "CheckConfig", "CLAIMS", "claim", "VACUOUS_FACTOR",
-           "format_table", "summarize", "format_summary"]
+           "INFO", "format_table", "summarize", "format_summary", "count_rows"]
 
 #: A bound looser than this factor is flagged as vacuous even when it holds.
 VACUOUS_FACTOR = 1e6
@@ -62,8 +64,10 @@ class Measurement:
     measured, bound : float
     sense : {"<=", ">="}
         ``measured <= bound`` (an upper bound) or ``measured >= bound`` (a lower bound).
-    kind : {"bound", "tolerance"}
-        A theorem's bound (checked for vacuity) or a numerical tolerance (not).
+    kind : {"bound", "tolerance", "info"}
+        A theorem's bound (checked for vacuity), a numerical tolerance (not), or an
+        informational value with no bound (``bound`` is NaN, the verdict ``info``; a
+        non-finite measured value still ``FAILS``).
     note : str
     """
 
@@ -71,8 +75,12 @@ class Measurement:
     measured: float
     bound: float
     sense: Literal["<=", ">="] = "<="
-    kind: Literal["bound", "tolerance"] = "bound"
+    kind: Literal["bound", "tolerance", "info"] = "bound"
     note: str = ""
+
+
+#: The verdict of a ``kind="info"`` row.
+INFO = "info"
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,10 @@ class Row:
     @classmethod
     def from_measurement(cls, claim_id: str, section: str, m: Measurement) -> Row:
         measured, bound = float(m.measured), float(m.bound)
+        if m.kind == "info":
+            verdict = INFO if math.isfinite(measured) else "FAILS"
+            return cls(claim_id, section, dict(m.case), measured, math.nan, math.nan, verdict,
+                       "", m.kind, m.note)
         if bound != 0.0:
             ratio = measured / bound
         else:
@@ -115,7 +127,17 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        """True unless the verdict is ``FAILS`` or ``ERROR``."""
+        """True unless the verdict is ``FAILS`` or ``ERROR`` (an ``info`` row is ok)."""
+        return not self.verdict.startswith(("FAILS", "ERROR"))
+
+    @property
+    def info(self) -> bool:
+        """True for an informational row (``kind="info"``, verdict ``info``): not a check."""
+        return self.verdict == INFO
+
+    @property
+    def holds(self) -> bool:
+        """True when the row is a check that holds (vacuously or not)."""
         return self.verdict.startswith("holds")
 
     def to_dict(self) -> dict[str, Any]:
@@ -197,13 +219,24 @@ def summarize(rows: list[Row]) -> list[Row]:
     """One row per claim: its tightest case (or its first failing one), in table order.
 
     The verdict of the summary row is the claim's: ``FAILS``/``ERROR`` if any case
-    does, ``holds (vacuous)`` if every case is vacuous, else ``holds``.
+    does, ``holds (vacuous)`` if every case is vacuous, else ``holds``. Informational
+    rows are left out (``cases`` counts the checked rows, ``info`` the others); a claim
+    with informational rows only is summarised by its first one, verdict ``info``.
     """
     by_claim: dict[str, list[Row]] = {}
     for r in rows:
         by_claim.setdefault(r.claim, []).append(r)
     out = []
-    for cid, group in by_claim.items():
+    for cid, everything in by_claim.items():
+        group = [r for r in everything if not r.info]
+        n_info = len(everything) - len(group)
+        if not group:
+            first = everything[0]
+            out.append(Row(cid, first.section, {"cases": 0, "info": n_info, **first.case},
+                           first.measured, first.bound, first.ratio, INFO, first.sense,
+                           first.kind, first.note))
+            continue
+        extra = {"info": n_info} if n_info else {}
         worst = _tightest(group)
         bad = [r for r in group if not r.ok]
         if bad:
@@ -214,9 +247,22 @@ def summarize(rows: list[Row]) -> list[Row]:
         else:
             n_vac = sum(r.verdict == "holds (vacuous)" for r in group)
             verdict = "holds" + (f" ({n_vac} vacuous)" if n_vac else "")
-        out.append(Row(cid, worst.section, {"cases": len(group), **worst.case}, worst.measured,
-                       worst.bound, worst.ratio, verdict, worst.sense, worst.kind, worst.note))
+        out.append(Row(cid, worst.section, {"cases": len(group), **extra, **worst.case},
+                       worst.measured, worst.bound, worst.ratio, verdict, worst.sense, worst.kind,
+                       worst.note))
     return out
+
+
+def count_rows(rows: list[Row]) -> dict[str, int]:
+    """``{"rows", "checked", "hold", "vacuous", "failing", "info"}``: counts for the run's totals.
+
+    ``checked = hold + failing`` (``hold`` includes ``vacuous``); ``rows = checked + info``.
+    """
+    n_info = sum(r.info for r in rows)
+    n_fail = sum(not r.ok for r in rows)
+    return {"rows": len(rows), "checked": len(rows) - n_info, "hold": sum(r.holds for r in rows),
+            "vacuous": sum(r.verdict == "holds (vacuous)" for r in rows), "failing": n_fail,
+            "info": n_info}
 
 
 def format_summary(rows: list[Row]) -> str:

@@ -1,7 +1,7 @@
 """Command line: ``gpdtheory check`` runs the claim table.
 
-Exit status: 0 when every claim holds, 1 when one fails or errors, 2 on bad usage
-or a refused output path (with a one-line reason on stderr).
+Exit status: 0 when every claim holds (informational rows carry no verdict), 1 when one
+fails or errors, 2 on bad usage or a refused output path (with a one-line reason on stderr).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _check(args: argparse.Namespace) -> int:
 
     import checks
     from checks import runner
-    from checks.table import CLAIMS, CheckConfig, format_summary, format_table
+    from checks.table import CLAIMS, CheckConfig, count_rows, format_summary, format_table
     from gpdtheory.errors import GPDTheoryError
 
     if args.list:
@@ -67,10 +67,11 @@ def _check(args: argparse.Namespace) -> int:
         close()
     wall = time.perf_counter() - start
     print(format_table(rows) if args.rows else format_summary(rows))
-    n_fail = sum(not r.ok for r in rows)
-    n_vac = sum(r.verdict == "holds (vacuous)" for r in rows)
+    c = count_rows(rows)
+    n_fail = c["failing"]
+    info = f", {c['info']} informational (no verdict)" if c["info"] else ""
     print(f"\n{len(rows)} rows from {len(ids)} claims in {wall:.1f} s: "
-          f"{len(rows) - n_fail} hold ({n_vac} vacuous), {n_fail} fail or error")
+          f"{c['hold']} hold ({c['vacuous']} vacuous), {n_fail} fail or error{info}")
     try:
         if args.json:
             runner.write_json(rows, Path(args.json))

@@ -18,7 +18,7 @@ def test_claim_holds(claim_id):
     assert not bad, "\n".join(f"{r.case} measured={r.measured:.4g} bound={r.bound:.4g} "
                               f"verdict={r.verdict} {r.note}" for r in bad)
     for r in rows:
-        assert math.isfinite(r.measured) and not math.isnan(r.bound)
+        assert math.isfinite(r.measured) and (r.info or not math.isnan(r.bound))
 
 
 def test_verdict_logic():
@@ -29,6 +29,28 @@ def test_verdict_logic():
     assert Row.from_measurement("x", "1", Measurement({}, 1e-9, 1.0, kind="tolerance")).verdict == "holds"
     assert Row.from_measurement("x", "1", Measurement({}, 0.9, 0.95, sense=">=")).verdict == "FAILS"
     assert Row.from_measurement("x", "1", Measurement({}, float("nan"), 1.0)).verdict == "FAILS"
+
+
+def test_info_rows_have_no_verdict():
+    from checks.table import count_rows, summarize
+
+    info = Row.from_measurement("x", "1", Measurement({"lag": 1}, 0.3, float("nan"), kind="info"))
+    assert info.verdict == "info" and info.info and info.ok and not info.holds
+    assert math.isnan(info.bound) and math.isnan(info.ratio)
+    # a bound given to an info row is ignored: it can neither hold nor fail
+    assert Row.from_measurement("x", "1", Measurement({}, 5.0, 1.0, kind="info")).verdict == "info"
+    assert Row.from_measurement("x", "1", Measurement({}, math.nan, 1.0, kind="info")).verdict \
+        == "FAILS"
+    check = Row.from_measurement("x", "1", Measurement({"n": 1}, 0.99, 0.95, sense=">="))
+    (s,) = summarize([check, info, info])
+    assert s.verdict == "holds" and s.measured == 0.99 and s.case["cases"] == 1
+    assert s.case["info"] == 2
+    (s,) = summarize([info])
+    assert s.verdict == "info" and s.case["cases"] == 0
+    bad = Row.from_measurement("x", "1", Measurement({}, 2.0, 1.0))
+    assert count_rows([check, bad, info]) == {"rows": 3, "checked": 2, "hold": 1, "vacuous": 0,
+                                               "failing": 1, "info": 1}
+    assert summarize([bad, info])[0].verdict == "FAILS (1/1)"
 
 
 def test_cli_json_and_refusal(tmp_path, capsys):

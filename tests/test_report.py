@@ -86,6 +86,83 @@ def test_psd_phase_reads_verdict_from_case():
     assert plots.psd_phase(rows[-1:]) is None
 
 
+def trained_and_sample_rows() -> list[Row]:
+    """Rows shaped like those of ``trained.kernel`` and ``sample_complexity.slope`` (info rows)."""
+    case = {"family": "powered_exponential", "ell": 1.0, "nu": 1.0, "N": 8, "d": 2}
+    rows = [_row("trained.kernel", {**case, "J": 7, "L": 6, "t": 0.5, "model": "looped"},
+                 0.99, 0.95, sense=">=")]
+    for lag in range(1, 8):
+        truth, kern = math.exp(-lag), math.exp(-lag) + 0.02
+        rows.append(_row("trained.kernel", {**case, "J": 7, "L": 6, "t": 0.5, "model": "looped",
+                                            "lag": lag, "kernel": kern, "truth": truth},
+                         abs(kern - truth), math.nan, kind="info"))
+    sweep = {**case, "n": "64..2048", "estimator": "plug-in"}
+    rows.append(_row("sample_complexity.slope", {**sweep, "side": "upper"}, -0.5, -0.25))
+    rows.append(_row("sample_complexity.slope", {**sweep, "side": "lower"}, -0.5, -0.75,
+                     sense=">="))
+    for n in (64, 128, 256, 512, 1024, 2048):
+        rows.append(_row("sample_complexity.slope", {**sweep, "n": n, "replicates": 2},
+                         0.5 * n**-0.5, math.nan, kind="info"))
+    return rows
+
+
+def test_info_rows_draw_kernel_and_error_figures(tmp_path):
+    rows = trained_and_sample_rows()
+    assert [r.verdict for r in rows].count("info") == 13
+    names = [f.name for f in plots.make_figures(rows)]
+    assert "attention_kernel" in names and "error_vs_n" in names
+    ak = plots.attention_kernel(rows)
+    kern, truth = ak.axes[0].get_lines()[:2]
+    assert list(kern.get_xdata()) == list(range(1, 8))
+    assert kern.get_ydata() == pytest.approx([math.exp(-m) + 0.02 for m in range(1, 8)])
+    assert truth.get_ydata() == pytest.approx([math.exp(-m) for m in range(1, 8)])
+    ev = plots.error_vs_n(rows)
+    line = ev.axes[0].get_lines()[0]
+    assert list(line.get_xdata()) == [64, 128, 256, 512, 1024, 2048]
+    assert "estimator=plug-in" in line.get_label()
+    out = write_report(rows, tmp_path / "r", CheckConfig(), 1.0)
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert {f["name"] for f in data["figures"]} >= {"attention_kernel", "error_vs_n"}
+    assert data["header"]["rows_info"] == 13 and data["header"]["rows_failing"] == 0
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "figures/attention_kernel.png" in md and "figures/error_vs_n.png" in md
+    assert "3 of 3 checked rows hold" in md and "13 informational rows" in md
+    # the summary keeps one checked row per claim: the info rows never become its tightest case
+    summary = {s["claim"]: s for s in data["summary"]}
+    assert summary["trained.kernel"]["measured"] == 0.99
+    assert summary["trained.kernel"]["verdict"] == "holds"
+
+
+def test_sample_complexity_claim_draws_error_vs_n(tmp_path):
+    rows = checks.run(["sample_complexity.slope"], CheckConfig())
+    per_n = [r for r in rows if r.info]
+    assert [r.case["n"] for r in per_n] == [64, 128, 256, 512, 1024, 2048]
+    assert all(r.case["estimator"] == "plug-in" and r.measured > 0 for r in per_n)
+    assert [r.case["side"] for r in rows if not r.info] == ["upper", "lower"]
+    assert "error_vs_n" in [f.name for f in plots.make_figures(rows)]
+
+
+def test_trained_kernel_claim_rows_per_lag(monkeypatch):
+    """The per-lag rows of trained.kernel, on the constructed network: kernel = rho_bar."""
+    import gpdtheory as gp
+    from checks import training
+    from gpdtheory.construct import build
+
+    spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 6, training.SIGMA)
+    built = build(spec, 5, 3)
+    monkeypatch.setattr(training, "trained_matching_model",
+                        lambda full, seed: (spec, built, built, 5, 3))
+    rows = checks.CLAIMS["trained.kernel"].run(CheckConfig())
+    assert rows[0].verdict == "holds" and not rows[0].info
+    lags = [r for r in rows if r.info]
+    assert [r.case["lag"] for r in lags] == [1, 2, 3, 4, 5]
+    for r in lags:
+        assert r.case["truth"] == pytest.approx(float(spec.r[r.case["lag"]]))
+        assert r.case["kernel"] == pytest.approx(r.case["truth"], abs=1e-12)
+        assert r.measured < 1e-12
+    assert "attention_kernel" in [f.name for f in plots.make_figures(rows)]
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     rows = checks.run(["kappa"], CheckConfig(seed=4)) + synthetic_rows()
