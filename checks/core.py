@@ -40,7 +40,8 @@ def random_sigma(rng: np.random.Generator, d: int) -> np.ndarray:
     return 0.5 * (S + S.T)
 
 
-@claim("score.exact", "2", "the structured score equals the dense oracle -C_t^{-1} vec(X - alpha mu) "
+@claim("score.exact", "2",
+       "the structured score equals the dense oracle -C_t^{-1} vec(X - alpha mu) "
        f"to {SCORE_RTOL:g} relative")
 def score_exact(cfg: CheckConfig):
     rng = cfg.rng("score.exact")
@@ -71,4 +72,5 @@ def kappa_bound(cfg: CheckConfig):
                 c = gp.condition_number(spec, t)
                 yield Measurement(_case(kernel, N=N, t=t, bound="exp"), c.kappa, c.bound_exp)
                 if np.isfinite(c.bound_symbol):
-                    yield Measurement(_case(kernel, N=N, t=t, bound="symbol"), c.kappa, c.bound_symbol)
+                    yield Measurement(_case(kernel, N=N, t=t, bound="symbol"), c.kappa,
+                                      c.bound_symbol)

@@ -97,7 +97,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         # os.link fails if the target appeared meanwhile: no silent overwrite even in a race
         os.link(tmp, path)
     except FileExistsError as exc:
-        raise ReportExistsError(f"{path} appeared while writing; refusing to overwrite it.") from exc
+        raise ReportExistsError(
+            f"{path} appeared while writing; refusing to overwrite it.") from exc
     finally:
         os.unlink(tmp)
 

@@ -196,13 +196,14 @@ def format_table(rows: list[Row], markdown: bool = False) -> str:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body]
         return "\n".join(lines)
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(head)]
     widths[2] = min(widths[2], 70)
-    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
     out.append("  ".join("-" * w for w in widths))
     for b in body:
-        cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(b, widths)]
-        out.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)))
+        cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(b, widths, strict=True)]
+        out.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
     return "\n".join(out)
 
 

@@ -16,13 +16,15 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpdtheory", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("check", help="run the claim table (THEORY.md bounds) and print the verdicts")
+    c = sub.add_parser("check",
+                       help="run the claim table (THEORY.md bounds) and print the verdicts")
     c.add_argument("--only", action="append", metavar="CLAIM",
                    help="run only this claim id or prefix (repeatable), e.g. --only psd")
     c.add_argument("--full", action="store_true", help="larger grids and sizes")
     c.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     c.add_argument("--json", metavar="PATH", help="write the rows as JSON (refuses to overwrite)")
-    c.add_argument("--out", metavar="DIR", help="write a Markdown report with plots (refuses to overwrite)")
+    c.add_argument("--out", metavar="DIR",
+                   help="write a Markdown report with plots (refuses to overwrite)")
     c.add_argument("--list", action="store_true", help="list the claims and exit")
     c.add_argument("--workers", type=int, default=0,
                    help="run claims in this many local processes (default: in this process)")

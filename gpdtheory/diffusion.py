@@ -67,7 +67,8 @@ def marginal_covariance(spec: GPSpec, t: float) -> np.ndarray:
 def _prepare(spec: GPSpec, X: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate ``X`` (..., N, d) and ``t`` (scalar or X.shape[:-2]); return (X, a2, s2)."""
     if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec", "build one with gpdtheory.GPSpec(...)")
+        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
+                                   "build one with gpdtheory.GPSpec(...)")
     X = as_real_array(X, "X", min_ndim=2, shape=(spec.N, spec.d))
     t = check_diffusion_time(t)
     batch = X.shape[:-2]

@@ -105,7 +105,8 @@ class Kernel(ABC):
         lags = np.abs(as_real_array(m, "m", allow_empty=True))
         if lags.size and float(lags.max()) > self.max_lag:
             raise InvalidArgumentError("m", float(lags.max()),
-                                       f"exceeds the largest lag this kernel knows ({self.max_lag:g})",
+                                       "exceeds the largest lag this kernel knows "
+                                       f"({self.max_lag:g})",
                                        "extend the sampled correlation or use fewer frames")
         with np.errstate(over="ignore", under="ignore"):
             out = np.asarray(self._rho(lags), dtype=np.float64)
@@ -195,11 +196,14 @@ class Kernel(ABC):
         w = as_real_array(w, "w", allow_empty=True)
         if J is None:
             if not self.summable:
-                raise InvalidArgumentError("J", None, f"{self!r} is not summable, its symbol diverges at w = 0",
+                raise InvalidArgumentError("J", None,
+                                           f"{self!r} is not summable, "
+                                           "its symbol diverges at w = 0",
                                            "pass a finite truncation lag J")
             J = self._terms_for(SERIES_ATOL)
             if self.tail_bound(J) > 1e-12:
-                raise InvalidArgumentError("J", None, f"{self!r} decays too slowly to sum its symbol "
+                raise InvalidArgumentError("J", None,
+                                           f"{self!r} decays too slowly to sum its symbol "
                                            "to 1e-12 in 2**20 terms", "pass a truncation lag J")
         J = check_nonnegative_int(J, "J")
         m = np.arange(1, J + 1, dtype=np.float64)
@@ -283,7 +287,10 @@ class PoweredExponential(Kernel):
         return np.exp(-(m**self.nu) / self.ell)
 
     def tail_bound(self, J: int) -> float:
-        """``sum_{m>J} rho(m) <= int_J^inf e^{-x^nu/ell} dx = (ell^{1/nu}/nu) Gamma(1/nu, J^nu/ell)``."""
+        """``sum_{m>J} rho(m) <= (ell^{1/nu}/nu) Gamma(1/nu, J^nu/ell)``.
+
+        Via ``sum_{m>J} rho(m) <= int_J^inf e^{-x^nu/ell} dx``.
+        """
         J = check_nonnegative_int(J, "J")
         s = 1.0 / self.nu
         with np.errstate(over="ignore"):  # J**nu beyond float64: the tail is 0
@@ -318,7 +325,10 @@ class Polynomial(Kernel):
         return (1.0 + m / self.ell) ** (-self.nu)
 
     def tail_bound(self, J: int) -> float:
-        """``int_J^inf (1 + x/ell)^{-nu} dx = ell/(nu-1) (1 + J/ell)^{1-nu}``; ``inf`` if ``nu <= 1``."""
+        """``int_J^inf (1 + x/ell)^{-nu} dx = ell/(nu-1) (1 + J/ell)^{1-nu}``.
+
+        ``inf`` if ``nu <= 1``.
+        """
         J = check_nonnegative_int(J, "J")
         if self.nu <= 1.0:
             return math.inf
@@ -366,8 +376,10 @@ class SampledKernel(Kernel):
     def __init__(self, rho: Any):
         r = as_real_array(rho, "rho", ndim=1)
         if abs(r[0] - 1.0) > 1e-12:
-            raise InvalidArgumentError("rho", rho, f"rho[0] = {r[0]:.6g}, a correlation has rho[0] = 1",
-                                       "divide the sequence by rho[0] (and put the variance in Sigma)")
+            raise InvalidArgumentError("rho", rho,
+                                       f"rho[0] = {r[0]:.6g}, a correlation has rho[0] = 1",
+                                       "divide the sequence by rho[0] "
+                                       "(and put the variance in Sigma)")
         if np.any(np.abs(r) > 1.0 + 1e-12):
             raise InvalidArgumentError("rho", rho, "has |rho[m]| > 1, impossible for a correlation",
                                        "pass a valid autocorrelation sequence")
@@ -382,7 +394,8 @@ class SampledKernel(Kernel):
 
     def __repr__(self) -> str:
         head = ", ".join(f"{v:.4g}" for v in self.values[:4])
-        return f"SampledKernel([{head}{', ...' if self.values.size > 4 else ''}], M={self.values.size})"
+        more = ", ..." if self.values.size > 4 else ""
+        return f"SampledKernel([{head}{more}], M={self.values.size})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SampledKernel) and np.array_equal(self.values, other.values)
@@ -420,13 +433,15 @@ class SklearnKernel(Kernel):
             raise InvalidArgumentError("kernel", kernel, "is not a scikit-learn kernel",
                                        "pass e.g. sklearn.gaussian_process.kernels.RBF(2.0)")
         if not kernel.is_stationary():
-            raise InvalidArgumentError("kernel", kernel, "is not stationary (k(x, y) depends on more "
+            raise InvalidArgumentError("kernel", kernel,
+                                       "is not stationary (k(x, y) depends on more "
                                        "than x - y), so Gamma would not be Toeplitz",
                                        "use a stationary kernel (RBF, Matern, RationalQuadratic, "
                                        "ExpSineSquared) or pass times to GPSpec")
         k00 = float(kernel(np.zeros((1, 1)))[0, 0])
         if not np.isfinite(k00) or k00 <= 0.0:
-            raise InvalidArgumentError("kernel", kernel, f"k(0, 0) = {k00:g} is not a positive variance",
+            raise InvalidArgumentError("kernel", kernel,
+                                       f"k(0, 0) = {k00:g} is not a positive variance",
                                        "pass a kernel with positive variance")
         self.kernel = kernel
         self._k00 = k00

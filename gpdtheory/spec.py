@@ -14,7 +14,13 @@ import scipy.linalg
 
 from .errors import InvalidArgumentError, NotPositiveDefiniteError
 from .kernels import Kernel, SampledKernel, from_sklearn
-from .validation import as_real_array, check_positive_int, check_positive_scalar, check_spd
+from .validation import (
+    as_real_array,
+    as_rng,
+    check_positive_int,
+    check_positive_scalar,
+    check_spd,
+)
 
 __all__ = ["GPSpec", "as_kernel"]
 
@@ -87,8 +93,10 @@ class GPSpec:
             mu = as_real_array(mean, "mean")
             if mu.shape not in ((self.N, self.d), (self.d,)):
                 raise InvalidArgumentError("mean", f"array of shape {mu.shape}",
-                                           f"has shape {mu.shape}, expected ({self.N}, {self.d}) or ({self.d},)",
-                                           "pass one mean per frame and feature, or one per feature")
+                                           f"has shape {mu.shape}, "
+                                           f"expected ({self.N}, {self.d}) or ({self.d},)",
+                                           "pass one mean per frame and feature, "
+                                           "or one per feature")
             self.mean = np.broadcast_to(mu, (self.N, self.d)).copy()
             self.mean.setflags(write=False)
         if times is None:
@@ -97,7 +105,8 @@ class GPSpec:
         else:
             h = as_real_array(times, "times", ndim=1)
             if h.size != self.N:
-                raise InvalidArgumentError("times", h, f"has {h.size} entries for N={self.N} frames",
+                raise InvalidArgumentError("times", h,
+                                           f"has {h.size} entries for N={self.N} frames",
                                            "pass one time per frame")
             if self.N > 1 and np.any(np.diff(h) <= 0):
                 raise InvalidArgumentError("times", h, "is not strictly increasing",
@@ -108,7 +117,8 @@ class GPSpec:
                 scipy.linalg.cholesky(self.gamma_dense(), lower=True)
             except np.linalg.LinAlgError as exc:
                 raise NotPositiveDefiniteError(
-                    f"Gamma of {self.kernel!r} at the given times", "its Cholesky factorisation failed",
+                    f"Gamma of {self.kernel!r} at the given times",
+                    "its Cholesky factorisation failed",
                     "check the kernel is a valid correlation for these times") from exc
 
     def __repr__(self) -> str:
@@ -126,7 +136,8 @@ class GPSpec:
     def r(self) -> np.ndarray:
         """``(N,)`` first column of ``Gamma`` (Toeplitz specs only)."""
         if not self.is_toeplitz:
-            raise InvalidArgumentError("spec", self, "has non-equispaced times: Gamma is not Toeplitz",
+            raise InvalidArgumentError("spec", self,
+                                       "has non-equispaced times: Gamma is not Toeplitz",
                                        "use spec.gamma_dense()")
         out = self.kernel.autocovariance(self.N, self.dt)
         out.setflags(write=False)
@@ -202,7 +213,7 @@ class GPSpec:
         when ``Gamma`` is numerically singular) and ``B = U diag(sqrt(lam))``.
         """
         n = check_positive_int(n, "n")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = as_rng(seed)
         A = self._gamma_factor
         lam, U = self.sigma_eigh
         B = U * np.sqrt(lam)

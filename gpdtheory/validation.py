@@ -22,6 +22,8 @@ __all__ = [
     "check_nonnegative_int",
     "check_diffusion_time",
     "check_spd",
+    "as_rng",
+    "check_seed",
     "SYMMETRY_RTOL",
 ]
 
@@ -88,7 +90,7 @@ def as_real_array(
             "add the missing axes (frames are rows: shape (..., N, d))")
     if shape is not None:
         tail = arr.shape[arr.ndim - len(shape):] if arr.ndim >= len(shape) else None
-        ok = tail is not None and all(s is None or s == t for s, t in zip(shape, tail))
+        ok = tail is not None and all(s is None or s == t for s, t in zip(shape, tail, strict=True))
         if not ok:
             want = "(..., " + ", ".join("*" if s is None else str(s) for s in shape) + ")"
             raise InvalidArgumentError(name, f"array of shape {arr.shape}",
@@ -231,3 +233,43 @@ def check_spd(matrix: Any, name: str, *, allow_semidefinite: bool = False) -> np
             name, f"smallest eigenvalue {lam[0]:.3e} (largest {lam[-1]:.3e})",
             "pass a covariance matrix, e.g. B @ B.T + eps * I")
     return sym
+
+
+_SEED_FIX = "pass a non-negative int, a numpy Generator or None"
+
+
+def check_seed(seed: Any, name: str = "seed") -> Any:
+    """Return ``seed`` if numpy accepts it as entropy (``None``, int ``>= 0``, Generator, ...).
+
+    Floats, bools, strings and negative ints are refused: numpy would raise a bare
+    ``TypeError``/``ValueError`` deep inside (or, for a float, silently truncate it).
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming ``name``.
+    """
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator,
+                                         np.random.SeedSequence)):
+        return seed
+    if isinstance(seed, (bool, np.bool_, float, np.floating, complex, str, bytes)):
+        raise InvalidArgumentError(name, seed, f"is a {type(seed).__name__}, not a seed",
+                                   _SEED_FIX)
+    try:
+        np.random.SeedSequence(seed)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(name, seed, f"is not a valid seed ({exc})", _SEED_FIX) from exc
+    return seed
+
+
+def as_rng(seed: Any, name: str = "seed") -> np.random.Generator:
+    """``seed`` itself if it is a numpy Generator, else ``np.random.default_rng(seed)``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``seed`` is not valid entropy (see :func:`check_seed`).
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(check_seed(seed, name))

@@ -26,7 +26,8 @@ def test_verdict_logic():
     assert ok.verdict == "holds" and ok.ratio == 0.5
     assert Row.from_measurement("x", "1", Measurement({}, 3.0, 2.0)).verdict == "FAILS"
     assert Row.from_measurement("x", "1", Measurement({}, 1e-9, 1.0)).verdict == "holds (vacuous)"
-    assert Row.from_measurement("x", "1", Measurement({}, 1e-9, 1.0, kind="tolerance")).verdict == "holds"
+    tol = Measurement({}, 1e-9, 1.0, kind="tolerance")
+    assert Row.from_measurement("x", "1", tol).verdict == "holds"
     assert Row.from_measurement("x", "1", Measurement({}, 0.9, 0.95, sense=">=")).verdict == "FAILS"
     assert Row.from_measurement("x", "1", Measurement({}, float("nan"), 1.0)).verdict == "FAILS"
 
@@ -57,7 +58,8 @@ def test_cli_json_and_refusal(tmp_path, capsys):
     out = tmp_path / "rows.json"
     assert main(["check", "--only", "score.exact", "--json", str(out), "--no-progress"]) == 0
     rows = json.loads(out.read_text())
-    assert rows and {"claim", "section", "case", "measured", "bound", "ratio", "verdict"} <= set(rows[0])
+    keys = {"claim", "section", "case", "measured", "bound", "ratio", "verdict"}
+    assert rows and keys <= set(rows[0])
     assert main(["check", "--only", "score.exact", "--json", str(out), "--no-progress"]) == 2
     assert "never overwritten" in capsys.readouterr().err
 

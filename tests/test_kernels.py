@@ -15,7 +15,8 @@ import gpdtheory.strategies as gst
 
 def test_family_formulas():
     m = np.array([0.0, 1.0, 2.5, 7.0])
-    np.testing.assert_allclose(gp.PoweredExponential(2.0, 1.5)(m), np.exp(-m**1.5 / 2.0), rtol=1e-15)
+    np.testing.assert_allclose(gp.PoweredExponential(2.0, 1.5)(m), np.exp(-m**1.5 / 2.0),
+                               rtol=1e-15)
     np.testing.assert_allclose(gp.Polynomial(3.0, 2.0)(m), (1 + m / 3.0) ** -2.0, rtol=1e-15)
     np.testing.assert_allclose(gp.Logarithmic(0.5, 1.2)(m), (1 + np.log(1 + m / 0.5)) ** -1.2,
                                rtol=1e-15)
@@ -29,7 +30,8 @@ def test_autocovariance_with_dt():
     np.testing.assert_allclose(k.autocovariance(4, dt=0.5), np.exp(-0.5 * np.arange(4)))
 
 
-@pytest.mark.parametrize("kernel", [gp.PoweredExponential(0.7, 0.5), gp.PoweredExponential(3.0, 1.0),
+@pytest.mark.parametrize("kernel", [gp.PoweredExponential(0.7, 0.5),
+                                    gp.PoweredExponential(3.0, 1.0),
                                     gp.PoweredExponential(2.0, 2.0), gp.Polynomial(1.5, 1.7),
                                     gp.Polynomial(0.5, 3.0)])
 @pytest.mark.parametrize("J", [0, 1, 3, 10])

@@ -16,7 +16,7 @@ def test_score_matches_dense_oracle(spec, t, seed):
     X = spec.sample(3, seed=seed) * 1.5
     s = gp.score(spec, X, t)
     G = spec.gamma_dense()
-    for x, sx in zip(X, s):
+    for x, sx in zip(X, s, strict=True):
         assert rel_err(sx, dense_score(G, spec.Sigma, x, t, spec.mean)) <= SCORE_RTOL
 
 
@@ -41,7 +41,8 @@ def test_kms_closed_form_inverse(N, ell):
     r = np.exp(-1.0 / ell)
     spec = gp.GPSpec(gp.PoweredExponential(ell, 1.0), N, np.eye(1))
     np.testing.assert_allclose(spec.gamma_dense(), kms(N, r), rtol=1e-14)
-    np.testing.assert_allclose(np.linalg.inv(spec.gamma_dense()), kms_inverse(N, r), atol=1e-9 * (1 + ell))
+    np.testing.assert_allclose(np.linalg.inv(spec.gamma_dense()), kms_inverse(N, r),
+                               atol=1e-9 * (1 + ell))
     # small t: C_t ~ Gamma, the score approaches -Gamma^{-1} x
     x = np.linspace(-1, 1, N)[:, None]
     t = 1e-9
@@ -120,7 +121,8 @@ class TestBadInput:
             gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 3, Sigma)
 
     @pytest.mark.parametrize("kwargs, match", [
-        ({"N": 0}, "N="), ({"N": 2.5}, "N="), ({"dt": 0.0}, "dt="), ({"mean": np.zeros((3, 3))}, "mean"),
+        ({"N": 0}, "N="), ({"N": 2.5}, "N="), ({"dt": 0.0}, "dt="),
+        ({"mean": np.zeros((3, 3))}, "mean"),
     ])
     def test_bad_spec_args(self, kwargs, match):
         args = {"kernel": gp.PoweredExponential(1.0, 1.0), "N": 3, "Sigma": np.eye(2), **kwargs}
