@@ -73,9 +73,14 @@ class ToeplitzOperator:
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
         """``T @ x`` for ``x`` of shape ``(N,)`` or ``(N, k)`` (columns in one batched FFT)."""
-        fx = scipy.fft.rfft(x, self.m, axis=0)
-        fx *= self.fc if x.ndim == 1 else self.fc[:, None]
-        return scipy.fft.irfft(fx, self.m, axis=0)[: self.n]
+        if x.ndim == 1:
+            fx = scipy.fft.rfft(x, self.m)
+            fx *= self.fc
+            return scipy.fft.irfft(fx, self.m)[: self.n]
+        # columns as contiguous rows: FFTs along the last axis run ~1.5-2x faster
+        fx = scipy.fft.rfft(np.ascontiguousarray(x.T), self.m, axis=-1)
+        fx *= self.fc
+        return scipy.fft.irfft(fx, self.m, axis=-1)[:, : self.n].T
 
     __matmul__ = matvec
 

@@ -187,17 +187,24 @@ class ToeplitzSolver:
         self._op = operator(r)
 
     def _apply_inverse(self, B: np.ndarray) -> np.ndarray:
+        if B.ndim == 2:
+            # columns as contiguous rows: FFTs along the last axis run ~1.5-2x faster than
+            # strided ones along axis 0
+            return self._apply_inverse_rows(np.ascontiguousarray(B.T)).T
+        return self._apply_inverse_rows(B)
+
+    def _apply_inverse_rows(self, Bt: np.ndarray) -> np.ndarray:
+        """``T^{-1}`` applied along the last axis of ``Bt`` (shape ``(N,)`` or ``(k, N)``)."""
         n, m = self.n, self._m
-        col = (slice(None),) if B.ndim == 1 else (slice(None), None)
-        fu, fv = self._fu[col], self._fv[col]
+        fu, fv = self._fu, self._fv
         w = _WORKERS
-        fjb = scipy.fft.rfft(B[::-1], m, axis=0, workers=w)
-        p = scipy.fft.irfft(fu * fjb, m, axis=0, workers=w)[:n][::-1]   # L(g)^T b
-        q = scipy.fft.irfft(fv * fjb, m, axis=0, workers=w)[:n][::-1]   # L(v)^T b
-        fp = scipy.fft.rfft(p, m, axis=0, workers=w)
+        fjb = scipy.fft.rfft(Bt[..., ::-1], m, axis=-1, workers=w)
+        p = scipy.fft.irfft(fu * fjb, m, axis=-1, workers=w)[..., :n][..., ::-1]  # L(g)^T b
+        q = scipy.fft.irfft(fv * fjb, m, axis=-1, workers=w)[..., :n][..., ::-1]  # L(v)^T b
+        fp = scipy.fft.rfft(p, m, axis=-1, workers=w)
         fp *= fu
-        fp -= fv * scipy.fft.rfft(q, m, axis=0, workers=w)
-        return scipy.fft.irfft(fp, m, axis=0, workers=w)[:n]  # 1/g0 is folded into fu, fv
+        fp -= fv * scipy.fft.rfft(q, m, axis=-1, workers=w)
+        return scipy.fft.irfft(fp, m, axis=-1, workers=w)[..., :n]  # 1/g0 folded into fu, fv
 
     def solve(self, b: Any) -> np.ndarray:
         """``T^{-1} b`` for ``b`` of shape ``(N,)`` or ``(N, k)``.
