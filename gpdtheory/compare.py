@@ -16,27 +16,60 @@ against each other), so every comparison here is of an invariant:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 import torch
 
+from .construct.block import full_time
 from .errors import InvalidArgumentError
-from .validation import as_real_array
+from .validation import as_real_array, check_diffusion_time, check_positive_int
 
 __all__ = ["nearest_kronecker", "kronecker_correlation", "kernel_by_lag", "KernelComparison",
            "compare_kernel", "HeadMatch", "match_heads", "jacobian", "jacobian_cosine",
            "layers_vs_gd", "parameter_distance", "warm_start", "correlation"]
 
 
+def _pair(a, b, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Two finite real arrays of equal size, flattened (documented errors otherwise)."""
+    a = np.ravel(as_real_array(a, names[0]))
+    b = np.ravel(as_real_array(b, names[1]))
+    if a.size != b.size:
+        raise InvalidArgumentError(names[1], f"array of {b.size} entries",
+                                   f"does not match the {a.size} entries of {names[0]}",
+                                   "compare arrays of the same size")
+    return a, b
+
+
+def _norm_ratio(num: float, na: float, nb: float) -> float:
+    """``num / (na nb)`` in [-1, 1], 0 when a norm is 0 (scaled: no overflow for huge entries)."""
+    if na == 0.0 or nb == 0.0:
+        return 0.0
+    return float(np.clip(num / na / nb, -1.0, 1.0))
+
+
+def _unit_scaled(a: np.ndarray) -> np.ndarray:
+    """``a / max|a|`` (unchanged when 0): sums and norms of the result cannot overflow."""
+    m = float(np.max(np.abs(a), initial=0.0))
+    return a / m if m > 0 else a
+
+
 def correlation(a, b) -> float:
-    """Pearson correlation of two arrays of equal size (flattened)."""
-    a = np.ravel(np.asarray(a, dtype=np.float64))
-    b = np.ravel(np.asarray(b, dtype=np.float64))
-    a, b = a - a.mean(), b - b.mean()
-    den = np.linalg.norm(a) * np.linalg.norm(b)
-    return float(a @ b / den) if den > 0 else 0.0
+    """Pearson correlation of two arrays of equal size (flattened); 0 when one is constant."""
+    a, b = _pair(a, b, ("a", "b"))
+    a, b = _unit_scaled(a), _unit_scaled(b)
+    a, b = _unit_scaled(a - a.mean()), _unit_scaled(b - b.mean())
+    return _norm_ratio(float(a @ b), float(np.linalg.norm(a)), float(np.linalg.norm(b)))
+
+
+def _shape2(shape, name: str) -> tuple[int, int]:
+    """A ``(rows, columns)`` pair of positive ints, or a documented error."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise InvalidArgumentError(name, shape, "is not a pair (rows, columns)",
+                                   "pass a tuple of two positive ints, e.g. (N, N)")
+    return (check_positive_int(shape[0], f"{name}[0]"), check_positive_int(shape[1], f"{name}[1]"))
 
 
 def nearest_kronecker(M, shape_a: tuple[int, int], shape_b: tuple[int, int]):
@@ -70,7 +103,8 @@ def nearest_kronecker(M, shape_a: tuple[int, int], shape_b: tuple[int, int]):
     >>> bool(np.allclose(np.kron(A, B), np.kron(A0, B0))) and res < 1e-12
     True
     """
-    (m1, n1), (m2, n2) = shape_a, shape_b
+    m1, n1 = _shape2(shape_a, "shape_a")
+    m2, n2 = _shape2(shape_b, "shape_b")
     M = as_real_array(M, "M", ndim=2, shape=(m1 * m2, n1 * n2))
     R = M.reshape(m1, m2, n1, n2).transpose(0, 2, 1, 3).reshape(m1 * n1, m2 * n2)
     U, s, Vt = np.linalg.svd(R, full_matrices=False)
@@ -85,6 +119,7 @@ def nearest_kronecker(M, shape_a: tuple[int, int], shape_b: tuple[int, int]):
 
 def kronecker_correlation(M, M_ref, N: int, d: int) -> float:
     """Correlation of the temporal (``N x N``) nearest-Kronecker factors of two maps."""
+    N, d = check_positive_int(N, "N"), check_positive_int(d, "d")
     A, _, _ = nearest_kronecker(M, (N, N), (d, d))
     A_ref, _, _ = nearest_kronecker(M_ref, (N, N), (d, d))
     return correlation(A, A_ref)
@@ -102,9 +137,9 @@ def kernel_by_lag(model, block: int = 0) -> np.ndarray:
         along the m-th diagonal. For the construction ``k[m] = -eta rho_bar(m) tr(Sigma)/d``
         for ``m >= 1`` (lag 0 also carries the identity head).
     """
-    from .construct.inspect import attention_kernel
+    from .construct.inspect import attention_kernel, check_model
 
-    K = attention_kernel(model, block)  # (N, N, d, d)
+    K = attention_kernel(check_model(model), block)  # (N, N, d, d)
     d = K.shape[-1]
     Ks = np.einsum("ijaa->ij", K) / d  # (N, N)
     N = Ks.shape[0]
@@ -137,14 +172,20 @@ class KernelComparison:
 def compare_kernel(model, r_bar, block: int = 0) -> KernelComparison:
     """:func:`kernel_by_lag` of ``model`` against the truncated correlation ``r_bar`` ``(N,)``."""
     k = kernel_by_lag(model, block)
-    r = as_real_array(r_bar, "r_bar", ndim=1, shape=(k.size,))
     if k.size < 3:
         raise InvalidArgumentError("model", model, "has fewer than 3 frames",
                                    "compare kernels on N >= 3")
+    r = as_real_array(r_bar, "r_bar", ndim=1, shape=(k.size,))
     a, b = k[1:], r[1:]
-    c = float(a @ b / (a @ a)) if a @ a > 0 else 0.0
-    nb = np.linalg.norm(b)
-    rel = float(np.linalg.norm(c * a - b) / nb) if nb > 0 else float(np.linalg.norm(c * a))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        aa = float(a @ a)
+        c = float(a @ b / aa) if aa > 0 else 0.0
+        nb = np.linalg.norm(b)
+        rel = float(np.linalg.norm(c * a - b) / nb) if nb > 0 else float(np.linalg.norm(c * a))
+    if not (np.isfinite(c) and np.isfinite(rel)):
+        raise InvalidArgumentError("r_bar", f"array of shape {r.shape}",
+                                   "is too large against the model's kernel: the fitted scale "
+                                   "overflows", "pass a correlation (entries of order 1)")
     return KernelComparison(k, c, correlation(-a, b), rel)
 
 
@@ -173,7 +214,7 @@ class HeadMatch:
 def _signatures(model, block: int):
     from .construct.inspect import ov_products, qk_products
 
-    qk = qk_products(model, block)  # (M, Din, Din)
+    qk = qk_products(model, block)  # checks that model is a GPDiT  # (M, Din, Din)
     ov = ov_products(model, block)  # (M, Dc, Dc)
     nq = np.linalg.norm(qk.reshape(qk.shape[0], -1), axis=1)
     qk_dir = qk / np.where(nq > 0, nq, 1.0)[:, None, None]
@@ -208,21 +249,41 @@ def match_heads(model_a, model_b, block: int = 0) -> HeadMatch:
     return HeadMatch(perm, cos[idx, perm], gerr[idx, perm], float(cost[idx, perm].mean()))
 
 
+def _check_module(model) -> torch.nn.Module:
+    if not isinstance(model, torch.nn.Module) or next(model.parameters(), None) is None:
+        raise InvalidArgumentError("model", type(model).__name__,
+                                   "is not a torch module with parameters",
+                                   "pass a model(X, t) -> score from gpdtheory.models/construct")
+    return model
+
+
+def _scalar_t(t) -> float:
+    arr = check_diffusion_time(t)
+    if arr.ndim:
+        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
+    return float(arr)
+
+
 def jacobian(model, X, t: float) -> np.ndarray:
     """``d s_theta / d vec X`` at ``X`` ``(N, d)`` for any ``model(X, t)``: ``(Nd, Nd)`` ndarray."""
+    model = _check_module(model)
     p = next(model.parameters())
-    X0 = torch.as_tensor(np.asarray(X, dtype=np.float64), dtype=p.dtype, device=p.device)
+    shape = (getattr(model, "N", None), getattr(model, "d", None))
+    X0 = torch.as_tensor(as_real_array(X, "X", ndim=2, shape=shape), dtype=p.dtype, device=p.device)
     N, d = X0.shape
-    tt = torch.full((1,), float(t), dtype=p.dtype, device=p.device)
-    Jac = torch.func.jacrev(lambda x: model(x[None], tt)[0].reshape(-1))(X0)
+    tt = full_time(1, _scalar_t(t), p)
+    with warnings.catch_warnings():  # torch: "performance drop" (no batching rule), harmless
+        warnings.filterwarnings("ignore", message="There is a performance drop",
+                                category=UserWarning)
+        Jac = torch.func.jacrev(lambda x: model(x[None], tt)[0].reshape(-1))(X0)
     return Jac.reshape(N * d, N * d).detach().double().cpu().numpy()
 
 
 def jacobian_cosine(J1, J2) -> float:
     """Cosine ``<J1, J2>_F / (||J1|| ||J2||)`` of two Jacobians (1: same up to scale)."""
-    a, b = np.ravel(np.asarray(J1, float)), np.ravel(np.asarray(J2, float))
-    den = np.linalg.norm(a) * np.linalg.norm(b)
-    return float(a @ b / den) if den > 0 else 0.0
+    a, b = _pair(J1, J2, ("J1", "J2"))
+    a, b = _unit_scaled(a), _unit_scaled(b)
+    return _norm_ratio(float(a @ b), float(np.linalg.norm(a)), float(np.linalg.norm(b)))
 
 
 def layers_vs_gd(model, spec, X, t: float, J: int, truncation: str = "hard") -> np.ndarray:
@@ -231,13 +292,24 @@ def layers_vs_gd(model, spec, X, t: float, J: int, truncation: str = "hard") -> 
     Uses :func:`gpdtheory.gd.gd_iterates` with the same ``J`` and ``L = model.L``.
     A looped *trained* model need not follow GD; the constructed one does exactly.
     """
+    from .construct.inspect import check_model
     from .gd import gd_iterates
+    from .spec import GPSpec
 
-    X = as_real_array(X, "X", shape=(spec.N, spec.d))
+    model = check_model(model)
+    if not isinstance(spec, GPSpec):
+        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
+                                   "build one with gpdtheory.GPSpec")
+    if (model.N, model.d) != (spec.N, spec.d):
+        raise InvalidArgumentError("model", f"N={model.N}, d={model.d}",
+                                   f"does not match the spec (N={spec.N}, d={spec.d})",
+                                   "pass a model built for this spec")
+    X = as_real_array(X, "X", ndim=2, shape=(spec.N, spec.d))
+    t = _scalar_t(t)
     p = next(model.parameters())
     with torch.no_grad():
         ys = model(torch.as_tensor(X[None], dtype=p.dtype, device=p.device),
-                   torch.full((1,), float(t), dtype=p.dtype, device=p.device),
+                   full_time(1, t, p),
                    return_all=True)[:, 0].double().cpu().numpy()  # (L + 1, N, d)
     ref = gd_iterates(spec, X, t, J, model.L, truncation, return_all=True)
     return np.array([np.linalg.norm(ys[k] - ref[k]) / max(np.linalg.norm(ref[k]), 1e-300)
@@ -246,12 +318,29 @@ def layers_vs_gd(model, spec, X, t: float, J: int, truncation: str = "hard") -> 
 
 def parameter_distance(model, reference: dict[str, torch.Tensor]) -> float:
     """``||theta - theta_ref|| / ||theta_ref||`` over all parameters (flattened)."""
+    model = _check_module(model)
+    names = dict(model.named_parameters())
+    if not isinstance(reference, dict) or set(reference) != set(names):
+        raise InvalidArgumentError("reference", type(reference).__name__,
+                                   "does not hold exactly the model's parameter names",
+                                   "pass {k: v.detach().clone() for k, v in "
+                                   "model.named_parameters()}")
     num = den = 0.0
-    for name, p in model.named_parameters():
-        r = reference[name].to(p.device, p.dtype)
+    for name, p in names.items():
+        r = reference[name]
+        if not torch.is_tensor(r) or r.shape != p.shape:
+            raise InvalidArgumentError(f"reference[{name!r}]", type(r).__name__,
+                                       f"is not a tensor of shape {tuple(p.shape)}",
+                                       "pass the parameters of a model of the same shape")
+        r = r.to(p.device, p.dtype)
         num += float(((p.detach() - r) ** 2).sum())
         den += float((r**2).sum())
-    return float(np.sqrt(num / den)) if den > 0 else float(np.sqrt(num))
+    out = float(np.sqrt(num / den)) if den > 0 else float(np.sqrt(num))
+    if not np.isfinite(out):
+        raise InvalidArgumentError("reference", "parameters",
+                                   "give a non-finite distance (NaN/inf or overflowing weights)",
+                                   "pass finite parameters")
+    return out
 
 
 def warm_start(constructed, data, cfg=None, **kwargs):
@@ -275,6 +364,7 @@ def warm_start(constructed, data, cfg=None, **kwargs):
 
     from .train import train
 
+    constructed = _check_module(constructed)
     model = copy.deepcopy(constructed)
     ref = {k: v.detach().clone() for k, v in constructed.named_parameters()}
     return train(model, data, cfg, track=lambda m: parameter_distance(m, ref), **kwargs)

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .construct.block import full_time
 from .diffusion import score as exact_score
 from .errors import InvalidArgumentError
 from .spec import GPSpec
-from .validation import check_diffusion_time, check_positive_int
+from .validation import as_rng, check_diffusion_time, check_positive_int
 
 __all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "covariance_error",
            "score_norm2"]
@@ -65,15 +66,43 @@ def linear_map(model, t: float) -> np.ndarray:
     if not is_linear(model):
         raise InvalidArgumentError("model", type(model).__name__, "is not linear in X",
                                    "use a position-only GPDiT without FFN")
-    return end_to_end_map(model, t)
+    return end_to_end_map(model, _scalar_t(t))
+
+
+def _check_spec(spec) -> GPSpec:
+    if not isinstance(spec, GPSpec):
+        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
+                                   "build one with gpdtheory.GPSpec")
+    return spec
+
+
+def _check_model(model) -> torch.nn.Module:
+    if not isinstance(model, torch.nn.Module) or next(model.parameters(), None) is None:
+        raise InvalidArgumentError("model", type(model).__name__,
+                                   "is not a torch module with parameters",
+                                   "pass a model(X, t) -> score from gpdtheory.models/construct")
+    return model
+
+
+def _scalar_t(t) -> float:
+    arr = check_diffusion_time(t)
+    if arr.ndim:
+        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
+    return float(arr)
 
 
 def score_norm2(spec: GPSpec, t: float) -> float:
     """``E_{p_t} ||s*||^2 = tr(C_t^{-1})`` (exact, by the eigenvalues of Gamma and Sigma)."""
+    spec, t = _check_spec(spec), _scalar_t(t)
     g, _ = spec.gamma_eigh
     lam, _ = spec.sigma_eigh
     c = np.exp(-t) * np.multiply.outer(g, lam) - np.expm1(-t)
-    return float(np.sum(1.0 / c))
+    with np.errstate(over="ignore", divide="ignore"):
+        out = float(np.sum(1.0 / c))
+    if not np.isfinite(out):
+        raise InvalidArgumentError("t", t, f"makes tr(C_t^-1) overflow (smallest eigenvalue of "
+                                   f"C_t {float(np.min(c)):.3g})", "pass a larger t (>= 1e-300)")
+    return out
 
 
 @torch.no_grad()
@@ -83,7 +112,7 @@ def _mc(model, spec: GPSpec, t: float, n_mc: int, rng: np.random.Generator):
     a, s = np.exp(-t / 2), np.sqrt(-np.expm1(-t))
     xt = a * x0 + s * rng.standard_normal(x0.shape)
     out = model(torch.as_tensor(xt, dtype=p.dtype, device=p.device),
-                torch.full((n_mc,), t, dtype=p.dtype, device=p.device)).double().cpu().numpy()
+                full_time(n_mc, t, p)).double().cpu().numpy()
     sq = np.sum((out - exact_score(spec, xt, t)) ** 2, axis=(1, 2))
     return sq.mean(), sq.std(ddof=1) / np.sqrt(n_mc)
 
@@ -124,9 +153,17 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
     >>> float(score_error(build(spec, J=5, L=200), spec, 0.5).relative[0]) < 1e-6
     True
     """
+    model, spec = _check_model(model), _check_spec(spec)
     ts = np.atleast_1d(check_diffusion_time(t)).astype(np.float64)
+    if ts.ndim != 1:
+        raise InvalidArgumentError("t", t, "is not a scalar or a 1-D grid", "pass (K,) times")
+    if exact is not None and not isinstance(exact, (bool, np.bool_)):
+        raise InvalidArgumentError("exact", exact, "is not a bool or None", "pass True/False/None")
     exact = is_linear(model) if exact is None else bool(exact)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_rng(seed)
+    if not exact and check_positive_int(n_mc, "n_mc") < 2:
+        raise InvalidArgumentError("n_mc", n_mc, "is below 2: no standard error",
+                                   "pass n_mc >= 2 (4096 by default)")
     mse, se = np.empty(ts.size), np.zeros(ts.size)
     for i, tk in enumerate(ts):
         if exact:
@@ -168,6 +205,14 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float) -> float:
     from .distribution.gaussian import gaussian_kl
     from .distribution.lyapunov import output_covariance
 
+    model, spec = _check_model(model), _check_spec(spec)
+    if not is_linear(model):
+        raise InvalidArgumentError("model", type(model).__name__, "is not linear in X",
+                                   "use a position-only GPDiT without FFN")
+    if (model.N, model.d) != (spec.N, spec.d):
+        raise InvalidArgumentError("model", f"N={model.N}, d={model.d}",
+                                   f"does not match the spec (N={spec.N}, d={spec.d})",
+                                   "pass a model built for this spec")
     if spec.mean is not None:
         raise InvalidArgumentError("spec", spec, "has a mean", "use a mean-zero spec for exact KL")
     est = dense_estimator(spec.N, spec.d, lambda s: linear_map(model, s), name="trained")
@@ -185,16 +230,24 @@ def covariance_error(model, spec: GPSpec, n: int = 1000, *, T: float = 8.0, t0: 
     """
     from .sampling import reverse_sample
 
+    model, spec = _check_model(model), _check_spec(spec)
     p = next(model.parameters())
 
     @torch.no_grad()
     def fn(y, t):
         y_t = torch.as_tensor(y, dtype=p.dtype, device=p.device)
-        t_t = torch.full((y_t.shape[0],), float(t), dtype=p.dtype, device=p.device)
+        t_t = full_time(y_t.shape[0], t, p)
         return model(y_t, t_t).double().cpu().numpy()
 
     Y = reverse_sample(fn, n, spec.N, spec.d, T=T, t0=t0, steps=steps, seed=seed)
     V = Y.reshape(Y.shape[0], -1) - spec.mean_array.ravel()
-    S = V.T @ V / V.shape[0]
-    C = spec.covariance_dense()
-    return float(np.linalg.norm(S - C) / np.linalg.norm(C))
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = V.T @ V / V.shape[0]
+        C = spec.covariance_dense()
+        out = float(np.linalg.norm(S - C) / np.linalg.norm(C))
+    if not np.isfinite(out):
+        raise InvalidArgumentError("model", type(model).__name__,
+                                   f"drives the sampler to samples of size {np.abs(V).max():.3g},"
+                                   " whose covariance overflows float64",
+                                   "check the model (is it trained?) or use a smaller T")
+    return out

@@ -305,9 +305,17 @@ def l2_error(spec: GPSpec, A: Any, t: Any) -> float:
     lam, U = spec.sigma_eigh
     c = (np.exp(-t) * np.multiply.outer(g, lam) - np.expm1(-t)).ravel()
     Q = np.kron(V, U)
-    Dp = Q.T @ A @ Q
-    Dp[np.diag_indices(n)] -= 1.0 / c
-    return float(np.sum(Dp * Dp * c))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        Dp = Q.T @ A @ Q
+        Dp[np.diag_indices(n)] -= 1.0 / c
+        W = Dp * np.sqrt(c)[None, :]  # D' c^{1/2}: D' ~ 1/c and c ~ 1e-300 both stay in range
+        out = float(np.sum(W * W))
+    if not np.isfinite(out):
+        raise InvalidArgumentError("A", f"array of shape {A.shape}",
+                                   f"gives an L2 error that overflows float64 at t={t:g} "
+                                   "(entries too large, or t so small that 1/sigma_t^2 overflows)",
+                                   "pass entries below ~1e150 and t >= 1e-300")
+    return out
 
 
 # --------------------------------------------------------------------------- the bounds

@@ -299,9 +299,11 @@ class PoweredExponential(Kernel):
         upper = special.gammaincc(s, x)
         if upper == 0.0:
             return 0.0
-        with np.errstate(over="ignore"):  # tiny nu: the bound is honestly +inf
-            return float(np.exp(s * np.log(self.ell) - np.log(self.nu) + special.gammaln(s)
-                                + np.log(upper)))
+        with np.errstate(over="ignore", invalid="ignore"):  # tiny nu: the bound is +inf
+            out = float(np.exp(s * np.log(self.ell) - np.log(self.nu) + special.gammaln(s)
+                               + np.log(upper)))
+        # 1/nu = inf (nu subnormal) makes the exponent inf - inf: +inf is the honest bound
+        return math.inf if math.isnan(out) else out
 
 
 class Polynomial(Kernel):

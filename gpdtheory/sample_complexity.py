@@ -25,7 +25,14 @@ import scipy.stats
 
 from .errors import InvalidArgumentError
 from .spec import GPSpec
-from .validation import as_real_array, check_diffusion_time, check_positive_int
+from .validation import (
+    SYMMETRY_RTOL,
+    as_real_array,
+    as_rng,
+    check_diffusion_time,
+    check_positive_int,
+    check_seed,
+)
 
 __all__ = ["plugin_covariance", "plugin_matrix", "plugin_error", "SlopeFit", "fit_slope",
            "SequentialExecutor", "SweepResult", "sweep_n", "sweep_decay", "trained_error"]
@@ -54,15 +61,39 @@ def plugin_covariance(samples, mean=None) -> tuple[np.ndarray, np.ndarray]:
     ``r_hat`` need not be positive semidefinite; :func:`plugin_matrix` clips it.
     """
     X = as_real_array(samples, "samples", ndim=3)
-    if mean is not None:
-        X = X - as_real_array(mean, "mean")
     n, N, d = X.shape
+    if mean is not None:
+        mu = as_real_array(mean, "mean")
+        if mu.shape not in ((N, d), (d,)):
+            raise InvalidArgumentError("mean", f"array of shape {mu.shape}",
+                                       f"does not match samples of shape {X.shape}",
+                                       f"pass a mean of shape ({N}, {d}) or ({d},)")
+        X = X - mu
     Sig = np.einsum("sia,sib->ab", X, X) / (n * N)
     tr = np.trace(Sig)
+    if not (np.isfinite(tr) and tr > 0):
+        raise InvalidArgumentError("samples", f"array of shape {X.shape}",
+                                   f"has second moment tr(Sigma_hat) = {tr:.3g} "
+                                   "(zero: no variation; inf: entries too large to square)",
+                                   "pass samples that vary, with entries below 1e150")
     r = np.array([np.einsum("sia,sia->", X[:, : N - m], X[:, m:]) / (n * (N - m) * tr)
                   for m in range(N)])
     r[0] = 1.0
     return r, Sig
+
+
+def _scalar_time(t) -> float:
+    arr = check_diffusion_time(t)
+    if arr.ndim:
+        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
+    return float(arr)
+
+
+def _check_spec(spec) -> GPSpec:
+    if not isinstance(spec, GPSpec):
+        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
+                                   "build one with gpdtheory.GPSpec")
+    return spec
 
 
 def plugin_matrix(r_hat, Sigma_hat, t: float) -> np.ndarray:
@@ -72,12 +103,23 @@ def plugin_matrix(r_hat, Sigma_hat, t: float) -> np.ndarray:
     """
     import scipy.linalg
 
-    t = float(check_diffusion_time(t))
+    t = _scalar_time(t)
     g, V = np.linalg.eigh(scipy.linalg.toeplitz(as_real_array(r_hat, "r_hat", ndim=1)))
-    lam, U = np.linalg.eigh(as_real_array(Sigma_hat, "Sigma_hat", ndim=2))
+    S = as_real_array(Sigma_hat, "Sigma_hat", ndim=2)
+    scale = float(np.max(np.abs(S))) or 1.0
+    if S.shape[0] != S.shape[1] or np.max(np.abs(S - S.T)) > SYMMETRY_RTOL * scale:
+        raise InvalidArgumentError("Sigma_hat", f"array of shape {S.shape}",
+                                   "is not a symmetric square matrix",
+                                   "pass the (d, d) second moment from plugin_covariance")
+    lam, U = np.linalg.eigh(S)
     c = np.exp(-t) * np.multiply.outer(np.maximum(g, 0.0), np.maximum(lam, 0.0)) - np.expm1(-t)
     Q = np.kron(V, U)
-    return (Q / c.ravel()) @ Q.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = (Q / c.ravel()) @ Q.T
+    if not np.all(np.isfinite(A)):
+        raise InvalidArgumentError("t", t, f"is so small that sigma_t^2 = {-np.expm1(-t):.3g} "
+                                   "makes the inverse overflow", "pass t >= 1e-300")
+    return A
 
 
 def plugin_error(spec: GPSpec, n: int, seed=0, t: float = 0.5) -> float:
@@ -98,6 +140,7 @@ def plugin_error(spec: GPSpec, n: int, seed=0, t: float = 0.5) -> float:
     from .evaluate import score_norm2
     from .gd import l2_error
 
+    spec, t = _check_spec(spec), _scalar_time(t)
     X = spec.sample(check_positive_int(n, "n"), seed=seed)
     r, S = plugin_covariance(X, spec.mean)
     return float(np.sqrt(l2_error(spec, plugin_matrix(r, S, t), t) / score_norm2(spec, t)))
@@ -110,7 +153,8 @@ def trained_error(spec: GPSpec, n: int, seed=0, t: float = 0.5, L: int = 6, cfg=
     from .models import matching_model
     from .train import train
 
-    init_seed = int(np.random.default_rng(seed).integers(2**31))
+    spec, t = _check_spec(spec), _scalar_time(t)
+    init_seed = int(as_rng(seed).integers(2**31))
     model = matching_model(spec, L=L, tied=tied, seed=init_seed)
     train(model, spec.sample(check_positive_int(n, "n"), seed=seed), cfg)
     return float(score_error(model, spec, t).relative[0])
@@ -143,15 +187,21 @@ def fit_slope(n, err, level: float = 0.95) -> SlopeFit:
     """
     n = as_real_array(n, "n", ndim=1)
     e = as_real_array(err, "err", ndim=1, shape=(n.size,))
+    lv = float(as_real_array(level, "level", ndim=0))
+    if not 0.0 < lv < 1.0:
+        raise InvalidArgumentError("level", level, "is not in (0, 1)", "pass e.g. 0.95")
     if n.size < 3 or np.any(n <= 0) or np.any(e <= 0) or np.unique(n).size < 2:
         raise InvalidArgumentError("n/err", (n.size,), "need >= 3 positive points at >= 2 sizes",
                                    "sweep more sample sizes")
     x, y = np.log(n), np.log(e)
     res = scipy.stats.linregress(x, y)
-    q = scipy.stats.t.ppf(0.5 + level / 2, n.size - 2)
+    stderr = float(res.stderr)
+    if not np.isfinite(stderr):  # scipy gives nan for an exact fit of constant errors
+        resid = y - (res.intercept + res.slope * x)
+        stderr = float(np.sqrt(resid @ resid / (n.size - 2) / np.sum((x - x.mean()) ** 2)))
+    q = scipy.stats.t.ppf(0.5 + lv / 2, n.size - 2)
     return SlopeFit(float(res.slope), float(res.intercept),
-                    (float(res.slope - q * res.stderr), float(res.slope + q * res.stderr)),
-                    float(res.stderr), level)
+                    (float(res.slope - q * stderr), float(res.slope + q * stderr)), stderr, lv)
 
 
 class SequentialExecutor(cf.Executor):
@@ -207,13 +257,31 @@ def sweep_n(error_fn: Callable[..., float], spec: GPSpec, ns: Sequence[int], rep
     -------
     SweepResult
     """
-    ns = np.array([check_positive_int(v, "n") for v in ns])
+    if not callable(error_fn):
+        raise InvalidArgumentError("error_fn", error_fn, "is not callable",
+                                   "pass plugin_error, trained_error or a function like them")
+    if not (isinstance(ns, (list, tuple, range)) or (isinstance(ns, np.ndarray) and ns.ndim == 1)):
+        raise InvalidArgumentError("ns", ns, "is not a 1-D sequence of sample sizes",
+                                   "pass e.g. [100, 300, 1000, 3000]")
+    ns = np.array([check_positive_int(v, "ns[i]") for v in ns], dtype=np.int64)
+    if np.unique(ns).size < 2:
+        raise InvalidArgumentError("ns", ns.tolist(), "has fewer than 2 distinct sizes",
+                                   "sweep at least 2 sample sizes (5 spanning 30x is better)")
     R = check_positive_int(replicates, "replicates")
     ex = executor or SequentialExecutor()
-    seeds = np.random.SeedSequence(seed).generate_state(ns.size * R).reshape(ns.size, R)
+    seed = check_seed(seed)
+    if isinstance(seed, (np.random.Generator, np.random.BitGenerator)):
+        raise InvalidArgumentError("seed", seed, "is a generator: the sweep derives one seed per "
+                                   "task from a SeedSequence", "pass an int (or None)")
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    seeds = ss.generate_state(ns.size * R).reshape(ns.size, R)
     futs = [[ex.submit(functools.partial(error_fn, spec, int(n), seed=int(seeds[i, r]), **kwargs))
              for r in range(R)] for i, n in enumerate(ns)]
     err = np.array([[f.result() for f in row] for row in futs])
+    if err.dtype.kind not in "iuf" or not np.all(np.isfinite(err)) or np.any(err <= 0):
+        raise InvalidArgumentError("error_fn", getattr(error_fn, "__name__", error_fn),
+                                   "returned errors that are not finite positive floats",
+                                   "return the relative error, a float > 0, for every (n, seed)")
     return SweepResult(ns, err, fit_slope(np.repeat(ns, R), err.ravel()))
 
 
@@ -222,5 +290,22 @@ def sweep_decay(error_fn: Callable[..., float], make_spec: Callable[[float, floa
                 seed: int = 0, executor: cf.Executor | None = None, **kwargs
                 ) -> dict[tuple[float, float], SweepResult]:
     """:func:`sweep_n` for every decay regime ``(nu, ell)``; ``make_spec(nu, ell) -> GPSpec``."""
-    return {(nu, ell): sweep_n(error_fn, make_spec(nu, ell), ns, replicates, seed, executor,
-                               **kwargs) for nu, ell in regimes}
+    if not callable(make_spec):
+        raise InvalidArgumentError("make_spec", make_spec, "is not callable",
+                                   "pass a function (nu, ell) -> GPSpec")
+    if isinstance(regimes, (str, bytes)) or not hasattr(regimes, "__iter__"):
+        raise InvalidArgumentError("regimes", regimes, "is not a sequence of (nu, ell) pairs",
+                                   "pass e.g. [(1.0, 2.0), (2.0, 4.0)]")
+    out = {}
+    for regime in regimes:
+        if not isinstance(regime, (tuple, list)) or len(regime) != 2:
+            raise InvalidArgumentError("regimes", regime, "holds an entry that is not a pair",
+                                       "pass (nu, ell) pairs")
+        nu, ell = regime
+        spec = make_spec(nu, ell)
+        if not isinstance(spec, GPSpec):
+            raise InvalidArgumentError("make_spec", make_spec,
+                                       f"returned a {type(spec).__name__} for {regime}, "
+                                       "not a GPSpec", "return gpdtheory.GPSpec(...)")
+        out[(nu, ell)] = sweep_n(error_fn, spec, ns, replicates, seed, executor, **kwargs)
+    return out

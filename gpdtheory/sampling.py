@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import InvalidArgumentError
-from .validation import as_real_array, check_positive_int, check_positive_scalar
+from .validation import as_real_array, as_rng, check_positive_int, check_positive_scalar
 
 __all__ = [
     "time_grid",
@@ -114,6 +114,10 @@ def _check_times(times: Any) -> np.ndarray:
             "must be strictly decreasing, positive, length >= 2",
             "build it with gpdtheory.sampling.time_grid(T, t0, steps)",
         )
+    if t[0] > T_MAX:
+        raise InvalidArgumentError("times", f"grid from {t[0]:g}",
+                                   f"starts above T_MAX = {T_MAX:g}",
+                                   "start the grid at T <= 700 (exp(T) must stay finite)")
     return t
 
 
@@ -137,7 +141,7 @@ class _Noise:
                 like.shape, generator=self.gen, device=like.device, dtype=like.dtype
             )
         else:
-            rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+            rng = as_rng(seed)
             self._randn = lambda like: rng.standard_normal(like.shape)
 
     def __call__(self, like: Any) -> Any:
@@ -330,7 +334,7 @@ def reverse_sample(
             "method", method, "is not a sampler", f"pass one of {list(SAMPLERS)}"
         )
     times = time_grid(T, t0, steps, grid)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_rng(seed)
     if Y0 is None:
         n, N, d = (check_positive_int(v, name) for v, name in ((n, "n"), (N, "N"), (d, "d")))
         Y0 = rng.standard_normal((n, N, d))

@@ -201,18 +201,52 @@ class TrainResult:
     seconds: float = 0.0
 
 
+def _check_cfg(cfg: Any) -> TrainConfig:
+    if not isinstance(cfg, TrainConfig):
+        raise InvalidArgumentError("cfg", cfg, "is not a TrainConfig",
+                                   "pass gpdtheory.train.TrainConfig(...) or None")
+    return cfg
+
+
 def resolve_device(device: Any = None) -> torch.device:
     """``None`` or ``"auto"``: CUDA when available, else CPU; otherwise ``torch.device(device)``."""
-    if device is None or device == "auto":
+    if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    if not isinstance(device, (str, torch.device)):
+        raise InvalidArgumentError("device", device, "is not a device",
+                                   "pass 'cpu', 'cuda', 'cuda:0', 'auto' or a torch.device")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise InvalidArgumentError("device", device, f"is not a device ({exc})".split("\n")[0],
+                                   "pass 'cpu', 'cuda', 'cuda:0', 'auto' or a torch.device"
+                                   ) from exc
+    available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                 "mps": bool(getattr(torch.backends, "mps", None)
+                             and torch.backends.mps.is_available())}
+    if not available.get(dev.type, False):
+        raise InvalidArgumentError("device", device, f"is not available here ({dev.type})",
+                                   "pass 'cpu', or 'auto' to use CUDA when present")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise InvalidArgumentError("device", device,
+                                   f"names GPU {dev.index} of {torch.cuda.device_count()}",
+                                   "pass 'cuda' or an existing index")
+    return dev
 
 
 def sample_times(cfg: TrainConfig, n: int, gen: torch.Generator, dtype, device) -> torch.Tensor:
     """Draw ``n`` diffusion times by ``cfg.t_sampling`` on ``[cfg.t0, cfg.T]``: ``(n,)`` tensor."""
+    _check_cfg(cfg)
+    n = check_positive_int(n, "n")
+    if not isinstance(gen, torch.Generator):
+        raise InvalidArgumentError("gen", gen, "is not a torch.Generator",
+                                   "pass torch.Generator(device=...) seeded with manual_seed")
+    from .construct.block import check_dtype
+
+    dtype = check_dtype(dtype)
     u = torch.rand(n, generator=gen, dtype=dtype, device=device)
     if cfg.t_sampling == "fixed":
-        return torch.full((n,), cfg.T, dtype=dtype, device=device)
+        return torch.full((n,), cfg.T, dtype=torch.float64, device=device).to(dtype)
     if cfg.t_sampling == "uniform":
         return cfg.t0 + (cfg.T - cfg.t0) * u
     return cfg.t0 * torch.exp(u * math.log(cfg.T / cfg.t0))
@@ -222,7 +256,7 @@ def time_grid(cfg: TrainConfig, n: int, dtype, device) -> torch.Tensor:
     """``n`` deterministic times on ``[t0, T]`` spaced as ``cfg.t_sampling`` (midpoint rule)."""
     u = (torch.arange(n, dtype=dtype, device=device) + 0.5) / n
     if cfg.t_sampling == "fixed":
-        return torch.full((n,), cfg.T, dtype=dtype, device=device)
+        return torch.full((n,), cfg.T, dtype=torch.float64, device=device).to(dtype)
     if cfg.t_sampling == "uniform":
         return cfg.t0 + (cfg.T - cfg.t0) * u
     return cfg.t0 * torch.exp(u * math.log(cfg.T / cfg.t0))
@@ -256,8 +290,19 @@ def dsm_loss(model: nn.Module, x0: torch.Tensor, t: torch.Tensor, eps: torch.Ten
     0-d tensor
         ``mean_b lambda(t_b) ||s(x_t, t) + eps / sigma_t||^2 / (N d)``.
     """
+    if weighting not in _WEIGHTING:
+        raise InvalidArgumentError("weighting", weighting, "is not supported",
+                                   f"pass one of {_WEIGHTING}")
+    for name, v in (("x0", x0), ("t", t), ("eps", eps)):
+        if not torch.is_tensor(v) or not v.dtype.is_floating_point:
+            raise InvalidArgumentError(name, type(v).__name__, "is not a real floating tensor",
+                                       "pass torch tensors (B, N, d), (B,), (B, N, d)")
+    if x0.ndim != 3 or eps.shape != x0.shape or t.shape != x0.shape[:1]:
+        raise InvalidArgumentError("eps", f"shapes x0 {tuple(x0.shape)}, t {tuple(t.shape)}, "
+                                   f"eps {tuple(eps.shape)}", "do not match (B, N, d), (B,), "
+                                   "(B, N, d)", "pass one time and one noise draw per sample")
     xt, s = _noisy(x0, t, eps)  # (B, N, d), (B, 1, 1)
-    out = model(xt, t)  # (B, N, d)
+    out = model(xt, t)  # (B, N, d); the model refuses t <= 0 and non-finite input
     if weighting == "sigma2":
         r = s * out + eps  # sigma_t^2 ||s + eps/sigma_t||^2 = ||sigma_t s + eps||^2
     else:
@@ -348,6 +393,14 @@ class _Ema:
             ps.lerp_(p, 1.0 - dec)
 
 
+def _check_grad(loss: torch.Tensor, model: nn.Module) -> None:
+    if not loss.requires_grad:
+        raise InvalidArgumentError("model", type(model).__name__,
+                                   "has an output that does not depend on its parameters "
+                                   "(e.g. a GPDiT with L = 0 blocks)",
+                                   "train a model with at least one block (L >= 1)")
+
+
 def _lr_factor(cfg: TrainConfig, step: int) -> float:
     if cfg.warmup and step < cfg.warmup:
         return (step + 1) / cfg.warmup
@@ -403,7 +456,13 @@ def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device
     >>> len(res.history["loss"])
     20
     """
-    cfg = cfg or TrainConfig()
+    cfg = TrainConfig() if cfg is None else _check_cfg(cfg)
+    if not isinstance(model, nn.Module):
+        raise InvalidArgumentError("model", type(model).__name__, "is not a torch.nn.Module",
+                                   "pass a model from gpdtheory.models or gpdtheory.construct")
+    for name, fn in (("track", track), ("target", target)):
+        if fn is not None and not callable(fn):
+            raise InvalidArgumentError(name, fn, "is not callable", "pass a function or None")
     dev = resolve_device(device)
     model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -479,6 +538,7 @@ def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device
         if not torch.isfinite(loss):
             raise InvalidArgumentError("cfg.lr", cfg.lr, f"gave a non-finite loss at step {step}",
                                        "lower the learning rate or use float64")
+        _check_grad(loss, model)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -555,6 +615,7 @@ def _train_lbfgs(model, cfg: TrainConfig, S_tr, S_val, track, N, d, dtype, dev) 
         if not torch.isfinite(loss):
             raise InvalidArgumentError("cfg.lr", cfg.lr, "gave a non-finite loss",
                                        "lower the learning rate or use float64")
+        _check_grad(loss, model)
         loss.backward()
         return loss
 

@@ -122,7 +122,10 @@ def symbol_minimum(r: Any, J: int | None = None) -> tuple[float, float]:
     best = zs[np.argsort(vals)[:4]]
     for _ in range(6):
         g2 = C.chebval(best, d2)
-        step = np.where(np.abs(g2) > 0, C.chebval(best, dc) / np.where(g2 != 0, g2, 1.0), 0.0)
+        with np.errstate(over="ignore", invalid="ignore"):  # f'' ~ 0: a step of +-inf
+            step = np.where(np.abs(g2) > 0, C.chebval(best, dc) / np.where(g2 != 0, g2, 1.0),
+                            0.0)
+        step = np.where(np.isfinite(step), step, 0.0)  # such a candidate stays put
         best = np.clip(best - step, -1.0, 1.0)
     zs = np.concatenate([zs, best])
     vals = C.chebval(zs, c)

@@ -24,6 +24,7 @@ __all__ = [
     "check_spd",
     "as_rng",
     "check_seed",
+    "check_real_scalar",
     "SYMMETRY_RTOL",
 ]
 
@@ -117,6 +118,11 @@ def _as_scalar(value: Any, name: str) -> float:
     if not np.isfinite(out):
         raise InvalidArgumentError(name, value, "is not finite", "pass a finite float")
     return out
+
+
+def check_real_scalar(value: Any, name: str) -> float:
+    """Return ``float(value)`` for a finite real scalar (bool, complex, arrays refused)."""
+    return _as_scalar(value, name)
 
 
 def check_positive_scalar(value: Any, name: str, *, fix: str | None = None,

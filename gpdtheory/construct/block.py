@@ -66,12 +66,80 @@ import torch
 from torch import nn
 
 from ..errors import InvalidArgumentError
-from ..validation import check_nonnegative_int, check_positive_int
+from ..validation import as_real_array, check_nonnegative_int, check_positive_int
 
 __all__ = ["time_features", "position_embedding", "ReLUAttentionBlock", "GPDiT", "N_POS"]
 
 #: Number of position slots at the end of a token: ``[cos(i theta), sin(i theta), 1]``.
 N_POS = 3
+
+
+def check_dtype(dtype) -> torch.dtype:
+    """``dtype`` if it is a real floating torch dtype, else a documented error."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise InvalidArgumentError("dtype", dtype, "is not a real floating torch dtype",
+                                   "pass torch.float64 (default) or torch.float32")
+    return dtype
+
+
+def _as_tensor(value, name: str, like: torch.Tensor) -> torch.Tensor:
+    """A real tensor of ``like``'s dtype and device (numpy input validated as arrays are)."""
+    if not torch.is_tensor(value):
+        value = torch.as_tensor(as_real_array(value, name, allow_empty=True))
+    elif value.is_complex():
+        raise InvalidArgumentError(name, f"tensor of dtype {value.dtype}", "is complex",
+                                   "pass real values")
+    return value.to(dtype=like.dtype, device=like.device)
+
+
+def full_time(n: int, t: float, like: torch.Tensor) -> torch.Tensor:
+    """``(n,)`` tensor of the time ``t`` in ``like``'s dtype and device.
+
+    Built in float64 and then cast, so a time beyond float32's range becomes ``inf``
+    (which :func:`model_inputs` refuses with a documented error) instead of making
+    ``torch.full`` raise a bare ``RuntimeError``.
+    """
+    return torch.full((n,), float(t), dtype=torch.float64, device=like.device).to(like.dtype)
+
+
+def model_inputs(X, t, like: torch.Tensor, shape: tuple[int | None, ...] | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate a model's ``(X, t)``: ``X`` ``(B, N, d)`` and ``t`` ``(B,)`` (or a scalar).
+
+    Both are cast to ``like``'s dtype and device; ``X`` must match ``shape`` (``None``
+    entries match anything), be finite in that dtype (a float64 ``1e50`` overflows
+    float32), and every ``t`` must be finite and ``> 0``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Complex, misshaped, NaN/inf (after the cast) input or ``t <= 0``.
+    """
+    X = _as_tensor(X, "X", like)
+    t = _as_tensor(t, "t", like)
+    want = shape or (None, None, None)
+    if X.ndim != 3 or any(w is not None and w != s for w, s in zip(want, X.shape, strict=True)):
+        shown = "(B, " + ", ".join("*" if w is None else str(w) for w in want[1:]) + ")"
+        raise InvalidArgumentError("X", f"tensor of shape {tuple(X.shape)}", f"expected {shown}",
+                                   "pass a batch of sequences (B, N, d)")
+    if t.ndim == 0:
+        t = t.expand(X.shape[0])
+    if t.shape != (X.shape[0],):
+        raise InvalidArgumentError("t", f"tensor of shape {tuple(t.shape)}",
+                                   f"expected ({X.shape[0]},) or a scalar",
+                                   "pass one diffusion time per sequence")
+    # one reduction, one host sync: cheap next to the forward pass it guards
+    ok = torch.stack([torch.isfinite(X).all(), torch.isfinite(t).all(), (t > 0).all()])
+    if not bool(ok.all()):
+        x_ok, t_finite, t_pos = (bool(v) for v in ok)
+        if not x_ok:
+            raise InvalidArgumentError("X", f"tensor of shape {tuple(X.shape)}",
+                                       f"has NaN or infinite entries (in {like.dtype})",
+                                       "pass finite inputs (float32 overflows above 3e38)")
+        raise InvalidArgumentError("t", f"tensor of shape {tuple(t.shape)}",
+                                   "has NaN or infinite entries" if not t_finite else
+                                   "has entries <= 0", "pass diffusion times t > 0")
+    return X, t
 
 
 def time_features(t: torch.Tensor, n_frequencies: int = 0) -> torch.Tensor:
@@ -99,6 +167,19 @@ def time_features(t: torch.Tensor, n_frequencies: int = 0) -> torch.Tensor:
     >>> time_features(torch.tensor([0.0], dtype=torch.float64))[0, :2].tolist()
     [1.0, 0.0]
     """
+    if not torch.is_tensor(t) or not t.dtype.is_floating_point or t.ndim != 1:
+        raise InvalidArgumentError("t", t, "is not a real floating (B,) tensor",
+                                   "pass a (B,) float tensor")
+    n_frequencies = check_nonnegative_int(n_frequencies, "n_frequencies")
+    low = (t > 0) if n_frequencies else (t >= 0)  # log t needs t > 0
+    if not bool((low & torch.isfinite(t)).all()):
+        raise InvalidArgumentError("t", f"tensor of shape {tuple(t.shape)}",
+                                   "has non-finite or negative entries (0 too with frequencies: "
+                                   "log t)", "pass diffusion times t > 0")
+    return _time_features(t, n_frequencies)
+
+
+def _time_features(t: torch.Tensor, n_frequencies: int) -> torch.Tensor:
     a2 = torch.exp(-t)
     feats = [a2, 1.0 - a2]
     if n_frequencies:
@@ -116,6 +197,8 @@ def position_embedding(N: int, dtype=torch.float64, device=None) -> torch.Tensor
     (N, 3) tensor
         Row ``i`` is ``[cos(i theta), sin(i theta), 1]`` with ``theta = pi / N``.
     """
+    N = check_positive_int(N, "N")
+    dtype = check_dtype(dtype)
     i = torch.arange(N, dtype=torch.float64)
     theta = math.pi / N
     e = torch.stack([torch.cos(i * theta), torch.sin(i * theta), torch.ones_like(i)], dim=-1)
@@ -162,9 +245,10 @@ class ReLUAttentionBlock(nn.Module):
         self.position_only = bool(position_only)
         self.ffn_hidden = check_nonnegative_int(ffn_hidden, "ffn_hidden")
         self.n_time = check_positive_int(n_time, "n_time")
-        if self.position_only and D < N_POS:
-            raise InvalidArgumentError("D", D, f"is smaller than the {N_POS} position slots",
-                                       "use D = 2d + 3")
+        dtype = check_dtype(dtype)
+        if self.position_only and self.D <= N_POS:
+            raise InvalidArgumentError("D", D, f"leaves no content slot after the {N_POS} "
+                                       "position slots", "use D = 2d + 3")
         din = N_POS if self.position_only else D
         #: Width of the slots that values, outputs, gate and FFN touch.
         self.Dc = Dc = D - N_POS if self.position_only else D
@@ -309,6 +393,9 @@ class GPDiT(nn.Module):
         self.tied = bool(tied)
         self.position_only = bool(position_only)
         self.n_frequencies = check_nonnegative_int(n_frequencies, "n_frequencies")
+        dtype = check_dtype(dtype)
+        if value_dim is not None:
+            value_dim = check_positive_int(value_dim, "value_dim")
         self.D = 2 * self.d + N_POS
         n_time = 2 + 2 * self.n_frequencies
         n_blocks = 1 if self.tied else max(self.L, 1)
@@ -320,7 +407,13 @@ class GPDiT(nn.Module):
         if mean is None:
             self.register_buffer("mean", None)
         else:
-            mu = np.broadcast_to(np.asarray(mean, dtype=np.float64), (self.N, self.d))
+            mu = as_real_array(mean, "mean")
+            if mu.shape not in ((self.N, self.d), (self.d,), ()):
+                raise InvalidArgumentError("mean", f"array of shape {mu.shape}",
+                                           f"does not broadcast to ({self.N}, {self.d})",
+                                           f"pass a mean of shape ({self.N}, {self.d}) or "
+                                           f"({self.d},)")
+            mu = np.broadcast_to(mu, (self.N, self.d))
             self.register_buffer("mean", torch.as_tensor(mu.copy(), dtype=dtype, device=device))
 
     @property
@@ -345,23 +438,12 @@ class GPDiT(nn.Module):
         temb : (B, T) tensor
         """
         p = self.pos
-        X = torch.as_tensor(X).to(dtype=p.dtype, device=p.device)
-        t = torch.as_tensor(t).to(dtype=p.dtype, device=p.device)
-        if X.ndim != 3 or X.shape[1:] != (self.N, self.d):
-            raise InvalidArgumentError("X", f"tensor of shape {tuple(X.shape)}",
-                                       f"expected (B, {self.N}, {self.d})",
-                                       "pass a batch of sequences (B, N, d)")
-        if t.ndim == 0:
-            t = t.expand(X.shape[0])
-        if t.shape != (X.shape[0],):
-            raise InvalidArgumentError("t", f"tensor of shape {tuple(t.shape)}",
-                                       f"expected ({X.shape[0]},) or a scalar",
-                                       "pass one diffusion time per sequence")
+        X, t = model_inputs(X, t, p, (None, self.N, self.d))
         if self.mean is not None:
             X = X - torch.exp(-t / 2)[:, None, None] * self.mean  # (B, N, d)
         B = X.shape[0]
         H = torch.cat([X, torch.zeros_like(X), p.expand(B, -1, -1)], dim=-1)  # (B, N, D)
-        return H, time_features(t, self.n_frequencies)  # (B, N, D), (B, T)
+        return H, _time_features(t, self.n_frequencies)  # (B, N, D), (B, T)
 
     def forward(self, X: torch.Tensor, t: torch.Tensor, return_all: bool = False) -> torch.Tensor:
         """Score estimate ``s_theta(X, t) = -y_L``.

@@ -106,6 +106,12 @@ def load_construction(model: GPDiT, cw: ConstructedWeights) -> GPDiT:
     GPDiT
         ``model``, with ``model.construction = cw``.
     """
+    if not isinstance(cw, ConstructedWeights):
+        raise InvalidArgumentError("cw", type(cw).__name__, "is not ConstructedWeights",
+                                   "pass gpdtheory.construct.construct_weights(spec, J)")
+    if not isinstance(model, GPDiT):
+        raise InvalidArgumentError("model", type(model).__name__, "is not a GPDiT",
+                                   "create it with gpdtheory.construct.build")
     d, N, M = cw.d, cw.N, cw.heads
     ok = (model.N == N and model.d == d and model.heads == M
           and all(b.key_dim == N_POS and b.value_dim == d for b in model.blocks))

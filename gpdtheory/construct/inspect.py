@@ -13,14 +13,41 @@ import numpy as np
 import torch
 
 from ..errors import InvalidArgumentError
-from ..validation import check_diffusion_time, check_nonnegative_int
-from .block import GPDiT, ReLUAttentionBlock
+from ..validation import (
+    as_real_array,
+    check_diffusion_time,
+    check_nonnegative_int,
+    check_positive_scalar,
+)
+from .block import GPDiT, ReLUAttentionBlock, full_time
 
 __all__ = ["head_weights", "weights_by_lag", "qk_products", "ov_products", "attention_kernel",
            "implied_gamma", "end_to_end_map"]
 
 
+def check_model(model) -> GPDiT:
+    """``model`` if it is a :class:`GPDiT` (the ReLU-attention class), else a documented error."""
+    if not isinstance(model, GPDiT):
+        raise InvalidArgumentError("model", type(model).__name__, "is not a GPDiT",
+                                   "pass a model from gpdtheory.construct.build or "
+                                   "gpdtheory.models.matching_model")
+    return model
+
+
+def _scalar_t(t) -> float:
+    arr = check_diffusion_time(t)
+    if arr.ndim:
+        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
+    return float(arr)
+
+
+def _point(model: GPDiT, X) -> np.ndarray:
+    """The linearisation point ``X`` ``(N, d)`` (validated: finite, real, right shape)."""
+    return as_real_array(X, "X", ndim=2, shape=(model.N, model.d))
+
+
 def _block(model: GPDiT, block: int) -> ReLUAttentionBlock:
+    model = check_model(model)
     block = check_nonnegative_int(block, "block")
     if block >= len(model.blocks):
         raise InvalidArgumentError("block", block, f"exceeds the {len(model.blocks)} stored blocks",
@@ -31,9 +58,10 @@ def _block(model: GPDiT, block: int) -> ReLUAttentionBlock:
 def _tokens(model: GPDiT, X=None, t: float = 1.0) -> torch.Tensor:
     """Input tokens ``(1, N, D)`` at ``X`` (zeros by default)."""
     p = model.pos
+    t = _scalar_t(t)
     X = torch.zeros(1, model.N, model.d, dtype=p.dtype, device=p.device) if X is None else \
-        torch.as_tensor(X, dtype=p.dtype, device=p.device).reshape(1, model.N, model.d)
-    H, _ = model.embed(X, torch.full((1,), float(t), dtype=p.dtype, device=p.device))
+        torch.as_tensor(_point(model, X)[None], dtype=p.dtype, device=p.device)
+    H, _ = model.embed(X, full_time(1, t, p))
     return H
 
 
@@ -56,7 +84,8 @@ def head_weights(model: GPDiT, block: int = 0, X=None, t: float = 1.0) -> np.nda
     -------
     (M, N, N) ndarray of float64
     """
-    return _block(model, block).attention_weights(_tokens(model, X, t))[0].double().cpu().numpy()
+    blk = _block(model, block)
+    return blk.attention_weights(_tokens(model, X, t))[0].double().cpu().numpy()
 
 
 def weights_by_lag(model: GPDiT, block: int = 0) -> np.ndarray:
@@ -69,7 +98,7 @@ def weights_by_lag(model: GPDiT, block: int = 0) -> np.ndarray:
         position-only model built on the sinusoidal embedding the weights are
         functions of ``|i - j|`` (Toeplitz), so row 0 says everything.
     """
-    if not model.position_only:
+    if not check_model(model).position_only:
         raise InvalidArgumentError("model", model, "has queries/keys that read x or y",
                                    "use head_weights(model, X=...) for a given input")
     return head_weights(model, block)[:, 0, :]
@@ -136,11 +165,23 @@ def implied_gamma(model: GPDiT, Sigma, eta: float, block: int = 0) -> np.ndarray
     (N, N) ndarray of float64
         Equals ``Gamma_bar`` for the constructed model (to round-off times ``N^2``).
     """
-    Sigma = np.asarray(Sigma, dtype=np.float64)
+    model = check_model(model)
+    Sigma = as_real_array(Sigma, "Sigma", ndim=2, shape=(model.d, model.d))
+    if not np.any(Sigma):
+        raise InvalidArgumentError("Sigma", "zero matrix", "is zero: nothing to project on",
+                                   "pass the spec's Sigma (model.construction.Sigma)")
+    eta = check_positive_scalar(eta, "eta")
     K = attention_kernel(model, block)
     N, d = model.N, model.d
-    R = np.eye(N)[:, :, None, None] * np.eye(d) - K / eta
-    return np.einsum("ijab,ab->ij", R, Sigma) / np.sum(Sigma * Sigma)
+    S = Sigma / np.max(np.abs(Sigma))  # <., S>/||S||^2 = (<., Sigma>/||Sigma||^2) max|Sigma|
+    with np.errstate(over="ignore", invalid="ignore"):
+        R = np.eye(N)[:, :, None, None] * np.eye(d) - K / eta
+        G = np.einsum("ijab,ab->ij", R, S) / np.sum(S * S) / np.max(np.abs(Sigma))
+    if not np.all(np.isfinite(G)):
+        raise InvalidArgumentError("eta", eta, "is so small (or Sigma so large) that K / eta "
+                                   "overflows", "pass the construction's step size "
+                                   "(model.construction.eta) and Sigma")
+    return G
 
 
 def end_to_end_map(model: GPDiT, t: float, X=None) -> np.ndarray:
@@ -161,12 +202,12 @@ def end_to_end_map(model: GPDiT, t: float, X=None) -> np.ndarray:
         ``-d s_theta / d vec X`` by ``torch.func.jacrev``; compare with
         :func:`gpdtheory.gd.gd_matrix` and with ``C_t^{-1}``.
     """
-    t = float(check_diffusion_time(t))
+    model, t = check_model(model), _scalar_t(t)
     p = model.pos
     N, d = model.N, model.d
     X0 = torch.zeros(N, d, dtype=p.dtype, device=p.device) if X is None else \
-        torch.as_tensor(X, dtype=p.dtype, device=p.device).reshape(N, d)
-    tt = torch.full((1,), t, dtype=p.dtype, device=p.device)
+        torch.as_tensor(_point(model, X), dtype=p.dtype, device=p.device)
+    tt = full_time(1, t, p)
 
     def f(x):
         return model(x[None], tt)[0].reshape(-1)  # (N d,)

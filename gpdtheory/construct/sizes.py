@@ -20,11 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..errors import InvalidArgumentError
 from ..spec import GPSpec
-from ..validation import check_diffusion_time, check_nonnegative_int, check_positive_int
-from .block import GPDiT
+from ..validation import as_rng, check_diffusion_time, check_nonnegative_int, check_positive_int
+from .block import GPDiT, full_time
 
 __all__ = ["ModelSizes", "model_sizes", "weight_growth", "float32_error"]
+
+#: Largest N measured by :func:`weight_growth` (it builds dense models up to that size).
+MAX_GROWTH_N = 4096
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ def model_sizes(model: GPDiT) -> ModelSizes:
     >>> s = model_sizes(m); (s.D, s.L, s.M)
     (7, 3, 5)
     """
+    from .inspect import check_model
+
+    model = check_model(model)
+
     def norm2(W):
         return float(torch.linalg.matrix_norm(W.double(), ord=2).max()) if W.numel() else 0.0
 
@@ -99,7 +107,17 @@ def weight_growth(kernel, Ns, J=None, Sigma=None, truncation: str = "hard") -> d
     """
     from .build import build
 
-    Ns = np.array([check_positive_int(n, "N") for n in Ns])
+    if not (isinstance(Ns, (list, tuple, range)) or (isinstance(Ns, np.ndarray) and Ns.ndim == 1)):
+        raise InvalidArgumentError("Ns", Ns, "is not a 1-D sequence of frame counts",
+                                   "pass e.g. [8, 16, 32, 64]")
+    Ns = np.array([check_positive_int(n, "Ns[i]") for n in Ns], dtype=np.int64)
+    if np.unique(Ns[Ns >= 2]).size < 2:
+        raise InvalidArgumentError("Ns", Ns.tolist(), "has fewer than two distinct N >= 2",
+                                   "pass at least two frame counts >= 2 to fit a slope")
+    if Ns.max() > MAX_GROWTH_N:
+        raise InvalidArgumentError("Ns", int(Ns.max()), f"exceeds {MAX_GROWTH_N} frames "
+                                   "(J = N - 1 builds N + 1 heads of N x N weights)",
+                                   f"pass frame counts <= {MAX_GROWTH_N}")
     Sigma = np.eye(1) if Sigma is None else Sigma
     B, s = [], []
     for N in Ns:
@@ -137,21 +155,31 @@ def float32_error(spec: GPSpec, J: int, L: int, t: float, truncation: str = "har
     from .build import build
     from .inspect import implied_gamma
 
+    if not isinstance(spec, GPSpec):
+        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
+                                   "build one with gpdtheory.GPSpec")
     J = check_nonnegative_int(J, "J")
-    t = float(check_diffusion_time(t))
-    rng = np.random.default_rng(seed)
+    t = check_diffusion_time(t)
+    if t.ndim:
+        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
+    t = float(t)
+    n = check_positive_int(n, "n")
+    rng = as_rng(seed)
     X = np.exp(-t / 2) * spec.sample(n, seed=rng) + np.sqrt(1 - np.exp(-t)) * \
         rng.standard_normal((n, spec.N, spec.d))
     out = {}
     for dt in (torch.float64, torch.float32):
         m = build(spec, J, L, truncation, dtype=dt)
-        tt = torch.full((n,), t, dtype=dt)
+        tt = full_time(n, t, torch.empty(0, dtype=dt))
         out[dt] = (m(torch.as_tensor(X, dtype=dt), tt).double().detach().numpy(), m)
     s64, m64 = out[torch.float64]
     s32, m32 = out[torch.float32]
     cw = m64.construction
     G_ref = implied_gamma(m64, cw.Sigma, cw.eta)
     G_32 = implied_gamma(m32, cw.Sigma, cw.eta)
+    def rel(err: float, ref: float) -> float:  # 0 / 0 (L = 0: both outputs zero) is 0
+        return float(err / ref) if ref > 0 else float(err)
+
     return {"N": spec.N,
-            "output": float(np.linalg.norm(s32 - s64) / np.linalg.norm(s64)),
-            "kernel": float(np.abs(G_32 - G_ref).max() / np.abs(G_ref).max())}
+            "output": rel(np.linalg.norm(s32 - s64), np.linalg.norm(s64)),
+            "kernel": rel(np.abs(G_32 - G_ref).max(), np.abs(G_ref).max())}

@@ -102,6 +102,7 @@ def interpolation_coefficients(r_bar, J: int) -> np.ndarray:
     True
     """
     r_bar = as_real_array(r_bar, "r_bar", ndim=1)
+    J = check_nonnegative_int(J, "J")
     A = relu_gap_matrix(r_bar.size, J)
     return scipy.linalg.solve_triangular(A, r_bar[: J + 1], lower=False)
 
@@ -150,7 +151,16 @@ class ConstructedWeights:
 
     def head_weight(self, m: int, lags) -> np.ndarray:
         """Weight of lag head ``m`` at the given lags: ``ReLU(c_lag - c_{m+1})`` (float64)."""
-        lags = np.asarray(lags)
+        m = check_nonnegative_int(m, "m")
+        if m > self.J:
+            raise InvalidArgumentError("m", m, f"exceeds the last lag head J = {self.J}",
+                                       f"pass 0 <= m <= {self.J}")
+        arr = as_real_array(lags, "lags", allow_empty=True)
+        if np.any(arr != np.round(arr)) or np.any(arr < 0) or np.any(arr > self.N):
+            raise InvalidArgumentError("lags", f"array of shape {arr.shape}",
+                                       f"holds entries that are not integer lags in [0, {self.N}]",
+                                       "pass integer lags |i - j|")
+        lags = arr.astype(np.int64)
         return np.maximum(self.c[lags] - self.c[m + 1], 0.0)
 
     def kernel(self) -> np.ndarray:

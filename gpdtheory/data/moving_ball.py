@@ -37,6 +37,7 @@ Everything is vectorised numpy (one broadcast over ``(n, N, size, size)``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,13 @@ from scipy import special
 from ..errors import InvalidArgumentError
 from ..kernels import PoweredExponential
 from ..spec import GPSpec, as_kernel
-from ..validation import as_real_array, check_positive_int, check_positive_scalar
+from ..validation import (
+    as_real_array,
+    check_nonnegative_int,
+    check_positive_int,
+    check_positive_scalar,
+    check_real_scalar,
+)
 
 __all__ = ["MovingBall", "moving_ball", "render", "ball_mass", "frames_to_tokens",
            "tokens_to_frames", "centroids", "temporal_correlation", "DEFAULT_KERNEL"]
@@ -94,6 +101,7 @@ class MovingBall:
 
     def rho(self, max_lag: int) -> np.ndarray:
         """``(max_lag + 1,)`` true temporal correlation ``rho(0..max_lag)`` of the motion."""
+        max_lag = check_nonnegative_int(max_lag, "max_lag")
         return self.spec.kernel(np.arange(max_lag + 1, dtype=float))
 
 
@@ -132,9 +140,12 @@ def render(positions: Any, size: int, radius: float, softness: float = DEFAULT_S
     g = np.arange(size, dtype=float)
     dr = g[:, None] - P[..., 0, None, None]  # (..., size, 1)
     dc = g[None, :] - P[..., 1, None, None]  # (..., 1, size)
-    dist = np.sqrt(dr * dr + dc * dc)  # (..., size, size)
-    # Phi(x) = erfc(-x / sqrt 2) / 2, accurate in both tails
-    return 0.5 * special.erfc((dist - radius) / (np.sqrt(2.0) * softness))
+    # overflow to inf is the right limit here: a centre ~1e308 pixels away (distance inf)
+    # or an edge width ~1e-320 (a hard disk, argument +-inf) give intensities of exactly 0/1
+    with np.errstate(over="ignore"):
+        dist = np.hypot(dr, dc)  # (..., size, size), no overflow of dr**2 for far centres
+        # Phi(x) = erfc(-x / sqrt 2) / 2, accurate in both tails
+        return 0.5 * special.erfc((dist - radius) / (np.sqrt(2.0) * softness))
 
 
 def ball_mass(radius: float, softness: float = DEFAULT_SOFTNESS) -> float:
@@ -149,9 +160,15 @@ def ball_mass(radius: float, softness: float = DEFAULT_SOFTNESS) -> float:
     """
     r = check_positive_scalar(radius, "radius")
     s = check_positive_scalar(softness, "softness")
-    u = r / s
-    return float(np.pi * ((r * r + s * s) * special.ndtr(u) + r * s * np.exp(-0.5 * u * u)
-                          / np.sqrt(2.0 * np.pi)))
+    u = r / s  # may be inf (s subnormal): ndtr(inf) = 1, exp(-inf) = 0, the hard-disk limit
+    with np.errstate(over="ignore", invalid="ignore"):
+        mass = float(np.pi * ((r * r + s * s) * special.ndtr(u)
+                              + r * s * np.exp(-0.5 * u * u) / np.sqrt(2.0 * np.pi)))
+    if not math.isfinite(mass):
+        raise InvalidArgumentError("radius/softness", (radius, softness),
+                                   "give a mass pi (radius^2 + softness^2) that overflows float64",
+                                   "pass a radius and softness below 1e150 pixels")
+    return mass
 
 
 def _check_patch(patch: Any, size: int) -> int | None:
@@ -224,7 +241,8 @@ def centroids(images: Any, floor: float = 0.0) -> np.ndarray:
         The centre of the image where a frame has no weight above the floor.
     """
     I = as_real_array(images, "images", min_ndim=2)
-    if not (0.0 <= float(floor) < 1.0):
+    floor = check_real_scalar(floor, "floor")
+    if not (0.0 <= floor < 1.0):
         raise InvalidArgumentError("floor", floor, "is not in [0, 1)", "pass e.g. 0 or 0.3")
     h, w = I.shape[-2:]
     W = np.clip(I - floor, 0.0, None)
@@ -256,8 +274,8 @@ def temporal_correlation(paths: Any, max_lag: int) -> np.ndarray:
     """
     Z = as_real_array(paths, "paths", ndim=3)
     n, N, _ = Z.shape
-    m_max = int(max_lag)
-    if not (0 <= m_max < N):
+    m_max = check_nonnegative_int(max_lag, "max_lag")
+    if not m_max < N:
         raise InvalidArgumentError("max_lag", max_lag, f"is not in [0, N) with N={N}",
                                    "pass a lag smaller than the number of frames")
     Z = Z - Z.mean(axis=(0, 1))
@@ -338,7 +356,11 @@ def moving_ball(n: int, N: int, size: int = 16, kernel: Any = None, Sigma: Any =
                                    "pass the 2 x 2 covariance of the two coordinates")
     spec = GPSpec(DEFAULT_KERNEL if kernel is None else as_kernel(kernel), N, Sigma)
     Z = spec.sample(n, seed=seed)  # (n, N, 2)
-    u = scale * Z  # offset from the centre; the box is [-half, half]
+    with np.errstate(over="ignore"):
+        u = scale * Z  # offset from the centre; the box is [-half, half]
+    if not np.all(np.isfinite(u)):
+        raise InvalidArgumentError("scale", scale, "times the latent path overflows float64",
+                                   "pass a scale (pixels per unit of the path) below 1e100")
     if boundary == "clip":
         u = np.clip(u, -half, half)
     else:

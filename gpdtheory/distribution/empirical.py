@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..spec import GPSpec
-from ..validation import as_real_array, check_positive_int, check_spd
+from ..validation import as_real_array, as_rng, check_positive_int, check_spd
 
 __all__ = ["CovarianceError", "covariance_relative_error", "wishart_noise_floor"]
 
@@ -141,7 +141,7 @@ def covariance_relative_error(
     err = float(np.linalg.norm(_cov(X, centered) - K)) / normK
     std = float("nan")
     if n_boot:
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = as_rng(seed)
         boots = [
             float(np.linalg.norm(_cov(X[rng.integers(0, n, n)], centered) - K)) / normK
             for _ in range(check_positive_int(n_boot, "n_boot"))

@@ -53,6 +53,20 @@ def _scalar_t(t: Any) -> float:
     return float(arr)
 
 
+#: Tolerated ``max |W^T W - I|`` of a spectral basis (round-off of an eigendecomposition).
+ORTHOGONALITY_TOL = 1e-8
+
+
+def _orthogonal(W: Any, name: str, n: int) -> np.ndarray:
+    W = as_real_array(W, name, ndim=2, shape=(n, n))
+    dev = float(np.max(np.abs(W.T @ W - np.eye(n))))
+    if not dev <= ORTHOGONALITY_TOL:
+        raise InvalidArgumentError(name, f"array of shape {W.shape}",
+                                   f"is not orthogonal (max |W^T W - I| = {dev:.2e})",
+                                   "pass the eigenvectors of a symmetric matrix (np.linalg.eigh)")
+    return W
+
+
 class LinearEstimator:
     """A score estimator linear in ``y``: ``s_hat(y, t) = -A_t vec(y)`` (row-major vec).
 
@@ -104,8 +118,8 @@ class LinearEstimator:
         self._matrix_fn = matrix_fn
         self._eig_fn = eigenvalue_fn
         if eigenvalue_fn is not None:
-            self.W = as_real_array(temporal_basis, "temporal_basis", shape=(self.N, self.N))
-            self.U = as_real_array(spatial_basis, "spatial_basis", shape=(self.d, self.d))
+            self.W = _orthogonal(temporal_basis, "temporal_basis", self.N)
+            self.U = _orthogonal(spatial_basis, "spatial_basis", self.d)
         else:
             self.W = self.U = None
 
@@ -138,8 +152,11 @@ class LinearEstimator:
             raise InvalidArgumentError(
                 "estimator", self, "has no fixed eigenbasis", "use .matrix(t)"
             )
-        a = np.asarray(self._eig_fn(_scalar_t(t)), dtype=np.float64)
-        assert a.shape == (self.N, self.d), a.shape
+        a = as_real_array(self._eig_fn(_scalar_t(t)), "eigenvalue_fn", ndim=2)
+        if a.shape != (self.N, self.d):
+            raise InvalidArgumentError("eigenvalue_fn", f"output of shape {a.shape}",
+                                       f"is not ({self.N}, {self.d})",
+                                       "return one eigenvalue per (frame mode, feature mode)")
         return a
 
     def matrix(self, t: float) -> np.ndarray:

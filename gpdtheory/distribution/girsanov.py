@@ -30,6 +30,7 @@ from .lyapunov import (
     ODE_ATOL,
     ODE_RTOL,
     _check_est,
+    _check_tolerances,
     _discrete_covariance,
     _output_covariance,
 )
@@ -168,6 +169,7 @@ def girsanov_bound(
     T, t0 = check_positive_scalar(T, "T"), check_positive_scalar(t0, "t0")
     if not t0 < T:
         raise InvalidArgumentError("t0", t0, f"must be < T = {T:g}", "pass 0 < t0 < T")
+    rtol, _ = _check_tolerances(rtol)
 
     def f(u: float) -> float:
         t = math.exp(u)

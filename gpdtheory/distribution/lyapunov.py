@@ -29,8 +29,8 @@ import scipy.sparse
 from scipy.integrate import solve_ivp
 
 from ..errors import ConvergenceError, InvalidArgumentError
-from ..sampling import SAMPLERS, _check_times
-from ..validation import check_positive_scalar, check_spd
+from ..sampling import SAMPLERS, T_MAX, _check_times
+from ..validation import check_positive_scalar, check_real_scalar, check_spd
 from .estimators import LinearEstimator
 
 __all__ = ["output_covariance", "discrete_covariance", "ODE_RTOL", "ODE_ATOL"]
@@ -45,6 +45,24 @@ ODE_ATOL = 1e-14
 STIFFNESS_THRESHOLD = 1e3
 #: Times (log-spaced) at which the stiffness is probed.
 STIFFNESS_PROBES = 33
+#: Smallest relative tolerance accepted (``solve_ivp`` and ``quad`` cannot honour less).
+MIN_RTOL = 100 * np.finfo(np.float64).eps
+
+
+def _check_tolerances(rtol: Any, atol: Any = None) -> tuple[float, float | None]:
+    """``rtol`` in ``[MIN_RTOL, 1]`` and a finite ``atol >= 0`` (documented errors otherwise)."""
+    rtol = check_positive_scalar(rtol, "rtol", upper=1.0)
+    if rtol < MIN_RTOL:
+        raise InvalidArgumentError("rtol", rtol, f"is below {MIN_RTOL:.2e}, the smallest "
+                                   "relative tolerance float64 integrators honour",
+                                   "pass rtol >= 1e-13")
+    if atol is not None:
+        atol = check_real_scalar(atol, "atol")
+        if atol < 0:
+            raise InvalidArgumentError("atol", atol, "is negative", "pass an atol >= 0")
+    return rtol, atol
+
+
 #: Relative off-diagonal mass under which ``Q^T P0 Q`` counts as diagonal (fast path).
 DIAGONAL_RTOL = 1e-12
 
@@ -158,7 +176,10 @@ def output_covariance(
 def _output_covariance(est, T, t0, dynamics, P0, rtol, atol):
     """``(P, p)``: ``p`` the eigenvalues of ``P`` in ``est.basis`` (spectral path) or None."""
     est = _check_est(est)
-    T, t0 = check_positive_scalar(T, "T"), check_positive_scalar(t0, "t0")
+    rtol, atol = _check_tolerances(rtol, atol)
+    T = check_positive_scalar(T, "T", upper=T_MAX, fix=f"pass a horizon T in (0, {T_MAX:g}]: "
+                              "exp(T) must stay finite")
+    t0 = check_positive_scalar(t0, "t0")
     if not t0 < T:
         raise InvalidArgumentError("t0", t0, f"must be < T = {T:g}", "pass 0 < t0 < T")
     if dynamics not in ("sde", "ode"):

@@ -44,7 +44,7 @@ import sympy as sp
 from ..errors import InvalidArgumentError
 from ..kernels import Kernel
 from ..truncation import symbol_minimum
-from ..validation import as_real_array, check_nonnegative_int
+from ..validation import as_real_array, check_nonnegative_int, check_positive_scalar
 
 __all__ = ["AllNCertificate", "certify_all_n", "chebyshev_to_monomial", "KERNEL_REL_ERROR",
            "GRID_BITS", "MAX_CERT_J"]
@@ -62,7 +62,21 @@ _Z = sp.Symbol("z")
 
 
 def chebyshev_to_monomial(c: list[Fraction]) -> list[Fraction]:
-    """Monomial coefficients (lowest degree first) of ``sum_m c[m] T_m(z)``, exactly."""
+    """Monomial coefficients (lowest degree first) of ``sum_m c[m] T_m(z)``, exactly.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``c`` is not a non-empty sequence of exact rationals (``Fraction`` or ``int``).
+    """
+    if not isinstance(c, (list, tuple)) or not c or not all(
+            isinstance(x, (Fraction, int)) and not isinstance(x, bool) for x in c):
+        raise InvalidArgumentError("c", c, "is not a non-empty list of Fraction or int",
+                                   "pass exact coefficients, e.g. [Fraction(1), Fraction(1, 2)]")
+    if len(c) - 1 > 2 * MAX_CERT_J:
+        raise InvalidArgumentError("c", f"{len(c)} coefficients",
+                                   f"exceed degree 2 MAX_CERT_J = {2 * MAX_CERT_J}",
+                                   "pass fewer coefficients (they grow like 2^J)")
     J = len(c) - 1
     out = [Fraction(0)] * (J + 1)
     out[0] += c[0]
@@ -223,7 +237,14 @@ def certify_all_n(kernel_or_r: Any, J: int, rel_error: Any = None, dt: float = 1
     if J > MAX_CERT_J:
         raise InvalidArgumentError("J", J, f"exceeds MAX_CERT_J = {MAX_CERT_J}",
                                    "use the per-N tests or symbol_minimum for larger J")
+    if rel_error is not None:
+        if not isinstance(rel_error, Fraction):
+            rel_error = Fraction(float(as_real_array(rel_error, "rel_error", ndim=0)))
+        if rel_error < 0:
+            raise InvalidArgumentError("rel_error", rel_error, "is negative",
+                                       "pass a relative accuracy >= 0 (or None for the default)")
     if isinstance(kernel_or_r, Kernel):
+        dt = check_positive_scalar(dt, "dt")
         r = kernel_or_r(np.arange(J + 1, dtype=np.float64) * dt)
         rel = KERNEL_REL_ERROR if rel_error is None else Fraction(rel_error)
     else:

@@ -19,10 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from ..errors import InvalidArgumentError
+from ..errors import ConvergenceError, InvalidArgumentError
 from ..kernels import FAMILIES, Kernel
 from ..truncation import symbol_minimum
-from ..validation import check_nonnegative_int, check_positive_int, check_positive_scalar
+from ..validation import (
+    as_real_array,
+    check_nonnegative_int,
+    check_positive_int,
+    check_positive_scalar,
+)
 
 __all__ = ["diagonally_dominant", "dominance_frontier", "exact_frontier", "FrontierRow",
            "frontier_table", "PhaseDiagram", "phase_diagram"]
@@ -32,6 +37,8 @@ ELL_RANGE = (1e-2, 1e3)
 ELL_GRID = 241
 #: Relative accuracy of a frontier (``brentq`` ``rtol``).
 FRONTIER_RTOL = 1e-12
+#: Largest lag J in a phase diagram (the symbol's minimum costs a grid of ``16 (J + 1)``).
+MAX_PHASE_J = 2**20
 
 
 def _kernel(family: str, ell: float, nu: float) -> Kernel:
@@ -45,6 +52,16 @@ def _kernel(family: str, ell: float, nu: float) -> Kernel:
     with warnings.catch_warnings():  # nu > 2 is allowed here: the question is the frontier
         warnings.simplefilter("ignore", PositiveDefinitenessWarning)
         return FAMILIES[family](ell, nu)
+
+
+def _brentq(f, lo: float, hi: float, **kw) -> float:
+    """``brentq`` to ``FRONTIER_RTOL``; its failure becomes a documented ConvergenceError."""
+    try:
+        return float(optimize.brentq(f, lo, hi, rtol=FRONTIER_RTOL, **kw))
+    except (RuntimeError, ValueError) as exc:  # no convergence / NaN from the kernel
+        raise ConvergenceError("brentq on the frontier", hi - lo, FRONTIER_RTOL * hi, 100,
+                               f"{exc}".split("\n")[0] + ": the lag sum is not a smooth "
+                               "function of ell here (nu extremely small or large)") from exc
 
 
 def _lag_sum(kernel: Kernel, J: int | None) -> float:
@@ -65,9 +82,13 @@ def diagonally_dominant(kernel: Kernel, J: int | None = None) -> bool:
     >>> diagonally_dominant(PoweredExponential(0.92, 1.0))
     False
     """
+    if not isinstance(kernel, Kernel):
+        raise InvalidArgumentError("kernel", kernel, "is not a gpdtheory kernel",
+                                   "pass e.g. gpdtheory.PoweredExponential(ell, nu) or "
+                                   "gpdtheory.SampledKernel(rho)")
     if J is not None:
         J = check_nonnegative_int(J, "J")
-    return 2.0 * _lag_sum(kernel, J) <= 1.0
+    return bool(2.0 * _lag_sum(kernel, J) <= 1.0)
 
 
 def dominance_frontier(nu: float, J: int | None = None,
@@ -114,7 +135,7 @@ def dominance_frontier(nu: float, J: int | None = None,
         lo, hi = hi, hi * 4.0
         if hi > 1e9:
             return math.inf
-    return float(optimize.brentq(g, lo, hi, rtol=FRONTIER_RTOL, xtol=1e-300))
+    return _brentq(g, lo, hi, xtol=1e-300)
 
 
 def exact_frontier(nu: float, J: int, family: str = "powered_exponential") -> float:
@@ -146,7 +167,7 @@ def exact_frontier(nu: float, J: int, family: str = "powered_exponential") -> fl
         return float(prev)
     for ell in grid[1:]:
         if h(ell) <= 0:
-            return float(optimize.brentq(h, prev, ell, rtol=FRONTIER_RTOL))
+            return _brentq(h, prev, ell)
         prev = ell
     return math.inf
 
@@ -189,8 +210,12 @@ def frontier_table(nus=(0.5, 1.0, 2.0), J_max: int = 16,
     (0.91, 1)
     """
     J_max = check_positive_int(J_max, "J_max")
+    if isinstance(nus, (str, bytes)) or not hasattr(nus, "__iter__"):
+        raise InvalidArgumentError("nus", nus, "is not a sequence of exponents",
+                                   "pass e.g. (0.5, 1.0, 2.0)")
     rows = []
     for nu in nus:
+        nu = check_positive_scalar(nu, "nu")
         dd = dominance_frontier(nu, None, family)
         per = {J: exact_frontier(nu, J, family) for J in range(1, J_max + 1)}
         bJ = min(per, key=per.get)
@@ -231,6 +256,18 @@ class PhaseDiagram:
     psd_at_N: np.ndarray | None
 
 
+def _check_lags(Js) -> np.ndarray:
+    """``Js`` as a 1-D int64 array of lags in ``[0, MAX_PHASE_J]``."""
+    if not (isinstance(Js, (list, tuple, range)) or (isinstance(Js, np.ndarray) and Js.ndim == 1)):
+        raise InvalidArgumentError("Js", Js, "is not a 1-D sequence of lags",
+                                   "pass e.g. [0, 1, 2, 4, 8]")
+    out = np.array([check_nonnegative_int(J, "Js[i]") for J in Js], dtype=np.int64)
+    if out.size and out.max() > MAX_PHASE_J:
+        raise InvalidArgumentError("Js", int(out.max()), f"exceeds MAX_PHASE_J = {MAX_PHASE_J}",
+                                   "pass smaller lags (the frontier question lives at small J)")
+    return out
+
+
 def phase_diagram(nu: float, ells, Js, family: str = "powered_exponential",
                   N: int | None = None) -> PhaseDiagram:
     """Which ``(ell, J)`` give a PSD truncation for every N, by dominance, and at one N.
@@ -251,8 +288,12 @@ def phase_diagram(nu: float, ells, Js, family: str = "powered_exponential",
     """
     from .per_n import per_n
 
-    ells = np.asarray(ells, dtype=np.float64)
-    Js = np.asarray(Js, dtype=np.int64)
+    nu = check_positive_scalar(nu, "nu")
+    _kernel(family, 1.0, nu)  # family and nu checked even for an empty diagram
+    if N is not None:
+        N = check_positive_int(N, "N")
+    ells = as_real_array(ells, "ells", ndim=1, allow_empty=True)
+    Js = _check_lags(Js)
     shape = (ells.size, Js.size)
     mins = np.empty(shape)
     dom = np.empty(shape, dtype=bool)
