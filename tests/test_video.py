@@ -233,3 +233,18 @@ def test_video_dit_learns_frame_order():
     dev = {p: _order_dependence(train_video(v, "dit", cfg=cfg, width=32, depth=1, heads=2,
                                             pos_init=p), v) for p in ("normal", "sincos")}
     assert dev["sincos"] > 3 * dev["normal"], dev
+
+
+def test_flat_attention_profile_does_not_count():
+    # Pearson is blind to scale: a 4%-flat profile shaped like rho correlates perfectly,
+    # but carries no lag information; the video claim must not count it.
+    from checks.video import MIN_SPREAD, attention_evidence, profile_spread
+
+    rho = np.exp(-np.arange(9) ** 1.5 / 8.0)
+    flat = 1.0 + 0.04 * rho
+    assert np.corrcoef(flat, rho)[0, 1] > 0.999
+    assert profile_spread(flat) < MIN_SPREAD
+    assert np.isnan(attention_evidence(0.999, profile_spread(flat)))
+    assert profile_spread(rho) > 0.9
+    assert attention_evidence(0.9, profile_spread(rho)) == 0.9
+    assert profile_spread(np.zeros(9)) == 0.0
