@@ -57,7 +57,7 @@ def test_roundtrip_is_bitwise(saved, tmp_path):
 _HC = {"suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
 
 
-@fuzz(cost=4, **_HC)
+@fuzz(**_HC)
 @given(data=st.data())
 def test_truncated_or_flipped_tensors_refused(saved, tmp_path, data):
     _, _, blob, sidecar = saved
@@ -78,7 +78,7 @@ json_values = st.recursive(
     max_leaves=6)
 
 
-@fuzz(cost=4, **_HC)
+@fuzz(**_HC)
 @given(data=st.data())
 def test_corrupted_sidecar_refused(saved, tmp_path, data):
     """Truncated JSON, wrong format tag, or any field replaced by junk (sha still valid)."""

@@ -29,7 +29,7 @@ def _run(argv, capsys):
     return code, out, err
 
 
-@fuzz(cost=2, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=ARGS)
 def test_bad_usage_one_line_reason(argv, capsys):
     if "--list" in argv or argv[:1] != ["check"] or "--only" not in argv:

@@ -160,7 +160,7 @@ def test_pinsker(kl):
     call_clean(dist.pinsker_tv, kl, allow_inf=True)
 
 
-@fuzz(cost=5)
+@fuzz()
 @given(T=st.one_of(st.just(4.0), bad_scalars()), t0=st.one_of(st.just(0.05), bad_scalars()),
        J=st.one_of(st.integers(0, 8), bad_ints()), L=st.one_of(st.integers(0, 8), bad_ints()),
        sampler=st.sampled_from(["sde", "ode", "euler_maruyama", "rk4"]),

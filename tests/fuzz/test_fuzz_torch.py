@@ -23,7 +23,7 @@ from gpdtheory.models import matching_model  # noqa: E402
 SPEC = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.eye(2))
 
 
-@fuzz(cost=4)
+@fuzz()
 @given(J=st.one_of(st.integers(0, 5), bad_ints()), L=st.one_of(st.integers(0, 3), bad_ints()),
        spec=st.sampled_from([SPEC, None, "spec"]))
 def test_build(J, L, spec):
@@ -42,7 +42,7 @@ def test_train_config(field, value):
     call_clean(train.TrainConfig, **{field: value})
 
 
-@fuzz(cost=5)
+@fuzz()
 @given(data=bad_arrays((16, 4, 2)))
 def test_train_bad_data(data):
     """NaN, complex or misshaped training data: refused, never a NaN-trained model."""
