@@ -15,6 +15,7 @@ The bounds of Lemma GD, Lemma TR and Theorem S come with every constant explicit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +187,27 @@ def gd_iterates(spec: GPSpec, X: Any, t: Any, J: int, L: int, truncation: Method
     return np.stack(out) if return_all else Y
 
 
+def gd_spectral_factor(c: np.ndarray, eta: float, L: int) -> np.ndarray:
+    """``(1 - (1 - eta c)^L) / c`` elementwise (``eta L`` at ``c = 0``): L GD steps from zero.
+
+    Evaluated as ``-expm1(L log1p(-eta c))/c``, accurate for small ``eta c`` and for an
+    indefinite ``C_bar_t`` (``c < 0``). Where ``eta c >= 1`` (the largest eigenvalue equals
+    ``Lambda`` up to rounding, e.g. at ``t -> 0``) ``log1p`` is ``-inf`` or undefined and
+    ``1 - eta c`` is at most a rounding error, so the power is taken directly there
+    (``0^0 = 1``: ``L = 0`` gives the zero matrix).
+    """
+    c = np.asarray(c, dtype=np.float64)
+    x = eta * c
+    fac = np.empty_like(c)
+    zero = c == 0.0
+    direct = ~zero & (x >= 1.0)
+    spectral = ~zero & ~direct
+    fac[zero] = eta * L
+    fac[spectral] = -np.expm1(L * np.log1p(-x[spectral])) / c[spectral]
+    fac[direct] = (1.0 - (1.0 - x[direct]) ** L) / c[direct]
+    return fac
+
+
 def _cbar_eig(spec: GPSpec, t: float, J: int, truncation: Method):
     """Eigen-decomposition of ``C_bar_t``: eigenvalues ``(N, d)`` and the factors ``V, U``."""
     r_bar = truncated_r(spec, J, truncation)
@@ -265,10 +287,7 @@ def gd_matrix(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "hard")
                                    "dense matrix would be too large", "use gd_iterates")
     c, V, U, r_bar = _cbar_eig(spec, t, J, truncation)
     eta, _ = step_size(r_bar, spec.Sigma)
-    c = c.ravel()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fac = np.where(c != 0.0, -np.expm1(L * np.log1p(-eta * c)) / np.where(c != 0.0, c, 1.0),
-                       eta * L)
+    fac = gd_spectral_factor(c.ravel(), eta, L)
     Q = np.kron(V, U)
     return (Q * fac) @ Q.T
 
@@ -553,15 +572,28 @@ def sizes_needed(spec: GPSpec, t: Any, eps: float, truncation: Method = "hard") 
                                  f"no J meets it for eps = {eps:g}",
                                  "use truncation='hard' with J = N - 1, or a larger eps")
     mu_bar, rate, Lambda = chosen.mu_bar, chosen.rate, chosen.Lambda
-    target = 0.5 * eps * mu_bar
-    if target >= 1.0:
+    log_target = math.log(0.5) + math.log(eps) + math.log(mu_bar)  # 0.5 eps mu_bar may underflow
+    if log_target >= 0.0:
         L = 0
     elif rate == 0.0:
         L = 1
     else:
-        L = int(np.ceil(np.log(target) / np.log(rate) - 1e-12))
-        while rate**L > target:                       # guard the rounding of the log ratio
+        log_rate = math.log1p(-mu_bar / Lambda)       # = log(rate), accurate for rate near 1
+        steps = log_target / log_rate if log_rate < 0.0 else math.inf
+        if not math.isfinite(steps):
+            raise InvalidArgumentError("eps", eps, f"needs more GD steps than a float can count "
+                                       f"(mu_bar_t / Lambda = {mu_bar / Lambda:.3e})",
+                                       "pass a larger eps or a larger t")
+        L = max(1, math.ceil(steps - 1e-12))
+        for _ in range(4):                            # guard the rounding of the log ratio
+            if L * log_rate <= log_target:
+                break
             L += 1
-    L_formula = max(0, int(np.ceil(Lambda / mu_bar * np.log(2.0 / (eps * mu_bar)))))
+    # log(2 / (eps mu_bar)) as a difference of logs: eps * mu_bar may underflow to 0
+    L_formula = Lambda / mu_bar * (math.log(2.0) - math.log(eps) - math.log(mu_bar))
+    if not math.isfinite(L_formula):
+        raise InvalidArgumentError("eps", eps, "needs more GD steps than a float can count",
+                                   "pass a larger eps or a larger t")
+    L_formula = max(0, math.ceil(L_formula))
     return SizesNeeded(J=chosen.J, L=L, L_formula=L_formula,
                        constants=theorem_s_bound(spec, t, chosen.J, L, truncation))

@@ -335,10 +335,15 @@ def reverse_sample(
         )
     times = time_grid(T, t0, steps, grid)
     rng = as_rng(seed)
+    n, N, d = (check_positive_int(v, name) for v, name in ((n, "n"), (N, "N"), (d, "d")))
     if Y0 is None:
-        n, N, d = (check_positive_int(v, name) for v, name in ((n, "n"), (N, "N"), (d, "d")))
         Y0 = rng.standard_normal((n, N, d))
         inner: Any = rng
     else:
+        shape = tuple(Y0.shape) if _is_torch(Y0) else as_real_array(Y0, "Y0", min_ndim=2).shape
+        if shape != (n, N, d):
+            raise InvalidArgumentError("Y0", f"shape {shape}",
+                                       f"does not match (n, N, d) = {(n, N, d)}",
+                                       f"pass Y0 of shape {(n, N, d)}, or Y0=None")
         inner = seed
     return SAMPLERS[method](score_fn, Y0, times, seed=inner, progress=progress)

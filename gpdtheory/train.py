@@ -146,7 +146,8 @@ class TrainConfig:
             raise InvalidArgumentError("t0", self.t0, f"exceeds T = {self.T}", "pass t0 <= T")
         for name, allowed in (("t_sampling", _T_SAMPLING), ("weighting", _WEIGHTING),
                               ("schedule", _SCHEDULES), ("optimizer", _OPTIMIZERS)):
-            if getattr(self, name) not in allowed:
+            value = getattr(self, name)  # a str first: `in` on an array or tensor is ambiguous
+            if not isinstance(value, str) or value not in allowed:
                 raise InvalidArgumentError(name, getattr(self, name), "is not supported",
                                            f"pass one of {allowed}")
         for name in ("ema", "holdout", "weight_decay"):  # NaN would pass the range tests below

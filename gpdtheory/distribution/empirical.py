@@ -138,7 +138,12 @@ def covariance_relative_error(
     n = X.shape[0]
     floor = wishart_noise_floor(K, n, centered)
     normK = float(np.linalg.norm(K))
-    err = float(np.linalg.norm(_cov(X, centered) - K)) / normK
+    with np.errstate(over="ignore"):  # an overflow is reported below, not warned about
+        err = float(np.linalg.norm(_cov(X, centered) - K)) / normK
+    if not np.isfinite(err):
+        raise InvalidArgumentError("samples", f"max |entry| {float(np.abs(X).max()):.3e}",
+                                   f"give a covariance error relative to ||K||_F = {normK:.3e} "
+                                   "that overflows float64", "rescale samples and target together")
     std = float("nan")
     if n_boot:
         rng = as_rng(seed)
@@ -146,5 +151,7 @@ def covariance_relative_error(
             float(np.linalg.norm(_cov(X[rng.integers(0, n, n)], centered) - K)) / normK
             for _ in range(check_positive_int(n_boot, "n_boot"))
         ]
-        std = float(np.std(boots, ddof=1)) if len(boots) > 1 else float("nan")
+        if len(boots) > 1:  # scaled: the squares of errors near 1e155 overflow float64
+            scale = max(boots)
+            std = scale * float(np.std(np.asarray(boots) / scale, ddof=1)) if scale > 0 else 0.0
     return CovarianceError(rel_error=err, std_error=std, noise_floor=floor, n=n)

@@ -288,7 +288,7 @@ def gd_estimator(spec: GPSpec, J: int, L: int, truncation: str = "hard") -> Line
     (:func:`gpdtheory.gd.step_size`); on an eigenvalue ``c`` of ``C_bar_t`` this is
     ``-expm1(L log1p(-eta c))/c`` (``eta L`` at ``c = 0``).
     """
-    from ..gd import step_size
+    from ..gd import gd_spectral_factor, step_size
 
     spec = _spec_zero_mean(spec)
     L = check_nonnegative_int(L, "L")
@@ -296,9 +296,7 @@ def gd_estimator(spec: GPSpec, J: int, L: int, truncation: str = "hard") -> Line
     eta, _ = step_size(r_bar, spec.Sigma)
 
     def eig(t: float) -> np.ndarray:
-        c = np.exp(-t) * gl - np.expm1(-t)
-        safe = np.where(c != 0.0, c, 1.0)
-        return np.where(c != 0.0, -np.expm1(L * np.log1p(-eta * c)) / safe, eta * L)
+        return gd_spectral_factor(np.exp(-t) * gl - np.expm1(-t), eta, L)
 
     return LinearEstimator(
         spec.N,

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
@@ -19,6 +19,7 @@ from gpdtheory import distribution as dist
 from gpdtheory import gd, psd, sampling, truncation
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.fuzz_strategies import bad_arrays, bad_ints, bad_scalars, bad_sigmas, call_clean
+from gpdtheory.validation import check_positive_int
 
 from ._settings import fuzz
 
@@ -27,6 +28,13 @@ METHODS = st.sampled_from(["hard", "taper", "shift", "soft", None])
 # J and L: valid small values, J >= N, and every bad integer
 JS = st.one_of(st.integers(0, 12), bad_ints())
 TS = st.one_of(st.floats(1e-3, 10.0), bad_scalars())
+
+
+def _rng0_normal(shape, complex_part=False):
+    """``default_rng(0)`` standard normals: the base array of the recorded falsifying examples."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(shape)
+    return base + 1j * rng.standard_normal(shape) if complex_part else base
 
 
 def _column(rng):
@@ -77,6 +85,8 @@ def test_psd_frontier(nu, J, family):
 @fuzz()
 @given(X=bad_arrays((6, 2)), t=TS, J=JS, L=st.one_of(st.integers(0, 30), bad_ints()),
        method=METHODS)
+# thorough run: gd_matrix at t -> 0, L = 0 hit log1p(-1) = -inf, 0 * -inf = NaN
+@example(X=_rng0_normal((6, 2), complex_part=True), t=1e-300, J=0, L=0, method="hard")
 def test_gd(X, t, J, L, method):
     call_clean(gd.gd_iterates, SPEC, X, t, J, L, method)
     call_clean(gd.truncated_score, SPEC, X, t, J, method)
@@ -86,6 +96,7 @@ def test_gd(X, t, J, L, method):
 @fuzz()
 @given(t=TS, J=JS, L=st.one_of(st.integers(0, 30), bad_ints()), method=METHODS,
        eps=bad_scalars())
+@example(t=1.0, J=0, L=0, method="hard", eps=5e-324)  # thorough run: eps * mu_bar underflowed
 def test_gd_bounds(t, J, L, method, eps):
     call_clean(gd.theorem_s_bound, SPEC, t, J, L, method, allow_inf=True)
     call_clean(gd.lemma_gd_bound, SPEC, t, J, L, method, allow_inf=True)
@@ -112,13 +123,26 @@ def test_L_zero_is_the_zero_estimator():
 @fuzz()
 @given(T=bad_scalars(), t0=bad_scalars(), steps=st.one_of(st.integers(1, 5), bad_ints()),
        kind=st.sampled_from(["log", "uniform", "cosine", None]))
+# thorough run: steps=True (a bool) and steps=2**63 (> INT_MAX) are bad steps themselves, so
+# the error names steps: each argument is validated alone, in signature order, before t0 < T
+@example(T=1e-300, t0=1.0, steps=True, kind="log")
+@example(T=1e-300, t0=1e-300, steps=2**63, kind="log")
 def test_time_grid(T, t0, steps, kind):
     out = call_clean(sampling.time_grid, T, t0, steps, kind)
     if isinstance(out, np.ndarray):
         assert np.all(np.diff(out) < 0) and out[-1] > 0
     elif (isinstance(T, float) and isinstance(t0, float) and 0 < T <= sampling.T_MAX
-          and math.isfinite(t0) and t0 >= T and isinstance(steps, int) and steps >= 1):
+          and math.isfinite(t0) and t0 >= T and _valid_count(steps, "steps")):
         assert isinstance(out, InvalidArgumentError) and out.argument == "t0"
+
+
+def _valid_count(value, name):
+    """Whether ``value`` alone is a valid count (the library's own check: no bool, <= INT_MAX)."""
+    try:
+        check_positive_int(value, name)
+    except InvalidArgumentError:
+        return False
+    return True
 
 
 def _score_fn(kind):
@@ -137,6 +161,9 @@ def _score_fn(kind):
                                "heun"]),
        Y0=st.one_of(st.none(), bad_arrays((2, 3, 2))), T=st.one_of(st.just(2.0), bad_scalars()),
        t0=st.one_of(st.just(0.01), bad_scalars()))
+# thorough run: a Y0 with extra unit axes made the misshaped score look well shaped
+@example(kind="shape", method="euler_maruyama", Y0=_rng0_normal((2, 3, 2))[None, ..., None],
+         T=2.0, t0=0.01)
 def test_reverse_sample(kind, method, Y0, T, t0):
     """A score function returning NaN or the wrong shape is refused, not integrated."""
     out = call_clean(sampling.reverse_sample, _score_fn(kind), 2, 3, 2, T=T, t0=t0, steps=4,
@@ -165,6 +192,7 @@ def test_pinsker(kl):
        J=st.one_of(st.integers(0, 8), bad_ints()), L=st.one_of(st.integers(0, 8), bad_ints()),
        sampler=st.sampled_from(["sde", "ode", "euler_maruyama", "rk4"]),
        steps=st.one_of(st.none(), st.integers(-1, 6)))
+@example(T=4.0, t0=1e-300, J=0, L=0, sampler="sde", steps=None)  # thorough run: log1p(-1)
 def test_distribution_error(T, t0, J, L, sampler, steps):
     est = call_clean(dist.gd_estimator, SPEC, J, L)
     call_clean(dist.truncated_score_estimator, SPEC, J)
@@ -179,6 +207,11 @@ def test_distribution_error(T, t0, J, L, sampler, steps):
 @fuzz()
 @given(samples=bad_arrays((50, 3)), target=st.one_of(bad_sigmas(d=3), bad_arrays((3, 3))),
        n=st.one_of(st.integers(1, 100), bad_ints()))
+# thorough run: the bootstrap std of errors near 1e155 overflowed np.std
+@example(samples=np.clip(_rng0_normal((50, 3)), -1.0, 1.0) * 1e50,
+         target=np.array([[6.53489754e-56, 3.92782748e-56, 8.88412829e-57],
+                          [3.92782748e-56, 1.58199255e-55, -1.20797517e-57],
+                          [8.88412829e-57, -1.20797517e-57, 1.89501441e-55]]), n=1)
 def test_covariance_error(samples, target, n):
     call_clean(dist.covariance_relative_error, samples, target)
     call_clean(dist.wishart_noise_floor, target, n)

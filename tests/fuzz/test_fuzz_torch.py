@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
@@ -38,6 +38,7 @@ FIELDS = ["steps", "batch_size", "lr", "warmup", "t0", "T", "ema", "holdout", "p
 @fuzz()
 @given(field=st.sampled_from(FIELDS),
        value=st.one_of(bad_scalars(), bad_ints(), st.sampled_from(["", "sgd", None])))
+@example(field="optimizer", value=np.array([]))  # thorough run: `array in tuple` raised
 def test_train_config(field, value):
     call_clean(train.TrainConfig, **{field: value})
 
