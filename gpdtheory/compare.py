@@ -25,7 +25,12 @@ import torch
 
 from .construct.block import full_time
 from .errors import InvalidArgumentError
-from .validation import as_real_array, check_diffusion_time, check_positive_int
+from .validation import (
+    as_real_array,
+    check_positive_int,
+    check_scalar_diffusion_time,
+    check_torch_module,
+)
 
 __all__ = ["nearest_kronecker", "kronecker_correlation", "kernel_by_lag", "KernelComparison",
            "compare_kernel", "HeadMatch", "match_heads", "jacobian", "jacobian_cosine",
@@ -249,29 +254,14 @@ def match_heads(model_a, model_b, block: int = 0) -> HeadMatch:
     return HeadMatch(perm, cos[idx, perm], gerr[idx, perm], float(cost[idx, perm].mean()))
 
 
-def _check_module(model) -> torch.nn.Module:
-    if not isinstance(model, torch.nn.Module) or next(model.parameters(), None) is None:
-        raise InvalidArgumentError("model", type(model).__name__,
-                                   "is not a torch module with parameters",
-                                   "pass a model(X, t) -> score from gpdtheory.models/construct")
-    return model
-
-
-def _scalar_t(t) -> float:
-    arr = check_diffusion_time(t)
-    if arr.ndim:
-        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
-    return float(arr)
-
-
 def jacobian(model, X, t: float) -> np.ndarray:
     """``d s_theta / d vec X`` at ``X`` ``(N, d)`` for any ``model(X, t)``: ``(Nd, Nd)`` ndarray."""
-    model = _check_module(model)
+    model = check_torch_module(model)
     p = next(model.parameters())
     shape = (getattr(model, "N", None), getattr(model, "d", None))
     X0 = torch.as_tensor(as_real_array(X, "X", ndim=2, shape=shape), dtype=p.dtype, device=p.device)
     N, d = X0.shape
-    tt = full_time(1, _scalar_t(t), p)
+    tt = full_time(1, check_scalar_diffusion_time(t), p)
     with warnings.catch_warnings():  # torch: "performance drop" (no batching rule), harmless
         warnings.filterwarnings("ignore", message="There is a performance drop",
                                 category=UserWarning)
@@ -305,7 +295,7 @@ def layers_vs_gd(model, spec, X, t: float, J: int, truncation: str = "hard") -> 
                                    f"does not match the spec (N={spec.N}, d={spec.d})",
                                    "pass a model built for this spec")
     X = as_real_array(X, "X", ndim=2, shape=(spec.N, spec.d))
-    t = _scalar_t(t)
+    t = check_scalar_diffusion_time(t)
     p = next(model.parameters())
     with torch.no_grad():
         ys = model(torch.as_tensor(X[None], dtype=p.dtype, device=p.device),
@@ -318,7 +308,7 @@ def layers_vs_gd(model, spec, X, t: float, J: int, truncation: str = "hard") -> 
 
 def parameter_distance(model, reference: dict[str, torch.Tensor]) -> float:
     """``||theta - theta_ref|| / ||theta_ref||`` over all parameters (flattened)."""
-    model = _check_module(model)
+    model = check_torch_module(model)
     names = dict(model.named_parameters())
     if not isinstance(reference, dict) or set(reference) != set(names):
         raise InvalidArgumentError("reference", type(reference).__name__,
@@ -364,7 +354,7 @@ def warm_start(constructed, data, cfg=None, **kwargs):
 
     from .train import train
 
-    constructed = _check_module(constructed)
+    constructed = check_torch_module(constructed)
     model = copy.deepcopy(constructed)
     ref = {k: v.detach().clone() for k, v in constructed.named_parameters()}
     return train(model, data, cfg, track=lambda m: parameter_distance(m, ref), **kwargs)

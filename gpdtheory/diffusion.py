@@ -22,7 +22,7 @@ import scipy.linalg
 
 from .errors import AccuracyWarning, InvalidArgumentError
 from .spec import DENSE_EIG_MAX_N, GPSpec
-from .validation import as_real_array, check_diffusion_time
+from .validation import as_real_array, check_diffusion_time, check_scalar_diffusion_time
 
 __all__ = [
     "alpha",
@@ -56,10 +56,7 @@ def marginal_covariance(spec: GPSpec, t: float) -> np.ndarray:
 
     An oracle for tests and small problems; the fast routines never form it.
     """
-    t_arr = check_diffusion_time(t)
-    if t_arr.ndim != 0:
-        raise InvalidArgumentError("t", t, "must be a scalar", "call once per diffusion time")
-    t = float(t_arr)
+    t = check_scalar_diffusion_time(t)
     a2 = np.exp(-t)
     return a2 * spec.covariance_dense() + (-np.expm1(-t)) * np.eye(spec.N * spec.d)
 
@@ -287,10 +284,7 @@ def condition_number(spec: GPSpec, t: float) -> ConditionNumber:
     <= 1 + lmax(G) lmax(S) / (e^t - 1) <= 1 + lmax(G ⊗ S) / t``, because
     ``alpha^2 / sigma^2 = 1 / (e^t - 1)``.
     """
-    t_arr = check_diffusion_time(t)
-    if t_arr.ndim != 0:
-        raise InvalidArgumentError("t", t, "must be a scalar", "call once per diffusion time")
-    t = float(t_arr)
+    t = check_scalar_diffusion_time(t)
     a2, s2 = np.exp(-t), -np.expm1(-t)
     lmin_g, lmax_g = spec.gamma_extreme_eigenvalues
     lam = spec.sigma_eigh[0]

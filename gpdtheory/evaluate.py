@@ -21,7 +21,13 @@ from .construct.block import full_time
 from .diffusion import score as exact_score
 from .errors import InvalidArgumentError
 from .spec import GPSpec
-from .validation import as_rng, check_diffusion_time, check_positive_int
+from .validation import (
+    as_rng,
+    check_diffusion_time,
+    check_positive_int,
+    check_scalar_diffusion_time,
+    check_torch_module,
+)
 
 __all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "covariance_error",
            "score_norm2"]
@@ -66,7 +72,7 @@ def linear_map(model, t: float) -> np.ndarray:
     if not is_linear(model):
         raise InvalidArgumentError("model", type(model).__name__, "is not linear in X",
                                    "use a position-only GPDiT without FFN")
-    return end_to_end_map(model, _scalar_t(t))
+    return end_to_end_map(model, check_scalar_diffusion_time(t))
 
 
 def _check_spec(spec) -> GPSpec:
@@ -76,24 +82,9 @@ def _check_spec(spec) -> GPSpec:
     return spec
 
 
-def _check_model(model) -> torch.nn.Module:
-    if not isinstance(model, torch.nn.Module) or next(model.parameters(), None) is None:
-        raise InvalidArgumentError("model", type(model).__name__,
-                                   "is not a torch module with parameters",
-                                   "pass a model(X, t) -> score from gpdtheory.models/construct")
-    return model
-
-
-def _scalar_t(t) -> float:
-    arr = check_diffusion_time(t)
-    if arr.ndim:
-        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
-    return float(arr)
-
-
 def score_norm2(spec: GPSpec, t: float) -> float:
     """``E_{p_t} ||s*||^2 = tr(C_t^{-1})`` (exact, by the eigenvalues of Gamma and Sigma)."""
-    spec, t = _check_spec(spec), _scalar_t(t)
+    spec, t = _check_spec(spec), check_scalar_diffusion_time(t)
     g, _ = spec.gamma_eigh
     lam, _ = spec.sigma_eigh
     c = np.exp(-t) * np.multiply.outer(g, lam) - np.expm1(-t)
@@ -153,7 +144,7 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
     >>> float(score_error(build(spec, J=5, L=200), spec, 0.5).relative[0]) < 1e-6
     True
     """
-    model, spec = _check_model(model), _check_spec(spec)
+    model, spec = check_torch_module(model), _check_spec(spec)
     ts = np.atleast_1d(check_diffusion_time(t)).astype(np.float64)
     if ts.ndim != 1:
         raise InvalidArgumentError("t", t, "is not a scalar or a 1-D grid", "pass (K,) times")
@@ -205,7 +196,7 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float) -> float:
     from .distribution.gaussian import gaussian_kl
     from .distribution.lyapunov import output_covariance
 
-    model, spec = _check_model(model), _check_spec(spec)
+    model, spec = check_torch_module(model), _check_spec(spec)
     if not is_linear(model):
         raise InvalidArgumentError("model", type(model).__name__, "is not linear in X",
                                    "use a position-only GPDiT without FFN")
@@ -230,7 +221,7 @@ def covariance_error(model, spec: GPSpec, n: int = 1000, *, T: float = 8.0, t0: 
     """
     from .sampling import reverse_sample
 
-    model, spec = _check_model(model), _check_spec(spec)
+    model, spec = check_torch_module(model), _check_spec(spec)
     p = next(model.parameters())
 
     @torch.no_grad()

@@ -26,7 +26,12 @@ from .diffusion import _prepare
 from .errors import AssumptionViolated, InvalidArgumentError
 from .spec import GPSpec
 from .truncation import Method, truncated_autocovariance
-from .validation import as_real_array, check_diffusion_time, check_nonnegative_int, check_spd
+from .validation import (
+    as_real_array,
+    check_nonnegative_int,
+    check_scalar_diffusion_time,
+    check_spd,
+)
 
 __all__ = [
     "step_size",
@@ -217,13 +222,6 @@ def _cbar_eig(spec: GPSpec, t: float, J: int, truncation: Method):
     return a2 * np.multiply.outer(g, lam) + s2, V, U, r_bar
 
 
-def _scalar_t(t: Any) -> float:
-    arr = check_diffusion_time(t)
-    if arr.ndim != 0:
-        raise InvalidArgumentError("t", t, "must be a scalar here", "call once per diffusion time")
-    return float(arr)
-
-
 def truncated_score(spec: GPSpec, X: Any, t: Any, J: int,
                     truncation: Method = "hard") -> np.ndarray:
     """The score of the truncated model, ``-C_bar_t^{-1} vec(X - alpha_t mu)`` (= ``-Y_bar*``).
@@ -252,7 +250,7 @@ def truncated_score(spec: GPSpec, X: Any, t: Any, J: int,
     ``-np.linalg.solve(C_bar_t, vec X)`` (tested). GD iterates converge to it.
     """
     spec = _spec(spec)
-    t = _scalar_t(t)
+    t = check_scalar_diffusion_time(t)
     X, _, _ = _prepare(spec, X, t)
     a2 = np.exp(-t)
     c, V, U, _ = _cbar_eig(spec, t, J, truncation)
@@ -280,7 +278,7 @@ def gd_matrix(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "hard")
     ``c = 0``), accurate for every ``c`` including an indefinite ``C_bar_t``.
     """
     spec = _spec(spec)
-    t = _scalar_t(t)
+    t = check_scalar_diffusion_time(t)
     L = check_nonnegative_int(L, "L")
     if spec.N * spec.d > DENSE_MAX_ND:
         raise InvalidArgumentError("spec", spec, f"N d = {spec.N * spec.d} > {DENSE_MAX_ND}: the "
@@ -315,7 +313,7 @@ def l2_error(spec: GPSpec, A: Any, t: Any) -> float:
     Dense, ``O((Nd)^3)``.
     """
     spec = _spec(spec)
-    t = _scalar_t(t)
+    t = check_scalar_diffusion_time(t)
     n = spec.N * spec.d
     A = as_real_array(A, "A", ndim=2, shape=(n, n))
     # in the eigenbasis Q = V ⊗ U of C_t (eigenvalues c): tr(D C D^T) = sum_ij D'_ij^2 c_j,
@@ -437,7 +435,7 @@ def theorem_s_bound(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "
     from .truncation import error_bound, truncation_error
 
     spec = _spec(spec)
-    t = _scalar_t(t)
+    t = check_scalar_diffusion_time(t)
     J = check_nonnegative_int(J, "J")
     L = check_nonnegative_int(L, "L")
     if tau not in ("bound", "exact"):
@@ -548,7 +546,7 @@ def sizes_needed(spec: GPSpec, t: Any, eps: float, truncation: Method = "hard") 
     from .validation import check_positive_scalar
 
     spec = _spec(spec)
-    t = _scalar_t(t)
+    t = check_scalar_diffusion_time(t)
     eps = check_positive_scalar(eps, "eps")
     a2, s2 = float(np.exp(-t)), float(-np.expm1(-t))
     smax = float(spec.sigma_eigh[0][-1])

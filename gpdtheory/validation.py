@@ -199,6 +199,28 @@ def check_diffusion_time(t: Any, name: str = "t") -> np.ndarray:
     return arr
 
 
+def check_scalar_diffusion_time(t: Any, name: str = "t") -> float:
+    """One diffusion time: :func:`check_diffusion_time`, and a scalar (not an array)."""
+    arr = check_diffusion_time(t, name)
+    if arr.ndim != 0:
+        raise InvalidArgumentError(name, t, "must be a scalar", "call once per diffusion time")
+    return float(arr)
+
+
+def check_torch_module(model: Any, name: str = "model") -> Any:
+    """``model`` if it is a ``torch.nn.Module`` with parameters, else a documented error.
+
+    torch is imported here, not at module level: the numerical core does not need it.
+    """
+    import torch
+
+    if not isinstance(model, torch.nn.Module) or next(model.parameters(), None) is None:
+        raise InvalidArgumentError(name, type(model).__name__,
+                                   "is not a torch module with parameters",
+                                   "pass a model(X, t) -> score from gpdtheory.models/construct")
+    return model
+
+
 def check_spd(matrix: Any, name: str, *, allow_semidefinite: bool = False) -> np.ndarray:
     """Validate a symmetric positive definite matrix.
 

@@ -15,9 +15,9 @@ import torch
 from ..errors import InvalidArgumentError
 from ..validation import (
     as_real_array,
-    check_diffusion_time,
     check_nonnegative_int,
     check_positive_scalar,
+    check_scalar_diffusion_time,
 )
 from .block import GPDiT, ReLUAttentionBlock, full_time
 
@@ -32,13 +32,6 @@ def check_model(model) -> GPDiT:
                                    "pass a model from gpdtheory.construct.build or "
                                    "gpdtheory.models.matching_model")
     return model
-
-
-def _scalar_t(t) -> float:
-    arr = check_diffusion_time(t)
-    if arr.ndim:
-        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
-    return float(arr)
 
 
 def _point(model: GPDiT, X) -> np.ndarray:
@@ -58,7 +51,7 @@ def _block(model: GPDiT, block: int) -> ReLUAttentionBlock:
 def _tokens(model: GPDiT, X=None, t: float = 1.0) -> torch.Tensor:
     """Input tokens ``(1, N, D)`` at ``X`` (zeros by default)."""
     p = model.pos
-    t = _scalar_t(t)
+    t = check_scalar_diffusion_time(t)
     X = torch.zeros(1, model.N, model.d, dtype=p.dtype, device=p.device) if X is None else \
         torch.as_tensor(_point(model, X)[None], dtype=p.dtype, device=p.device)
     H, _ = model.embed(X, full_time(1, t, p))
@@ -202,7 +195,7 @@ def end_to_end_map(model: GPDiT, t: float, X=None) -> np.ndarray:
         ``-d s_theta / d vec X`` by ``torch.func.jacrev``; compare with
         :func:`gpdtheory.gd.gd_matrix` and with ``C_t^{-1}``.
     """
-    model, t = check_model(model), _scalar_t(t)
+    model, t = check_model(model), check_scalar_diffusion_time(t)
     p = model.pos
     N, d = model.N, model.d
     X0 = torch.zeros(N, d, dtype=p.dtype, device=p.device) if X is None else \

@@ -22,7 +22,12 @@ import torch
 
 from ..errors import InvalidArgumentError
 from ..spec import GPSpec
-from ..validation import as_rng, check_diffusion_time, check_nonnegative_int, check_positive_int
+from ..validation import (
+    as_rng,
+    check_nonnegative_int,
+    check_positive_int,
+    check_scalar_diffusion_time,
+)
 from .block import GPDiT, full_time
 
 __all__ = ["ModelSizes", "model_sizes", "weight_growth", "float32_error"]
@@ -159,10 +164,7 @@ def float32_error(spec: GPSpec, J: int, L: int, t: float, truncation: str = "har
         raise InvalidArgumentError("spec", spec, "is not a GPSpec",
                                    "build one with gpdtheory.GPSpec")
     J = check_nonnegative_int(J, "J")
-    t = check_diffusion_time(t)
-    if t.ndim:
-        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
-    t = float(t)
+    t = check_scalar_diffusion_time(t)
     n = check_positive_int(n, "n")
     rng = as_rng(seed)
     X = np.exp(-t / 2) * spec.sample(n, seed=rng) + np.sqrt(1 - np.exp(-t)) * \

@@ -32,9 +32,9 @@ from ..errors import AssumptionViolated, InvalidArgumentError
 from ..spec import GPSpec
 from ..validation import (
     as_real_array,
-    check_diffusion_time,
     check_nonnegative_int,
     check_positive_int,
+    check_scalar_diffusion_time,
 )
 
 __all__ = [
@@ -44,14 +44,6 @@ __all__ = [
     "gd_estimator",
     "dense_estimator",
 ]
-
-
-def _scalar_t(t: Any) -> float:
-    arr = check_diffusion_time(t)
-    if arr.ndim != 0:
-        raise InvalidArgumentError("t", t, "must be a scalar", "call once per diffusion time")
-    return float(arr)
-
 
 #: Tolerated ``max |W^T W - I|`` of a spectral basis (round-off of an eigendecomposition).
 ORTHOGONALITY_TOL = 1e-8
@@ -152,7 +144,7 @@ class LinearEstimator:
             raise InvalidArgumentError(
                 "estimator", self, "has no fixed eigenbasis", "use .matrix(t)"
             )
-        a = as_real_array(self._eig_fn(_scalar_t(t)), "eigenvalue_fn", ndim=2)
+        a = as_real_array(self._eig_fn(check_scalar_diffusion_time(t)), "eigenvalue_fn", ndim=2)
         if a.shape != (self.N, self.d):
             raise InvalidArgumentError("eigenvalue_fn", f"output of shape {a.shape}",
                                        f"is not ({self.N}, {self.d})",
@@ -161,7 +153,7 @@ class LinearEstimator:
 
     def matrix(self, t: float) -> np.ndarray:
         """Dense ``(Nd, Nd)`` ``A_t``."""
-        t = _scalar_t(t)
+        t = check_scalar_diffusion_time(t)
         if self._matrix_fn is not None:
             A = as_real_array(self._matrix_fn(t), "A_t", ndim=2, shape=(self.n, self.n))
             return A
