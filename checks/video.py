@@ -137,7 +137,7 @@ def _measure(cfg: CheckConfig, kernel, seed: int):
                 f"(rel. err {ev.generated_relerr:.2f}; data's own {ev.data_corr:.4f}), "
                 f"wall {wall:.1f} s")
         shape = {"width": kwargs["width"]} if model == "dit" else {"J": kwargs["J"]}
+        measured = _best(attention_evidence(ev.attention_corr, spread), ev.generated_corr)
         yield Measurement({"model": model, **shape, **sizes, "steps": tcfg.steps,
-                           "family": kernel.family,
-                           **kernel.params}, _best(attention_evidence(ev.attention_corr, spread), ev.generated_corr), CORR_MIN,
+                           "family": kernel.family, **kernel.params}, measured, CORR_MIN,
                           sense=">=", note=note)

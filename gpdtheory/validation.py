@@ -199,6 +199,15 @@ def check_diffusion_time(t: Any, name: str = "t") -> np.ndarray:
     return arr
 
 
+def as_columns(x: Any, n: int, name: str = "b") -> np.ndarray:
+    """A right-hand side for an ``N x N`` operator: real float64 of shape ``(N,)`` or ``(N, k)``."""
+    arr = as_real_array(x, name)
+    if arr.ndim not in (1, 2) or arr.shape[0] != n:
+        raise InvalidArgumentError(name, f"array of shape {arr.shape}", f"does not match N = {n}",
+                                   "pass shape (N,) or (N, k)")
+    return arr
+
+
 def check_scalar_diffusion_time(t: Any, name: str = "t") -> float:
     """One diffusion time: :func:`check_diffusion_time`, and a scalar (not an array)."""
     arr = check_diffusion_time(t, name)

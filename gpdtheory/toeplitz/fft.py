@@ -25,7 +25,7 @@ import numpy as np
 import scipy.fft
 import scipy.sparse.linalg
 
-from ..validation import as_real_array
+from ..validation import as_columns, as_real_array
 
 __all__ = ["ToeplitzOperator", "matvec", "embedding_length"]
 
@@ -133,11 +133,5 @@ def matvec(r: Any, x: Any) -> np.ndarray:
     True
     """
     r = as_real_array(r, "r", ndim=1)
-    x = as_real_array(x, "x")
-    if x.ndim not in (1, 2) or x.shape[0] != r.shape[0]:
-        from ..errors import InvalidArgumentError
-
-        raise InvalidArgumentError("x", f"array of shape {x.shape}",
-                                   f"does not match N = {r.shape[0]}",
-                                   "pass shape (N,) or (N, k)")
+    x = as_columns(x, r.shape[0], "x")
     return operator(r).matvec(x)

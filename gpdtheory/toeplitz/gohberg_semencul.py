@@ -31,8 +31,8 @@ import numba as nb
 import numpy as np
 import scipy.fft
 
-from ..errors import InvalidArgumentError, NotPositiveDefiniteError
-from ..validation import as_real_array, check_nonnegative_int
+from ..errors import NotPositiveDefiniteError
+from ..validation import as_columns, as_real_array, check_nonnegative_int
 from .fft import embedding_length, operator
 from .levinson import TINY
 
@@ -213,10 +213,7 @@ class ToeplitzSolver:
         -------
         (N,) or (N, k) ndarray of float64
         """
-        b = as_real_array(b, "b")
-        if b.ndim not in (1, 2) or b.shape[0] != self.n:
-            raise InvalidArgumentError("b", f"array of shape {b.shape}",
-                                       f"does not match N = {self.n}", "pass shape (N,) or (N, k)")
+        b = as_columns(b, self.n)
         x = self._apply_inverse(b)
         nb_ = float(np.linalg.norm(b)) or 1.0
         for _ in range(self.refine):

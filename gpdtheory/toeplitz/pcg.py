@@ -29,7 +29,7 @@ import numpy as np
 import scipy.fft
 
 from ..errors import ConvergenceError, InvalidArgumentError
-from ..validation import as_real_array, check_positive_int, check_positive_scalar
+from ..validation import as_columns, as_real_array, check_positive_int, check_positive_scalar
 from .fft import operator
 
 __all__ = ["PCGResult", "pcg_solve", "strang_eigenvalues", "chan_eigenvalues"]
@@ -107,11 +107,8 @@ def pcg_solve(r: Any, b: Any, tol: float = 1e-10, maxiter: int | None = None,
     (True, True)
     """
     r = as_real_array(r, "r", ndim=1)
-    b = as_real_array(b, "b")
     n = r.shape[0]
-    if b.ndim not in (1, 2) or b.shape[0] != n:
-        raise InvalidArgumentError("b", f"array of shape {b.shape}", f"does not match N = {n}",
-                                   "pass shape (N,) or (N, k)")
+    b = as_columns(b, n)
     tol = check_positive_scalar(tol, "tol")
     if tol < 1e-15:
         raise InvalidArgumentError("tol", tol, "is below float64 round-off",

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import InvalidArgumentError, NotPositiveDefiniteError
-from ..validation import as_real_array
+from ..validation import as_columns, as_real_array
 from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
 from .levinson import levinson_batch_kernel, levinson_kernel
 
@@ -111,11 +111,8 @@ def solve(r: Any, b: Any, method: SolveMethod = "auto") -> SolveResult:
     (True, True)
     """
     r = as_real_array(r, "r", ndim=1)
-    b = as_real_array(b, "b")
     n = r.shape[0]
-    if b.ndim not in (1, 2) or b.shape[0] != n:
-        raise InvalidArgumentError("b", f"array of shape {b.shape}", f"does not match N = {n}",
-                                   "pass shape (N,) or (N, k)")
+    b = as_columns(b, n)
     k = 1 if b.ndim == 1 else b.shape[1]
     if method == "auto":
         method = "gohberg-semencul" if (k >= GS_MIN_RHS and n >= GS_MIN_N) else "levinson"

@@ -34,6 +34,7 @@ from gpdtheory.fuzz_strategies import (
     call_clean,
 )
 
+from ._accepted import accepted_int, accepted_real
 from ._settings import fuzz
 
 SPEC = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.array([[1.5, 0.2], [0.2, 0.7]]))
@@ -42,25 +43,6 @@ SEEDS = st.one_of(st.integers(0, 2**32), st.none(),
                                    np.random.default_rng(0)]))
 JS = st.one_of(st.integers(0, 6), bad_ints())
 METHODS = st.sampled_from(["hard", "taper", "shift", "soft", None])
-
-
-def _real(v) -> float | None:
-    if isinstance(v, np.ndarray):
-        return float(v) if v.ndim == 0 and v.dtype.kind in "iuf" else None
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
-        return None
-    return float(v)
-
-
-def _int(v) -> int | None:
-    """``int(v)`` where the validators accept ``v`` as an integer (integral floats too)."""
-    if isinstance(v, (bool, np.bool_, np.ndarray)):
-        return None
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
-        return int(v)
-    return None
 
 
 # ----------------------------------------------------------------------------- moving ball
@@ -97,7 +79,7 @@ BALL = mb.moving_ball(2, 3, 6, seed=0)
 def test_moving_ball_rho(max_lag):
     out = call_clean(BALL.rho, max_lag)
     if isinstance(out, np.ndarray):
-        assert out[0] == 1.0 and out.size == _int(max_lag) + 1
+        assert out[0] == 1.0 and out.size == accepted_int(max_lag) + 1
 
 
 @fuzz()
@@ -122,7 +104,7 @@ def test_render_and_mass(positions, size, radius, softness):
     if isinstance(img, np.ndarray):
         assert img.min() >= 0.0 and img.max() <= 1.0
     m = call_clean(mb.ball_mass, radius, softness)
-    r, s = _real(radius), _real(softness)
+    r, s = accepted_real(radius), accepted_real(softness)
     if r is not None and s is not None and not (r > 0 and s > 0):
         assert isinstance(m, InvalidArgumentError)
     if isinstance(m, float):
@@ -139,7 +121,7 @@ def test_tokens_and_centroids(images, patch, size, floor):
         call_clean(mb.tokens_to_frames, X, size, patch)
     call_clean(mb.tokens_to_frames, images, size, patch)
     c = call_clean(mb.centroids, images, floor)
-    f = _real(floor)
+    f = accepted_real(floor)
     if f is not None and not (0.0 <= f < 1.0):
         assert isinstance(c, InvalidArgumentError)
     if f is None:
@@ -152,8 +134,8 @@ def test_tokens_and_centroids(images, patch, size, floor):
 def test_temporal_correlation(paths, max_lag):
     out = call_clean(mb.temporal_correlation, paths, max_lag)
     if isinstance(out, np.ndarray):  # c(0) = 1; c(m >= 1) is not bounded by 1 (pooled scale)
-        assert out[0] == pytest.approx(1.0) and out.shape == (_int(max_lag) + 1,)
-    m = _int(max_lag)
+        assert out[0] == pytest.approx(1.0) and out.shape == (accepted_int(max_lag) + 1,)
+    m = accepted_int(max_lag)
     if m is None or not 0 <= m < 5:
         assert isinstance(out, InvalidArgumentError), (max_lag, out)
 
@@ -249,7 +231,7 @@ def test_plugin_error(n, seed, t, spec):
 @example(n=np.repeat([10.0, 30.0, 100.0], 2), err=np.ones(6), level=0.95)  # nan stderr
 def test_fit_slope(n, err, level):
     out = call_clean(sample_complexity.fit_slope, n, err, level)
-    lv = _real(level)
+    lv = accepted_real(level)
     if lv is None or not (0.0 < lv < 1.0):
         assert isinstance(out, InvalidArgumentError), (level, out)
 
@@ -414,7 +396,7 @@ def _matrix_fn(kind, n):
        kind=st.sampled_from(["ok", "nan", "shape", "none", "complex", "notcallable"]),
        t=st.one_of(st.just(0.5), bad_scalars()), Y=bad_arrays((2, 4, 2)))
 def test_dense_estimator(N, d, kind, t, Y):
-    n = (_int(N) or 1) * (_int(d) or 1)
+    n = (accepted_int(N) or 1) * (accepted_int(d) or 1)
     fn = 3.0 if kind == "notcallable" else _matrix_fn(kind, n)
     est = call_clean(dist.dense_estimator, N, d, fn)
     if kind == "notcallable":

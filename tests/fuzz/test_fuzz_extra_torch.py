@@ -64,16 +64,6 @@ EV = video.evaluate_video(VM_DIT, VIDEO, max_lag=1, n_gen=2, steps=2)
 _HC = {"suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much]}
 
 
-def _int(v) -> int | None:
-    if isinstance(v, (bool, np.bool_, np.ndarray)):
-        return None
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
-        return int(v)
-    return None
-
-
 def _model_part(vm):
     return vm.model, vm.shift, vm.scale
 
