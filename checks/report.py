@@ -58,7 +58,7 @@ def versions() -> dict[str, str]:
 
         out["torch"] = torch.__version__
     except ImportError:  # pragma: no cover - torch is a dependency
-        pass
+        out["torch"] = "not installed"
     return out
 
 

@@ -37,13 +37,10 @@ from gpdtheory.construct.inspect import (
 )
 from gpdtheory.construct.sizes import float32_error, model_sizes, weight_growth
 from gpdtheory.errors import InvalidArgumentError
+from gpdtheory.gd import gd_iterates
+from gpdtheory.truncation import truncated_autocovariance
 
 from .helpers import rel_err
-
-# issue 5 depends on the truncation / gradient-descent issue (written in parallel)
-gd_iterates = pytest.importorskip("gpdtheory.gd", reason="needs gpdtheory.gd").gd_iterates
-truncated_autocovariance = pytest.importorskip(
-    "gpdtheory.truncation", reason="needs gpdtheory.truncation").truncated_autocovariance
 
 #: Block k against GD iterate k in float64 (the issue's figure). Measured: <= 1e-13 up to
 #: N = 64; the error grows like N^2 eps64 because head weights are differences of cosines

@@ -15,11 +15,10 @@ import re
 import sys
 from pathlib import Path
 
+import ipykernel  # noqa: F401 - the kernel the notebooks run on ([test] extra)
+import nbclient
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 #: Per-cell limit; a notebook is meant to run in about 20 s.

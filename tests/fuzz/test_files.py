@@ -15,17 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch  # noqa: E402
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
+from gpdtheory import train  # noqa: E402
 from gpdtheory.errors import CheckpointError, ReportExistsError
+from gpdtheory.models import matching_model  # noqa: E402
 
 from ._settings import fuzz
-
-torch = pytest.importorskip("torch")
-from gpdtheory import train  # noqa: E402
-from gpdtheory.models import matching_model  # noqa: E402
 
 PACKAGE = Path(gp.__file__).parent
 SPEC = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.eye(2))

@@ -16,20 +16,16 @@ import dataclasses
 import math
 
 import numpy as np
-import pytest
+import torch  # noqa: E402
 from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
-from gpdtheory.errors import InvalidArgumentError
-from gpdtheory.fuzz_strategies import bad_arrays, bad_ints, bad_scalars, bad_sigmas, call_clean
-
-from ._settings import fuzz
-
-torch = pytest.importorskip("torch")
 from gpdtheory import compare, evaluate, train, video  # noqa: E402
 from gpdtheory.construct import block, build, inspect, sizes  # noqa: E402
 from gpdtheory.data import moving_ball  # noqa: E402
+from gpdtheory.errors import InvalidArgumentError
+from gpdtheory.fuzz_strategies import bad_arrays, bad_ints, bad_scalars, bad_sigmas, call_clean
 from gpdtheory.models import (  # noqa: E402
     SoftmaxDiT,
     UNet1d,
@@ -39,6 +35,8 @@ from gpdtheory.models import (  # noqa: E402
     sincos_position_embedding,
     timestep_embedding,
 )
+
+from ._settings import fuzz
 
 SPEC = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.eye(2))
 BUILT = build(SPEC, 1, 2)

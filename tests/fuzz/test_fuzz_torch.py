@@ -7,18 +7,16 @@ raise documented errors; training on NaN data is refused before the first step.
 from __future__ import annotations
 
 import numpy as np
-import pytest
+import torch  # noqa: E402
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
+from gpdtheory import construct, train  # noqa: E402
 from gpdtheory.fuzz_strategies import bad_arrays, bad_ints, bad_scalars, call_clean
+from gpdtheory.models import matching_model  # noqa: E402
 
 from ._settings import fuzz
-
-torch = pytest.importorskip("torch")
-from gpdtheory import construct, train  # noqa: E402
-from gpdtheory.models import matching_model  # noqa: E402
 
 SPEC = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.eye(2))
 
