@@ -7,7 +7,10 @@ measured value, the bound, their ratio and the verdict. The same table runs from
 
 Verdicts
 --------
-``holds``            the bound holds (``measured <= bound``, or ``>=`` for lower bounds)
+``holds``            the bound holds (``measured <= bound``, or ``>=`` for lower bounds);
+                     where theory says the bound is *attained*, the row carries a round-off
+                     ``allowance`` derived from its own data (:mod:`checks.roundoff`) and
+                     holds when ``measured <= bound + allowance``
 ``holds (vacuous)``  it holds but the bound is looser than ``VACUOUS_FACTOR`` times
 ``FAILS``            the bound is violated
 ``ERROR``            the case raised; the note says why
@@ -69,6 +72,11 @@ class Measurement:
         informational value with no bound (``bound`` is NaN, the verdict ``info``; a
         non-finite measured value still ``FAILS``).
     note : str
+    allowance : float
+        Round-off allowance, non-zero only on rows where theory says the bound is attained
+        (empty tail, ``Gamma_bar`` a multiple of ``I``, exact GD at ``N = d = 1``). It is
+        computed from the row's own data by :func:`checks.roundoff.allowance` (never a
+        blanket tolerance) and shown in the row; a row that is not attained gets 0.
     """
 
     case: dict[str, Any]
@@ -77,6 +85,7 @@ class Measurement:
     sense: Literal["<=", ">="] = "<="
     kind: Literal["bound", "tolerance", "info"] = "bound"
     note: str = ""
+    allowance: float = 0.0
 
 
 #: The verdict of a ``kind="info"`` row.
@@ -97,10 +106,13 @@ class Row:
     sense: str = "<="
     kind: str = "bound"
     note: str = ""
+    allowance: float = 0.0
 
     @classmethod
     def from_measurement(cls, claim_id: str, section: str, m: Measurement) -> Row:
-        measured, bound = float(m.measured), float(m.bound)
+        measured, bound, allow = float(m.measured), float(m.bound), float(m.allowance)
+        if not (allow >= 0.0 and math.isfinite(allow)):
+            raise ValueError(f"claim {claim_id}: allowance must be finite and >= 0, got {allow}")
         if m.kind == "info":
             verdict = INFO if math.isfinite(measured) else "FAILS"
             return cls(claim_id, section, dict(m.case), measured, math.nan, math.nan, verdict,
@@ -112,13 +124,13 @@ class Row:
         if not (math.isfinite(measured) and not math.isnan(bound)):
             verdict = "FAILS"
         elif m.sense == "<=":
-            verdict = "holds" if measured <= bound else "FAILS"
+            verdict = "holds" if measured <= bound + allow else "FAILS"
             if verdict == "holds" and m.kind == "bound" and ratio * VACUOUS_FACTOR < 1.0:
                 verdict = "holds (vacuous)"
         else:
-            verdict = "holds" if measured >= bound else "FAILS"
+            verdict = "holds" if measured >= bound - allow else "FAILS"
         return cls(claim_id, section, dict(m.case), measured, bound, ratio, verdict,
-                   m.sense, m.kind, m.note)
+                   m.sense, m.kind, m.note, allow)
 
     @classmethod
     def error(cls, claim_id: str, section: str, exc: BaseException) -> Row:
@@ -191,7 +203,8 @@ def format_table(rows: list[Row], markdown: bool = False) -> str:
     """Render rows as an aligned text table (or a Markdown table)."""
     head = ["claim", "section", "case", "measured", "", "bound", "ratio", "verdict"]
     body = [[r.claim, r.section, _case_text(r.case) or r.note, _fmt(r.measured), r.sense,
-             _fmt(r.bound), _fmt(r.ratio), r.verdict] for r in rows]
+             _fmt(r.bound) + (f" ±{r.allowance:.1e}" if r.allowance else ""), _fmt(r.ratio),
+             r.verdict] for r in rows]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body]
