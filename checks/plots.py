@@ -49,8 +49,14 @@ class FigureSpec:
 
 
 def as_rows(rows: Iterable[Row | dict[str, Any]]) -> list[Row]:
-    """Rows from ``Row`` objects or the dicts of ``results.json``."""
-    return [r if isinstance(r, Row) else Row(**r) for r in rows]
+    """Rows from ``Row`` objects or the dicts of ``results.json`` / ``--json``.
+
+    A non-finite number written as ``null`` with its ``<field>_text`` (``"inf"``, ``"nan"``)
+    is read back as that float (:func:`checks.runner.row_from_json`).
+    """
+    from .runner import row_from_json
+
+    return [r if isinstance(r, Row) else row_from_json(r) for r in rows]
 
 
 def _num(x: Any) -> float | None:

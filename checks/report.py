@@ -5,11 +5,13 @@
 - ``report.md``     header (versions, seed, wall time), per-claim summary, figures, every row;
 - ``report.html``   the same, standalone (figures embedded as base64 PNG, no external files);
 - ``figures/*.png`` one figure per claim family present in the run (:mod:`checks.plots`);
-- ``results.json``  ``{"header", "claims", "summary", "rows", "figures"}``.
+- ``results.json``  ``{"schema", "header", "claims", "summary", "rows", "figures"}``: the
+  ``gpdtheory.check/1`` document of ``gpdtheory check --json`` (:func:`results_document`,
+  strict JSON, see :mod:`checks.runner`) plus the figures.
 
 Informational rows (verdict ``info``, e.g. the per-lag kernel of ``trained.kernel`` and the
 per-n errors of ``sample_complexity.slope``) feed the figures and the row table but are
-counted apart: the header's ``rows_info``, never among the rows that hold.
+counted apart: the header's ``counts["info"]``, never among the rows that hold.
 
 The directory is built under a temporary name beside ``DIR`` and renamed into
 place in one step, so a report is either complete or absent; an existing ``DIR``
@@ -24,7 +26,6 @@ import ctypes
 import ctypes.util
 import errno
 import html
-import json
 import math
 import os
 import platform
@@ -36,9 +37,11 @@ from typing import Any
 
 from gpdtheory.errors import ReportExistsError
 
+from .runner import SCHEMA, dumps, row_to_json
 from .table import CLAIMS, CheckConfig, Row, count_rows, format_table, summarize
 
-__all__ = ["write_report", "versions", "render_markdown", "render_html"]
+__all__ = ["write_report", "versions", "machine", "results_document", "render_markdown",
+           "render_html"]
 
 
 def versions() -> dict[str, str]:
@@ -62,21 +65,109 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _header(cfg: CheckConfig, wall_s: float, rows: list[Row]) -> dict[str, Any]:
+#: Environment variables that set thread counts of BLAS, OpenMP, Numba and torch.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS",
+                    "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _processor() -> str:
+    """The CPU model (``platform.processor()`` is empty on most Linux systems)."""
+    name = platform.processor()
+    if name and name != platform.machine():
+        return name
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return name
+
+
+def machine() -> dict[str, Any]:
+    """The machine a run ran on: platform, CPUs, versions, thread settings, BLAS pools."""
+    info: dict[str, Any] = {"platform": platform.platform(), "processor": _processor(),
+                            "machine": platform.machine(), "cpu_count": os.cpu_count(),
+                            "python": platform.python_version(), "versions": versions(),
+                            "env": {k: os.environ.get(k) for k in THREAD_VARIABLES}}
+    threads: dict[str, Any] = {}
+    try:
+        import numba
+
+        threads["numba"] = numba.get_num_threads()
+    except Exception:  # pragma: no cover - reported, not fatal: the header is descriptive
+        threads["numba"] = None
+    try:
+        import torch
+
+        threads["torch"] = torch.get_num_threads()
+    except Exception:  # pragma: no cover
+        threads["torch"] = None
+    info["threads"] = threads
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["threadpoolctl"] = [{k: v for k, v in pool.items()
+                                  if k in ("user_api", "internal_api", "prefix", "version",
+                                           "num_threads", "threading_layer", "architecture")}
+                                 for pool in threadpool_info()]
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scipy's stack
+        info["threadpoolctl"] = "threadpoolctl not installed"
+    return info
+
+
+def _header(cfg: CheckConfig, wall_s: float, rows: list[Row],
+            timings: dict[str, float] | None = None,
+            config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The header of ``results.json``, ``--json`` and the report (one implementation)."""
+    import gpdtheory
+
     c = count_rows(rows)
-    return {"seed": cfg.seed, "full": cfg.full, "wall_s": round(wall_s, 3),
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "platform": platform.platform(),
-            "versions": versions(), "rows": c["rows"], "rows_failing": c["failing"],
-            "rows_info": c["info"], "claims": len({r.claim for r in rows})}
+    return {"version": gpdtheory.__version__, "seed": cfg.seed, "full": cfg.full,
+            "config": {"full": cfg.full, "seed": cfg.seed, **(config or {})},
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
+            "timings": {"wall_s": round(wall_s, 3),
+                        "claims": {k: round(v, 3) for k, v in (timings or {}).items()}},
+            "counts": {**c, "claims": len({r.claim for r in rows})}}
+
+
+def results_document(rows: list[Row], cfg: CheckConfig, wall_s: float, *,
+                     timings: dict[str, float] | None = None,
+                     config: dict[str, Any] | None = None,
+                     header: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``gpdtheory.check/1`` document of ``--json`` and ``results.json``.
+
+    ``{"schema", "header", "claims", "summary", "rows"}``; rows and summary rows through
+    :func:`checks.runner.row_to_json` (strict JSON: ``null`` + ``<field>_text`` for a
+    non-finite float). The report adds ``"figures"``.
+    """
+    header = header or _header(cfg, wall_s, rows, timings, config)
+    return {"schema": SCHEMA, "header": header, "claims": _claims(rows),
+            "summary": [row_to_json(r) for r in summarize(rows)],
+            "rows": [row_to_json(r) for r in rows]}
 
 
 def _totals(header: dict[str, Any]) -> str:
     """``"A of B rows hold; F fail or error."``, then the informational rows (no verdict)."""
-    info = header.get("rows_info", 0)
-    checked = header["rows"] - info
-    text = (f"{checked - header['rows_failing']} of {checked} {'checked ' if info else ''}rows "
-            f"hold; {header['rows_failing']} fail or error.")
+    c = header["counts"]
+    info, failing = c.get("info", 0), c["failing"]
+    checked = c["rows"] - info
+    text = (f"{checked - failing} of {checked} {'checked ' if info else ''}rows "
+            f"hold; {failing} fail or error.")
     return text + (f" {info} informational rows (no bound, no verdict)." if info else "")
+
+
+def _secs(timings: dict[str, float], claim_id: str) -> str:
+    return f"{timings[claim_id]:.2f}" if claim_id in timings else "-"
+
+
+def _run_line(header: dict[str, Any]) -> str:
+    m = header["machine"]
+    env = ", ".join(f"{k}={v}" for k, v in m["env"].items() if v is not None) or "no thread vars"
+    return (f"seed {header['seed']}, full {header['full']}, wall time "
+            f"{header['timings']['wall_s']:.1f} s, {header['date']}; {m['platform']}, "
+            f"{m['cpu_count']} CPUs ({env})")
 
 
 def _claims(rows: list[Row]) -> list[dict[str, str]]:
@@ -87,15 +178,15 @@ def _claims(rows: list[Row]) -> list[dict[str, str]]:
 
 def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     """The Markdown report; ``figures`` are ``(relative path, caption)`` pairs."""
-    v = header["versions"]
+    v = header["machine"]["versions"]
     lines = ["# gpdtheory check report", "",
              ", ".join(f"{k} {val}" for k, val in v.items()), "",
-             f"seed {header['seed']}, full {header['full']}, wall time {header['wall_s']:.1f} s, "
-             f"{header['date']}", "",
+             _run_line(header), "",
              f"**{_totals(header)}**", "",
-             "## Claims", "", "| claim | section | statement |", "|---|---|---|"]
-    lines += [f"| {c['id']} | {c['section']} | {c['statement'].replace('|', chr(92) + '|')} |"
-              for c in _claims(rows)]
+             "## Claims", "", "| claim | section | statement | seconds |", "|---|---|---|---|"]
+    secs = header["timings"]["claims"]
+    lines += [f"| {c['id']} | {c['section']} | {c['statement'].replace('|', chr(92) + '|')} | "
+              f"{_secs(secs, c['id'])} |" for c in _claims(rows)]
     lines += ["", "## Summary (tightest case of each claim)", "",
               format_table(summarize(rows), markdown=True), ""]
     if figures:
@@ -134,16 +225,16 @@ def _g(x: float) -> str:
 def render_html(rows: list[Row], header: dict[str, Any], figures: list[tuple[bytes, str]]) -> str:
     """A standalone HTML report; ``figures`` are ``(png bytes, caption)`` pairs, embedded."""
     e = html.escape
-    v = ", ".join(f"{k} {val}" for k, val in header["versions"].items())
+    v = ", ".join(f"{k} {val}" for k, val in header["machine"]["versions"].items())
     parts = ["<!DOCTYPE html>", '<html><head><meta charset="utf-8">',
              "<title>gpdtheory check report</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>gpdtheory check report</h1>", f"<p>{e(v)}</p>",
-             f"<p>seed {header['seed']}, full {header['full']}, wall time "
-             f"{header['wall_s']:.1f} s, {e(header['date'])}</p>",
+             f"<p>{e(_run_line(header))}</p>",
              f"<p><b>{e(_totals(header))}</b></p>", "<h2>Claims</h2><table>",
-             "<tr><th>claim</th><th>section</th><th>statement</th></tr>"]
+             "<tr><th>claim</th><th>section</th><th>statement</th><th>seconds</th></tr>"]
+    secs = header["timings"]["claims"]
     parts += [f"<tr><td>{e(c['id'])}</td><td>{e(c['section'])}</td><td>{e(c['statement'])}</td>"
-              "</tr>" for c in _claims(rows)]
+              f"<td>{_secs(secs, c['id'])}</td></tr>" for c in _claims(rows)]
     parts += ["</table>", "<h2>Summary (tightest case of each claim)</h2>",
               _html_table(summarize(rows))]
     if figures:
@@ -186,7 +277,9 @@ def _rename_noreplace(src: Path, dst: Path) -> None:
     os.rename(src, dst)  # fails on a non-empty dst: two reports never replace each other
 
 
-def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float) -> Path:
+def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
+                 timings: dict[str, float] | None = None,
+                 config: dict[str, Any] | None = None) -> Path:
     """Write the report (Markdown, HTML, figures, ``results.json``) into the new directory ``out``.
 
     Parameters
@@ -199,6 +292,10 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float) ->
         The configuration of the run (seed, full), for the header.
     wall_s : float
         Wall time of the run in seconds, for the header.
+    timings : dict, optional
+        Seconds per claim, for the header's ``timings``.
+    config : dict, optional
+        Further settings of the run (``only``, ``workers``, ...) for the header's ``config``.
 
     Returns
     -------
@@ -226,19 +323,16 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
     try:
-        header = _header(cfg, wall_s, rows)
+        header = _header(cfg, wall_s, rows, timings, config)
         figs = _draw(rows, tmp / "figures")
         md_figs = [(f"figures/{p.name}", cap) for _, cap, p in figs]
         (tmp / "report.md").write_text(render_markdown(rows, header, md_figs), encoding="utf-8")
         html_figs = [(p.read_bytes(), cap) for _, cap, p in figs]
         (tmp / "report.html").write_text(render_html(rows, header, html_figs), encoding="utf-8")
-        payload = {"header": header, "claims": _claims(rows),
-                   "summary": [r.to_dict() for r in summarize(rows)],
-                   "rows": [r.to_dict() for r in rows],
-                   "figures": [{"name": n, "caption": c, "path": f"figures/{p.name}"}
-                               for n, c, p in figs]}
-        (tmp / "results.json").write_text(json.dumps(payload, indent=1, default=float) + "\n",
-                                          encoding="utf-8")
+        payload = results_document(rows, cfg, wall_s, header=header)
+        payload["figures"] = [{"name": n, "caption": c, "path": f"figures/{p.name}"}
+                              for n, c, p in figs]
+        (tmp / "results.json").write_text(dumps(payload), encoding="utf-8")
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0o700; a report is for reading
         try:
             _rename_noreplace(tmp, out)

@@ -14,6 +14,7 @@ import pytest
 import checks
 from checks import plots
 from checks.report import write_report
+from checks.runner import row_to_json
 from checks.table import CheckConfig, Measurement, Row
 from gpdtheory.errors import ReportExistsError
 
@@ -71,7 +72,7 @@ def test_families_skip_without_rows():
 
 def test_figures_from_results_json_dicts():
     rows = synthetic_rows()
-    dicts = json.loads(json.dumps([r.to_dict() for r in rows]))
+    dicts = json.loads(json.dumps([row_to_json(r) for r in rows], allow_nan=False))
     assert [f.name for f in plots.make_figures(dicts)] == [f.name for f in
                                                            plots.make_figures(rows)]
 
@@ -123,7 +124,7 @@ def test_info_rows_draw_kernel_and_error_figures(tmp_path):
     out = write_report(rows, tmp_path / "r", CheckConfig(), 1.0)
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert {f["name"] for f in data["figures"]} >= {"attention_kernel", "error_vs_n"}
-    assert data["header"]["rows_info"] == 13 and data["header"]["rows_failing"] == 0
+    assert data["header"]["counts"]["info"] == 13 and data["header"]["counts"]["failing"] == 0
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "figures/attention_kernel.png" in md and "figures/error_vs_n.png" in md
     assert "3 of 3 checked rows hold" in md and "13 informational rows" in md
@@ -179,9 +180,10 @@ def test_report_files(report):
 def test_results_json(report):
     data = json.loads((report / "results.json").read_text())
     h = data["header"]
-    assert h["seed"] == 4 and h["wall_s"] == 12.5 and {"numpy", "scipy", "python"} <= set(
-        h["versions"])
-    assert h["rows"] == len(data["rows"]) and h["rows_failing"] == 1
+    assert data["schema"] == "gpdtheory.check/1"
+    assert h["seed"] == 4 and h["timings"]["wall_s"] == 12.5
+    assert {"numpy", "scipy", "python"} <= set(h["machine"]["versions"])
+    assert h["counts"]["rows"] == len(data["rows"]) and h["counts"]["failing"] == 1
     assert {c["id"] for c in data["claims"]} == {r["claim"] for r in data["rows"]}
     assert [s["claim"] for s in data["summary"]] == list(dict.fromkeys(
         r["claim"] for r in data["rows"]))
