@@ -2,7 +2,7 @@
 
 Every error raised at a public boundary names the argument, the bad value and
 the fix; every numerical failure names the quantity, how far off it is and the
-likely causes (see ``../shared/STYLE.md`` points 7 and 8).
+likely causes, so that the message alone tells the user what to do.
 
 Hierarchy
 ---------
@@ -16,7 +16,8 @@ Hierarchy
     ``CheckpointError``: a checkpoint or report file is missing, corrupt or refused.
     ``ReportExistsError`` (also a ``FileExistsError``): refusing to overwrite.
 Warnings: ``AccuracyWarning`` (accuracy lost to conditioning),
-``PositiveDefinitenessWarning`` (a kernel is not positive definite on every N).
+``PositiveDefinitenessWarning`` (a kernel is not positive definite on every N), and its
+subclass ``DivergenceWarning`` (gradient descent on an indefinite truncation, opted in).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "ReportExistsError",
     "AccuracyWarning",
     "PositiveDefinitenessWarning",
+    "DivergenceWarning",
 ]
 
 
@@ -90,12 +92,12 @@ class NotPositiveDefiniteError(GPDTheoryError, ValueError):
 
 
 class AssumptionViolated(GPDTheoryError):
-    """A precondition of a theorem or lemma in THEORY.md does not hold.
+    """A precondition of a theorem or lemma in docs/theory.md does not hold.
 
     Parameters
     ----------
     condition : str
-        The violated condition, as written in THEORY.md (e.g. ``"mu_bar_t > 0"``).
+        The violated condition, as written in docs/theory.md (e.g. ``"mu_bar_t > 0"``).
     detail : str
         The measured values.
     fix : str
@@ -151,3 +153,12 @@ class AccuracyWarning(UserWarning):
 
 class PositiveDefinitenessWarning(UserWarning):
     """A kernel is not positive definite for every N (e.g. powered exponential, ``nu > 2``)."""
+
+
+class DivergenceWarning(PositiveDefinitenessWarning):
+    """Gradient descent runs on an indefinite truncated objective (``mu_bar_t <= 0``) by request.
+
+    Issued instead of :class:`AssumptionViolated` when a caller opts in with
+    ``on_indefinite="warn"`` (``gpdtheory.gd``, ``gpdtheory.construct.build``) to study
+    the divergence; the iterates then grow geometrically.
+    """

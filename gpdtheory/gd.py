@@ -1,6 +1,6 @@
 """The score as the last iterate of gradient descent on the truncated objective.
 
-THEORY.md section 3. With ``Gamma_bar`` the truncated temporal correlation and
+docs/theory.md §3. With ``Gamma_bar`` the truncated temporal correlation and
 ``C_bar_t = alpha^2 (Gamma_bar ⊗ Sigma) + sigma^2 I``, gradient descent on
 ``F(Y) = 1/2 <Y, C_bar_t Y> - <X, Y>`` from ``Y_0 = 0`` reads
 
@@ -15,15 +15,17 @@ The bounds of Lemma GD, Lemma TR and Theorem S come with every constant explicit
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.linalg
 
 from .diffusion import _prepare
-from .errors import AssumptionViolated, InvalidArgumentError
+from .errors import AssumptionViolated, DivergenceWarning, InvalidArgumentError
 from .spec import GPSpec
 from .truncation import Method, truncated_autocovariance
 from .validation import (
@@ -36,6 +38,8 @@ from .validation import (
 __all__ = [
     "step_size",
     "gamma_bar_extremes",
+    "check_definite",
+    "OnIndefinite",
     "truncated_r",
     "gd_iterates",
     "truncated_score",
@@ -55,6 +59,13 @@ DENSE_EIG_MAX_N = 2048
 BAND_LOOP_MAX_J = 48
 #: Largest ``N d`` for which the dense ``(Nd, Nd)`` routines accept a problem.
 DENSE_MAX_ND = 4096
+#: ``lmin(Gamma_bar) >= -INDEFINITE_RTOL N lmax(Gamma_bar)`` is read as round-off of a PSD
+#: matrix by the t-independent test (:func:`check_definite` with ``t=None``): the eigenvalue
+#: routines are accurate to about ``N eps lmax``, and GD at such a ``mu_bar_t`` would grow
+#: by at most ``1 + 1e-13`` per step, and only for ``t`` below ``~1e-13``.
+INDEFINITE_RTOL = 16 * np.finfo(np.float64).eps
+
+OnIndefinite = Literal["raise", "warn"]
 
 
 def _spec(spec: Any) -> GPSpec:
@@ -75,13 +86,98 @@ def truncated_r(spec: GPSpec, J: int, truncation: Method = "hard") -> np.ndarray
 def gamma_bar_extremes(r_bar: Any) -> tuple[float, float]:
     """``(lmin, lmax)`` of ``toeplitz(r_bar)``: dense for ``N <= 2048``, banded bisection beyond."""
     r_bar = as_real_array(r_bar, "r_bar", ndim=1)
+    return _extremes_cached(r_bar.tobytes())
+
+
+@functools.lru_cache(maxsize=16)
+def _extremes_cached(key: bytes) -> tuple[float, float]:
+    # keyed on the bytes of r_bar: GD, its step size, the definiteness test and the
+    # construction ask for the same Gamma_bar several times per call
+    r_bar = np.frombuffer(key, dtype=np.float64)
     if r_bar.size <= DENSE_EIG_MAX_N:
         g = np.linalg.eigvalsh(scipy.linalg.toeplitz(r_bar))
         return float(g[0]), float(g[-1])
     from .toeplitz.banded import banded_extreme_eigenvalue
 
-    return (banded_extreme_eigenvalue(r_bar, which="min"),
-            banded_extreme_eigenvalue(r_bar, which="max"))
+    return (banded_extreme_eigenvalue(r_bar.copy(), which="min"),
+            banded_extreme_eigenvalue(r_bar.copy(), which="max"))
+
+
+def _indefinite_evidence(spec: GPSpec, J: int, truncation: str, gmin_b: float) -> str:
+    """The per-N verdict (``lmin(Gamma_bar)``) and, for a hard truncation, the all-N one."""
+    text = f"lmin(Gamma_bar) = {gmin_b:.3e} at N = {spec.N} (per-N verdict: not PSD)"
+    if truncation == "hard" and 0 < J < spec.N - 1:
+        from .truncation import symbol_minimum
+
+        fmin, _ = symbol_minimum(spec.r, J)
+        verdict = "not PSD for large N" if fmin < 0 else "PSD for every N"
+        text += (f"; all-N verdict: min_w f_J(w) = {fmin:.3e}, {verdict} (exact certificate: "
+                 f"gpdtheory.psd.certify_all_n(spec.r, {J}))")
+    return text
+
+
+def check_definite(spec: GPSpec, J: int, truncation: Method = "hard", t: Any = None,
+                   on_indefinite: OnIndefinite = "raise", r_bar: Any = None,
+                   where: str = "gradient descent", _opt_in: bool = True) -> tuple[float, float]:
+    """Refuse (or warn about) a truncated objective on which gradient descent diverges.
+
+    Parameters
+    ----------
+    spec : GPSpec
+    J : int
+    truncation : {"hard", "taper", "shift"}
+    t : float or array_like, optional
+        Diffusion time(s): the test is ``mu_bar_t = lmin(C_bar_t) > 0`` at each. ``None``
+        (a t-independent object such as the constructed network): the test is
+        ``lmin(Gamma_bar) >= 0`` (up to ``INDEFINITE_RTOL N lmax``), since
+        ``mu_bar_t <= 0`` for every ``t <= log1p(-lmin(Gamma_bar) lmax(Sigma))``.
+    on_indefinite : {"raise", "warn"}
+        ``"raise"`` (default): :class:`~gpdtheory.errors.AssumptionViolated`. ``"warn"``:
+        a :class:`~gpdtheory.errors.DivergenceWarning`, for callers who study divergence.
+    r_bar : (N,) array_like, optional
+        ``Gamma_bar``'s first column when already computed.
+    where : str
+        The caller, for the message.
+
+    Returns
+    -------
+    (lmin, lmax) : (float, float)
+        Extreme eigenvalues of ``Gamma_bar`` (:func:`gamma_bar_extremes`).
+    """
+    if on_indefinite not in ("raise", "warn"):
+        raise InvalidArgumentError("on_indefinite", on_indefinite, "is not 'raise' or 'warn'",
+                                   "pass 'raise' (default) or 'warn' to study divergence")
+    if r_bar is None:
+        r_bar = truncated_r(spec, J, truncation)
+    gmin_b, gmax_b = gamma_bar_extremes(r_bar)
+    lam = spec.sigma_eigh[0]
+    smin, smax = float(lam[0]), float(lam[-1])
+    if t is None:
+        bad = gmin_b < -INDEFINITE_RTOL * spec.N * max(abs(gmax_b), 1e-300)
+        if not bad:
+            return gmin_b, gmax_b
+        t_star = math.log1p(-gmin_b * smax)
+        where_t = f"mu_bar_t <= 0 for every t <= {t_star:.3g}"
+    else:
+        tt = np.asarray(t, dtype=np.float64)
+        a2, s2 = np.exp(-tt), -np.expm1(-tt)
+        mu_bar = s2 + a2 * min(gmin_b * smin, gmin_b * smax)
+        if not np.any(mu_bar <= 0.0):
+            return gmin_b, gmax_b
+        i = int(np.argmin(mu_bar))
+        where_t = (f"mu_bar_t = {float(np.ravel(mu_bar)[i]):.3e} <= 0 at "
+                   f"t = {float(np.ravel(tt)[i]):g}")
+    detail = (f"{where} diverges: {where_t}; {_indefinite_evidence(spec, J, truncation, gmin_b)}"
+              f"; J = {J}, truncation = {truncation!r}")
+    fix = ("use truncation='taper' or 'shift' (PSD for every N), or a larger J"
+           + ("" if t is None else ", or a larger t")
+           + ("; pass on_indefinite='warn' to study the divergence" if _opt_in else ""))
+    if on_indefinite == "raise":
+        raise AssumptionViolated("mu_bar_t > 0", detail, fix)
+    warnings.warn(DivergenceWarning(f"assumption 'mu_bar_t > 0' is violated: {detail}. "
+                                    f"The iterates grow without bound. Fix: {fix}."),
+                  stacklevel=3)
+    return gmin_b, gmax_b
 
 
 def step_size(r_bar: Any, Sigma: Any) -> tuple[float, float]:
@@ -101,7 +197,7 @@ def step_size(r_bar: Any, Sigma: Any) -> tuple[float, float]:
     Notes
     -----
     ``Lambda >= lmax(C_bar_t)`` for every t because ``alpha_t^2 + sigma_t^2 = 1``
-    (THEORY.md section 3), so one step size serves every diffusion time.
+    (docs/theory.md §3), so one step size serves every diffusion time.
 
     Examples
     --------
@@ -132,7 +228,7 @@ def _toeplitz_apply(r_bar: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def gd_iterates(spec: GPSpec, X: Any, t: Any, J: int, L: int, truncation: Method = "hard",
-                return_all: bool = False) -> np.ndarray:
+                return_all: bool = False, on_indefinite: OnIndefinite = "raise") -> np.ndarray:
     """Gradient descent on the truncated objective: ``Y_L``, or every iterate.
 
     Parameters
@@ -150,11 +246,21 @@ def gd_iterates(spec: GPSpec, X: Any, t: Any, J: int, L: int, truncation: Method
     truncation : {"hard", "taper", "shift"}
     return_all : bool
         Return the stacked iterates ``Y_0 .. Y_L``.
+    on_indefinite : {"raise", "warn"}
+        What to do when ``mu_bar_t <= 0`` at some ``t`` (see Raises): ``"warn"`` runs the
+        diverging iteration anyway, with a :class:`~gpdtheory.errors.DivergenceWarning`.
 
     Returns
     -------
     (..., N, d) ndarray, or (L + 1, ..., N, d) when ``return_all``
         ``Y_L``; the score estimate is ``-Y_L``.
+
+    Raises
+    ------
+    AssumptionViolated
+        ``mu_bar_t = lmin(C_bar_t) <= 0`` at some ``t`` (an indefinite hard truncation at
+        small t): GD would diverge geometrically. The message gives ``lmin(Gamma_bar)``
+        and the all-N symbol verdict; use ``truncation='taper'`` or ``'shift'``.
 
     Notes
     -----
@@ -175,10 +281,14 @@ def gd_iterates(spec: GPSpec, X: Any, t: Any, J: int, L: int, truncation: Method
     """
     spec = _spec(spec)
     X, a2, s2 = _prepare(spec, X, t)
+    with np.errstate(divide="ignore"):
+        t = np.log1p(s2 / a2)  # the validated t (log1p(e^t - 1): exact for tiny t, inf kept)
     L = check_nonnegative_int(L, "L")
     if spec.mean is not None:
         X = X - np.sqrt(a2)[..., None, None] * spec.mean_array
     r_bar = truncated_r(spec, J, truncation)
+    check_definite(spec, J, truncation, t, on_indefinite, r_bar=r_bar,
+                   where="gd_iterates")
     eta, _ = step_size(r_bar, spec.Sigma)
     a2 = a2[..., None, None]
     s2 = s2[..., None, None]
@@ -262,7 +372,8 @@ def truncated_score(spec: GPSpec, X: Any, t: Any, J: int,
     return -(V @ ((V.T @ (Y @ U)) / c)) @ U.T
 
 
-def gd_matrix(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "hard") -> np.ndarray:
+def gd_matrix(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "hard",
+              on_indefinite: OnIndefinite = "raise") -> np.ndarray:
     """Dense ``(Nd, Nd)`` matrix ``A_t`` of L GD steps: ``-Y_L = -A_t vec X`` (row-major vec).
 
     Returns
@@ -270,6 +381,12 @@ def gd_matrix(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "hard")
     (Nd, Nd) ndarray
         ``A = eta sum_{k<L} (I - eta C_bar_t)^k = (I - (I - eta C_bar_t)^L) C_bar_t^{-1}``,
         consistent with ``np.kron(Gamma_bar, Sigma)``.
+
+    Raises
+    ------
+    AssumptionViolated
+        ``mu_bar_t <= 0`` (see :func:`gd_iterates`); ``on_indefinite="warn"`` returns the
+        diverging matrix with a :class:`~gpdtheory.errors.DivergenceWarning` instead.
 
     Notes
     -----
@@ -283,6 +400,7 @@ def gd_matrix(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "hard")
     if spec.N * spec.d > DENSE_MAX_ND:
         raise InvalidArgumentError("spec", spec, f"N d = {spec.N * spec.d} > {DENSE_MAX_ND}: the "
                                    "dense matrix would be too large", "use gd_iterates")
+    check_definite(spec, J, truncation, t, on_indefinite, where="gd_matrix")
     c, V, U, r_bar = _cbar_eig(spec, t, J, truncation)
     eta, _ = step_size(r_bar, spec.Sigma)
     fac = gd_spectral_factor(c.ravel(), eta, L)
@@ -307,7 +425,7 @@ def l2_error(spec: GPSpec, A: Any, t: Any) -> float:
     Notes
     -----
     ``s_hat - s* = -D vec(X - alpha_t mu)`` and ``X - alpha_t mu ~ N(0, C_t)`` under
-    ``p_t``, so the expectation is ``tr(D C_t D^T)`` exactly (THEORY.md section 3, L2
+    ``p_t``, so the expectation is ``tr(D C_t D^T)`` exactly (docs/theory.md §3, L2
     version). With a nonzero mean the formula holds for estimators that, like ``s*``
     and the network, act on ``X - alpha_t mu``; for the mean-0 case this is ``-A vec X``.
     Dense, ``O((Nd)^3)``.
@@ -338,7 +456,7 @@ def l2_error(spec: GPSpec, A: Any, t: Any) -> float:
 # --------------------------------------------------------------------------- the bounds
 @dataclass(frozen=True)
 class TheoremSConstants:
-    """Every constant of Lemma GD, Lemma TR and Theorem S (THEORY.md section 3) at one ``t``.
+    """Every constant of Lemma GD, Lemma TR and Theorem S (docs/theory.md §3) at one ``t``.
 
     Attributes
     ----------
@@ -407,7 +525,7 @@ def theorem_s_bound(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "
     truncation : {"hard", "taper", "shift"}
     tau : {"bound", "exact"}
         Truncation term: the tail-sum bound (``tau_J`` for hard truncation, as in
-        THEORY.md) or the exact ``||Gamma - Gamma_bar||_2`` (tighter, also valid).
+        docs/theory.md) or the exact ``||Gamma - Gamma_bar||_2`` (tighter, also valid).
 
     Returns
     -------
@@ -417,12 +535,13 @@ def theorem_s_bound(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "
     ------
     AssumptionViolated
         ``mu_bar_t <= 0`` (the hard truncation is indefinite enough that ``C_bar_t`` is
-        not positive definite): Lemma GD's hypothesis fails.
+        not positive definite): Lemma GD's hypothesis fails. The message gives
+        ``lmin(Gamma_bar)`` (per-N verdict) and the symbol minimum (all-N verdict).
 
     Notes
     -----
     ``||s_theta(X, t) - s*(X, t)||_F <= [(1 - mu_bar/Lambda)^L + alpha^2 tau ||Sigma||_2 / mu_t]
-    ||Y_bar*||_F`` and ``||Y_bar*||_F <= ||X||_F / mu_bar`` (THEORY.md section 3).
+    ||Y_bar*||_F`` and ``||Y_bar*||_F <= ||X||_F / mu_bar`` (docs/theory.md §3).
 
     Examples
     --------
@@ -449,11 +568,9 @@ def theorem_s_bound(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "
     smin, smax = float(lam[0]), float(lam[-1])
     Lambda = max(1.0, gmax_b * smax)
     mu_bar = s2 + a2 * min(gmin_b * smin, gmin_b * smax)
-    if mu_bar <= 0.0:
-        raise AssumptionViolated(
-            "mu_bar_t > 0", f"mu_bar_t = {mu_bar:.3e} (lmin(Gamma_bar) = {gmin_b:.3e}, t = {t:g}, "
-            f"J = {J}, truncation = {truncation!r})",
-            "use truncation='taper' or 'shift' (PSD for every N), a larger J, or a larger t")
+    if mu_bar <= 0.0:  # the bound does not exist: always an error (no on_indefinite here)
+        check_definite(spec, J, truncation, t, "raise", r_bar=r_bar, where="gradient descent "
+                       "(Lemma GD / Theorem S)", _opt_in=False)
     mu = s2 + a2 * gmin * smin
     rate = 1.0 - mu_bar / Lambda
     err = truncation_error(spec.r, J, truncation)
@@ -504,7 +621,7 @@ class SizesNeeded:
     L : int
         Smallest L with ``(1 - mu_bar/Lambda)^L <= eps mu_bar / 2``.
     L_formula : int
-        ``ceil((Lambda/mu_bar) log(2/(eps mu_bar)))`` (THEORY.md's closed form, ``>= L``).
+        ``ceil((Lambda/mu_bar) log(2/(eps mu_bar)))`` (docs/theory.md's closed form, ``>= L``).
     constants : TheoremSConstants
         At ``(J, L)``; ``constants.x_factor <= eps``.
     """

@@ -1,4 +1,4 @@
-"""Tests of gpdtheory.construct: the explicit transformer of THEORY.md section 5.
+"""Tests of gpdtheory.construct: the explicit transformer of docs/theory.md §5.
 
 Every structured result is compared with a dense numpy oracle:
 - the triangular system with ``max(0, cos(k theta) - cos((m+1) theta))`` formed directly;
@@ -112,11 +112,14 @@ def test_interpolation_reproduces_every_lag(N, data):
        t=gst.diffusion_times(1e-2, 10.0), truncation=st.sampled_from(TRUNCATIONS),
        tied=st.booleans(), ffn=st.sampled_from(("linear", "relu")))
 @settings(max_examples=20)
+@pytest.mark.filterwarnings("ignore::gpdtheory.errors.DivergenceWarning")
 def test_block_k_is_gd_iterate_k(spec, J, L, t, truncation, tied, ffn):
-    model = build(spec, J, L, truncation, tied=tied, ffn=ffn)
+    # block k == GD iterate k holds on an indefinite hard truncation too: opted in
+    model = build(spec, J, L, truncation, tied=tied, ffn=ffn, on_indefinite="warn")
     X = spec.sample(2, seed=0)
     ys = run_all(model, X, t)
-    ref = np.stack([gd_iterates(spec, x, t, J, L, truncation, return_all=True) for x in X], axis=1)
+    ref = np.stack([gd_iterates(spec, x, t, J, L, truncation, return_all=True,
+                                on_indefinite="warn") for x in X], axis=1)
     assert ys.shape == ref.shape == (L + 1, 2, spec.N, spec.d)
     for k in range(1, L + 1):
         assert rel_err(ys[k], ref[k]) < EXACT_RTOL, (k, rel_err(ys[k], ref[k]))
@@ -276,3 +279,47 @@ def test_J_beyond_N_is_no_truncation():
     spec = gp.GPSpec(gp.Polynomial(2.0, 2.0), 3, np.eye(1))
     assert construct_weights(spec, 10).J == 2
     assert build(spec, 10, 1).heads == 4
+
+
+# ------------------------------------------------------------ no silent divergence
+def _matern_spec(N=64):
+    """scikit-learn Matérn 5/2, length_scale 6: its hard truncation at J = 3 is indefinite."""
+    from sklearn.gaussian_process.kernels import Matern
+
+    return gp.GPSpec(gp.SklearnKernel(Matern(length_scale=6.0, nu=2.5)), N, np.eye(2))
+
+
+def test_build_refuses_an_indefinite_truncation():
+    from gpdtheory.errors import AssumptionViolated
+
+    spec = _matern_spec()
+    with pytest.raises(AssumptionViolated) as info:
+        build(spec, 3, 200)
+    msg = str(info.value)
+    assert "taper" in msg and "shift" in msg
+    assert "lmin(Gamma_bar) = -1.236e+00" in msg and "min_w f_J(w) = -1.254e+00" in msg
+    assert "t <= 0.805" in msg                     # log1p(1.236): where mu_bar_t <= 0
+    with pytest.raises(InvalidArgumentError, match="on_indefinite"):
+        build(spec, 3, 2, on_indefinite="quiet")
+
+
+def test_build_opt_in_warns_and_the_network_diverges():
+    from gpdtheory.errors import DivergenceWarning
+
+    spec = _matern_spec()
+    with pytest.warns(DivergenceWarning, match="shift"):
+        model = build(spec, 3, 100, on_indefinite="warn")
+    X = spec.sample(1, seed=0)
+    out = model(torch.as_tensor(X), torch.full((1,), 0.1, dtype=torch.float64)).detach().numpy()
+    assert np.abs(out).max() > 1e4                   # |X| ~ 1, |exact score| ~ 1
+
+
+def test_build_psd_truncations_unaffected():
+    spec = _matern_spec()
+    X = spec.sample(1, seed=0)
+    for truncation in ("taper", "shift"):
+        model = build(spec, 3, 100, truncation)
+        out = model(torch.as_tensor(X), torch.full((1,), 0.1, dtype=torch.float64))
+        ref = gd_iterates(spec, X[0], 0.1, 3, 100, truncation)
+        assert rel_err(out.detach().numpy()[0], -ref) < EXACT_RTOL
+    build(spec, spec.N - 1, 5)                     # no truncation: Gamma itself, PSD

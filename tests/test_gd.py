@@ -1,4 +1,4 @@
-"""Gradient descent on the truncated objective and its bounds (THEORY.md section 3).
+"""Gradient descent on the truncated objective and its bounds (docs/theory.md §3).
 
 Every structured routine is compared with a dense ``np.kron`` oracle; Lemma GD, Lemma TR
 and Theorem S are asserted on hypothesis-drawn cases (family, ell, nu, N, d, t, J, L).
@@ -58,6 +58,7 @@ def _dense_gd(spec, X, t, J, L, method):
     return np.stack(out).reshape((L + 1,) + X.shape)
 
 
+@pytest.mark.filterwarnings("ignore::gpdtheory.errors.DivergenceWarning")
 @pytest.mark.parametrize("N", [1, 2, 3, 10, 70])
 @pytest.mark.parametrize("method", METHODS)
 def test_gd_iterates_match_dense_kron(N, method, rng):
@@ -67,11 +68,13 @@ def test_gd_iterates_match_dense_kron(N, method, rng):
     X = spec.sample(3, seed=1)
     for J in sorted({0, 1, min(3, N - 1), N - 1, N + 5}):   # N = 70: J = 69 takes the FFT path
         for t in (0.01, 0.7):
-            ours = gd_iterates(spec, X, t, J, 12, method, return_all=True)
+            # the arithmetic is checked on indefinite hard truncations too (opted in)
+            ours = gd_iterates(spec, X, t, J, 12, method, return_all=True, on_indefinite="warn")
             ref = _dense_gd(spec, X, t, J, 12, method)
             assert ours.shape == (13, 3, N, d)
             assert rel_err(ours, ref) < GD_RTOL
-            assert rel_err(gd_iterates(spec, X[0], t, J, 12, method), ref[-1, 0]) < GD_RTOL
+            assert rel_err(gd_iterates(spec, X[0], t, J, 12, method, on_indefinite="warn"),
+                           ref[-1, 0]) < GD_RTOL
 
 
 def test_gd_iterates_per_sequence_t(rng):
@@ -208,3 +211,66 @@ def test_validation():
         gd_matrix(spec, np.array([0.1, 0.2]), 1, 3)
     with pytest.raises(InvalidArgumentError):
         l2_error(spec, np.eye(3), 0.5)
+
+
+# ------------------------------------------------------------ no silent divergence
+def _matern_spec(N=64):
+    """scikit-learn Matérn 5/2, length_scale 6: its hard truncation at J = 3 is indefinite."""
+    from sklearn.gaussian_process.kernels import Matern
+
+    return gp.GPSpec(gp.SklearnKernel(Matern(length_scale=6.0, nu=2.5)), N, np.eye(2))
+
+
+def test_indefinite_truncation_is_refused():
+    from gpdtheory.psd import certify_all_n
+
+    spec = _matern_spec()
+    assert certify_all_n(spec.r, 3).verdict == "not_psd"
+    X = spec.sample(1, seed=0)[0]
+    for call in (lambda: gd_iterates(spec, X, 0.1, 3, 200),
+                 lambda: gd_iterates(spec, np.stack([X, X]), np.array([5.0, 0.1]), 3, 200),
+                 lambda: gd_matrix(spec, 0.1, 3, 200),
+                 lambda: theorem_s_bound(spec, 0.1, 3, 200),
+                 lambda: lemma_gd_bound(spec, 0.1, 3, 200)):
+        with pytest.raises(AssumptionViolated) as info:
+            call()
+        msg = str(info.value)
+        assert "taper" in msg and "shift" in msg and "larger J" in msg
+        assert "lmin(Gamma_bar) = -1.236e+00" in msg          # the per-N verdict
+        assert "min_w f_J(w) = -1.254e+00" in msg and "certify_all_n" in msg  # the all-N one
+
+
+def test_indefinite_opt_in_warns_and_diverges():
+    from gpdtheory.errors import DivergenceWarning, PositiveDefinitenessWarning
+
+    spec = _matern_spec()
+    X = spec.sample(1, seed=0)[0]
+    with pytest.warns(DivergenceWarning, match="taper"):
+        Y = gd_iterates(spec, X, 0.1, 3, 200, on_indefinite="warn")
+    assert np.abs(Y).max() > 1e6                                # it does diverge
+    assert issubclass(DivergenceWarning, PositiveDefinitenessWarning)
+    with pytest.warns(DivergenceWarning):
+        A = gd_matrix(spec, 0.1, 3, 50, on_indefinite="warn")
+    assert np.isfinite(A).all()
+    with pytest.raises(InvalidArgumentError, match="on_indefinite"):
+        gd_iterates(spec, X, 0.1, 3, 5, on_indefinite="ignore")
+
+
+def test_indefinite_gamma_bar_at_large_t_still_converges():
+    # mu_bar_t = sigma^2 + alpha^2 lmin(Gamma_bar) > 0 for t > log1p(1.236): GD converges
+    spec = _matern_spec()
+    X = spec.sample(1, seed=0)[0]
+    Y = gd_iterates(spec, X, 5.0, 3, 400)
+    assert rel_err(-Y, truncated_score(spec, X, 5.0, 3)) < 1e-8
+
+
+def test_psd_truncations_unaffected():
+    spec = _matern_spec()
+    X = spec.sample(1, seed=0)[0]
+    for method in ("taper", "shift"):
+        Y = gd_iterates(spec, X, 0.1, 3, 3000, method)
+        assert rel_err(-Y, truncated_score(spec, X, 0.1, 3, method)) < 1e-8
+        assert theorem_s_bound(spec, 0.1, 3, 10, method).mu_bar > 0
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 32, np.eye(2))  # hard, PSD (nu = 1)
+    X = spec.sample(1, seed=0)[0]
+    assert np.isfinite(gd_iterates(spec, X, 1e-3, 4, 50)).all()

@@ -1,7 +1,7 @@
 """Load the constructed weights into a :class:`~gpdtheory.construct.block.GPDiT`.
 
-THEORY.md section 5: block ``k`` of the built model computes gradient-descent
-iterate ``k`` of THEORY.md section 3 exactly (up to round-off):
+docs/theory.md §5: block ``k`` of the built model computes gradient-descent
+iterate ``k`` of docs/theory.md §3 exactly (up to round-off):
 
     Y_{k+1} = (1 - eta) Y_k + eta X  -  eta alpha_t^2 (Gamma_bar Y_k Sigma - Y_k)
               \\_____ token-wise ____/     \\___________ gated attention ___________/
@@ -31,7 +31,7 @@ __all__ = ["build", "load_construction"]
 
 def build(spec: GPSpec, J: int, L: int, truncation: str = "hard", dtype=torch.float64,
           device=None, tied: bool = True, position_only: bool = True,
-          ffn: str = "linear") -> GPDiT:
+          ffn: str = "linear", on_indefinite: str = "raise") -> GPDiT:
     """The explicit transformer whose block ``k`` is gradient-descent step ``k``.
 
     Parameters
@@ -43,7 +43,7 @@ def build(spec: GPSpec, J: int, L: int, truncation: str = "hard", dtype=torch.fl
     L : int
         Number of blocks (gradient-descent steps).
     truncation : {"hard", "taper", "shift"}
-        Which truncated correlation the heads interpolate (THEORY.md section 4).
+        Which truncated correlation the heads interpolate (docs/theory.md §4).
     dtype : torch.dtype
         float64 by default. float32 is opt-in and loses accuracy like ``N^2 eps32``
         (the coefficients ``s_m`` grow like ``N^2``; see ``gpdtheory.construct.sizes``).
@@ -54,6 +54,9 @@ def build(spec: GPSpec, J: int, L: int, truncation: str = "hard", dtype=torch.fl
         Queries/keys read only ``[cos, sin, 1]`` (the constructed weights never read x, y).
     ffn : {"linear", "relu"}
         Token-wise path as a linear map, or as a ReLU FFN of hidden width ``2d``.
+    on_indefinite : {"raise", "warn"}
+        What to do when ``Gamma_bar`` is indefinite (see Raises); ``"warn"`` builds the
+        diverging network with a :class:`~gpdtheory.errors.DivergenceWarning`, to study it.
 
     Returns
     -------
@@ -63,7 +66,13 @@ def build(spec: GPSpec, J: int, L: int, truncation: str = "hard", dtype=torch.fl
     Raises
     ------
     InvalidArgumentError
-        Bad ``L``, ``ffn``, truncation or spec.
+        Bad ``L``, ``ffn``, ``on_indefinite``, truncation or spec.
+    AssumptionViolated
+        ``Gamma_bar`` is indefinite (a hard truncation, e.g. Matérn 5/2 at small J): the
+        network is evaluated at every t, and for ``t <= log1p(-lmin(Gamma_bar) lmax(Sigma))``
+        ``mu_bar_t <= 0`` and its blocks diverge geometrically with L. The message gives
+        ``lmin(Gamma_bar)`` and the all-N symbol verdict; use ``truncation='taper'`` or
+        ``'shift'`` (PSD for every N) or a larger J.
 
     Notes
     -----
@@ -83,6 +92,10 @@ def build(spec: GPSpec, J: int, L: int, truncation: str = "hard", dtype=torch.fl
         raise InvalidArgumentError("ffn", ffn, "is not 'linear' or 'relu'",
                                    "pass ffn='linear' or 'relu'")
     cw = construct_weights(spec, J, truncation)
+    from ..gd import check_definite
+
+    check_definite(spec, cw.J, truncation, None, on_indefinite,
+                   r_bar=cw.r_bar, where="the built network (GD for small t)")
     model = GPDiT(spec.N, spec.d, L, heads=cw.heads, key_dim=N_POS, value_dim=spec.d, tied=tied,
                   position_only=position_only, ffn_hidden=2 * spec.d if ffn == "relu" else 0,
                   n_frequencies=0, mean=spec.mean, dtype=dtype, device=device)
