@@ -1,4 +1,4 @@
-"""The claim table of gpdtheory: every bound of THEORY.md as a named, runnable check.
+"""The claim table of gpdtheory: every bound of docs/theory.md as a named, runnable check.
 
 Importing this package registers every claim in :data:`checks.table.CLAIMS`, in
 table order. Run them with :func:`checks.runner.run` or ``gpdtheory check``.

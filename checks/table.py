@@ -1,6 +1,6 @@
 """The claim table: named claims, their rows, verdicts and formatting.
 
-A *claim* is a statement of THEORY.md (or of the paper) with an id such as
+A *claim* is a statement of docs/theory.md (or of the paper) with an id such as
 ``gd.rate``. Running it yields one :class:`Row` per case: the parameters, the
 measured value, the bound, their ratio and the verdict. The same table runs from
 ``gpdtheory check`` and from pytest (``tests/test_checks.py``).

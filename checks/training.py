@@ -1,4 +1,4 @@
-"""Claims on training and sample complexity (THEORY.md sections 7 and 8; issue 7).
+"""Claims on training and sample complexity (docs/theory.md §§7 and 8; issue 7).
 
 ``trained.kernel``           temporal factor of the nearest Kronecker product of the trained
                              end-to-end map at t=0.5 correlates with that of C_t^{-1} at >= 0.95;

@@ -1,4 +1,4 @@
-"""Claim on semi-synthetic video (issue 10; THEORY.md sections 1, 7 and 8 beyond Gaussian data).
+"""Claim on semi-synthetic video (issue 10; docs/theory.md §§1, 7 and 8 beyond Gaussian data).
 
 ``video.attention``  a score network trained on moving-ball videos recovers the motion's
                      ``rho``: its attention by lag, or the empirical temporal correlation of

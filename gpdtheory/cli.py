@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpdtheory", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check",
-                       help="run the claim table (THEORY.md bounds) and print the verdicts")
+                       help="run the claim table (docs/theory.md bounds) and print the verdicts")
     c.add_argument("--only", action="append", metavar="CLAIM",
                    help="run only this claim id or prefix (repeatable), e.g. --only psd")
     c.add_argument("--full", action="store_true", help="larger grids and sizes")

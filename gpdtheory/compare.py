@@ -1,4 +1,4 @@
-"""Compare trained and constructed weights by invariants only (THEORY.md section 8).
+"""Compare trained and constructed weights by invariants only (docs/theory.md §8).
 
 Weights are not identifiable (heads permute, ``W_Q^T W_K`` and ``W_O W_V`` rescale
 against each other), so every comparison here is of an invariant:

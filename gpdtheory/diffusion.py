@@ -1,6 +1,6 @@
 """Forward Ornstein–Uhlenbeck diffusion, the exact score and its conditioning.
 
-THEORY.md section 2. ``dX = -X/2 dt + dW`` gives ``alpha_t = exp(-t/2)``,
+docs/theory.md §2. ``dX = -X/2 dt + dW`` gives ``alpha_t = exp(-t/2)``,
 ``sigma_t^2 = 1 - exp(-t)`` (so ``alpha_t^2 + sigma_t^2 = 1``) and the marginal
 
     vec X_t ~ N(alpha_t vec mu, C_t),   C_t = alpha_t^2 (Gamma ⊗ Sigma) + sigma_t^2 I.
@@ -106,7 +106,7 @@ def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndar
     Notes
     -----
     Equivalent to ``-np.linalg.solve(C_t, (X - alpha_t mu).ravel())`` reshaped to
-    ``(N, d)`` (THEORY.md section 2), to about ``kappa_t * 1e-16`` relative.
+    ``(N, d)`` (docs/theory.md §2), to about ``kappa_t * 1e-16`` relative.
 
     Examples
     --------
@@ -233,7 +233,7 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray)
 
 @dataclass(frozen=True)
 class ConditionNumber:
-    """Condition number of ``C_t`` with the bounds of THEORY.md section 2.
+    """Condition number of ``C_t`` with the bounds of docs/theory.md §2.
 
     Attributes
     ----------

@@ -1,4 +1,4 @@
-"""Errors of a trained score network against the exact quantities (THEORY.md sections 3, 6, 7).
+"""Errors of a trained score network against the exact quantities (docs/theory.md §§3, 6, 7).
 
 - :func:`score_error`: ``E_{p_t} ||s_theta - s*||^2`` and its ratio to ``E ||s*||^2 =
   tr(C_t^{-1})``, on a grid of ``t``. Exact for a model linear in ``X`` (the
@@ -132,8 +132,8 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
 
     Notes
     -----
-    Exact: ``E ||s_hat - s*||^2 = tr(D C_t D^T)``, ``D = A_t - C_t^{-1}`` (THEORY.md
-    section 3, L2 version). Monte Carlo: ``X_t = alpha_t X_0 + sigma_t eps`` with
+    Exact: ``E ||s_hat - s*||^2 = tr(D C_t D^T)``, ``D = A_t - C_t^{-1}`` (docs/theory.md
+    §3, L2 version). Monte Carlo: ``X_t = alpha_t X_0 + sigma_t eps`` with
     ``X_0 ~ spec``; the relative standard error is reported.
 
     Examples
@@ -187,7 +187,7 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float) -> float:
 
     Notes
     -----
-    THEORY.md section 6: the output covariance solves ``dP/dtau = M P + P M^T + I``,
+    docs/theory.md §6: the output covariance solves ``dP/dtau = M P + P M^T + I``,
     ``M = I/2 - A_{T - tau}``; the target is ``C_t0``. ``A_t`` is re-read from the model
     at each ODE time (dense; small ``N d`` only).
     """
@@ -216,7 +216,7 @@ def covariance_error(model, spec: GPSpec, n: int = 1000, *, T: float = 8.0, t0: 
     """``||Cov_hat - Gamma ⊗ Sigma||_F / ||Gamma ⊗ Sigma||_F`` of ``n`` generated samples.
 
     Samples are drawn with the exponential integrator from ``N(0, I)`` at ``T`` down to
-    ``t0`` (THEORY.md section 6). The empirical covariance includes Monte Carlo error
+    ``t0`` (docs/theory.md §6). The empirical covariance includes Monte Carlo error
     of order ``sqrt(N d / n)``; compare models at equal ``n``.
     """
     from .sampling import reverse_sample

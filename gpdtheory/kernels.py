@@ -1,4 +1,4 @@
-"""Stationary temporal correlations ``rho(m)`` (THEORY.md section 1).
+"""Stationary temporal correlations ``rho(m)`` (docs/theory.md §1).
 
 A kernel maps a lag ``m >= 0`` (in time units) to a correlation with ``rho(0) = 1``;
 ``Gamma[i, j] = rho(|h_i - h_j|)`` is then symmetric Toeplitz on equispaced frames.
@@ -137,7 +137,7 @@ class Kernel(ABC):
         """``sum_{m=J+1}^{N-1} |rho(m dt)|`` exactly (a finite sum).
 
         ``tau_J = 2 * tail_sum(J, N)`` bounds ``||Gamma - band_J(Gamma)||_2``
-        (THEORY.md section 3, Lemma TR).
+        (docs/theory.md §3, Lemma TR).
         """
         J = check_nonnegative_int(J, "J")
         r = self.autocovariance(N, dt)
@@ -170,7 +170,7 @@ class Kernel(ABC):
         The first ``M`` terms are summed exactly and ``tail_bound(M)`` added, so the
         value is a rigorous upper bound, tight to ``SERIES_ATOL`` when
         ``M < MAX_TERMS`` suffices (``dt = 1``). Then ``lmax(Gamma_N) <= 1 + 2 abs_sum()``
-        for every N (THEORY.md section 2).
+        for every N (docs/theory.md §2).
         """
         if not self.summable:
             return math.inf
@@ -186,7 +186,7 @@ class Kernel(ABC):
         w : array_like
             Frequencies in radians.
         J : int, optional
-            Truncation lag (gives ``f_J`` of THEORY.md section 4). ``None`` sums the
+            Truncation lag (gives ``f_J`` of docs/theory.md §4). ``None`` sums the
             infinite series to ``SERIES_ATOL`` (summable families only).
 
         Returns

@@ -1,6 +1,6 @@
 """Score networks to train: the matching model, a softmax DiT baseline, a small 1-D U-Net.
 
-THEORY.md sections 5 and 7. Every model maps ``(X, t) -> score``, ``X`` of shape
+docs/theory.md §§5 and 7. Every model maps ``(X, t) -> score``, ``X`` of shape
 ``(B, N, d)`` and ``t`` of shape ``(B,)``, so :func:`gpdtheory.train.train` handles all.
 
 - :func:`matching_model`: the construction's own class

@@ -1,4 +1,4 @@
-"""Score error against the number of samples ``n`` (THEORY.md section 7).
+"""Score error against the number of samples ``n`` (docs/theory.md §7).
 
 - :func:`plugin_covariance`: estimate ``Gamma`` (Toeplitz) and ``Sigma`` from ``n``
   samples, using the Kronecker structure; :func:`plugin_error` plugs them into the exact

@@ -1,6 +1,6 @@
 """Reverse-time samplers for the OU diffusion: Euler–Maruyama, exponential integrator, PF-ODE.
 
-THEORY.md section 6. With ``t = T - tau`` the reverse SDE is
+docs/theory.md §6. With ``t = T - tau`` the reverse SDE is
 
     dY = [Y/2 + s(Y, T - tau)] dtau + dW,      Y(0) ~ N(0, I),
 

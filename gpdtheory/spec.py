@@ -1,6 +1,6 @@
 """The data model: a Gaussian process over N frames with covariance ``Gamma ⊗ Sigma``.
 
-THEORY.md section 1. Frames are rows: a sample is ``X`` of shape ``(N, d)`` and
+docs/theory.md §1. Frames are rows: a sample is ``X`` of shape ``(N, d)`` and
 ``vec(X)`` is its row-major flattening, so ``Cov(vec X) = np.kron(Gamma, Sigma)``.
 """
 

@@ -1,4 +1,4 @@
-"""Denoising score matching on ``n`` samples, and safe checkpoints (THEORY.md section 7).
+"""Denoising score matching on ``n`` samples, and safe checkpoints (docs/theory.md §7).
 
 Any ``torch.nn.Module`` with ``forward(X, t) -> score`` (``X`` of shape ``(B, N, d)``,
 ``t`` of shape ``(B,)``) can be trained: the matching model
@@ -445,7 +445,7 @@ def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device
 
     Notes
     -----
-    THEORY.md section 7. See the module docstring for the loss, the ``t`` distribution,
+    docs/theory.md §7. See the module docstring for the loss, the ``t`` distribution,
     the weighting and the variance reduction.
 
     Examples

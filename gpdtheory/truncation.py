@@ -1,4 +1,4 @@
-"""Band-J truncation of the temporal correlation and its error (THEORY.md sections 3-4).
+"""Band-J truncation of the temporal correlation and its error (docs/theory.md §§3-4).
 
 Three truncations of ``Gamma = toeplitz(r)`` at lag ``J``, each returned as the first
 column ``r_bar`` of the symmetric Toeplitz matrix ``Gamma_bar``:
@@ -83,7 +83,7 @@ def symbol_minimum(r: Any, J: int | None = None) -> tuple[float, float]:
     Notes
     -----
     With ``z = cos w``, ``f_J = sum_m c_m T_m(z)`` with ``c_0 = r[0]``, ``c_m = 2 r[m]``
-    (Chebyshev form, THEORY.md section 4). The minimum over ``[-1, 1]`` is attained at
+    (Chebyshev form, docs/theory.md §4). The minimum over ``[-1, 1]`` is attained at
     ``z = +-1`` or at a real root of ``p'``; for ``J <= COMPANION_MAX_J`` these are the
     eigenvalues of the Chebyshev companion matrix (every root with ``|Im| < 1e-6`` is
     tried, so a nearly real double root is never missed), for larger J the minimum of a
@@ -135,7 +135,7 @@ def symbol_minimum(r: Any, J: int | None = None) -> tuple[float, float]:
 
 # --------------------------------------------------------------------------- truncations
 def truncated_autocovariance(r: Any, J: int, method: Method = "hard") -> np.ndarray:
-    """First column of the truncated correlation ``Gamma_bar`` (THEORY.md sections 3-4).
+    """First column of the truncated correlation ``Gamma_bar`` (docs/theory.md §§3-4).
 
     Parameters
     ----------

@@ -70,7 +70,7 @@ def test_truncated_score_estimator_is_inverse_truncated_covariance(N, d, J, trun
 
 
 def test_truncated_score_estimator_refuses_indefinite_truncation():
-    # nu = 1, ell = 2, J = 1 is not PSD (THEORY.md section 4): C_bar_t is indefinite at small t
+    # nu = 1, ell = 2, J = 1 is not PSD (docs/theory.md §4): C_bar_t is indefinite at small t
     spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 16, np.eye(1))
     est = dist.truncated_score_estimator(spec, 1)
     with pytest.raises(AssumptionViolated):
@@ -352,7 +352,7 @@ def test_girsanov_exact_score_only_prior():
     assert dist.distribution_error(spec, est, 3.0, 0.01).kl <= b.prior
 
 
-#: THEORY.md section 6 case (N=8, d=2, nu=1, ell=2, exact truncated score J=2, T=8, t0=0.01)
+#: docs/theory.md §6 case (N=8, d=2, nu=1, ell=2, exact truncated score J=2, T=8, t0=0.01)
 #: with Sigma = I, as computed here (KL by DOP853 at rtol 1e-11, bound by quad at rtol 1e-10).
 REGRESSION_KL = 1.5323986547
 REGRESSION_BOUND = 1.5323990359
@@ -370,7 +370,7 @@ def test_girsanov_regression_case_sigma_identity():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="THEORY.md section 6 quotes KL = bound = 1.45835 for this case "
+    reason="an earlier edition of docs/theory.md §6 quoted KL = bound = 1.45835 for this case "
     "without stating Sigma; Sigma = I gives 1.53240 (tight too), and no natural Sigma "
     "(I, [[1, r], [r, 1]], diag(1, s)) reproduces 1.45835 exactly",
 )

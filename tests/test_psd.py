@@ -1,4 +1,4 @@
-"""Positive semidefiniteness of the truncated Gamma: the four views of THEORY.md section 4."""
+"""Positive semidefiniteness of the truncated Gamma: the four views of docs/theory.md §4."""
 
 from __future__ import annotations
 

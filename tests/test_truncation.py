@@ -1,4 +1,4 @@
-"""Truncations of Gamma, their error and the closed-form tail bounds (THEORY.md sections 3-4)."""
+"""Truncations of Gamma, their error and the closed-form tail bounds (docs/theory.md §§3-4)."""
 
 from __future__ import annotations
 

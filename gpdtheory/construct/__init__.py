@@ -1,4 +1,4 @@
-"""The explicit transformer of THEORY.md section 5 (torch; float64 by default).
+"""The explicit transformer of docs/theory.md §5 (torch; float64 by default).
 
 - :mod:`.block`    the DiT-style ReLU-attention block and the looped model (shared with training)
 - :mod:`.weights`  the triangular system and the constructed numbers (numpy)

@@ -1,6 +1,6 @@
 """A DiT-style block with ReLU attention, and the looped model built from it.
 
-THEORY.md section 5. These classes are shared by the *constructed* transformer
+docs/theory.md §5. These classes are shared by the *constructed* transformer
 (:func:`gpdtheory.construct.build`) and the *trained* matching model
 (``gpdtheory.train``), so that constructed and learned weights live in one
 parameter space and can be compared weight by weight.
@@ -159,7 +159,7 @@ def time_features(t: torch.Tensor, n_frequencies: int = 0) -> torch.Tensor:
 
     Notes
     -----
-    ``e^{-t} = alpha_t^2`` and ``1 - e^{-t} = sigma_t^2`` (THEORY.md section 2), so the
+    ``e^{-t} = alpha_t^2`` and ``1 - e^{-t} = sigma_t^2`` (docs/theory.md §2), so the
     GD gate of section 5 is an exact linear read-out of this embedding.
 
     Examples
@@ -370,7 +370,7 @@ class GPDiT(nn.Module):
     ffn_hidden, n_frequencies : int
         FFN hidden width; sinusoidal pairs in the time embedding.
     mean : (N, d) array_like, optional
-        Data mean ``mu``: the x slot carries ``X - alpha_t mu`` (THEORY.md section 2).
+        Data mean ``mu``: the x slot carries ``X - alpha_t mu`` (docs/theory.md §2).
     dtype, device
         Of the parameters; float64 by default.
 

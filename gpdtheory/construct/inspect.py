@@ -1,6 +1,6 @@
 """Inspect a ReLU-attention model: weights by lag, per-head products, the linear map.
 
-THEORY.md sections 5 and 8. These functions work on any :class:`GPDiT` (constructed
+docs/theory.md §§5 and 8. These functions work on any :class:`GPDiT` (constructed
 or trained); weights are not identifiable (heads permute, products rescale), so they
 return the invariants: attention weights, ``W_Q^T W_K``, ``W_O W_V``, the y-to-y
 attention kernel, the implied ``Gamma``, and the end-to-end map ``A_t`` with

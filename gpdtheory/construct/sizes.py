@@ -1,6 +1,6 @@
 """Size accounting of the explicit transformer, and what float32 costs.
 
-THEORY.md section 5 reports the construction's sizes: width ``D = 2d + 3``, depth
+docs/theory.md §5 reports the construction's sizes: width ``D = 2d + 3``, depth
 ``L``, heads ``M = J + 2`` and ``B``, the largest weight norm. The head coefficients
 solve a triangular system with diagonal ``c_m - c_{m+1} ~ pi^2 (2m+1) / (2 N^2)``,
 so ``max |s_m|`` (hence ``B``) grows like ``N^2``; the identity head's query/key
@@ -64,7 +64,7 @@ class ModelSizes:
 
 @torch.no_grad()
 def model_sizes(model: GPDiT) -> ModelSizes:
-    """The ``D, L, M, B`` of a model (THEORY.md section 5).
+    """The ``D, L, M, B`` of a model (docs/theory.md §5).
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """The constructed weights: ReLU heads that interpolate the truncated correlation exactly.
 
-THEORY.md section 5. With ``theta = pi / N`` and ``c_m = cos(m theta)`` (strictly
+docs/theory.md §5. With ``theta = pi / N`` and ``c_m = cos(m theta)`` (strictly
 decreasing on ``m = 0..N``), head ``m = 0..J`` has attention weight
 ``ReLU(c_{|i-j|} - c_{m+1})``. It vanishes for every lag ``k > m``, so the system
 
@@ -114,7 +114,7 @@ def effective_lag(N: int, J: int) -> int:
 
 @dataclass(frozen=True)
 class ConstructedWeights:
-    """The numbers of the construction (THEORY.md section 5), before they become tensors.
+    """The numbers of the construction (docs/theory.md §5), before they become tensors.
 
     Attributes
     ----------
@@ -180,7 +180,7 @@ def construct_weights(spec: GPSpec, J: int, truncation: str = "hard") -> Constru
         Truncation lag. ``r_bar`` is computed with this J; heads are built up to
         ``min(J, N - 1)`` (lags beyond ``N - 1`` do not occur).
     truncation : {"hard", "taper", "shift"}
-        See THEORY.md section 4 and :func:`gpdtheory.truncation.truncated_autocovariance`.
+        See docs/theory.md §4 and :func:`gpdtheory.truncation.truncated_autocovariance`.
 
     Returns
     -------

@@ -2,7 +2,7 @@
 
 The paper's third open question is data beyond Gaussian. Pixel frames of a moving ball are
 not Gaussian, so no exact score exists; the ground truth is the temporal kernel ``rho`` of
-the *motion* (THEORY.md sections 1 and 7).
+the *motion* (docs/theory.md §§1 and 7).
 
 Generative model
 ----------------

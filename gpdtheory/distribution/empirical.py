@@ -1,6 +1,6 @@
 """Sample-based distribution metrics for estimators that are not linear (trained networks).
 
-THEORY.md section 6 (nonlinear estimators have no closed-form output law). The metric is
+docs/theory.md §6 (nonlinear estimators have no closed-form output law). The metric is
 the covariance relative error
 
     err = ||Cov_hat - K||_F / ||K||_F,        K = Gamma ⊗ Sigma (or C_t),

@@ -1,6 +1,6 @@
 """Closed-form distances between Gaussians: KL, Wasserstein-2 (Bures), TV through Pinsker.
 
-THEORY.md section 6. For ``p = N(m0, S0)`` and ``q = N(m1, S1)`` in dimension ``n``:
+docs/theory.md §6. For ``p = N(m0, S0)`` and ``q = N(m1, S1)`` in dimension ``n``:
 
     KL(p || q) = 1/2 [tr(S1^{-1} S0) + (m1 - m0)^T S1^{-1} (m1 - m0) - n + log det S1 - log det S0]
     W2(p, q)^2 = ||m0 - m1||^2 + tr S0 + tr S1 - 2 tr (S0^{1/2} S1 S0^{1/2})^{1/2}

@@ -1,6 +1,6 @@
 """Exact output covariance of the reverse process for a linear score estimator.
 
-THEORY.md section 6. With ``s_hat(y, t) = -A_t y`` the reverse SDE
+docs/theory.md §6. With ``s_hat(y, t) = -A_t y`` the reverse SDE
 ``dY = [Y/2 + s_hat(Y, T - tau)] dtau + dW``, ``Y(0) ~ N(0, P0)``, is linear, so
 ``Y(tau)`` is Gaussian with mean 0 and covariance solving the Lyapunov ODE
 

@@ -1,4 +1,4 @@
-"""When the truncated Gamma stays positive semidefinite: the four views of THEORY.md section 4.
+"""When the truncated Gamma stays positive semidefinite: the four views of docs/theory.md §4.
 
 1. :mod:`.per_n`: exactly, for one N (Durbin's reflection coefficients, banded Cholesky,
    smallest eigenvalue by banded bisection), and the smallest failing N.

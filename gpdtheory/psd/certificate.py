@@ -1,4 +1,4 @@
-"""View 2 of THEORY.md section 4: a certificate, in exact rational arithmetic, for every N.
+"""View 2 of docs/theory.md §4: a certificate, in exact rational arithmetic, for every N.
 
 ``Gamma_bar_N`` (hard truncation at lag J) is positive semidefinite for every N iff
 
@@ -221,7 +221,7 @@ def certify_all_n(kernel_or_r: Any, J: int, rel_error: Any = None, dt: float = 1
 
     Notes
     -----
-    THEORY.md section 4, view 2; see the module docstring for the rounding argument.
+    docs/theory.md §4, view 2; see the module docstring for the rounding argument.
     Cost: one real-root isolation of a degree-J rational polynomial (milliseconds for
     ``J <= 64``).
 

@@ -1,4 +1,4 @@
-"""Views 3 and 4 of THEORY.md section 4: the diagonal-dominance frontier and the phase diagram.
+"""Views 3 and 4 of docs/theory.md §4: the diagonal-dominance frontier and the phase diagram.
 
 Diagonal dominance ``2 sum_{m=1}^{J} |rho(m)| <= 1`` is sufficient for ``Gamma_bar_N ⪰ 0``
 on every N (``f_J >= 1 - 2 sum |rho(m)| >= 0``). Over every J it reads

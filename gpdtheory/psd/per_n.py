@@ -1,4 +1,4 @@
-"""View 1 of THEORY.md section 4: positive definiteness of ``Gamma_bar_N`` for one N, exactly.
+"""View 1 of docs/theory.md §4: positive definiteness of ``Gamma_bar_N`` for one N, exactly.
 
 Three equivalent tests of the ``N x N`` band-J Toeplitz matrix ``Gamma_bar_N``:
 
@@ -111,7 +111,7 @@ def per_n(kernel_or_r: Any, J: int, N: int, method: PerNMethod = "banded",
 
     Notes
     -----
-    THEORY.md section 4, view 1. The three methods agree away from the boundary
+    docs/theory.md §4, view 1. The three methods agree away from the boundary
     ``lmin = 0`` (tested on many sizes); near it each decides for a matrix within its
     backward error (about ``J eps ||Gamma_bar||`` for Cholesky, ``N eps`` for Durbin).
 

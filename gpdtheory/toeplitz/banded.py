@@ -2,8 +2,8 @@
 
 ``Gamma_bar = band_J(toeplitz(r))`` has bandwidth ``J``. LAPACK's banded Cholesky
 (``scipy.linalg.cholesky_banded``, ``dpbtrf``) factors it in ``O(N J^2)`` flops and
-``O(N J)`` memory, and succeeds iff the matrix is positive definite (THEORY.md section
-4, view 1). Bisection on ``lambda`` with the same test (``T - lambda I`` positive
+``O(N J)`` memory, and succeeds iff the matrix is positive definite (docs/theory.md
+§4, view 1). Bisection on ``lambda`` with the same test (``T - lambda I`` positive
 definite iff ``lambda < lmin(T)``) gives the extreme eigenvalues in ``O(N J^2 log(1/tol))``.
 
 Equivalent dense computations: ``np.linalg.cholesky(scipy.linalg.toeplitz(r_bar))`` and

@@ -7,7 +7,7 @@ Here both ends are computed the same way:
 
 1. **Bracket from the symbol.** ``T_N`` only sees ``r_0..r_{N-1}``, the Fourier
    coefficients of ``f_{N-1}(w) = r_0 + 2 sum_{m<N} r_m cos(m w)``, so
-   ``min f_{N-1} <= lmin(T) <= lmax(T) <= max f_{N-1}`` (THEORY.md section 1). The
+   ``min f_{N-1} <= lmin(T) <= lmax(T) <= max f_{N-1}`` (docs/theory.md §1). The
    Fejér mean ``(1/N) e_w^* T e_w`` is a Rayleigh quotient, so its grid minimum ``hi``
    is an upper bound on ``lmin``.
 2. **Certify a shift with Durbin.** ``T - sigma I`` is positive definite iff all

@@ -10,7 +10,7 @@ column ``c = [r_0, ..., r_{N-1}, 0, ..., 0, r_{N-1}, ..., r_1]`` for any
 per matrix (:class:`ToeplitzOperator`; :func:`matvec` keeps the last few in a cache keyed
 by the bytes of ``r``). The values ``Re fft(c)`` are also the truncated symbol
 ``f_{N-1}(w) = r_0 + 2 sum_{m<N} r_m cos(m w)`` on the grid ``w_j = 2 pi j / M``, which
-bounds the spectrum of ``T`` (THEORY.md section 1); :mod:`.eig` uses them as brackets.
+bounds the spectrum of ``T`` (docs/theory.md §1); :mod:`.eig` uses them as brackets.
 
 Accuracy: each product is backward stable, ``|error| <~ eps log2(M) ||r||_1 ||x||``.
 Equivalent dense computation: ``scipy.linalg.toeplitz(r) @ x``.

@@ -1,8 +1,8 @@
 """Very large N: preconditioned conjugate gradients, FFT products, circulant preconditioner.
 
 Solves ``(s_k T + h_k I) x_k = b_k`` for every column ``k`` at once (one scale ``s_k > 0``
-and shift ``h_k >= 0`` per column: the ``d`` systems of the exact score, THEORY.md
-section 2), with ``T = toeplitz(r)`` symmetric positive definite:
+and shift ``h_k >= 0`` per column: the ``d`` systems of the exact score, docs/theory.md
+§2), with ``T = toeplitz(r)`` symmetric positive definite:
 
 * products ``T X`` by circulant embedding (:mod:`.fft`), all columns in one batched FFT;
 * preconditioner ``s_k C + h_k I`` with ``C`` Strang's circulant (first column
