@@ -113,6 +113,13 @@ def asymptotic_exponent(kernel: gp.Kernel) -> tuple[float, str]:
        "interval from R(N) <= lmax <= G(N) (Rayleigh quotient of 1, Gershgorin); asymptotic "
        "exponent 0 / 1-nu / 1 reported; lmin(Gamma_N) >= min f, gap shrinking")
 def kappa_asymptotics(cfg: CheckConfig):
+    """Growth of ``lmax(Gamma_N)`` and ``lmin(Gamma_N)`` with N (docs/theory.md §1-2).
+
+    measured: extreme eigenvalues from the Toeplitz engine (``max_eig``, ``min_eig``) and
+    the local exponent of ``lmax`` between two N. bound: sums of ``rho`` only, with no
+    eigenvalue: the Rayleigh quotient of the all-ones vector and Gershgorin's row sum
+    (the exponent's interval), ``max f = 1 + 2 sum rho`` and the symbol's minimum.
+    """
     nmax_exp = 16 if cfg.full else 14
     nmax_min = 16 if cfg.full else 14
     for kernel in default_kernels(cfg):

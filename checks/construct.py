@@ -47,6 +47,13 @@ def _network_all(model, X, t):
        f"{EXACT_RTOL:g} relative (float64); the total attention kernel equals Gamma_bar to "
        f"{KERNEL_TOL:g}")
 def construct_exact(cfg: CheckConfig):
+    """Block k of the built network is GD iterate k (docs/theory.md §5).
+
+    measured: the torch network's hidden y-slot after each block (float64 forward pass),
+    and its total attention kernel read from the weights. bound: tolerances against the
+    numpy GD iterates (:func:`gpdtheory.gd.gd_iterates`) and the banded Toeplitz
+    ``Gamma_bar``, built independently of the network.
+    """
     from gpdtheory.construct import build
     from gpdtheory.construct.inspect import implied_gamma
 
@@ -97,6 +104,12 @@ def _spectral(spec, t, J, truncation):
        "||Sigma||_2 / mu_t] ||Y_bar*||_F for the built network (tau = tau_J for hard truncation, "
        "||Gamma - Gamma_tilde||_2 for taper/shift)")
 def construct_theorem_s(cfg: CheckConfig):
+    """Theorem S for the built network (docs/theory.md §3, §5).
+
+    measured: the torch network's output against the exact score (Toeplitz solves).
+    bound: ``[(1 - mu_bar/Lambda)^L + alpha^2 tau ||Sigma|| / mu_t] ||Y_bar*||`` from the
+    dense spectra of ``Gamma``, ``Gamma_bar`` and ``Sigma``.
+    """
     from gpdtheory.construct import build
 
     rng = cfg.rng("construct.theorem_s")
@@ -195,6 +208,7 @@ LOG_EPS = 0.3
        "Theorem S's; powered exponential: slope of J^nu against log(1/eps) = ell within a "
        "derived tolerance; logarithmic: J < N - 1 and J grows with N")
 def construct_sizes(cfg: CheckConfig):
+    """J and L needed for a target accuracy (docs/theory.md §3): see the module docstring."""
     t = 0.5
     eps_grid = 10.0 ** -np.arange(2, 11 if cfg.full else 9)
     pe = [gp.PoweredExponential(2.0, 1.0), gp.PoweredExponential(4.0, 2.0),

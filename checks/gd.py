@@ -55,6 +55,7 @@ def _case_of(kernel, **extra):
 @claim("gd.rate", "3", "Lemma GD: ||Y_L - Y_bar*||_F <= (1 - mu_bar_t/Lambda)^L ||Y_bar*||_F "
        "with eta = 1/Lambda, for every truncation with mu_bar_t > 0")
 def gd_rate(cfg: CheckConfig):
+    """Lemma GD (docs/theory.md §3): see the module docstring for both sides' routes."""
     rng = cfg.rng("gd.rate")
     sizes = (1, 3, 16, 48) + ((160,) if cfg.full else ())
     for kernel in default_kernels(cfg):
@@ -90,6 +91,7 @@ def gd_rate(cfg: CheckConfig):
        "||Sigma||/mu_t] ||Y_bar*||_F <= that / mu_bar ||X||_F; per sample, worst X (operator "
        "norm) and L2(p_t); tau = tau_J (hard) or |d_0| + 2 sum |d_m| (taper, shift)")
 def theorem_s(cfg: CheckConfig):
+    """Theorem S (docs/theory.md §3): see the module docstring for both sides' routes."""
     rng = cfg.rng("theorem_s")
     N, d = (20, 2) if not cfg.full else (48, 2)
     Ls = (5, 40) + ((200,) if cfg.full else ())

@@ -60,6 +60,15 @@ FRONTIER_STEP = 1e-6
        "|d_0| + 2 sum |d_m| for taper/shift) <= 2 * closed-form tail bound; Lemma TR: "
        "||Y* - Y_bar*||_F <= alpha^2 tau ||Sigma|| / mu_t ||Y_bar*||_F")
 def truncation_error_claim(cfg: CheckConfig):
+    """Lemma TR and the tail bounds (docs/theory.md §3).
+
+    measured: ``||Gamma - Gamma_bar||_2`` from eigenvalues (dense or engine); the ratio
+    ``||Y* - Y_bar*|| / ||Y_bar*||`` from two Toeplitz-solved scores; ``tau_J`` as a sum.
+    bound: the absolute tail sum of ``r - r_bar`` (no eigenvalues); twice the kernel's
+    closed-form tail bound; Lemma TR's factor ``alpha^2 tau ||Sigma|| / mu_t`` from
+    :func:`gpdtheory.gd.theorem_s_bound`. Attained rows (``Gamma - Gamma_bar = d_0 I``)
+    carry the round-off allowance of :mod:`checks.roundoff`.
+    """
     rng = cfg.rng("truncation.error")
     sizes = (2, 16, 96) + ((700,) if cfg.full else ())
     for kernel in default_kernels(cfg):
@@ -108,6 +117,13 @@ def _tridiagonal_threshold(N: int) -> float:
 @claim("psd.per_n", "4", "for one N the banded-Cholesky, Durbin and dense-eigenvalue verdicts on "
        "Gamma_bar_N agree; tridiagonal [1, r] is PD iff |r| < 1/(2 cos(pi/(N+1)))")
 def psd_per_n(cfg: CheckConfig):
+    """Per-N PSD verdicts agree (docs/theory.md §4).
+
+    measured: the number of per-N methods (banded Cholesky, Durbin's reflection
+    coefficients) whose verdict differs from dense ``eigvalsh``, and for the tridiagonal
+    ``[1, r]`` family the banded verdict just below and above the threshold. bound: 0 (a
+    tolerance row); the closed form ``1/(2 cos(pi/(N+1)))`` is an independent formula.
+    """
     kernels = default_kernels(cfg) + [gp.PoweredExponential(8.0, 2.0)]
     sizes = (1, 2, 3, 8, 40, 120) + ((600,) if cfg.full else ())
     for kernel in kernels:
@@ -149,6 +165,12 @@ def _cert_vs_large_n(kernel, J: int, N: int):
        "per-N verdict at large N: lmin(Gamma_bar_N) >= 0 when certified PSD, < 0 when refuted; "
        "lmin(Gamma_bar_N) >= min f_J; diagonal dominance implies the certificate")
 def psd_all_n(cfg: CheckConfig):
+    """The exact all-N certificate against large-N numerics (docs/theory.md §4).
+
+    measured: ``lmin(Gamma_bar_N)`` at large N from the Toeplitz engine, and the
+    certificate's verdict on known cases. bound: the sign predicted by the sympy
+    certificate ``f_J >= 0`` (exact rational arithmetic) and its ``min f_J``.
+    """
     N_big = 4096 if not cfg.full else 16384
     kernels = [gp.PoweredExponential(2.0, 1.0), gp.PoweredExponential(1.0, 2.0),
                gp.PoweredExponential(0.6, 0.5), gp.PoweredExponential(3.0, 0.5),
@@ -193,6 +215,12 @@ def psd_all_n(cfg: CheckConfig):
        "0.614 (nu=0.5), 1/ln 3 (nu=1), 1.273 (nu=2); it lies below the exact all-N frontier, "
        "which the certificate confirms on both sides")
 def psd_frontier(cfg: CheckConfig):
+    """Frontiers of diagonal dominance and of the exact certificate (docs/theory.md §4).
+
+    measured: the dominance frontier found by root-finding on ``2 sum rho(m) = 1``.
+    bound: the quoted constants (0.614, 1/ln 3, 1.273), and the exact all-N frontier found
+    by bisection on the sympy certificate, confirmed on both sides.
+    """
     J_max = 4 if not cfg.full else 16
     for nu, known in KNOWN_DOMINANCE.items():
         dd = dominance_frontier(nu)
