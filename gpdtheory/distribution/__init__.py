@@ -1,4 +1,4 @@
-"""From score error to distribution error (THEORY.md section 6).
+"""From score error to distribution error (docs/theory.md §6).
 
 For Gaussian data and a score estimator linear in ``y`` the generated distribution is
 Gaussian, so its error is computed exactly instead of estimated from samples:
@@ -22,8 +22,10 @@ from .estimators import (
 )
 from .gaussian import gaussian_kl, gaussian_w2, pinsker_tv
 from .girsanov import (
+    ClosedFormGirsanov,
     DistributionError,
     GirsanovBound,
+    closed_form_girsanov,
     distribution_error,
     girsanov_bound,
     prior_kl,
@@ -48,6 +50,8 @@ __all__ = [
     "girsanov_bound",
     "DistributionError",
     "distribution_error",
+    "ClosedFormGirsanov",
+    "closed_form_girsanov",
     "CovarianceError",
     "covariance_relative_error",
     "wishart_noise_floor",

@@ -1,6 +1,6 @@
 """Linear score estimators ``s_hat(y, t) = -A_t vec(y)`` and their spectral fast path.
 
-THEORY.md sections 3 and 6. For Gaussian data every estimator linear in ``y`` turns
+docs/theory.md §§3 and 6. For Gaussian data every estimator linear in ``y`` turns
 the reverse process into a linear Gaussian system, so its output distribution is
 computable exactly (:mod:`gpdtheory.distribution.lyapunov`).
 
@@ -74,6 +74,12 @@ class LinearEstimator:
     eigenvalue_fn : callable ``t -> (N, d)``, optional
         The eigenvalues ``a_t`` in that basis.
     name : str
+    model_eigenvalues : (N, d) array_like, optional
+        When ``A_t`` is the exact score of a Gaussian model ``N(0, Q diag(vec m) Q^T)``,
+        ``Q = W ⊗ U``, i.e. ``a_t = 1/(e^{-t} m + 1 - e^{-t})``: the eigenvalues ``m >= 0``.
+        Set by :func:`exact_score_estimator` and :func:`truncated_score_estimator` (when
+        ``Gamma_bar`` is PSD); enables the closed forms of
+        :func:`gpdtheory.distribution.closed_form_girsanov`.
 
     Notes
     -----
@@ -91,6 +97,7 @@ class LinearEstimator:
         spatial_basis: Any = None,
         eigenvalue_fn: Callable[[float], Any] | None = None,
         name: str = "linear",
+        model_eigenvalues: Any = None,
     ):
         self.N = check_positive_int(N, "N")
         self.d = check_positive_int(d, "d")
@@ -114,6 +121,15 @@ class LinearEstimator:
             self.U = _orthogonal(spatial_basis, "spatial_basis", self.d)
         else:
             self.W = self.U = None
+        self.model_eigenvalues = None
+        if model_eigenvalues is not None:
+            m = as_real_array(model_eigenvalues, "model_eigenvalues", ndim=2,
+                              shape=(self.N, self.d))
+            if eigenvalue_fn is None or not np.all(m >= 0.0):
+                raise InvalidArgumentError("model_eigenvalues", name,
+                                           "needs a spectral form and eigenvalues >= 0",
+                                           "pass the (N, d) PSD model eigenvalues in W ⊗ U")
+            self.model_eigenvalues = m.copy()
 
     def __repr__(self) -> str:
         kind = "spectral" if self.is_spectral else "dense"
@@ -208,7 +224,8 @@ def exact_score_estimator(spec: GPSpec) -> LinearEstimator:
         return 1.0 / (np.exp(-t) * gl - np.expm1(-t))
 
     return LinearEstimator(
-        spec.N, spec.d, temporal_basis=V, spatial_basis=U, eigenvalue_fn=eig, name="exact score"
+        spec.N, spec.d, temporal_basis=V, spatial_basis=U, eigenvalue_fn=eig, name="exact score",
+        model_eigenvalues=np.maximum(gl, 0.0) if gl.min() >= -1e-12 * gl.max() else None,
     )
 
 
@@ -222,7 +239,7 @@ def _truncated_eig(spec: GPSpec, J: int, truncation: str):
 
 
 def truncated_score_estimator(spec: GPSpec, J: int, truncation: str = "hard") -> LinearEstimator:
-    """The exact score of the truncated model, ``A_t = C_bar_t^{-1}`` (THEORY.md section 3).
+    """The exact score of the truncated model, ``A_t = C_bar_t^{-1}`` (docs/theory.md §3).
 
     Raises
     ------
@@ -253,6 +270,9 @@ def truncated_score_estimator(spec: GPSpec, J: int, truncation: str = "hard") ->
         spatial_basis=U,
         eigenvalue_fn=eig,
         name=f"truncated score J={J} {truncation}",
+        # Gamma_bar PSD: the exact score of N(0, Gamma_bar ⊗ Sigma) (the Girsanov bound is
+        # attained up to O(e^{-2T})); an indefinite Gamma_bar is no covariance
+        model_eigenvalues=gl if gl.min() >= 0.0 else None,
     )
 
 

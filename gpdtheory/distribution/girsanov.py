@@ -1,6 +1,6 @@
 """Distribution error of a linear estimator: exact KL, W2, TV, and the Girsanov bound.
 
-THEORY.md section 6. ``p_t0 = N(0, C_t0)`` is the true marginal at the early-stopping
+docs/theory.md §6. ``p_t0 = N(0, C_t0)`` is the true marginal at the early-stopping
 time, ``q_t0 = N(0, P)`` what the reverse process produces from ``N(0, I)``
 (:mod:`.lyapunov`). Girsanov's theorem with the data-processing inequality gives
 
@@ -42,6 +42,8 @@ __all__ = [
     "girsanov_bound",
     "DistributionError",
     "distribution_error",
+    "ClosedFormGirsanov",
+    "closed_form_girsanov",
     "QUAD_RTOL",
 ]
 
@@ -280,3 +282,155 @@ def distribution_error(
     C = marginal_covariance(spec, t0)
     kl = gaussian_kl(C, P) if p is None else _kl_spectral(spec, est, t0, C, p)
     return DistributionError(kl=kl, w2=gaussian_w2(C, P), tv_bound=pinsker_tv(kl), covariance=P)
+
+
+# --------------------------------------------------------------------------- closed forms
+@dataclass(frozen=True)
+class ClosedFormGirsanov:
+    """Both sides of the Girsanov bound in closed form, for the exact score of a Gaussian model.
+
+    Attributes
+    ----------
+    kl : float
+        ``KL(p_t0 || q_t0)``, ``q_t0`` the reverse SDE's output from ``N(0, I)`` (closed-form
+        Lyapunov solution).
+    prior, score_term, bound : float
+        ``KL(p_T || N(0, I))``, ``1/2 int_{t0}^{T} E||s_hat - s*||^2 dt`` (closed-form
+        antiderivative) and their sum.
+    cond : float
+        Largest condition number of the covariances involved (``C_t0``, ``C_bar_t0``, ``P``,
+        ``C_T``, ``C_bar_T``).
+    kl_scale, bound_scale : float
+        Sum of the magnitudes of the terms each side is formed from before cancellation
+        (e.g. ``diag(W^T Gamma W) lam`` and ``m`` whose difference is the tail ``tau``): the
+        magnitude their round-off is relative to.
+    """
+
+    kl: float
+    prior: float
+    score_term: float
+    bound: float
+    cond: float
+    kl_scale: float
+    bound_scale: float
+
+
+def _phi(y: np.ndarray) -> np.ndarray:
+    """``x - 1 - log x`` at ``x = 1 + y`` (``>= 0``), without cancellation in ``1 + y``."""
+    return y - np.log1p(y)
+
+
+def _chol_logdet_correlation(S: np.ndarray) -> float:
+    """``log det`` of the correlation matrix of the SPD ``S`` (``<= 0``), by Cholesky."""
+    s = np.sqrt(np.diag(S))
+    R = S / np.outer(s, s)
+    try:
+        Lc = np.linalg.cholesky(R)
+    except np.linalg.LinAlgError as exc:
+        raise NotPositiveDefiniteError("a covariance", "Cholesky factorisation failed",
+                                       "check the spec") from exc
+    return float(2.0 * np.sum(np.log(np.diag(Lc))))
+
+
+def closed_form_girsanov(spec: GPSpec, est: LinearEstimator, T: float, t0: float
+                         ) -> ClosedFormGirsanov:
+    """Exact KL and Girsanov bound when ``s_hat`` is the exact score of ``N(0, Gamma_m ⊗ Sigma)``.
+
+    Parameters
+    ----------
+    spec : GPSpec (mean zero)
+    est : LinearEstimator
+        With ``model_eigenvalues`` (:func:`exact_score_estimator`, or
+        :func:`truncated_score_estimator` with a PSD ``Gamma_bar``) and the spatial basis of
+        ``Sigma``.
+    T, t0 : float
+        ``0 < t0 < T``.
+
+    Returns
+    -------
+    ClosedFormGirsanov
+
+    Notes
+    -----
+    Write ``x = e^{-t}``, ``c_bar_j(t) = 1 + x (m_j - 1)`` the model eigenvalues of
+    ``C_bar_t`` in ``Q = W ⊗ U`` and ``C'_t = Q^T C_t Q`` (block diagonal over the ``d``
+    spatial modes).
+
+    *KL side.* Per mode the reverse SDE's variance solves ``dp/dtau = (1 - 2/c_bar) p + 1``,
+    whose solution from ``p(T) = 1`` is ``p = c_bar(t0) + (1 - c_bar(T)) e^{t0 - T}
+    c_bar(t0)^2 / c_bar(T)^2`` (``1 - c_bar(T) = e^{-T} (1 - m)`` exactly). Then
+    ``KL = 1/2 sum_j phi(C'_jj / p_j) - 1/2 log det R``, ``phi(x) = x - 1 - log x`` formed
+    through ``log1p`` of ``(C'_jj - p_j)/p_j`` (``C'_jj - c_bar_j`` from the dense tail
+    ``Gamma - Gamma_m``) and ``R`` the correlation matrix of ``C'_t0`` (Cholesky).
+
+    *Bound side.* With ``D = C_bar^{-1} - C^{-1}``, ``tr(D C D^T) dt = f(x) dx / x`` has the
+    antiderivative ``G(x) = sum_j x tau_j / c_bar_j - sum_j log1p(x (g_j - m_j) / c_bar_j)``
+    (partial fractions; ``tau_j = (Q^T (Gamma - Gamma_m) ⊗ Sigma Q)_jj``, ``g_j`` the
+    eigenvalues of ``Gamma ⊗ Sigma`` paired in sorted order: only their sum enters), so the
+    score term is ``(G(e^{-t0}) - G(e^{-T}))/2`` and the prior ``KL(p_T || N(0, I))`` is
+    :func:`prior_kl`. No quadrature and no ODE: both sides carry only round-off.
+    """
+    spec, est = _check_pair(spec, est)
+    T = check_positive_scalar(T, "T")
+    t0 = check_positive_scalar(t0, "t0")
+    if not t0 < T:
+        raise InvalidArgumentError("t0", t0, f"must be < T = {T:g}", "pass 0 < t0 < T")
+    m = est.model_eigenvalues
+    lam, U = spec.sigma_eigh
+    if m is None or not np.array_equal(est.U, U):
+        raise InvalidArgumentError("est", est, "is not the exact score of a Gaussian model in "
+                                   "Sigma's basis", "use exact_score_estimator or "
+                                   "truncated_score_estimator with a PSD Gamma_bar")
+    W = est.W
+    G = spec.gamma_dense()
+    WGW = W.T @ G @ W
+    # tau_j = lam_k * (W^T Gamma W)_ii - m_ik: the tail's diagonal in Q (exact up to round-off)
+    tau = np.multiply.outer(np.diag(WGW), lam) - m  # (N, d)
+
+    def cbar(t: float) -> np.ndarray:
+        return math.exp(-t) * m - math.expm1(-t)
+
+    c0, cT = cbar(t0), cbar(T)
+    # --- KL side: closed-form Lyapunov solution from p(T) = 1
+    one_minus_cT = math.exp(-T) * (1.0 - m)
+    dp = one_minus_cT * math.exp(t0 - T) * (c0 / cT) ** 2  # p - c_bar(t0)
+    p = c0 + dp
+    y = (math.exp(-t0) * tau - dp) / p  # (C'_jj - p_j) / p_j
+    hadamard = 0.0
+    for k in range(spec.d):
+        Ck = math.exp(-t0) * lam[k] * WGW - math.expm1(-t0) * np.eye(spec.N)
+        hadamard -= _chol_logdet_correlation(Ck)
+    phis = _phi(y)
+    kl = 0.5 * (float(np.sum(phis)) + hadamard)
+    # round-off is relative to the terms before cancellation: tau is a difference of O(1)
+    # numbers (diag of W^T Gamma W times lam, and m), then y, then phi(y) = y - log1p(y)
+    diag_mag = np.multiply.outer(np.abs(np.diag(WGW)), np.abs(lam)) + np.abs(m)
+    kl_scale = 0.5 * (float(np.sum((math.exp(-t0) * diag_mag + np.abs(dp)) / p))
+                      + float(np.sum(np.abs(np.log1p(y)))) + abs(hadamard) + spec.N * spec.d)
+    # --- bound side: antiderivative of tr(D C D^T) in x = e^{-t}
+    g = np.sort(np.multiply.outer(spec.gamma_eigh[0], lam).ravel())
+    order = np.argsort(m.ravel())
+    ms, taus, mags = m.ravel()[order], tau.ravel()[order], diag_mag.ravel()[order]
+
+    def Gx(t: float) -> tuple[float, float]:
+        """``G(e^{-t})`` and the sum of the magnitudes its round-off is relative to."""
+        x = math.exp(-t)
+        cb = x * ms - math.expm1(-t)
+        lin = x * taus / cb
+        logs = np.log1p(x * (g - ms) / cb)
+        mag = x * (mags + np.abs(g) + np.abs(ms)) / cb + np.abs(logs)
+        return float(np.sum(lin) - np.sum(logs)), float(np.sum(mag))
+
+    G0, s0 = Gx(t0)
+    GT, sT = Gx(T)
+    score_term = 0.5 * (G0 - GT)
+    prior = prior_kl(spec, T)
+    ct0 = math.exp(-t0) * g - math.expm1(-t0)
+    ctT = math.exp(-T) * g - math.expm1(-T)
+    cond = max(float(ct0.max() / ct0.min()), float(c0.max() / c0.min()),
+               float(p.max() / p.min()), float(ctT.max() / ctT.min()),
+               float(cT.max() / cT.min()))
+    return ClosedFormGirsanov(
+        kl=max(kl, 0.0), prior=prior, score_term=score_term, bound=prior + score_term,
+        cond=cond, kl_scale=kl_scale, bound_scale=prior + 0.5 * (s0 + sT),
+    )
