@@ -368,16 +368,77 @@ def test_girsanov_regression_case_sigma_identity():
     assert kl <= b and (b - kl) / b < 1e-6  # the bound is tight to 6 digits here
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an earlier edition of docs/theory.md §6 quoted KL = bound = 1.45835 for this case "
-    "without stating Sigma; Sigma = I gives 1.53240 (tight too), and no natural Sigma "
-    "(I, [[1, r], [r, 1]], diag(1, s)) reproduces 1.45835 exactly",
-)
-def test_girsanov_theory_md_value():
-    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 8, np.eye(2))
+#: The older figure 1.45835 of docs/theory.md §6.4 belongs to Sigma = diag(1, 0.49392): KL
+#: 1.4583510987 (closed form; DOP853 agrees to 6e-12), bound 1.4583513934.
+REGRESSION_KL_DIAG = 1.4583510987
+REGRESSION_BOUND_DIAG = 1.4583513934
+
+
+def test_girsanov_regression_case_sigma_diag():
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 8, np.diag([1.0, 0.49392]))
     est = dist.truncated_score_estimator(spec, 2)
-    assert dist.distribution_error(spec, est, 8.0, 0.01).kl == pytest.approx(1.45835, abs=5e-6)
+    kl = dist.distribution_error(spec, est, 8.0, 0.01).kl
+    b = dist.girsanov_bound(spec, est, 8.0, 0.01).bound
+    assert round(kl, 5) == 1.45835 and round(b, 5) == 1.45835
+    assert kl == pytest.approx(REGRESSION_KL_DIAG, rel=1e-9)
+    assert b == pytest.approx(REGRESSION_BOUND_DIAG, rel=1e-9)
+    assert kl <= b and (b - kl) / b < 1e-6
+
+
+@pytest.mark.parametrize(
+    "Sigma, kl_want, bound_want",
+    [(np.eye(2), REGRESSION_KL, REGRESSION_BOUND),
+     (np.diag([1.0, 0.49392]), REGRESSION_KL_DIAG, REGRESSION_BOUND_DIAG)],
+)
+def test_closed_form_girsanov_regression_cases(Sigma, kl_want, bound_want):
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 8, Sigma)
+    cf = dist.closed_form_girsanov(spec, dist.truncated_score_estimator(spec, 2), 8.0, 0.01)
+    assert cf.kl == pytest.approx(kl_want, rel=1e-9)
+    assert cf.bound == pytest.approx(bound_want, rel=1e-9)
+    assert cf.prior + cf.score_term == cf.bound
+
+
+@pytest.mark.parametrize("kernel", [gp.PoweredExponential(0.6, 0.5), gp.Polynomial(1.0, 2.5),
+                                    gp.Logarithmic(1.0, 1.0)])
+@pytest.mark.parametrize("N, d, J", [(6, 2, 2), (5, 3, 3), (1, 2, 0)])
+def test_closed_form_girsanov_matches_ode_and_quadrature(kernel, N, d, J):
+    spec = _spec(N, d, kernel, seed=N + d)
+    est = dist.truncated_score_estimator(spec, J)
+    if est.model_eigenvalues is None:
+        pytest.skip("Gamma_bar indefinite")
+    for T, t0 in ((4.0, 0.05), (10.0, 1e-3)):
+        cf = dist.closed_form_girsanov(spec, est, T, t0)
+        kl = dist.distribution_error(spec, est, T, t0).kl
+        b = dist.girsanov_bound(spec, est, T, t0, rtol=1e-12)
+        assert cf.kl == pytest.approx(kl, rel=1e-8, abs=1e-13)
+        assert cf.score_term == pytest.approx(b.score_term, rel=1e-9, abs=1e-13)
+        assert cf.prior == b.prior
+        assert cf.kl <= cf.bound + 1e-12 and cf.cond >= 1.0
+
+
+def test_closed_form_output_covariance_matches_lyapunov():
+    # the closed-form per-mode solution behind closed_form_girsanov, against the ODE
+    spec = _spec(4, 2, gp.Polynomial(1.0, 2.5))
+    est = dist.truncated_score_estimator(spec, 1)
+    m, T, t0 = est.model_eigenvalues.ravel(), 6.0, 0.02
+    cb = lambda t: np.exp(-t) * m - np.expm1(-t)  # noqa: E731
+    p = cb(t0) + np.exp(-T) * (1 - m) * np.exp(t0 - T) * (cb(t0) / cb(T)) ** 2
+    Q = est.basis
+    P = dist.output_covariance(est, T, t0)
+    assert np.diag(Q.T @ P @ Q) == pytest.approx(p, rel=1e-9)
+
+
+def test_closed_form_girsanov_needs_a_gaussian_model():
+    spec = _spec(8, 2)  # powered exponential (2, 1): Gamma_bar at J = 1 is indefinite at N = 8
+    assert dist.truncated_score_estimator(spec, 1).model_eigenvalues is None
+    with pytest.raises(InvalidArgumentError):
+        dist.closed_form_girsanov(spec, dist.truncated_score_estimator(spec, 1), 4.0, 0.05)
+    with pytest.raises(InvalidArgumentError):
+        dist.closed_form_girsanov(spec, dist.gd_estimator(spec, 2, 5), 4.0, 0.05)
+    ex = dist.exact_score_estimator(spec)
+    cf = dist.closed_form_girsanov(spec, ex, 4.0, 0.05)
+    assert cf.score_term == pytest.approx(0.0, abs=1e-14)
+    assert cf.bound == pytest.approx(dist.prior_kl(spec, 4.0), abs=1e-14)
 
 
 @settings(max_examples=10)
