@@ -10,14 +10,22 @@ of ``--only score`` simply has fewer figures. Nothing here recomputes a claim.
 =====================  =================================================================
 function               rows it draws
 =====================  =================================================================
-``bound_vs_measured``  every ``kind="bound"`` row: measured against bound, log-log
-``ratios``             every row: ratio measured/bound per claim (1 = tight, 1e-6 = vacuous)
-``kappa_vs_n``         ``kappa.*`` rows: kappa_t against N per decay pattern (open question 1)
+``bound_tightness``    ``kind="bound"`` rows: measured/bound (upper) or bound/measured
+                       (lower) per claim, so ``<= 1`` holds and ``1`` is tight for both
+``ratios``             ``kind="tolerance"`` rows: the same ratio against the tolerance
+``kappa_vs_n``         rows measuring ``kappa_t`` (``quantity``): kappa_t against N
 ``psd_phase``          rows stating a PSD ``certificate``, and frontiers: PSD phase diagram
 ``j_vs_eps``           rows with ``eps`` and a ``J`` quantity: J needed against eps
 ``attention_kernel``   rows with ``lag``: attention kernel against the truth by lag
 ``error_vs_n``         rows with a numeric sample size ``n``: error against n, with n^{-1/2}
 =====================  =================================================================
+
+A line joins only rows that differ in its x variable: rows are grouped by every other case
+key (:func:`group_lines`), except the keys that name the bound or the uncertainty of a row
+(:data:`BOUND_KEYS`). Each line's artist id (``gid``) is its group key as JSON, so a test
+can read every line back against the rows it claims to show. Ratios are drawn only where
+they mean something: rows with a bound or measured value <= 0 (e.g. PSD tolerance rows
+with bound 0) are left out and the caption says how many.
 
 The last two are fed by informational rows (verdict ``info``): ``trained.kernel`` gives one
 per lag (``case["kernel"]``, ``case["truth"]``), ``sample_complexity.slope`` one per n and
@@ -26,6 +34,7 @@ estimator (``case["n"]``, ``case["estimator"]``).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,8 +44,9 @@ from matplotlib.figure import Figure
 
 from .table import Row
 
-__all__ = ["FigureSpec", "FAMILIES", "as_rows", "make_figures", "bound_vs_measured", "ratios",
-           "kappa_vs_n", "psd_phase", "j_vs_eps", "attention_kernel", "error_vs_n"]
+__all__ = ["FigureSpec", "FAMILIES", "BOUND_KEYS", "as_rows", "make_figures", "group_lines",
+           "group_key", "gid", "tightness", "bound_tightness", "ratios", "kappa_vs_n",
+           "psd_phase", "psd_certificates", "j_vs_eps", "attention_kernel", "error_vs_n"]
 
 
 @dataclass(frozen=True)
@@ -67,88 +77,241 @@ def _num(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+#: Case keys that name the bound or the side a row is checked against, or carry the
+#: uncertainty of its measured value: never part of what a point *is*, so a line may join
+#: rows that differ in them (the same kappa_t checked against three bounds is one point).
+BOUND_KEYS = frozenset({"bound", "side", "se", "ci_low", "ci_high", "replicates", "seed"})
+
+
+def _hashable(v: Any) -> Any:
+    return v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)
+
+
+def group_key(row: Row, x: str, drop: Iterable[str] = ()) -> tuple[tuple[str, Any], ...]:
+    """What a line is: every case key but ``x``, :data:`BOUND_KEYS` and ``drop``, sorted."""
+    skip = {x, *BOUND_KEYS, *drop}
+    return tuple(sorted((k, _hashable(v)) for k, v in row.case.items() if k not in skip))
+
+
+def group_lines(rows: Iterable[Row], x: str, drop: Iterable[str] = ()
+                ) -> dict[tuple[tuple[str, Any], ...], list[Row]]:
+    """Rows grouped so that a line joins only rows that differ in ``x`` (generic rule).
+
+    Two rows share a line exactly when every case key other than ``x``, the bound keys
+    (:data:`BOUND_KEYS`) and ``drop`` (values drawn as the y quantity) is equal. Each
+    group is sorted by ``x``.
+    """
+    drop = tuple(drop)
+    out: dict[tuple[tuple[str, Any], ...], list[Row]] = {}
+    for r in rows:
+        out.setdefault(group_key(r, x, drop), []).append(r)
+    return {k: sorted(v, key=lambda r: r.case[x]) for k, v in out.items()}
+
+
+def gid(key: tuple[tuple[str, Any], ...]) -> str:
+    """The artist id of a line: its group key as JSON (tests read lines back through it)."""
+    return json.dumps(dict(key), sort_keys=True, default=str)
+
+
+def _points(rows: list[Row], x: str, y: Callable[[Row], float | None]):
+    """``(xs, ys, lo, hi)``: one point per x; several rows at one x give their mean and range.
+
+    Rows at the same x that agree (the same value checked against several bounds) are one
+    point with no spread.
+    """
+    by_x: dict[float, list[float]] = {}
+    for r in rows:
+        v = y(r)
+        if v is not None:
+            by_x.setdefault(float(r.case[x]), []).append(v)
+    xs = sorted(by_x)
+    ys = [sum(by_x[k]) / len(by_x[k]) for k in xs]
+    lo = [m - min(by_x[k]) for m, k in zip(ys, xs, strict=True)]
+    hi = [max(by_x[k]) - m for m, k in zip(ys, xs, strict=True)]
+    return xs, ys, lo, hi
+
+
 def _kernel_label(case: dict[str, Any]) -> str:
     fam = str(case.get("family", "?")).replace("powered_exponential", "pow-exp")
     params = [f"{k}={case[k]:g}" for k in ("ell", "nu") if _num(case.get(k)) is not None]
     return " ".join([fam, *params])
 
 
+_KERNEL_KEYS = ("family", "ell", "nu")
+
+
+def _label(key: tuple[tuple[str, Any], ...], varying: set[str], always: Iterable[str] = ()
+           ) -> str:
+    """A line's legend entry: the kernel, then the other case keys that vary between lines
+    (and those named in ``always``)."""
+    d = dict(key)
+    parts = [_kernel_label(d)] if "family" in d else []
+    shown = set(varying) | set(always)
+    for k, v in key:
+        if k in shown and k not in _KERNEL_KEYS:
+            parts.append(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}")
+    return " ".join(parts) or "all rows"
+
+
+def _varying(keys: Iterable[tuple[tuple[str, Any], ...]]) -> set[str]:
+    keys = [dict(k) for k in keys]
+    names = {n for k in keys for n in k}
+    return {n for n in names if len({repr(k.get(n)) for k in keys}) > 1}
+
+
 def _new(ncols: int = 1, width: float = 5.2, height: float = 3.8):
     # Figure() rather than pyplot: no global figure registry to leak into or to close
-    fig = Figure(figsize=(width * ncols, height))
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)
     return fig, list(axes[0])
 
 
-def _positive(rows: list[Row]) -> list[Row]:
-    return [r for r in rows if r.ok and (_num(r.measured) or 0) > 0 and (_num(r.bound) or 0) > 0]
+def _note(fig: Figure, text: str) -> None:
+    """Attach a caption note (skipped rows, ...) that :func:`make_figures` appends."""
+    fig.gpd_note = text  # type: ignore[attr-defined]
 
 
-def bound_vs_measured(rows: Iterable[Row | dict]) -> Figure | None:
-    """Measured against bound for every theorem bound (points under the diagonal hold)."""
-    rows = [r for r in _positive(as_rows(rows)) if r.kind == "bound"]
-    if not rows:
+def _legend_below(fig: Figure, ax, handles=None, labels=None, ncol: int = 2) -> None:
+    """The legend under the axes, outside the data."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=7,
+                   frameon=False)
+
+
+# -- ratio strips ---------------------------------------------------------------------------
+
+def tightness(row: Row) -> float | None:
+    """How close a row is to failing, ``1 = tight`` for both senses; None when undefined.
+
+    ``measured / bound`` for an upper bound (``<=``), ``bound / measured`` for a lower bound
+    (``>=``): the row holds at ``<= 1`` either way (up to its round-off allowance). None when
+    the bound or the measured value is not positive (a ratio of signed values says nothing;
+    tolerance rows with bound 0 have none) or not finite.
+    """
+    m, b = _num(row.measured), _num(row.bound)
+    if m is None or b is None or m <= 0 or b <= 0:
         return None
-    fig, (ax,) = _new(width=6.0, height=5.0)
-    claims = list(dict.fromkeys(r.claim for r in rows))
-    for cid in claims:
-        pts = [r for r in rows if r.claim == cid]
-        ax.scatter([r.bound for r in pts], [r.measured for r in pts], s=14, alpha=0.7, label=cid)
-    lo = min(min(r.bound, r.measured) for r in rows)
-    hi = max(max(r.bound, r.measured) for r in rows)
-    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="measured = bound")
-    ax.set(xscale="log", yscale="log", xlabel="bound", ylabel="measured",
-           title="every theorem bound: measured against bound")
-    ax.legend(fontsize=7, loc="upper left")
+    return m / b if row.sense == "<=" else b / m
+
+
+def _skip_reason(row: Row) -> str:
+    b, m = _num(row.bound), _num(row.measured)
+    if b is None or m is None:
+        return "non-finite"
+    if b <= 0:
+        return "bound <= 0"
+    return "measured 0" if m == 0 else "measured < 0"
+
+
+def _strip(rows: list[Row], title: str, vacuous: bool) -> Figure | None:
+    shown = [r for r in rows if tightness(r) is not None]
+    skipped: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if tightness(r) is None:
+            reason = skipped.setdefault(r.claim, {})
+            reason[_skip_reason(r)] = reason.get(_skip_reason(r), 0) + 1
+    claims = list(dict.fromkeys(r.claim for r in shown))
+    if not claims:
+        return None
+    fig, (ax,) = _new(width=7.0, height=1.2 + 0.38 * len(claims))
+    styles = {("<=", True): ("o", "tab:blue", "upper bound (measured/bound), holds"),
+              (">=", True): ("^", "tab:green", "lower bound (bound/measured), holds"),
+              ("<=", False): ("o", "tab:red", "upper bound, FAILS"),
+              (">=", False): ("^", "tab:red", "lower bound, FAILS")}
+    for i, cid in enumerate(claims):
+        for (sense, ok), (marker, color, label) in styles.items():
+            pts = [r for r in shown if r.claim == cid and r.sense == sense and r.ok == ok]
+            if not pts:
+                continue
+            jitter = [i + 0.25 * (((j * 0.618) % 1.0) - 0.5) for j in range(len(pts))]
+            col = ax.scatter([tightness(r) for r in pts], jitter, marker=marker, s=16,
+                             alpha=0.7, color=color, label=label)
+            col.set_gid(json.dumps({"claim": cid, "sense": sense, "ok": ok}))
+    ax.axvline(1.0, color="k", lw=1)
+    ax.axvspan(1.0, ax.get_xlim()[1] * 10 if ax.get_xlim()[1] > 1 else 10, color="tab:red",
+               alpha=0.06, lw=0)
+    if vacuous:
+        ax.axvline(1e-6, color="gray", ls=":", lw=1)
+    ax.set_yticks(range(len(claims)), claims, fontsize=8)
+    ax.set_ylim(len(claims) - 0.5, -0.5)
+    ax.set_xscale("log")
+    ax.set(xlabel="measured/bound (upper bounds) or bound/measured (lower bounds): "
+                  "<= 1 holds, 1 = tight", title=title)
+    handles, labels = ax.get_legend_handles_labels()
+    uniq = dict(zip(labels, handles, strict=True))
+    _legend_below(fig, ax, list(uniq.values()), list(uniq), ncol=2)
+    if skipped:
+        _note(fig, "Not drawn (no meaningful ratio): " + "; ".join(
+            f"{cid} " + ", ".join(f"{n} rows {why}" for why, n in reasons.items())
+            for cid, reasons in skipped.items()) + ".")
     return fig
+
+
+def bound_tightness(rows: Iterable[Row | dict]) -> Figure | None:
+    """Theorem bounds (``kind="bound"``): how tight each row is, one strip per claim."""
+    rows = [r for r in as_rows(rows) if r.kind == "bound" and not r.info]
+    return _strip(rows, "theorem bounds: 1 = tight, left of the dotted line = vacuous (< 1e-6)",
+                  vacuous=True)
 
 
 def ratios(rows: Iterable[Row | dict]) -> Figure | None:
-    """Ratio measured/bound of every row, one column per claim."""
-    rows = [r for r in as_rows(rows) if _num(r.ratio) is not None and r.ratio > 0]
-    if not rows:
-        return None
-    claims = list(dict.fromkeys(r.claim for r in rows))
-    fig, (ax,) = _new(width=max(5.0, 0.7 * len(claims) + 2), height=4.0)
-    for i, cid in enumerate(claims):
-        vals = [r.ratio for r in rows if r.claim == cid]
-        ax.scatter([i] * len(vals), vals, s=10, alpha=0.5,
-                   c=["tab:red" if not r.ok else "tab:blue" for r in rows if r.claim == cid])
-    ax.axhline(1.0, color="k", lw=1)
-    ax.axhline(1e-6, color="gray", ls=":", lw=1)
-    ax.set_xticks(range(len(claims)), claims, rotation=40, ha="right", fontsize=7)
-    ax.set(yscale="log", ylabel="measured / bound",
-           title="ratios (1 = tight, below 1e-6 = vacuous)")
-    fig.tight_layout()
-    return fig
+    """Numerical tolerances (``kind="tolerance"``): error / tolerance, one strip per claim."""
+    rows = [r for r in as_rows(rows) if r.kind == "tolerance" and not r.info]
+    return _strip(rows, "numerical tolerances: error/tolerance (1 = at the tolerance)",
+                  vacuous=False)
+
+
+# -- kappa ------------------------------------------------------------------------------------
+
+def _kappa_rows(rows: list[Row]) -> list[Row]:
+    """Rows whose measured value is ``kappa_t`` at a numeric N and t (theorem-bound rows)."""
+    out = []
+    for r in rows:
+        q = r.case.get("quantity", "kappa_t" if r.claim == "kappa.bound" else None)
+        if (q == "kappa_t" and r.kind == "bound" and r.ok and _num(r.measured)
+                and _num(r.case.get("N")) and _num(r.case.get("t"))):
+            out.append(r)
+    return out
 
 
 def kappa_vs_n(rows: Iterable[Row | dict]) -> Figure | None:
-    """The condition number ``kappa_t`` against N, one line per decay pattern and t."""
-    rows = [r for r in as_rows(rows) if r.claim.startswith("kappa") and r.ok
-            and _num(r.case.get("N")) and _num(r.case.get("t")) and _num(r.measured)]
-    # one value per (kernel, t, N): the same kappa is checked against several bounds
-    pts: dict[tuple[str, float], dict[int, float]] = {}
-    for r in rows:
-        key = (_kernel_label(r.case), float(r.case["t"]))
-        pts.setdefault(key, {})[int(r.case["N"])] = r.measured
-    pts = {k: v for k, v in pts.items() if len(v) >= 2}
-    if not pts:
+    """``kappa_t`` against N: one panel per t, one line per kernel and Sigma (log-log).
+
+    A line joins the rows that differ only in N (:func:`group_lines`); the bounds a row is
+    checked against are not part of the point (one kappa_t, several bounds).
+    """
+    lines = {k: v for k, v in group_lines(_kappa_rows(as_rows(rows)), "N").items()
+             if len({r.case["N"] for r in v}) >= 2}
+    if not lines:
         return None
-    ts = sorted({t for _, t in pts})[:4]
-    fig, axes = _new(ncols=len(ts), width=4.4)
+    ts = sorted({dict(k)["t"] for k in lines})
+    fig, axes = _new(ncols=len(ts), width=4.0, height=3.8)
+    no_t = {k: tuple(p for p in k if p[0] != "t") for k in lines}
+    series = list(dict.fromkeys(no_t.values()))
+    varying = _varying(series)
+    colors = {s: f"C{i % 10}" for i, s in enumerate(series)}
+    handles: dict[str, Any] = {}
     for ax, t in zip(axes, ts, strict=True):
-        for (label, tk), series in pts.items():
-            if tk == t:
-                Ns = sorted(series)
-                ax.plot(Ns, [series[n] for n in Ns], "o-", ms=3, label=label)
+        for key, pts in lines.items():
+            if dict(key)["t"] != t:
+                continue
+            xs, ys, _, _ = _points(pts, "N", lambda r: r.measured)
+            label = _label(no_t[key], varying)
+            (line,) = ax.plot(xs, ys, "o-", ms=3, color=colors[no_t[key]], label=label)
+            line.set_gid(gid(key))
+            handles.setdefault(label, line)
         ax.set(xscale="log", yscale="log", xlabel="N", title=f"t = {t:g}")
-    axes[0].set_ylabel("kappa_t")
-    axes[-1].legend(fontsize=7)
-    fig.suptitle("condition number against N per decay pattern")
-    fig.tight_layout()
+        ax.set_xticks(sorted({r.case["N"] for v in lines.values() for r in v}))
+        ax.xaxis.set_major_formatter("{x:g}")
+    axes[0].set_ylabel("kappa_t (condition number of C_t)")
+    fig.suptitle("kappa_t against N, one line per kernel and Sigma")
+    _legend_below(fig, axes[0], list(handles.values()), list(handles), ncol=min(3, len(handles)))
     return fig
 
+
+# -- PSD --------------------------------------------------------------------------------------
 
 def _psd_flag(case: dict[str, Any]) -> bool | None:
     """PSD verdict a row's case states (``certificate`` "psd"/"not_psd", or ``psd``), or None."""
@@ -158,71 +321,118 @@ def _psd_flag(case: dict[str, Any]) -> bool | None:
     return case["psd"] if isinstance(case.get("psd"), bool) else None
 
 
+def _kernel_sort(case: dict[str, Any]):
+    return (str(case.get("family", "")), _num(case.get("nu")) or 0.0, _num(case.get("ell")) or 0.0)
+
+
+def psd_certificates(rows: Iterable[Row]) -> dict[tuple[str, int], set[bool]]:
+    """``{(kernel label, J): {verdicts}}`` from rows stating a certificate at a numeric J."""
+    out: dict[tuple[str, int], set[bool]] = {}
+    for r in rows:
+        flag = _psd_flag(r.case)
+        if flag is not None and _num(r.case.get("J")) is not None:
+            out.setdefault((_kernel_label(r.case), int(r.case["J"])), set()).add(flag)
+    return out
+
+
 def psd_phase(rows: Iterable[Row | dict]) -> Figure | None:
     """PSD phase diagram of the truncated Gamma, for every N.
 
-    Left: the (nu, ell) plane with the diagonal-dominance frontier and the certified
-    all-N frontier ``ell_J`` per J (rows of ``psd.frontier``), and the powered-exponential
-    kernels certified at the smallest J. Right: the certificate of each kernel against J.
-    Rows state their verdict in ``case`` (``certificate`` or ``psd``); rows without one
-    are ignored.
+    Left: the all-N certificate of each kernel (y) at each truncation J (x), colour = the
+    verdict (green PSD, red not PSD, orange if rows disagree). Right (when the run has them):
+    the (nu, ell) plane of the powered exponential with the diagonal-dominance frontier and
+    the certified frontiers ``ell_J`` per J (``psd.frontier``), and each certified
+    powered-exponential kernel marked with the smallest J at which it is PSD.
+    Rows state their verdict in ``case`` (``certificate`` or ``psd``); rows without one are
+    ignored.
     """
     rows = as_rows(rows)
-    cert = [r for r in rows if _psd_flag(r.case) is not None and _num(r.case.get("J")) is not None
-            and _num(r.case.get("ell")) and _num(r.case.get("nu"))]
+    cert_rows = [r for r in rows if _psd_flag(r.case) is not None
+                 and _num(r.case.get("J")) is not None]
+    certs = psd_certificates(cert_rows)
     dom = sorted((r.case["nu"], r.case["value"]) for r in rows
                  if r.case.get("quantity") == "dominance frontier" and _num(r.case.get("value")))
     fronts: dict[int, list[tuple[float, float]]] = {}
     for r in rows:
         if r.case.get("quantity") == "certified frontier" and _num(r.case.get("ell_J")):
             fronts.setdefault(int(r.case["J"]), []).append((r.case["nu"], r.case["ell_J"]))
-    if not cert and not dom and not fronts:
+    if not certs and not dom and not fronts:
         return None
-    fig, (ax, bx) = _new(ncols=2, width=5.0, height=4.2)
-    if dom:
-        ax.plot(*zip(*dom, strict=True), "k-", label="diagonal dominance (sufficient)")
-    for J, pts in sorted(fronts.items()):
-        ax.plot(*zip(*sorted(pts), strict=True), "--o", ms=3, label=f"exact all-N frontier J={J}")
-    if cert:
-        j0 = min(r.case["J"] for r in cert)
-        for flag, color, lab in ((True, "tab:green", "PSD"), (False, "tab:red", "not PSD")):
-            pts = [r for r in cert if r.case["J"] == j0 and _psd_flag(r.case) == flag
-                   and r.case.get("family", "powered_exponential") == "powered_exponential"]
-            ax.scatter([r.case["nu"] for r in pts], [r.case["ell"] for r in pts], c=color, s=22,
-                       marker="s", label=f"{lab} at J={j0}", zorder=3)
-        labels = list(dict.fromkeys(_kernel_label(r.case) for r in cert))
-        for r in cert:
-            bx.scatter(r.case["J"], labels.index(_kernel_label(r.case)), marker="s", s=30,
-                       c="tab:green" if _psd_flag(r.case) else "tab:red")
-        bx.set_yticks(range(len(labels)), labels, fontsize=7)
-    bx.set(xlabel="J", title="all-N certificate (green: PSD)")
-    ax.set(yscale="log", xlabel="nu", ylabel="ell", title="PSD for every N below the frontier")
-    ax.legend(fontsize=6)
-    fig.tight_layout()
+    kernels = sorted({_kernel_label(r.case): r.case for r in cert_rows}.items(),
+                     key=lambda kv: _kernel_sort(kv[1]))
+    labels = [k for k, _ in kernels]
+    has_plane = bool(dom or fronts)
+    ncols = int(bool(certs)) + int(has_plane)
+    fig, axes = _new(ncols=ncols, width=5.0, height=max(3.6, 1.4 + 0.32 * len(labels)))
+    if certs:
+        ax = axes[0]
+        styles = (("PSD (certified, every N)", {True}, "s", "tab:green"),
+                  ("not PSD", {False}, "s", "tab:red"),
+                  ("rows disagree", {True, False}, "X", "tab:orange"))
+        for name, flags, marker, color in styles:
+            pts = [(J, labels.index(k)) for (k, J), f in certs.items() if f == flags]
+            if pts:
+                col = ax.scatter(*zip(*pts, strict=True), marker=marker, s=90, color=color,
+                                 edgecolor="k", lw=0.5, label=name, zorder=3)
+                col.set_gid(name)
+        Js = sorted({J for _, J in certs})
+        ax.set_xticks(Js)
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.grid(True, lw=0.3, alpha=0.5)
+        ax.set(xlabel="J (truncation length)", ylabel="kernel",
+               title="all-N PSD certificate of the truncated Gamma")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=3,
+                  frameon=False)
+    if has_plane:
+        bx = axes[-1]
+        if dom:
+            bx.plot(*zip(*dom, strict=True), "k-", label="diagonal dominance (sufficient)")
+        for J, pts in sorted(fronts.items()):
+            bx.plot(*zip(*sorted(pts), strict=True), "--o", ms=3,
+                    label=f"certified all-N frontier ell_J, J={J}")
+        pe = [(k, c) for k, c in kernels if c.get("family") == "powered_exponential"
+              and _num(c.get("nu")) and _num(c.get("ell"))]
+        for k, c in pe:
+            Js = sorted(J for (kk, J), f in certs.items() if kk == k and f == {True})
+            Jmax = max(J for (kk, J) in certs if kk == k)
+            color = "tab:green" if Js else "tab:red"
+            bx.scatter([c["nu"]], [c["ell"]], marker="s", s=40, color=color, edgecolor="k",
+                       lw=0.5, zorder=3)
+            bx.annotate(f"PSD from J={Js[0]}" if Js else f"not PSD, J<={Jmax}",
+                        (c["nu"], c["ell"]), textcoords="offset points", xytext=(5, 3),
+                        fontsize=7)
+        bx.set(yscale="log", xlabel="nu", ylabel="ell",
+               title="powered exponential: PSD below each frontier")
+        bx.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
     return fig
 
 
 def j_vs_eps(rows: Iterable[Row | dict]) -> Figure | None:
-    """J needed against the target error eps (solid), with the theorem's J (dashed)."""
+    """J needed against the target error eps (solid), with the theorem's J (dashed).
+
+    A line joins rows that differ only in ``eps`` (:func:`group_lines`).
+    """
     rows = [r for r in as_rows(rows) if _num(r.case.get("eps"))
             and r.case.get("quantity", "J") == "J" and "J" not in r.case
             and _num(r.measured) is not None]
-    series: dict[str, list[Row]] = {}
-    for r in rows:
-        series.setdefault(f"{r.claim}: {_kernel_label(r.case)}", []).append(r)
-    series = {k: sorted(v, key=lambda r: r.case["eps"]) for k, v in series.items() if len(v) >= 2}
-    if not series:
+    lines = {k: v for k, v in group_lines(rows, "eps").items()
+             if len({r.case["eps"] for r in v}) >= 2}
+    if not lines:
         return None
     fig, (ax,) = _new(width=6.0, height=4.4)
-    for label, pts in series.items():
-        eps = [r.case["eps"] for r in pts]
-        (line,) = ax.plot(eps, [r.measured for r in pts], "o-", ms=3, label=label)
-        if all(_num(r.bound) is not None for r in pts):
-            ax.plot(eps, [r.bound for r in pts], "--", color=line.get_color(), lw=1)
-    ax.set(xscale="log", xlabel="eps", ylabel="J", title="truncation length J against eps "
-           "(dashed: theorem)")
+    varying = _varying(lines)
+    for key, pts in lines.items():
+        xs, ys, _, _ = _points(pts, "eps", lambda r: r.measured)
+        (line,) = ax.plot(xs, ys, "o-", ms=3, label=_label(key, varying))
+        line.set_gid(gid(key))
+        bs = _points(pts, "eps", lambda r: _num(r.bound))
+        if len(bs[0]) == len(xs):
+            ax.plot(bs[0], bs[1], "--", color=line.get_color(), lw=1)
+    ax.set(xscale="log", xlabel="eps (target relative error)", ylabel="J (truncation length)",
+           title="J needed against eps (dashed: the theorem's J)")
     ax.invert_xaxis()
-    ax.legend(fontsize=7)
+    _legend_below(fig, ax)
     return fig
 
 
@@ -230,83 +440,121 @@ def attention_kernel(rows: Iterable[Row | dict]) -> Figure | None:
     """Attention kernel against the true correlation, by lag.
 
     Rows carry ``lag``; the kernel is ``case["kernel"]`` (or ``measured``), the truth
-    ``case["truth"]`` (or ``bound``).
+    ``case["truth"]`` (or ``bound``). A line joins rows that differ only in ``lag``.
     """
     rows = [r for r in as_rows(rows) if _num(r.case.get("lag")) is not None
             and _num(r.measured) is not None]
-    series: dict[str, list[Row]] = {}
-    for r in rows:
-        extra = " ".join(f"{k}={r.case[k]}" for k in ("model", "t") if k in r.case)
-        series.setdefault(f"{r.claim}: {_kernel_label(r.case)} {extra}".strip(), []).append(r)
-    series = {k: sorted(v, key=lambda r: r.case["lag"]) for k, v in series.items() if len(v) >= 2}
-    if not series:
+    lines = {k: v for k, v in group_lines(rows, "lag", drop=("kernel", "truth")).items()
+             if len(v) >= 2}
+    if not lines:
         return None
     fig, (ax,) = _new(width=6.0, height=4.4)
-    for label, pts in series.items():
-        lags = [r.case["lag"] for r in pts]
+    varying = _varying(lines)
+    for key, pts in lines.items():
+        label = _label(key, varying)
         # the kernel value is case["kernel"] when the row measures an error, else measured
-        vals = [_num(r.case["kernel"]) if "kernel" in r.case else r.measured for r in pts]
-        (line,) = ax.plot(lags, vals, "o-", ms=3, label=label)
-        truth = [_num(r.case.get("truth", r.bound)) for r in pts]
-        if all(v is not None for v in truth):
-            ax.plot(lags, truth, "--", color=line.get_color(), lw=1,
-                    label="truth rho_bar" if len(series) == 1 else f"{label}: truth")
-    ax.set(xlabel="lag |i - j|", ylabel="kernel (best scale) and rho_bar",
-           title="attention kernel by lag (dashed: truth)")
-    ax.legend(fontsize=7)
+        xs, ys, _, _ = _points(pts, "lag", lambda r: _num(r.case["kernel"]) if "kernel" in r.case
+                               else r.measured)
+        (line,) = ax.plot(xs, ys, "o-", ms=3, label=f"kernel: {label}")
+        line.set_gid(gid(key))
+        tx, ty, _, _ = _points(pts, "lag", lambda r: _num(r.case.get("truth", r.bound)))
+        if len(tx) == len(xs):
+            ax.plot(tx, ty, "--", color=line.get_color(), lw=1, label=f"truth rho_bar: {label}")
+    ax.set(xlabel="lag |i - j|", ylabel="attention kernel (best scale) and rho_bar",
+           title="attention kernel by lag (dashed: the truth rho_bar)")
+    _legend_below(fig, ax, ncol=1)
     return fig
+
+
+def _error_bars(pts: list[Row], xs: list[float], ys: list[float], lo: list[float],
+                hi: list[float]):
+    """Error bars per n: ``se`` (symmetric), else ``ci_low``/``ci_high``, else the spread of
+    several rows at one n (seeds), else none."""
+    by_n = {float(r.case["n"]): r.case for r in pts}
+    se = [_num(by_n[x].get("se")) for x in xs]
+    if all(v is not None for v in se):
+        return [se, se], "standard error"
+    ci = [(_num(by_n[x].get("ci_low")), _num(by_n[x].get("ci_high"))) for x in xs]
+    if all(a is not None and b is not None for a, b in ci):
+        return [[y - a for y, (a, _) in zip(ys, ci, strict=True)],
+                [b - y for y, (_, b) in zip(ys, ci, strict=True)]], "confidence interval"
+    if any(lo) or any(hi):
+        return [lo, hi], "range over rows (seeds)"
+    return None, ""
 
 
 def error_vs_n(rows: Iterable[Row | dict]) -> Figure | None:
     """Error against the number of training samples n (log-log), with a slope -1/2 guide.
 
-    Rows carry a numeric ``n``; one line per claim, kernel, ``estimator``, ``quantity``,
-    ``model`` and ``N``. Lower-bound rows (``sense=">="``, e.g. correlations) are not errors.
+    One panel per quantity (``case["quantity"]``, the y label); one line per group of rows
+    that differ only in ``n`` (and in the uncertainty keys ``se``, ``ci_low``, ``ci_high``,
+    ``seed``, ``replicates``). Error bars: ``se``, else the confidence interval, else the
+    range of several rows (seeds) at one n. Lower-bound rows (``sense=">="``, e.g.
+    correlations) are not errors.
     """
     rows = [r for r in as_rows(rows) if _num(r.case.get("n")) and _num(r.measured)
             and r.measured > 0 and r.sense != ">="]
-    series: dict[str, list[Row]] = {}
-    for r in rows:
-        extra = " ".join(f"{k}={r.case[k]}" for k in ("estimator", "quantity", "model", "N")
-                         if k in r.case)
-        series.setdefault(f"{r.claim}: {_kernel_label(r.case)} {extra}".strip(), []).append(r)
-    series = {k: sorted(v, key=lambda r: r.case["n"]) for k, v in series.items()
-              if len({r.case["n"] for r in v}) >= 2}
-    if not series:
+    lines = {k: v for k, v in group_lines(rows, "n").items()
+             if len({r.case["n"] for r in v}) >= 2}
+    if not lines:
         return None
-    fig, (ax,) = _new(width=6.0, height=4.4)
-    for label, pts in series.items():
-        ax.plot([r.case["n"] for r in pts], [r.measured for r in pts], "o-", ms=3, label=label)
-    first = next(iter(series.values()))
-    n0, e0 = first[0].case["n"], first[0].measured
-    n1 = first[-1].case["n"]
-    ax.plot([n0, n1], [e0, e0 * (n1 / n0) ** -0.5], "k:", lw=1, label="slope -1/2")
-    ax.set(xscale="log", yscale="log", xlabel="n (training samples)", ylabel="error",
-           title="error against sample size")
-    ax.legend(fontsize=7)
+    quantities = list(dict.fromkeys(str(dict(k).get("quantity", "error")) for k in lines))
+    fig, axes = _new(ncols=len(quantities), width=5.6, height=4.4)
+    bars_kinds = set()
+    for ax, q in zip(axes, quantities, strict=True):
+        mine = {k: v for k, v in lines.items() if str(dict(k).get("quantity", "error")) == q}
+        varying = _varying(mine)
+        first = None
+        for key, pts in mine.items():
+            xs, ys, lo, hi = _points(pts, "n", lambda r: r.measured)
+            yerr, kind = _error_bars(pts, xs, ys, lo, hi)
+            cont = ax.errorbar(xs, ys, yerr=yerr, fmt="o-", ms=3, capsize=3,
+                               label=_label(key, varying, always=("estimator", "model")))
+            cont.lines[0].set_gid(gid(key))
+            if kind:
+                bars_kinds.add(kind)
+            first = first or (xs, ys)
+        (n0, n1), e0 = (first[0][0], first[0][-1]), first[1][0]
+        ax.plot([n0, n1], [e0, e0 * (n1 / n0) ** -0.5], "k:", lw=1, label="slope -1/2")
+        ax.set(xscale="log", yscale="log", xlabel="n (training samples)", ylabel=q,
+               title=f"{q} against n")
+        _legend_below(fig, ax, ncol=1)
+    if bars_kinds:
+        _note(fig, "Error bars: " + ", ".join(sorted(bars_kinds)) + ".")
     return fig
 
 
 #: (file stem, caption, function), in report order.
 FAMILIES: list[tuple[str, str, Callable[[list[Row]], Figure | None]]] = [
-    ("bound_vs_measured", "Every theorem bound: measured against bound.", bound_vs_measured),
-    ("ratios", "Ratio measured/bound of every row, by claim.", ratios),
-    ("kappa_vs_n", "Condition number kappa_t against N per decay pattern (open question 1).",
-     kappa_vs_n),
-    ("psd_phase", "PSD phase diagram of the truncated Gamma.", psd_phase),
-    ("j_vs_eps", "Truncation length J needed against eps.", j_vs_eps),
+    ("bound_tightness", "Theorem bounds: measured/bound for upper bounds, bound/measured for "
+     "lower bounds, one strip per claim; a row holds at <= 1 (1 = tight; a round-off "
+     "allowance may let an attained bound hold just above 1), below 1e-6 it is vacuous.",
+     bound_tightness),
+    ("ratios", "Numerical tolerances: error/tolerance per claim (upper) or tolerance/measured "
+     "(lower); <= 1 holds.", ratios),
+    ("kappa_vs_n", "Condition number kappa_t against N, one panel per t, one line per kernel "
+     "and Sigma (open question 1).", kappa_vs_n),
+    ("psd_phase", "PSD phase diagram of the truncated Gamma: the all-N certificate per "
+     "kernel and J, and the frontiers in the (nu, ell) plane.", psd_phase),
+    ("j_vs_eps", "Truncation length J needed against eps (dashed: the theorem's J).",
+     j_vs_eps),
     ("attention_kernel", "Attention kernel against the true correlation, by lag.",
      attention_kernel),
-    ("error_vs_n", "Error against the number of training samples n.", error_vs_n),
+    ("error_vs_n", "Error against the number of training samples n, with a slope -1/2 guide.",
+     error_vs_n),
 ]
 
 
 def make_figures(rows: Iterable[Row | dict]) -> list[FigureSpec]:
-    """Every figure the rows support, in :data:`FAMILIES` order (families without rows skipped)."""
+    """Every figure the rows support, in :data:`FAMILIES` order (families without rows skipped).
+
+    A figure's caption is its family's, followed by what the figure left out and why.
+    """
     rows = as_rows(rows)
     out = []
     for name, caption, func in FAMILIES:
         fig = func(rows)
         if fig is not None:
-            out.append(FigureSpec(name, caption, fig))
+            note = getattr(fig, "gpd_note", "")
+            out.append(FigureSpec(name, f"{caption} {note}".strip(), fig))
     return out

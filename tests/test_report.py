@@ -120,7 +120,7 @@ def test_info_rows_draw_kernel_and_error_figures(tmp_path):
     ev = plots.error_vs_n(rows)
     line = ev.axes[0].get_lines()[0]
     assert list(line.get_xdata()) == [64, 128, 256, 512, 1024, 2048]
-    assert "estimator=plug-in" in line.get_label()
+    assert "estimator=plug-in" in ev.axes[0].containers[0].get_label()
     out = write_report(rows, tmp_path / "r", CheckConfig(), 1.0)
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert {f["name"] for f in data["figures"]} >= {"attention_kernel", "error_vs_n"}
