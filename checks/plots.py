@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from .table import Row
 
@@ -518,7 +519,11 @@ def error_vs_n(rows: Iterable[Row | dict]) -> Figure | None:
         ax.plot([n0, n1], [e0, e0 * (n1 / n0) ** -0.5], "k:", lw=1, label="slope -1/2")
         ax.set(xscale="log", yscale="log", xlabel="n (training samples)", ylabel=q,
                title=f"{q} against n")
-        _legend_below(fig, ax, ncol=1)
+        ax.set_xticks(sorted({float(r.case["n"]) for v in mine.values() for r in v}))
+        ax.xaxis.set_major_formatter("{x:g}")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        # each panel's legend under its own axes: panels never share (or overlap) one
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, frameon=False)
     if bars_kinds:
         _note(fig, "Error bars: " + ", ".join(sorted(bars_kinds)) + ".")
     return fig

@@ -184,7 +184,7 @@ def test_error_vs_n_error_bars_and_quantity_labels():
                 assert sorted(seg[:, 1]) == pytest.approx([lo, hi])
                 assert seg[0, 0] == pytest.approx(n)
         assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    labels = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
     assert any("estimator=trained" in lab for lab in labels)
     assert "standard error" in fig.gpd_note and "range over rows" in fig.gpd_note
 
