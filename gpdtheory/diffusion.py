@@ -28,6 +28,7 @@ __all__ = [
     "alpha",
     "sigma2",
     "marginal_covariance",
+    "marginal_covariance_operator",
     "score",
     "ConditionNumber",
     "condition_number",
@@ -54,11 +55,63 @@ def sigma2(t: Any) -> np.ndarray:
 def marginal_covariance(spec: GPSpec, t: float) -> np.ndarray:
     """Dense ``C_t = alpha_t^2 (Gamma ⊗ Sigma) + sigma_t^2 I`` of shape ``(Nd, Nd)``.
 
-    An oracle for tests and small problems; the fast routines never form it.
+    An oracle for tests and small problems (``O((Nd)^2)`` memory); the fast routines never
+    form it. For products with ``C_t`` at large N use :func:`marginal_covariance_operator`
+    (``O(N d log N)`` per product).
     """
     t = check_scalar_diffusion_time(t)
     a2 = np.exp(-t)
     return a2 * spec.covariance_dense() + (-np.expm1(-t)) * np.eye(spec.N * spec.d)
+
+
+def marginal_covariance_operator(spec: GPSpec, t: float):
+    """``C_t = alpha_t^2 (Gamma ⊗ Sigma) + sigma_t^2 I`` as a matrix-free operator.
+
+    Parameters
+    ----------
+    spec : GPSpec
+    t : float
+        Diffusion time ``> 0``.
+
+    Returns
+    -------
+    scipy.sparse.linalg.LinearOperator
+        Shape ``(Nd, Nd)``, symmetric, acting on row-major ``vec X``.
+
+    Notes
+    -----
+    ``(Gamma ⊗ Sigma) vec X = vec(Gamma X Sigma)``: the ``d`` columns of ``X Sigma`` go
+    through one batched FFT Toeplitz product (:mod:`gpdtheory.toeplitz.fft`), so one
+    product costs ``O(N d log N + N d^2)`` time and ``O(N d)`` memory; nothing
+    ``N x N`` is formed (a dense ``Gamma`` product for non-Toeplitz specs). Equivalent
+    dense computation: ``marginal_covariance(spec, t) @ v``.
+    """
+    import scipy.sparse.linalg
+
+    t = check_scalar_diffusion_time(t)
+    a2, s2 = float(np.exp(-t)), float(-np.expm1(-t))
+    N, d = spec.N, spec.d
+    if spec.is_toeplitz:
+        from .toeplitz.fft import ToeplitzOperator
+
+        op = ToeplitzOperator(spec.r)
+        gamma_times = op.matvec
+    else:
+        G = spec.gamma_dense()
+        gamma_times = G.__matmul__
+    S = np.asarray(spec.Sigma)
+
+    def mv(v):
+        V = np.asarray(v, dtype=np.float64)
+        cols = V.reshape(N, d, -1)                                       # (N, d, k)
+        k = cols.shape[2]
+        Y = np.einsum("ij,njk->nik", S, cols).reshape(N, d * k)         # X Sigma (Sigma sym.)
+        GY = gamma_times(Y).reshape(N, d, k)
+        out = a2 * GY + s2 * cols
+        return out.reshape(V.shape)
+
+    return scipy.sparse.linalg.LinearOperator((N * d, N * d), matvec=mv, rmatvec=mv,
+                                              matmat=mv, dtype=np.float64)
 
 
 def _prepare(spec: GPSpec, X: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,20 +199,50 @@ def _time(a2: float, s2: float) -> float:
     return float(-np.log(a2) if a2 < 0.5 else -np.log1p(-s2))
 
 
-def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray) -> None:
-    """Warn when ``kappa_t * eps > ACCURACY_RTOL`` (from the cached extreme eigenvalues)."""
-    lmin_g, lmax_g = spec.gamma_extreme_eigenvalues
-    lam = spec.sigma_eigh[0]
-    with np.errstate(over="ignore", divide="ignore"):
+def _kappa(a2: np.ndarray, s2: np.ndarray, lmin_g: float, lmax_g: float, lmin_s: float,
+           lmax_s: float) -> np.ndarray:
+    """``(a2 lmax_g lmax_s + s2) / max(a2 lmin_g lmin_s + s2, s2)`` elementwise."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         # lmin(C_t) >= sigma_t^2 exactly; the clip guards round-off in a singular Gamma
-        kappa = (a2 * lmax_g * lam[-1] + s2) / np.maximum(a2 * lmin_g * lam[0] + s2, s2)
-    worst = float(np.max(kappa))
-    if worst * np.finfo(np.float64).eps > ACCURACY_RTOL:
-        i = int(np.argmax(kappa))
+        return (a2 * lmax_g * lmax_s + s2) / np.maximum(a2 * lmin_g * lmin_s + s2, s2)
+
+
+def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray) -> None:
+    """Warn when ``kappa_t * eps > ACCURACY_RTOL``, deciding from certified brackets.
+
+    ``kappa_t`` is increasing in ``lmax(Gamma)`` and decreasing in ``lmin(Gamma)``, so
+    the ``O(N log N)`` brackets of :attr:`GPSpec.gamma_eigenvalue_bounds` give
+    ``kappa_lo <= kappa_t <= kappa_hi``. No warning when ``kappa_hi * eps`` is below the
+    threshold (the usual case); a warning quoting the bracket when ``kappa_lo * eps`` is
+    above it. Only in between are the exact extremes computed
+    (:attr:`GPSpec.gamma_extreme_eigenvalues`, ``O(N^2)`` for a large Toeplitz Gamma),
+    so that the verdict is the same as with exact eigenvalues.
+    """
+    lam = spec.sigma_eigh[0]
+    lmin_s, lmax_s = float(lam[0]), float(lam[-1])
+    eps = np.finfo(np.float64).eps
+    if "gamma_extreme_eigenvalues" in spec.__dict__:
+        lo_g, hi_g = spec.gamma_extreme_eigenvalues
+        kappa_lo = kappa_hi = _kappa(a2, s2, lo_g, hi_g, lmin_s, lmax_s)
+    else:
+        b = spec.gamma_eigenvalue_bounds
+        kappa_hi = _kappa(a2, s2, b.lmin_lower, b.lmax_upper, lmin_s, lmax_s)
+        if float(np.max(kappa_hi)) * eps <= ACCURACY_RTOL:
+            return
+        kappa_lo = _kappa(a2, s2, b.lmin_upper, b.lmax_lower, lmin_s, lmax_s)
+        if float(np.max(kappa_lo)) * eps <= ACCURACY_RTOL:  # undecided: exact extremes
+            lo_g, hi_g = spec.gamma_extreme_eigenvalues
+            kappa_lo = kappa_hi = _kappa(a2, s2, lo_g, hi_g, lmin_s, lmax_s)
+    worst = float(np.max(kappa_lo))
+    if worst * eps > ACCURACY_RTOL:
+        i = int(np.argmax(kappa_lo))
         t_worst = _time(np.ravel(a2)[i], np.ravel(s2)[i])
+        hi = float(np.ravel(kappa_hi)[i])
+        value = (f"kappa_t = {worst:.3e}" if hi <= worst * (1 + 1e-9)
+                 else f"kappa_t is in [{worst:.3e}, {hi:.3e}]")
         warnings.warn(AccuracyWarning(
-            f"score at t={t_worst:.3g}: kappa_t = {worst:.3e}, so only about "
-            f"{worst * np.finfo(np.float64).eps:.1e} relative accuracy is guaranteed. Fix: use "
+            f"score at t={t_worst:.3g}: {value}, so only about "
+            f"{worst * eps:.1e} relative accuracy is guaranteed. Fix: use "
             "a larger diffusion time (early stopping t0), or a better-conditioned Sigma/kernel"),
             stacklevel=3)
 
@@ -265,14 +348,24 @@ class ConditionNumber:
     bound_symbol: float
 
 
-def condition_number(spec: GPSpec, t: float) -> ConditionNumber:
-    """Exact condition number of ``C_t`` and its bounds.
+def condition_number(spec: GPSpec, t: float,
+                     eigenvalues: Literal["exact", "bounds"] = "exact") -> ConditionNumber:
+    """Condition number of ``C_t`` (exact, or a certified upper bound) and its bounds.
 
     Parameters
     ----------
     spec : GPSpec
     t : float
         Diffusion time ``> 0``.
+    eigenvalues : {"exact", "bounds"}
+        ``"exact"`` uses ``spec.gamma_extreme_eigenvalues`` (cached; the first call on a
+        large Toeplitz spec costs ``O(N^2)``: Durbin-certified ``min_eig``/``max_eig``,
+        about 1 s per Durbin pass at ``N = 65536``). ``"bounds"`` is the fast route,
+        ``O(N log N)`` with no ``O(N^2)`` step: it uses the certified brackets of
+        ``spec.gamma_eigenvalue_bounds``, ``lmin_gamma`` is then a lower bound on
+        ``lmin(Gamma)``, ``lmax_gamma`` an upper bound on ``lmax(Gamma)``, and ``kappa``,
+        ``lmax_C``, ``bound_exp``, ``bound_t`` are upper bounds and ``lmin_C`` a lower
+        bound on the exact values.
 
     Returns
     -------
@@ -282,11 +375,20 @@ def condition_number(spec: GPSpec, t: float) -> ConditionNumber:
     -----
     ``kappa_t = (alpha^2 lmax(G) lmax(S) + sigma^2) / (alpha^2 lmin(G) lmin(S) + sigma^2)
     <= 1 + lmax(G) lmax(S) / (e^t - 1) <= 1 + lmax(G ⊗ S) / t``, because
-    ``alpha^2 / sigma^2 = 1 / (e^t - 1)``.
+    ``alpha^2 / sigma^2 = 1 / (e^t - 1)`` (docs/theory.md §2.3). The expression is
+    increasing in ``lmax(G)`` and decreasing in ``lmin(G)``, which is why the brackets
+    give an upper bound on ``kappa_t``.
     """
     t = check_scalar_diffusion_time(t)
     a2, s2 = np.exp(-t), -np.expm1(-t)
-    lmin_g, lmax_g = spec.gamma_extreme_eigenvalues
+    if eigenvalues == "exact":
+        lmin_g, lmax_g = spec.gamma_extreme_eigenvalues
+    elif eigenvalues == "bounds":
+        b = spec.gamma_eigenvalue_bounds
+        lmin_g, lmax_g = b.lmin_lower, b.lmax_upper
+    else:
+        raise InvalidArgumentError("eigenvalues", eigenvalues, "is not an eigenvalue route",
+                                   "pass 'exact' or 'bounds'")
     lam = spec.sigma_eigh[0]
     lmin_s, lmax_s = float(lam[0]), float(lam[-1])
     lmax_C = a2 * lmax_g * lmax_s + s2

@@ -30,6 +30,9 @@ DENSE_EIG_MAX_N = 2048
 #: the Toeplitz engine's ``min_eig``/``max_eig`` (measured: equal cost at N ~ 300, 13x
 #: faster at N = 1024, relative agreement ~1e-16).
 DENSE_EXTREME_EIG_MAX_N = 384
+#: Up to this N, :attr:`GPSpec.gamma_eigenvalue_bounds` returns the exact extremes (a dense
+#: ``eigvalsh`` of at most 64 x 64 costs less than the FFT bracket's set-up).
+DENSE_BOUNDS_MAX_N = 64
 
 
 def as_kernel(kernel: Any) -> Kernel:
@@ -101,7 +104,11 @@ class GPSpec:
             self.mean.setflags(write=False)
         if times is None:
             self.times = None
-            self.kernel.check_valid(self.N, self.dt)
+            # O(N log N) certificate first: a positive symbol bound proves Gamma_N PD without
+            # Durbin's O(N^2) recursion (kernel.check_valid), which remains the exact verdict
+            if not (self.kernel.always_positive_definite
+                    or self.gamma_eigenvalue_bounds.lmin_lower > 0.0):
+                self.kernel.check_valid(self.N, self.dt)
         else:
             h = as_real_array(times, "times", ndim=1)
             if h.size != self.N:
@@ -177,10 +184,16 @@ class GPSpec:
 
     @cached_property
     def gamma_extreme_eigenvalues(self) -> tuple[float, float]:
-        """``(lmin, lmax)`` of ``Gamma``.
+        """``(lmin, lmax)`` of ``Gamma``, exact to round-off (lazy, cached).
 
-        From the cached dense eigendecomposition when one exists or N is small, else
-        from the Toeplitz engine (``min_eig``/``max_eig``) for a Toeplitz Gamma.
+        From the cached dense eigendecomposition when one exists or ``N <= 384``, else
+        from the Toeplitz engine (``min_eig``/``max_eig``: Durbin-certified shift and
+        shift-invert Lanczos) for a Toeplitz Gamma, else a dense ``eigvalsh``.
+
+        Cost: the Toeplitz route runs Durbin's recursion a few times, ``O(N^2)`` time
+        (about 1 s per pass at ``N = 65536`` on one core). Nothing in ``score`` needs it:
+        the accuracy warning is decided from :attr:`gamma_eigenvalue_bounds`
+        (``O(N log N)``), which is the fast route when a certified bracket suffices.
         """
         if "gamma_eigh" in self.__dict__ or self.N <= DENSE_EXTREME_EIG_MAX_N:
             g = self.gamma_eigh[0]
@@ -191,6 +204,46 @@ class GPSpec:
         else:
             g = np.linalg.eigvalsh(self.gamma_dense())
         return float(g[0]), float(g[-1])
+
+    @cached_property
+    def gamma_eigenvalue_bounds(self):
+        """Certified brackets of ``lmin(Gamma)`` and ``lmax(Gamma)`` in ``O(N log N)``.
+
+        Returns
+        -------
+        gpdtheory.toeplitz.EigenvalueBounds
+            ``lmin_lower <= lmin(Gamma) <= lmin_upper`` and
+            ``lmax_lower <= lmax(Gamma) <= lmax_upper``.
+
+        Notes
+        -----
+        Toeplitz Gamma (docs/theory.md §1.3): ``Gamma_N`` is a section of the Toeplitz
+        operator with the trigonometric-polynomial symbol
+        ``f_{N-1}(w) = r_0 + 2 sum_{m=1}^{N-1} r_m cos(m w)``, so
+        ``min f_{N-1} <= lmin <= lmax <= max f_{N-1}``; ``f_{N-1}`` is evaluated on an
+        FFT grid of ``~8N`` points and widened by the rigorous grid allowance
+        ``min(h S_1, h^2 S_2 / 4)``, ``S_k = sum m^k |r_m|``, ``h = 2 pi / M``, and by a
+        round-off allowance; Gershgorin row sums (``O(N)``) cap both ends. The inner
+        ends are Rayleigh quotients (``r_0`` and the Fejér means
+        ``(1/N) e_w^* Gamma e_w``). When the kernel is proved positive definite on
+        every N (``kernel.always_positive_definite``), ``lmin_lower`` is at least 0.
+        See :func:`gpdtheory.toeplitz.eigenvalue_bounds`.
+
+        When the exact extremes are already cached (or N is small, or Gamma is not
+        Toeplitz and therefore dense anyway), the bracket collapses onto them.
+        Memory: ``O(N)``.
+        """
+        from .toeplitz.bounds import EigenvalueBounds, eigenvalue_bounds
+
+        if ("gamma_extreme_eigenvalues" in self.__dict__ or "gamma_eigh" in self.__dict__
+                or self.N <= DENSE_BOUNDS_MAX_N or not self.is_toeplitz):
+            lo, hi = self.gamma_extreme_eigenvalues
+            return EigenvalueBounds(lo, lo, hi, hi, 0.0)
+        b = eigenvalue_bounds(self.r)
+        if self.kernel.always_positive_definite and b.lmin_lower < 0.0:
+            b = EigenvalueBounds(0.0, b.lmin_upper, b.lmax_lower, b.lmax_upper,
+                                 b.grid_allowance)
+        return b
 
     # ------------------------------------------------------------------ sampling
     def sample(self, n: int, seed: Any = None) -> np.ndarray:

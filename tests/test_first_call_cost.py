@@ -1,0 +1,189 @@
+"""First calls on a new spec stay near-linear: no O(N^2) kernel runs, and the certified
+eigenvalue brackets really bracket the dense eigenvalues (docs/theory.md §1.3, §2.3).
+
+No timing assertions: the O(N^2) Toeplitz kernels (Durbin, Levinson, the inverse column,
+``min_eig``/``max_eig``, ``Kernel.check_valid``) are wrapped with call counters.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import gpdtheory as gp
+from gpdtheory.diffusion import marginal_covariance_operator
+from gpdtheory.toeplitz import eigenvalue_bounds
+
+#: Names of the O(N^2) routines, wherever a gpdtheory module has imported them.
+QUADRATIC = ("inverse_column_kernel", "durbin_kernel", "durbin", "levinson_kernel",
+             "levinson_batch_kernel", "min_eig", "max_eig", "is_positive_definite", "logdet")
+
+
+@pytest.fixture
+def quadratic_calls(monkeypatch):
+    """Wrap every O(N^2) routine in every loaded gpdtheory module; yield the call log."""
+    calls: list[str] = []
+    for modname, mod in list(sys.modules.items()):
+        if not modname.startswith("gpdtheory") or mod is None:
+            continue
+        for name in QUADRATIC:
+            fn = getattr(mod, name, None)
+            if fn is None or not callable(fn):
+                continue
+
+            def wrapped(*args, _fn=fn, _name=f"{modname}.{name}", **kwargs):
+                calls.append(_name)
+                return _fn(*args, **kwargs)
+
+            monkeypatch.setattr(mod, name, wrapped)
+    for cls in (gp.Kernel,):
+        orig = cls.check_valid
+
+        def check_valid(self, *args, _orig=orig, **kwargs):
+            calls.append(f"{type(self).__name__}.check_valid")
+            return _orig(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "check_valid", check_valid)
+    return calls
+
+
+def _sigma(d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    S = (Q * np.exp(rng.uniform(-1, 1, d))) @ Q.T
+    return 0.5 * (S + S.T)
+
+
+N_BIG = 2**16
+
+
+@pytest.mark.parametrize("kernel", [gp.Polynomial(2.0, 1.5), gp.PoweredExponential(2.0, 1.0),
+                                    gp.Logarithmic(2.0, 1.0)], ids=repr)
+def test_first_score_runs_no_quadratic_kernel(kernel, quadratic_calls):
+    """The first score on a new 2^16 spec costs what the second does: PCG + FFT brackets."""
+    spec = gp.GPSpec(kernel, N_BIG, _sigma(4))
+    X = np.random.default_rng(1).standard_normal((N_BIG, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gp.AccuracyWarning)
+        s1 = gp.score(spec, X, 0.5)
+    assert quadratic_calls == []
+    assert "gamma_extreme_eigenvalues" not in spec.__dict__
+    s2 = gp.score(spec, X, 0.5)
+    np.testing.assert_array_equal(s1, s2)
+    # the bounds route of condition_number is O(N log N) too
+    c = gp.condition_number(spec, 0.5, eigenvalues="bounds")
+    assert quadratic_calls == []
+    assert np.isfinite(c.kappa) and c.kappa >= 1.0
+
+
+def test_first_score_sampled_kernel_certified_by_symbol(quadratic_calls):
+    """A user array needs a PD proof: the symbol bracket gives it without Durbin."""
+    rho = gp.Polynomial(2.0, 1.5).autocovariance(N_BIG)
+    spec = gp.GPSpec(rho, N_BIG, np.eye(2))
+    gp.score(spec, np.ones((N_BIG, 2)), 0.5)
+    assert quadratic_calls == []
+
+
+def test_counters_see_the_exact_route(quadratic_calls):
+    """Sanity of the instrumentation: the exact route does call the O(N^2) kernels."""
+    spec = gp.GPSpec(gp.Polynomial(2.0, 1.5), 1024, np.eye(2))
+    gp.condition_number(spec, 0.5)
+    assert any(c.endswith(("min_eig", "inverse_column_kernel")) for c in quadratic_calls)
+
+
+def test_undecided_warning_falls_back_to_exact():
+    """Near the threshold the verdict equals the one from exact eigenvalues."""
+    spec = gp.GPSpec(gp.Logarithmic(2.0, 1.0), 600, np.eye(1))
+    b = spec.gamma_eigenvalue_bounds
+    lo, hi = spec.__class__(gp.Logarithmic(2.0, 1.0), 600, np.eye(1)).gamma_extreme_eigenvalues
+    assert b.lmin_lower <= lo <= b.lmin_upper and b.lmax_lower <= hi <= b.lmax_upper
+    eps = np.finfo(float).eps
+    for t in np.geomspace(1e-14, 1e-6, 9):
+        a2, s2 = np.exp(-t), -np.expm1(-t)
+        kappa = (a2 * hi + s2) / max(a2 * lo + s2, s2)
+        fresh = gp.GPSpec(gp.Logarithmic(2.0, 1.0), 600, np.eye(1))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            gp.score(fresh, np.ones((600, 1)), t)
+        warned = any(issubclass(x.category, gp.AccuracyWarning) for x in w)
+        assert warned == (kappa * eps > gp.diffusion.ACCURACY_RTOL)
+
+
+# ------------------------------------------------------------------ oracle: bounds
+def _user_arrays() -> list[np.ndarray]:
+    rng = np.random.default_rng(5)
+    # a valid correlation with negative lags (damped cosine = spectral mixture) and an
+    # arbitrary symmetric (possibly indefinite) sequence: bounds hold for both
+    m = np.arange(200.0)
+    damped = np.exp(-m / 6.0) * np.cos(0.9 * m)
+    rough = np.r_[1.0, 0.6 * rng.uniform(-1, 1, 199) / (1 + m[1:]) ** 0.7]
+    return [damped, rough]
+
+
+KERNELS = [gp.PoweredExponential(2.0, 1.0), gp.PoweredExponential(0.7, 2.0),
+           gp.PoweredExponential(5.0, 0.5), gp.Polynomial(2.0, 1.5), gp.Polynomial(2.0, 0.8),
+           gp.Polynomial(20.0, 3.0), gp.Logarithmic(2.0, 1.0), gp.Logarithmic(0.5, 3.0)]
+
+
+@pytest.mark.parametrize("N", [1, 2, 3, 17, 64, 200])
+@pytest.mark.parametrize("source", KERNELS + ["damped", "rough"], ids=repr)
+def test_bounds_bracket_dense_eigenvalues(source, N):
+    if isinstance(source, str):
+        r = dict(zip(["damped", "rough"], _user_arrays(), strict=True))[source][:N]
+    else:
+        r = source.autocovariance(N)
+    ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+    for grid_factor in (1, 8):
+        b = eigenvalue_bounds(r, grid_factor=grid_factor)
+        assert b.lmin_lower <= ev[0] <= b.lmin_upper
+        assert b.lmax_lower <= ev[-1] <= b.lmax_upper
+        klo, khi = b.kappa_bounds()
+        if ev[0] > 0:
+            assert klo <= ev[-1] / ev[0] * (1 + 1e-12) and ev[-1] / ev[0] <= khi * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=repr)
+def test_spec_bounds_bracket_and_are_tight_when_summable(kernel):
+    spec = gp.GPSpec(kernel, 500, np.eye(1))
+    b = spec.gamma_eigenvalue_bounds
+    ev = np.linalg.eigvalsh(spec.gamma_dense())
+    assert b.lmin_lower <= ev[0] <= b.lmin_upper
+    assert b.lmax_lower <= ev[-1] <= b.lmax_upper
+    assert b.lmin_lower >= 0.0  # every family here is PD on every N
+    if kernel.summable and kernel.tail_bound(500) < 1e-12:
+        assert b.lmin_lower >= ev[0] - 1e-3 * ev[-1]
+        assert b.lmax_upper <= ev[-1] * (1 + 1e-3)
+
+
+def test_sampled_kernel_not_pd_still_refused():
+    """An indefinite user array is refused: the bracket does not prove PD, Durbin decides."""
+    rho = np.r_[1.0, 0.9, 0.0, -0.9, np.zeros(300)]
+    with pytest.raises(gp.NotPositiveDefiniteError):
+        gp.GPSpec(rho, 200, np.eye(1))
+
+
+def test_condition_number_bounds_route_brackets_exact():
+    spec = gp.GPSpec(gp.Polynomial(2.0, 1.5), 300, _sigma(3))
+    exact = gp.condition_number(spec, 0.2)
+    spec2 = gp.GPSpec(gp.Polynomial(2.0, 1.5), 300, _sigma(3))
+    spec2.__dict__.pop("gamma_extreme_eigenvalues", None)
+    fast = gp.condition_number(gp.GPSpec(gp.Polynomial(2.0, 1.5), 4096, _sigma(3)), 0.2,
+                               eigenvalues="bounds")
+    assert exact.kappa <= gp.condition_number(spec2, 0.2, eigenvalues="bounds").kappa * (1 + 1e-12)
+    assert fast.kappa >= 1.0
+    with pytest.raises(gp.InvalidArgumentError, match="eigenvalues"):
+        gp.condition_number(spec, 0.2, eigenvalues="nope")
+
+
+@pytest.mark.parametrize("times", [None, np.array([0.0, 0.5, 1.7, 2.0, 3.5])])
+def test_marginal_covariance_operator_matches_dense(times):
+    spec = gp.GPSpec(gp.PoweredExponential(1.5, 1.0), 5, _sigma(3), times=times)
+    C = gp.marginal_covariance(spec, 0.7)
+    op = marginal_covariance_operator(spec, 0.7)
+    v = np.random.default_rng(2).standard_normal((15, 4))
+    np.testing.assert_allclose(op @ v, C @ v, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(op @ v[:, 0], C @ v[:, 0], rtol=1e-13, atol=1e-13)
