@@ -8,7 +8,8 @@ Hierarchy
 ---------
 ``GPDTheoryError``
     ``InvalidArgumentError`` (also a ``ValueError``): bad input at a boundary.
-    ``NotPositiveDefiniteError`` (also a ``ValueError``): a matrix or kernel that
+    ``NotPositiveDefiniteError`` (also a ``numpy.linalg.LinAlgError``, hence a
+    ``ValueError``): a matrix or kernel that
     must be positive (semi)definite is not.
     ``AssumptionViolated``: a theorem's precondition fails (e.g. ``mu_bar_t <= 0``).
     ``ConvergenceError`` (also a ``RuntimeError``): an iterative method stopped
@@ -23,6 +24,8 @@ subclass ``DivergenceWarning`` (gradient descent on an indefinite truncation, op
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 __all__ = [
     "GPDTheoryError",
@@ -71,8 +74,11 @@ class InvalidArgumentError(GPDTheoryError, ValueError):
         super().__init__(f"{argument}={_short(value)}: {problem}. Fix: {fix}.")
 
 
-class NotPositiveDefiniteError(GPDTheoryError, ValueError):
+class NotPositiveDefiniteError(GPDTheoryError, np.linalg.LinAlgError):
     """A matrix that must be positive (semi)definite is not.
+
+    Also a ``numpy.linalg.LinAlgError`` (hence a ``ValueError``), so ``except
+    LinAlgError`` catches it as it catches scipy's and numpy's factorisation failures.
 
     Parameters
     ----------

@@ -199,9 +199,12 @@ def check_diffusion_time(t: Any, name: str = "t") -> np.ndarray:
     return arr
 
 
-def as_columns(x: Any, n: int, name: str = "b") -> np.ndarray:
-    """A right-hand side for an ``N x N`` operator: real float64 of shape ``(N,)`` or ``(N, k)``."""
-    arr = as_real_array(x, name)
+def as_columns(x: Any, n: int, name: str = "b", allow_empty: bool = False) -> np.ndarray:
+    """A right-hand side for an ``N x N`` operator: real float64 of shape ``(N,)`` or ``(N, k)``.
+
+    ``allow_empty`` accepts ``N = 0`` or ``k = 0`` (as ``scipy.linalg.solve_toeplitz`` does).
+    """
+    arr = as_real_array(x, name, allow_empty=allow_empty)
     if arr.ndim not in (1, 2) or arr.shape[0] != n:
         raise InvalidArgumentError(name, f"array of shape {arr.shape}", f"does not match N = {n}",
                                    "pass shape (N,) or (N, k)")

@@ -6,7 +6,8 @@ preconditioned CG (``pcg_solve``, tolerance reported); PD tests and ``logdet`` b
 Durbin with an early exit; ``min_eig``/``max_eig`` by a Durbin-certified symbol shift
 and shift-invert Lanczos (see each module's notes on stability). The Numba kernels
 (``levinson_kernel``, ``inverse_column_kernel``, ``durbin_kernel``) can be called from
-user ``@njit`` code.
+user ``@njit`` code. One positive-definiteness verdict serves every route, including on
+near-singular matrices (:mod:`.reflection`); Gohberg–Semencul solves are scale-free.
 
 Every routine here states the dense computation it is equivalent to and is tested
 against it (``tests/toeplitz``).

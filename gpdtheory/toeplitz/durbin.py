@@ -23,61 +23,31 @@ import numba as nb
 import numpy as np
 
 from ..validation import as_real_array
-from .levinson import TINY
+from .reflection import RECHECK_BETA, durbin_core, logdet_from_reflection
 
-__all__ = ["DurbinResult", "durbin", "durbin_kernel"]
+__all__ = ["DurbinResult", "durbin", "durbin_kernel", "durbin_core", "logdet_from_reflection",
+           "RECHECK_BETA"]
 
 
 @nb.njit(nb.types.Tuple((nb.float64[::1], nb.float64[::1], nb.int64))(nb.float64[::1]),
-         cache=True, fastmath={"reassoc", "contract"})
+         cache=True)
 def durbin_kernel(r):  # pragma: no cover - compiled
     """Reflection coefficients and error variances of ``toeplitz(r)``.
 
     Returns ``(k, e, first_failure)``: ``k`` (N-1,), ``e`` (N,), and the index ``j`` of
-    the first ``e_j <= 0`` (-1 when all are positive). The recursion continues past a
-    failure (when ``e_j != 0``) so that inertia counts remain available.
+    the first ``e_j`` that is not ``> 0`` (NaN counts as a failure; -1 when all are
+    positive). The recursion continues past a failure (when ``e_j != 0``) so that
+    inertia counts remain available. The verdict is :func:`durbin_core`'s.
     """
     n = r.shape[0]
-    k = np.zeros(max(n - 1, 0))
+    _y, k, beta, first = durbin_core(r, True)
     e = np.empty(n)
-    e[0] = r[0]
-    first = -1 if r[0] > 0.0 else 0
-    if n == 1:
+    if n == 0:
         return k, e, first
-    # reversed, scale-free copy: the dot product runs forward (vectorises), and entries
-    # below TINY are flushed (subnormal operands are ~100x slower; see levinson.TINY)
-    sc = abs(r[0]) if r[0] != 0.0 else 1.0
-    rr = np.empty(n)
-    for m in range(n):
-        v = r[n - 1 - m] / sc
-        rr[m] = 0.0 if abs(v) < TINY else v
-    a = np.zeros(n)
-    a2 = np.zeros(n)  # second buffer: an in-place update would not vectorise
+    sc = abs(r[0]) if (r[0] != 0.0 and np.isfinite(r[0])) else 1.0
+    e[0] = r[0]
     for j in range(1, n):
-        if e[j - 1] == 0.0:
-            # singular leading minor: the recursion cannot continue
-            for jj in range(j, n):
-                e[jj] = 0.0
-            if first < 0:
-                first = j
-            return k, e, first
-        acc = r[j] / sc
-        off = nb.uint64(n - j)
-        for ii in range(1, j):
-            i = nb.uint64(ii)
-            acc += a[i] * rr[off + i - nb.uint64(1)]  # a_i r_{j-i}
-        kj = -acc / (e[j - 1] / sc)
-        k[j - 1] = kj
-        uj = nb.uint64(j)
-        for ii in range(1, j):
-            i = nb.uint64(ii)
-            v = a[i] + kj * a[uj - i]
-            a2[i] = 0.0 if abs(v) < TINY else v
-        a2[j] = kj
-        a, a2 = a2, a
-        e[j] = e[j - 1] * (1.0 - kj * kj)
-        if first < 0 and e[j] <= 0.0:
-            first = j
+        e[j] = beta[j] * sc
     return k, e, first
 
 
@@ -112,7 +82,9 @@ class DurbinResult:
             raise NotPositiveDefiniteError(
                 "Toeplitz matrix", f"prediction error e_{self.first_failure} <= 0",
                 "logdet needs a positive definite matrix")
-        return float(np.sum(np.log(self.prediction_error)))
+        e = self.prediction_error
+        return float(logdet_from_reflection(float(e[0]), self.reflection, e.shape[0],
+                                            e.shape[0] - 1)) if e.size else 0.0
 
 
 def durbin(r) -> DurbinResult:
@@ -133,6 +105,6 @@ def durbin(r) -> DurbinResult:
     >>> np.allclose(res.reflection, [-0.5, 0.0]), res.positive_definite
     (True, True)
     """
-    r = as_real_array(r, "r", ndim=1)
+    r = as_real_array(r, "r", ndim=1, allow_empty=True)
     k, e, first = durbin_kernel(r)
     return DurbinResult(k, e, first < 0, int(first))

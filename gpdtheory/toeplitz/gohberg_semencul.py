@@ -34,7 +34,7 @@ import scipy.fft
 from ..errors import NotPositiveDefiniteError
 from ..validation import as_columns, as_real_array, check_nonnegative_int
 from .fft import embedding_length, operator
-from .levinson import TINY
+from .reflection import durbin_core, logdet_from_reflection
 
 __all__ = ["inverse_column_kernel", "ToeplitzSolver", "REFINE_RTOL"]
 
@@ -68,52 +68,28 @@ def inverse_column_kernel(r):  # pragma: no cover - compiled
 
     Notes
     -----
-    Callable from user ``@njit`` code. ``2 N^2`` flops; stops at the first failure.
+    Callable from user ``@njit`` code. ``2 N^2`` flops; stops at the first failure. The
+    recursion and the verdict are :func:`.reflection.durbin_core`'s (scale-free). ``g``
+    overflows when ``r_0 beta_{N-1}`` is below ``~1e-308``; :class:`ToeplitzSolver`
+    never forms it (it works with ``toeplitz(r / r_0)``).
     """
     n = r.shape[0]
     g = np.zeros(n)
+    if n == 0:
+        return g, 0.0, 1.0, -1
     r0 = r[0]
-    if not r0 > 0.0:
+    y, k, beta, first = durbin_core(r, False)
+    if first == 0:
         return g, 0.0, r0, 0
-    logdet = n * np.log(r0)
-    if n == 1:
-        g[0] = 1.0 / r0
-        return g, logdet, 1.0, -1
-    tr = np.empty(n)  # tr[m] = r[n-1-m] / r0: the dot product runs forward
-    for m in range(n):
-        v = r[n - 1 - m] / r0
-        tr[m] = 0.0 if abs(v) < TINY else v  # flush underflow: see levinson.TINY
-    y = np.zeros(n)
-    y2 = np.zeros(n)  # second buffer: an in-place update would not vectorise
-    alpha = -tr[n - 2]
-    y[0] = alpha
-    beta = 1.0
-    sy = tr[n - 2] * y[0]
-    for k in range(1, n):
-        beta = (1.0 - alpha * alpha) * beta
-        if not beta > 0.0:
-            return g, logdet, beta, k
-        logdet += np.log(beta)
-        if k < n - 1:
-            alpha = (-tr[n - 2 - k] - sy) / beta
-            uk1 = _u64(k - 1)
-            off = _u64(n - 2 - k)
-            ty = 0.0
-            for jj in range(k):
-                j = _u64(jj)
-                yn = y[j] + alpha * y[uk1 - j]
-                yn = 0.0 if abs(yn) < TINY else yn
-                y2[j] = yn
-                ty += tr[off + j] * yn
-            y2[k] = alpha
-            sy = ty + tr[n - 2] * alpha
-            y, y2 = y2, y
+    if first > 0:
+        return g, logdet_from_reflection(r0, k, n, first - 1), beta[first], first
+    last = beta[n - 1]
     # T' [1; y] = beta e_0 for T' = T / r0, so T^{-1} e_0 = [1; y] / (beta r0)
-    s = 1.0 / (beta * r0)
+    s = 1.0 / (last * r0)
     g[0] = s
     for j in range(n - 1):
         g[j + 1] = y[j] * s
-    return g, logdet, beta, -1
+    return g, logdet_from_reflection(r0, k, n, n - 1), last, -1
 
 
 class ToeplitzSolver:
@@ -150,10 +126,19 @@ class ToeplitzSolver:
     """
 
     def __init__(self, r: Any, refine: int = 1):
-        r = as_real_array(r, "r", ndim=1)
+        r = as_real_array(r, "r", ndim=1, allow_empty=True)
         self.refine = check_nonnegative_int(refine, "refine")
-        g, logdet, last, fail = inverse_column_kernel(r)
-        self._setup(r, g, logdet, last, fail)
+        n = r.shape[0]
+        y, k, beta, fail = durbin_core(r, False)
+        if fail >= 0:
+            raise _not_pd(n, int(fail), float(beta[fail]) if n else 0.0)
+        # the first column of toeplitz(r / r0)^{-1}: [1; y] / beta_{N-1}, scale-free
+        gs = np.empty(n)
+        if n:
+            gs[0] = 1.0 / beta[n - 1]
+            gs[1:] = y[:n - 1] / beta[n - 1]
+        logdet = float(logdet_from_reflection(float(r[0]), k, n, n - 1)) if n else 0.0
+        self._setup(r, gs, logdet)
 
     @classmethod
     def from_first_column(cls, r: np.ndarray, g: np.ndarray, logdet: float,
@@ -161,32 +146,39 @@ class ToeplitzSolver:
         """Build from an already computed ``g = T^{-1} e_0`` (no second Durbin pass)."""
         self = cls.__new__(cls)
         self.refine = refine
-        self._setup(r, g, logdet, 1.0, -1)
+        self._setup(r, g * r[0], logdet)
         return self
 
-    def _setup(self, r, g, logdet, last, fail):
-        if fail >= 0:
-            raise NotPositiveDefiniteError(
-                f"toeplitz(r) (N={r.shape[0]})",
-                f"prediction error beta_{fail} = {last:.3e} <= 0 in Durbin's recursion "
-                f"(the leading {fail + 1} x {fail + 1} block is not positive definite)",
-                "check the correlation (gpdtheory.toeplitz.min_eig) or add a nugget to r[0]")
+    def _setup(self, r, gs, logdet):
         self.r = r
         self.n = n = r.shape[0]
         self.logdet = float(logdet)
         self.positive_definite = True
-        self.first_column = g
-        self._g0 = g[0]
+        self._r0 = r0 = float(r[0]) if n else 1.0
+        self._gs = gs           # first column of T'^{-1}, T' = T / r0
+        if n == 0:
+            return
         self._m = m = embedding_length(n)
         v = np.zeros(n)
-        v[1:] = g[:0:-1]
-        # fold 1/g0 into both factors as 1/sqrt(g0): no overflow of g*g when r is tiny
-        root = np.sqrt(g[0])
-        self._fu = scipy.fft.rfft(g / root, m)
+        v[1:] = gs[:0:-1]
+        # fold 1/g0 into both factors as 1/sqrt(g0)
+        root = np.sqrt(gs[0])
+        self._fu = scipy.fft.rfft(gs / root, m)
         self._fv = scipy.fft.rfft(v / root, m)
-        self._op = operator(r)
+        self._op = operator(r / r0)  # T', for the refinement residual
+
+    @property
+    def first_column(self) -> np.ndarray:
+        """``T^{-1} e_0`` (overflows to inf when ``r_0 beta_{N-1} < ~1e-308``)."""
+        with np.errstate(over="ignore"):
+            return self._gs / self._r0
 
     def _apply_inverse(self, B: np.ndarray) -> np.ndarray:
+        """``T^{-1} B`` (no refinement, no scaling of ``B``)."""
+        return self._apply_scaled(B) / self._r0
+
+    def _apply_scaled(self, B: np.ndarray) -> np.ndarray:
+        """``T'^{-1} B`` for ``T' = T / r_0``, along axis 0 of ``B``."""
         if B.ndim == 2:
             # columns as contiguous rows: FFTs along the last axis run ~1.5-2x faster than
             # strided ones along axis 0
@@ -194,7 +186,7 @@ class ToeplitzSolver:
         return self._apply_inverse_rows(B)
 
     def _apply_inverse_rows(self, Bt: np.ndarray) -> np.ndarray:
-        """``T^{-1}`` applied along the last axis of ``Bt`` (shape ``(N,)`` or ``(k, N)``)."""
+        """``T'^{-1}`` applied along the last axis of ``Bt`` (shape ``(N,)`` or ``(k, N)``)."""
         n, m = self.n, self._m
         fu, fv = self._fu, self._fv
         w = _WORKERS
@@ -207,23 +199,51 @@ class ToeplitzSolver:
         return scipy.fft.irfft(fp, m, axis=-1, workers=w)[..., :n]  # 1/g0 folded into fu, fv
 
     def solve(self, b: Any) -> np.ndarray:
-        """``T^{-1} b`` for ``b`` of shape ``(N,)`` or ``(N, k)``.
+        """``T^{-1} b`` for ``b`` of shape ``(N,)`` or ``(N, k)`` (``k = 0`` allowed).
+
+        Scale-free: ``x = (s / r_0) T'^{-1} (b / s)`` with ``T' = T / r_0`` and
+        ``s = max |b|``, so no intermediate overflows or underflows at extreme but
+        representable scales of ``r`` and ``b``.
 
         Returns
         -------
         (N,) or (N, k) ndarray of float64
         """
-        b = as_columns(b, self.n)
-        x = self._apply_inverse(b)
-        nb_ = float(np.linalg.norm(b)) or 1.0
+        b = as_columns(b, self.n, allow_empty=True)
+        if b.size == 0:
+            return np.zeros(b.shape)
+        bs = float(np.max(np.abs(b)))
+        if not bs > 0.0:
+            return np.zeros(b.shape)
+        bn = b / bs
+        x = self._apply_scaled(bn)
+        nb_ = float(np.linalg.norm(bn))
         for _ in range(self.refine):
-            res = b - self._op.matvec(x)
+            res = bn - self._op.matvec(x)
             if float(np.linalg.norm(res)) <= REFINE_RTOL * nb_:
                 break
-            x += self._apply_inverse(res)
-        return x
+            x += self._apply_scaled(res)
+        scale = bs / self._r0
+        if np.isfinite(scale):
+            return x * scale
+        with np.errstate(over="ignore"):
+            return (x * bs) / self._r0  # the solution itself is out of range
 
     def residual(self, x: np.ndarray, b: np.ndarray) -> float:
         """Relative residual ``||b - T x|| / ||b||`` (Frobenius over all columns)."""
-        nb_ = float(np.linalg.norm(b))
-        return float(np.linalg.norm(b - self._op.matvec(x))) / (nb_ if nb_ > 0 else 1.0)
+        b = np.asarray(b, dtype=np.float64)
+        bs = float(np.max(np.abs(b))) if b.size else 0.0
+        bs = bs if bs > 0.0 and np.isfinite(bs) else 1.0
+        bn = b / bs
+        xn = np.asarray(x, dtype=np.float64) * (self._r0 / bs)
+        nb_ = float(np.linalg.norm(bn))
+        return float(np.linalg.norm(bn - self._op.matvec(xn))) / (nb_ if nb_ > 0 else 1.0)
+
+
+def _not_pd(n: int, k: int, last: float) -> NotPositiveDefiniteError:
+    what = ("r[0] <= 0 (or NaN)" if k == 0 else
+            f"prediction error beta_{k} = {last:.3e} <= 0 in Durbin's recursion (the leading "
+            f"{k + 1} x {k + 1} block is not positive definite)")
+    return NotPositiveDefiniteError(f"toeplitz(r) (N={n})", what,
+                                    "check the correlation (gpdtheory.toeplitz.min_eig) or add "
+                                    "a nugget to r[0]")

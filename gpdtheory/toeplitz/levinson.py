@@ -7,7 +7,12 @@ entry; the prediction-error variances ``beta_k = prod_j (1 - alpha_j^2)`` come f
 
 * ``T`` is positive definite iff every ``beta_k > 0`` (the recursion stops at the first
   ``beta_k <= 0`` and reports ``k``: no garbage is returned silently);
-* ``log det T = N log r_0 + sum_k log beta_k``.
+* ``log det T = N log r_0 + sum_k log beta_k = N log r_0 + sum_j (N - j) log(1 - k_j^2)``,
+  summed from the reflection coefficients (:func:`.reflection.logdet_from_reflection`:
+  no drift of the running product, compensated sum; ``~ eps |log det|``).
+* When the recursion breaks down, or its smallest ``beta_k`` is below
+  :data:`.reflection.RECHECK_BETA`, positive definiteness is re-decided by the one
+  verdict function :func:`.reflection.durbin_core` (see :mod:`.reflection`).
 
 Implementation notes
 --------------------
@@ -51,13 +56,12 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["levinson_kernel", "levinson_batch_kernel"]
+from .reflection import RECHECK_BETA, TINY, durbin_core, gs_apply_kernel, logdet_from_reflection
+
+__all__ = ["levinson_kernel", "levinson_batch_kernel", "TINY"]
 
 _FASTMATH = {"reassoc", "contract"}
 _u64 = nb.uint64
-#: Entries of the scale-free vectors below this magnitude are set to zero: far below one
-#: rounding error of the O(1) entries, and above the subnormal range even after one product.
-TINY = 1e-150
 
 
 @nb.njit(nb.types.Tuple((nb.float64[::1], nb.float64, nb.int64))(nb.float64[::1], nb.float64[::1]),
@@ -88,40 +92,47 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
     """
     n = r.shape[0]
     x = np.zeros(n)
+    if n == 0:
+        return x, 0.0, -1
     r0 = r[0]
     if not r0 > 0.0:
         return x, 0.0, 0
-    logdet = n * np.log(r0)
     # scale-free right-hand side: x is solved for b / bs, then scaled back
     bs = 0.0
     for m in range(n):
         bs = max(bs, abs(b[m]))
     if not bs > 0.0 or not np.isfinite(bs):
         bs = 1.0
-    x[0] = b[0] / bs
     if n == 1:
         x[0] = b[0] / r0
-        return x, logdet, -1
+        return x, np.log(r0), -1
+    x[0] = b[0] / bs
     tr = np.empty(n)  # reversed, normalised: tr[m] = r[n-1-m] / r0, so dots run forward
     for m in range(n):
         v = r[n - 1 - m] / r0
         tr[m] = 0.0 if abs(v) < TINY else v
+    ks = np.zeros(n - 1)  # reflection coefficients, for the log-determinant
     x2 = np.zeros(n)
     y = np.zeros(n)
     y2 = np.zeros(n)
     alpha = -tr[n - 2]
+    ks[0] = alpha
     y[0] = alpha
     beta = 1.0
+    min_beta = 1.0
+    fail = -1
     sx = tr[n - 2] * x[0]
     sy = tr[n - 2] * y[0]
     for k in range(1, n):
         beta = (1.0 - alpha * alpha) * beta
         if not beta > 0.0:
-            return x, logdet, k
-        logdet += np.log(beta)
+            fail = k
+            break
+        min_beta = min(min_beta, beta)
         mu = (b[k] / bs - sx) / beta
         if k < n - 1:
             alpha = (-tr[n - 2 - k] - sy) / beta
+            ks[k] = alpha
             uk1 = _u64(k - 1)
             off = _u64(n - 2 - k)
             tx = 0.0
@@ -151,10 +162,21 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
                 x2[j] = x[j] + mu * y[_u64(k - 1) - j]
             x2[k] = mu
             x = x2
+    if fail >= 0 or min_beta < RECHECK_BETA:
+        # near-singular: THE verdict is durbin_core's (see .reflection)
+        yv, kv, betav, first = durbin_core(r, False)
+        if first >= 0:
+            return x, logdet_from_reflection(r0, kv, n, first - 1 if first > 0 else 0), first
+        ks = kv
+        if fail >= 0:
+            bn = np.empty(n)
+            for m in range(n):
+                bn[m] = b[m] / bs
+            x = gs_apply_kernel(yv, betav[n - 1], bn)
     scale = bs / r0
     for m in range(n):
         x[m] *= scale
-    return x, logdet, -1
+    return x, logdet_from_reflection(r0, ks, n, n - 1), -1
 
 
 @nb.njit(nb.types.Tuple((nb.float64[:, ::1], nb.float64[::1], nb.int64[::1]))(

@@ -17,6 +17,22 @@ indefinite input with :class:`~gpdtheory.errors.NotPositiveDefiniteError` rather
 return an answer (Levinson's recursion *can* run through an indefinite matrix whose
 leading minors are nonzero; its result would be silently unstable).
 
+Near-singular matrices (``kappa > 1/eps``) get one verdict on every route: positive
+definite iff the scale-free Durbin recursion :func:`.reflection.durbin_core` finds every
+reflection coefficient ``|k_j| < 1`` (every ``beta_j > 0``; NaN fails). ``logdet``,
+``is_positive_definite``, :func:`.durbin.durbin` and Gohberg–Semencul run that function;
+Levinson re-decides with it whenever it breaks down or its smallest ``beta_j`` is below
+``RECHECK_BETA = 1e-8`` (see :mod:`.reflection`). ``log det`` is summed from the
+reflection coefficients on every route (``~ eps |log det|``).
+
+Edge cases, as ``scipy.linalg.solve_toeplitz``: ``N = 0`` gives an empty solution (and
+``logdet = 0``, positive definite vacuously), ``b`` of shape ``(N, 0)`` an ``(N, 0)``
+solution (after the positive-definiteness verdict; scipy 1.17 returns ``(0, 0)`` for
+``N = 0, k > 0``, we keep the ``k`` columns). A zero (or negative, or NaN) diagonal raises
+:class:`~gpdtheory.errors.NotPositiveDefiniteError`, which is a ``numpy.linalg.LinAlgError``
+(scipy raises ``LinAlgError("Singular principal minor")``), so ``except LinAlgError`` works
+for both.
+
 Accuracy: forward error about ``kappa(T) eps`` (weak stability of Levinson/Durbin on
 SPD input, Cybenko 1980); the residual is ``<= 1e-12`` relative when ``kappa <= 1e3``
 (tested). See :mod:`.levinson` for the documented hard case ``0.9**(k**2)``.
@@ -110,28 +126,28 @@ def solve(r: Any, b: Any, method: SolveMethod = "auto") -> SolveResult:
     >>> bool(np.allclose(res.x, scipy.linalg.solve_toeplitz(r, b))), res.positive_definite
     (True, True)
     """
-    r = as_real_array(r, "r", ndim=1)
+    r = as_real_array(r, "r", ndim=1, allow_empty=True)
     n = r.shape[0]
-    b = as_columns(b, n)
+    b = as_columns(b, n, allow_empty=True)
     k = 1 if b.ndim == 1 else b.shape[1]
+    if method not in ("auto", "levinson", "gohberg-semencul"):
+        raise InvalidArgumentError("method", method, "is not a Toeplitz solve method",
+                                   "pass 'auto', 'levinson' or 'gohberg-semencul'")
+    if n == 0:  # the empty matrix: det = 1, vacuously positive definite (scipy: empty x)
+        return SolveResult(np.zeros(b.shape), True, 0.0,
+                           "levinson" if method == "auto" else method)
     if method == "auto":
         method = "gohberg-semencul" if (k >= GS_MIN_RHS and n >= GS_MIN_N) else "levinson"
     if method == "gohberg-semencul":
         S = ToeplitzSolver(r)
         return SolveResult(S.solve(b), True, S.logdet, method)
-    if method != "levinson":
-        raise InvalidArgumentError("method", method, "is not a Toeplitz solve method",
-                                   "pass 'auto', 'levinson' or 'gohberg-semencul'")
     if b.ndim == 1:
         x, ld, fail = levinson_kernel(r, b)
         if fail >= 0:
             raise _not_pd(n, int(fail))
         return SolveResult(x, True, float(ld), method)
-    if k == 0:
-        _g, ld, _last, fail = inverse_column_kernel(r)
-        if fail >= 0:
-            raise _not_pd(n, int(fail))
-        return SolveResult(np.empty((n, 0)), True, float(ld), method)
+    if k == 0:  # no right-hand side: the verdict and logdet still come with the result
+        return SolveResult(np.zeros((n, 0)), True, logdet(r), method)
     X, lds, fails = levinson_batch_kernel(r[None, :], np.ascontiguousarray(b.T))
     if fails[0] >= 0:
         raise _not_pd(n, int(fails[0]))
@@ -162,8 +178,10 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
     >>> is_positive_definite([1.0, 0.5]), is_positive_definite([1.0, 1.5])
     (True, False)
     """
-    r = as_real_array(r, "r", ndim=1)
+    r = as_real_array(r, "r", ndim=1, allow_empty=True)
     tol = float(as_real_array(tol, "tol", ndim=0))
+    if r.size == 0:
+        return True  # the empty matrix (no eigenvalue below tol)
     rs = r.copy()
     rs[0] -= tol
     return bool(inverse_column_kernel(rs)[3] < 0)
@@ -182,7 +200,9 @@ def logdet(r: Any) -> float:
     >>> bool(np.isclose(logdet([2.0, 1.0]), np.log(3.0)))
     True
     """
-    r = as_real_array(r, "r", ndim=1)
+    r = as_real_array(r, "r", ndim=1, allow_empty=True)
+    if r.size == 0:
+        return 0.0  # det of the empty matrix is 1
     _g, ld, _last, fail = inverse_column_kernel(r)
     if fail >= 0:
         raise _not_pd(r.shape[0], int(fail))
