@@ -120,7 +120,7 @@ class Row:
         if bound != 0.0:
             ratio = measured / bound
         else:
-            ratio = 0.0 if measured == 0.0 else math.inf
+            ratio = 0.0 if measured == 0.0 else math.copysign(math.inf, measured)
         if not (math.isfinite(measured) and not math.isnan(bound)):
             verdict = "FAILS"
         elif m.sense == "<=":
@@ -220,13 +220,25 @@ def format_table(rows: list[Row], markdown: bool = False) -> str:
     return "\n".join(out)
 
 
+def tightness(r: Row) -> float:
+    """How close a holding row is to its bound: 1 = attained, smaller = looser.
+
+    ``measured / bound`` for an upper bound and ``bound / measured`` for a lower bound when
+    both are positive; rows whose bound or measured value is not positive have no such
+    ratio and count as loose (``-inf``) unless ``measured == bound`` (1).
+    """
+    m, b = r.measured, r.bound
+    if r.sense == "<=":
+        if b > 0:
+            return m / b
+    elif m > 0 and b > 0:
+        return b / m
+    return 1.0 if m == b else -math.inf
+
+
 def _tightest(rows: list[Row]) -> Row:
-    """The row closest to failing: largest ratio for upper bounds, smallest for lower bounds."""
-    def key(r: Row) -> float:
-        if not r.ok:
-            return math.inf
-        return r.ratio if r.sense == "<=" else (1.0 / r.ratio if r.ratio > 0 else math.inf)
-    return max(rows, key=key)
+    """The row closest to failing (largest :func:`tightness`), or its first failing row."""
+    return max(rows, key=lambda r: math.inf if not r.ok else tightness(r))
 
 
 def summarize(rows: list[Row]) -> list[Row]:
