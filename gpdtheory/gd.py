@@ -575,7 +575,8 @@ def theorem_s_bound(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "
     rate = 1.0 - mu_bar / Lambda
     err = truncation_error(spec.r, J, truncation)
     tau_v = error_bound(spec.r, J, truncation) if tau == "bound" else err
-    gd_factor = rate**L
+    # exp(L log1p(-x)) rounds at u L |log(rate)| instead of the u L of rounding 1 - x first
+    gd_factor = float(np.exp(L * np.log1p(-mu_bar / Lambda)))
     tr_factor = a2 * tau_v * smax / mu
     factor = gd_factor + tr_factor
     return TheoremSConstants(
