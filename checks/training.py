@@ -1,26 +1,49 @@
-"""Claims on training and sample complexity (docs/theory.md §§7 and 8; issue 7).
+"""Claims on training and sample complexity (docs/theory.md §§3, 6, 7 and 8; issue 7).
 
 ``trained.kernel``           temporal factor of the nearest Kronecker product of the trained
                              end-to-end map at t=0.5 correlates with that of C_t^{-1} at >= 0.95;
-                             the note reports the attention kernel by lag against rho_bar, and
-                             one informational row per lag m = 1..J (no bound, verdict ``info``)
-                             gives the kernel (best scale) against rho_bar(m).
+                             one informational row per lag m = 1..J gives the attention kernel
+                             (best scale) against rho_bar(m).
 ``trained.score``            relative L2(p_t) score error of the trained matching model at t=0.5:
                              <= 0.2 (default), <= 0.05 (--full); the note gives its ratio to
                              the constructed network with the same L and J.
-``sample_complexity.slope``  plug-in estimator: slope of log error vs log n in [-0.75, -0.25];
-                             under --full also the trained model: 95% interval of the slope < 0.
-                             One informational row per n and estimator gives the error itself.
+``trained.layers``           layer k of the trained looped model against GD iterate k (same J, L)
+                             on held-out samples: the final layer within the derived level
+                             ``SCORE_BOUND + e_GD(L)`` of GD's last iterate, and the distance
+                             of the y slot to the exact score falling at every block.
+``trained.kl``               exact KL of the sampler driven by the trained linear network
+                             (Lyapunov route) <= its Girsanov bound (trace-identity route).
+``sample_complexity.slope``  score error of the TRAINED matching model against n: 95% CI of
+                             the slope excludes 0 and overlaps [-0.75, -0.25]; the plug-in
+                             (Kronecker/Toeplitz) estimator's slope in [-0.75, -0.25] on its
+                             own rows. One informational row per n and estimator (mean and
+                             standard error over the seeds).
 
-The matching model is trained once per process (cached) and reused by both trained.* claims.
-Training: the looped position-only model (the construction's block class, J = N - 1 so
-J + 2 heads, random init), the DSM loss averaged over the noise in closed form (the model
-is linear in X), L-BFGS on a fixed log-spaced grid of t in [0.1, 4] (see gpdtheory.train).
+Every trained.* claim runs over the three decay families (powered exponential,
+polynomial, logarithmic); each family's model is trained once per process (cached) and
+reused by the four claims. Training (all rows record it in their case): the looped
+position-only matching model (the construction's block class, J = N - 1 so J + 2 heads,
+random init from ``seed``), the DSM loss averaged over the noise in closed form (the model
+is linear in X), L-BFGS on a fixed log-spaced grid of 4 times in [0.1, 4], n = 4096
+samples (``spec.sample(n, seed=seed + 1)``), 10% held out, one torch thread (results do
+not depend on the machine's thread count). ``Sigma`` is the fixed matrix ``SIGMA``.
+
+Why L = 4 and 600 L-BFGS iterations (formerly L = 6, 200): the score error of the trained
+model at 200 iterations is optimisation-limited, not sample-limited. Trained on the
+population covariance (:func:`gpdtheory.sample_complexity.population_samples`) it is the
+same as on n = 4096 samples (0.128 vs 0.124 at seed 0), and its loss sits on a plateau
+near 0.2 relative error (about the error of a score that ignores temporal correlation)
+for 100-400 iterations depending on the initialisation: at 200 iterations seeds 0 / 1 / 2
+gave 0.124 / 0.201 / - (powered exponential), 0.063 / 0.152 (polynomial), 0.223 / 0.242
+(logarithmic) against the bound 0.2. At L = 4 each iteration costs half as much and
+600 iterations leave the plateau at every seed tried (0.035-0.11, all three families).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import math
 
 import numpy as np
 import torch
@@ -33,16 +56,25 @@ from .table import CheckConfig, Measurement, claim
 SCORE_BOUND, SCORE_BOUND_FULL = 0.2, 0.05
 #: Issue 7: correlation of nearest-Kronecker temporal factors (trained vs exact C_t^{-1}).
 KRON_CORR_BOUND = 0.95
-#: Issue 7: plug-in slope of log error against log n.
+#: The paper's rate n^{-1/2}, with the tolerance of issue 7.
 SLOPE_RANGE = (-0.75, -0.25)
 T_EVAL = 0.5
+#: Training range of diffusion times; trained.kl runs the sampler over exactly this range.
+T_MIN, T_MAX = 0.1, 4.0
 SIGMA = np.array([[1.0, 0.3], [0.3, 0.6]])
+#: Held-out sequences for trained.layers (a fresh draw, not the training samples).
+HELDOUT = 4096
+
+
+def families(full: bool = False) -> list[gp.Kernel]:
+    """One kernel per decay family (``--full``: the same; the sizes grow instead)."""
+    return [gp.PoweredExponential(1.0, 1.0), gp.Polynomial(1.0, 2.5), gp.Logarithmic(1.0, 1.0)]
 
 
 def _setting(full: bool) -> dict:
     if full:
-        return {"N": 8, "L": 8, "n": 16384, "steps": 1000, "n_times": 8}
-    return {"N": 8, "L": 6, "n": 4096, "steps": 200, "n_times": 4}
+        return {"N": 8, "L": 4, "n": 16384, "steps": 2000, "n_times": 8}
+    return {"N": 8, "L": 4, "n": 4096, "steps": 600, "n_times": 4}
 
 
 def train_config(full: bool, seed: int, holdout: float = 0.1):
@@ -50,115 +82,394 @@ def train_config(full: bool, seed: int, holdout: float = 0.1):
 
     s = _setting(full)
     return TrainConfig(steps=s["steps"], optimizer="lbfgs", marginalize=True, lr=1.0,
-                       n_times=s["n_times"], t0=0.1, T=4.0, eval_every=50, patience=4,
+                       n_times=s["n_times"], t0=T_MIN, T=T_MAX, eval_every=50, patience=4,
                        holdout=holdout, seed=seed)
 
 
-@functools.lru_cache(maxsize=4)
-def trained_matching_model(full: bool, seed: int):
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one intra-op thread (deterministic reductions, no spin-waiting)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@functools.lru_cache(maxsize=8)
+def trained_matching_model(full: bool, seed: int, family: int = 0):
     """``(spec, model, construct, J, L)``: the looped matching model trained once per process."""
     from gpdtheory.construct import build
     from gpdtheory.models import matching_model
     from gpdtheory.train import train
 
     s = _setting(full)
-    spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), s["N"], SIGMA)
+    spec = gp.GPSpec(families(full)[family], s["N"], SIGMA)
     J, L = s["N"] - 1, s["L"]
-    with torch.random.fork_rng():
+    with torch.random.fork_rng(), one_thread():
         model = matching_model(spec, L=L, J=J, tied=True, seed=seed)
-    train(model, spec.sample(s["n"], seed=seed + 1), train_config(full, seed))
+        train(model, spec.sample(s["n"], seed=seed + 1), train_config(full, seed))
     return spec, model, build(spec, J, L), J, L
 
 
-def _case(spec, J, L, **extra) -> dict:
+def _models(cfg: CheckConfig):
+    for i in range(len(families(cfg.full))):
+        yield trained_matching_model(cfg.full, cfg.seed, i)
+
+
+def _case(spec, J, L, cfg: CheckConfig, **extra) -> dict:
+    s = _setting(cfg.full)
     return {"family": spec.kernel.family, **spec.kernel.params, "N": spec.N, "d": spec.d,
-            "J": J, "L": L, "t": T_EVAL, "model": "looped", **extra}
+            "J": J, "L": L, "t": T_EVAL, "model": "looped", "n": s["n"], "steps": s["steps"],
+            "seed": cfg.seed, "data_seed": cfg.seed + 1, "Sigma": "SIGMA", **extra}
 
 
 @claim("trained.kernel", "8", "temporal factor of the nearest Kronecker product of the trained "
-       f"map at t={T_EVAL} correlates with that of C_t^(-1) at >= {KRON_CORR_BOUND}")
+       f"map at t={T_EVAL} correlates with that of C_t^(-1) at >= {KRON_CORR_BOUND} "
+       "(three decay families)")
 def trained_kernel(cfg: CheckConfig):
+    """Nearest-Kronecker temporal factor of the trained map against that of ``C_t^{-1}``.
+
+    measured: the trained model's end-to-end map ``A_t`` (autograd,
+    :func:`gpdtheory.evaluate.linear_map`), its Van Loan-Pitsianis nearest Kronecker product
+    and the Pearson correlation of its ``N x N`` factor with that of ``C_t^{-1}``, the exact
+    inverse of the marginal covariance (dense ``inv``). bound: ``KRON_CORR_BOUND`` = 0.95
+    (issue 7). Per-lag rows (info): the block-0 attention kernel (best scale) against
+    ``rho_bar(m)``; no bound, since nothing makes a trained loop's kernel a GD step's.
+    """
     from gpdtheory.compare import compare_kernel, kronecker_correlation
     from gpdtheory.evaluate import linear_map
 
-    spec, model, built, J, L = trained_matching_model(cfg.full, cfg.seed)
-    A = linear_map(model, T_EVAL)
-    Cinv = np.linalg.inv(gp.marginal_covariance(spec, T_EVAL))
-    corr = kronecker_correlation(A, Cinv, spec.N, spec.d)
-    k = compare_kernel(model, spec.r)
-    note = (f"attention kernel by lag vs rho: corr={k.correlation:.3f}, "
-            f"rel err={k.relative_error:.3f} (a trained loop need not be a GD step)")
-    yield Measurement(_case(spec, J, L), corr, KRON_CORR_BOUND, sense=">=", note=note)
-    # Informational, no bound: nothing makes a trained loop's block-0 kernel a GD step's, and
-    # any bound >= ||rho_bar(1..J)|| / rho(0) could not fail (c is a least-squares fit, so
-    # |c k(m) - rho_bar(m)| <= ||rho_bar(1..J)|| at every lag). Lag 0 also carries the
-    # identity head and is left out, as in compare_kernel.
-    rho0 = float(spec.r[0])
-    for m in range(1, J + 1):
-        kern, truth = float(k.scale * k.kernel[m]) + 0.0, float(spec.r[m])  # + 0.0: no -0
-        yield Measurement(_case(spec, J, L, lag=m, kernel=kern, truth=truth),
-                          abs(kern - truth) / rho0, float("nan"), kind="info",
-                          note=f"|c k(m) - rho_bar(m)| / rho(0), c = {k.scale:.4g} fitted on "
-                          f"lags 1..{J}")
+    for spec, model, _built, J, L in _models(cfg):
+        A = linear_map(model, T_EVAL)
+        Cinv = np.linalg.inv(gp.marginal_covariance(spec, T_EVAL))
+        corr = kronecker_correlation(A, Cinv, spec.N, spec.d)
+        k = compare_kernel(model, spec.r)
+        note = (f"attention kernel by lag vs rho: corr={k.correlation:.3f}, "
+                f"rel err={k.relative_error:.3f} (a trained loop need not be a GD step)")
+        yield Measurement(_case(spec, J, L, cfg, quantity="corr of temporal Kronecker factors"),
+                          corr, KRON_CORR_BOUND, sense=">=", note=note)
+        # any bound >= ||rho_bar(1..J)|| / rho(0) could not fail (c is a least-squares fit,
+        # so |c k(m) - rho_bar(m)| <= ||rho_bar(1..J)|| at every lag). Lag 0 also carries the
+        # identity head and is left out, as in compare_kernel.
+        rho0 = float(spec.r[0])
+        for m in range(1, J + 1):
+            kern, truth = float(k.scale * k.kernel[m]) + 0.0, float(spec.r[m])  # + 0.0: no -0
+            yield Measurement(_case(spec, J, L, cfg, lag=m, kernel=kern, truth=truth,
+                                    quantity="|c k(m) - rho_bar(m)| / rho(0)"),
+                              abs(kern - truth) / rho0, float("nan"), kind="info",
+                              note=f"c = {k.scale:.4g} fitted on lags 1..{J}")
 
 
 @claim("trained.score", "7", f"trained matching model: relative L2(p_t) score error at t={T_EVAL} "
-       f"<= {SCORE_BOUND} (--full: <= {SCORE_BOUND_FULL}); ratio to the constructed network")
+       f"<= {SCORE_BOUND} (--full: <= {SCORE_BOUND_FULL}), three decay families; ratio to the "
+       "constructed network")
 def trained_score(cfg: CheckConfig):
+    """Relative ``L2(p_t)`` score error of the trained matching model.
+
+    measured: ``sqrt(tr(D C_t D^T) / tr(C_t^{-1}))``, ``D = A_t - C_t^{-1}``, with the
+    trained model's ``A_t`` read by autograd (exact: the model is linear in X;
+    :func:`gpdtheory.evaluate.score_error`). bound: ``SCORE_BOUND`` = 0.2 (issue 7; 0.05
+    under ``--full``). The note compares the constructed network with the same J and L.
+    """
     from gpdtheory.evaluate import score_error
 
-    spec, model, built, J, L = trained_matching_model(cfg.full, cfg.seed)
-    err = float(score_error(model, spec, T_EVAL).relative[0])
-    ref = float(score_error(built, spec, T_EVAL).relative[0])
     bound = SCORE_BOUND_FULL if cfg.full else SCORE_BOUND
-    yield Measurement(_case(spec, J, L), err, bound,
-                      note=f"constructed (same J, L): {ref:.4g}; "
-                      f"trained/constructed = {err / ref:.3g}")
+    for spec, model, _built, J, L in _models(cfg):
+        err = float(score_error(model, spec, T_EVAL).relative[0])
+        ref = float(score_error(_built, spec, T_EVAL).relative[0])
+        yield Measurement(_case(spec, J, L, cfg, quantity="score L2 relative error"), err, bound,
+                          note=f"constructed (same J, L): {ref:.4g}; "
+                          f"trained/constructed = {err / ref:.3g}")
 
 
-@claim("sample_complexity.slope", "7", "plug-in (Kronecker/Toeplitz) score error ∝ n^slope with "
-       f"slope in [{SLOPE_RANGE[0]}, {SLOPE_RANGE[1]}]; --full: trained model's 95% CI < 0")
+def hidden_states(model, X: np.ndarray, t: float) -> np.ndarray:
+    """Content slots ``[x, y]`` after every block: ``(L + 1, B, N, 2 d)`` ndarray."""
+    from gpdtheory.construct.block import full_time
+
+    p = next(model.parameters())
+    with torch.no_grad():
+        H, temb = model.embed(torch.as_tensor(X, dtype=p.dtype), full_time(X.shape[0], t, p))
+        out = [H[..., : 2 * model.d]]
+        for k in range(model.L):
+            H = model.block(k)(H, temb)
+            out.append(H[..., : 2 * model.d])
+    return torch.stack(out).double().numpy()
+
+
+def _noised(spec, n: int, t: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X0 = spec.sample(n, seed=rng)
+    return np.exp(-t / 2) * X0 + np.sqrt(-np.expm1(-t)) * rng.standard_normal(X0.shape)
+
+
+def layer_distances(model, spec, J: int, t: float, heldout_seed: int, probe_seed: int,
+                    n: int = HELDOUT) -> dict:
+    """Layer ``k`` of a looped linear model against GD iterate ``k``, on held-out samples.
+
+    Returns a dict of ``(L,)`` arrays over ``k = 1..L``:
+
+    - ``direct``: ``||y_k - Y_k||_F / ||Y_k||_F`` (the model's y slot against GD iterate k);
+    - ``probe``: the same after a token-wise least-squares probe ``[x_k, y_k] -> Y_k``
+      (``2d -> d``, shared by all frames, so it cannot mix frames) fitted on ``n`` other
+      noised samples (``probe_seed``) and evaluated on the held-out ones;
+    - ``model_to_score``, ``gd_to_score``: ``||y_k - Y*||_F / ||Y*||_F`` and
+      ``||Y_k - Y*||_F / ||Y*||_F``, ``Y* = -s*`` the exact score (:func:`gpdtheory.score`);
+    - ``final``: ``||y_L - Y_L||_F / ||Y*||_F`` (a float).
+    """
+    from gpdtheory.gd import gd_iterates
+
+    L, d = model.L, spec.d
+    Xh = _noised(spec, n, t, heldout_seed)
+    Xp = _noised(spec, n, t, probe_seed)
+    Hh, Hp = hidden_states(model, Xh, t), hidden_states(model, Xp, t)
+    Gh = gd_iterates(spec, Xh, t, J, L, return_all=True)
+    Gp = gd_iterates(spec, Xp, t, J, L, return_all=True)
+    Ystar = -gp.score(spec, Xh, t)
+    ns = np.linalg.norm(Ystar)
+    out = {k: np.empty(L) for k in ("direct", "probe", "model_to_score", "gd_to_score")}
+    for k in range(1, L + 1):
+        y = Hh[k][..., d:]
+        out["direct"][k - 1] = np.linalg.norm(y - Gh[k]) / np.linalg.norm(Gh[k])
+        R, *_ = np.linalg.lstsq(Hp[k].reshape(-1, 2 * d), Gp[k].reshape(-1, d), rcond=None)
+        fit = Hh[k].reshape(-1, 2 * d) @ R
+        out["probe"][k - 1] = np.linalg.norm(fit - Gh[k].reshape(-1, d)) / np.linalg.norm(Gh[k])
+        out["model_to_score"][k - 1] = np.linalg.norm(y - Ystar) / ns
+        out["gd_to_score"][k - 1] = np.linalg.norm(Gh[k] - Ystar) / ns
+    out["final"] = float(np.linalg.norm(Hh[L][..., d:] - Gh[L]) / ns)
+    return out
+
+
+@claim("trained.layers", "8", "layer k of the trained looped model vs GD iterate k (same J, L), "
+       f"held-out samples at t={T_EVAL}: ||y_L - Y_L|| / ||Y*|| <= {SCORE_BOUND} + e_GD(L), and "
+       "the y slot's distance to the exact score falls at every block, as GD's does")
+def trained_layers(cfg: CheckConfig):
+    """Hidden y slot of the trained loop after block ``k`` against GD iterate ``k``.
+
+    Per layer (info rows, ``quantity="||y_k - Y_k||_F / ||Y_k||_F"``): measured on
+    ``HELDOUT`` = 4096 held-out noised sequences (``heldout_seed``), the y slot of the
+    model after block ``k`` (:func:`hidden_states`) against
+    :func:`gpdtheory.gd.gd_iterates` with the same ``J``, ``L`` and hard truncation. The case
+    also records the token-wise linear probe's distance (fitted on 4096 other sequences,
+    ``probe_seed``), and both iterates' distances to the exact score. No bound per layer:
+    a loop trained only at its output need not pass through GD's iterates (it does not:
+    its last layer is several times closer to the score than GD's ``L``-th iterate).
+
+    Final layer (``quantity="||y_L - Y_L||_F / ||Y*||_F"``): measured as above, relative to
+    the exact score ``Y* = -s*`` on the same samples. bound: the triangle inequality in
+    ``L2(p_t)``, ``||y_L - Y_L|| <= ||y_L - Y*|| + ||Y* - Y_L||``, with the first term at most
+    ``SCORE_BOUND`` (the claim of ``trained.score``) and the second ``e_GD(L)``, GD's exact
+    relative ``L2(p_t)`` error (trace identity, :func:`gpdtheory.gd.l2_error` on
+    :func:`gpdtheory.gd.gd_matrix`; no samples). Statistical margin: the measured ratio of
+    two root-mean-squares over 4096 Gaussian sequences has relative standard deviation
+    below ``2 sqrt(1/(2 * 4096))`` ~ 2.2%; the rows are far further from their bound.
+
+    Monotone rows (``quantity="max_k e(k+1)/e(k)"``): measured: the largest ratio of the y
+    slot's distance to the exact score at consecutive blocks, ``e(k) = ||y_k - Y*|| / ||Y*||``
+    (held-out). bound: 1, i.e. every block brings the loop closer to the score, as every GD
+    step does (Lemma GD, §3.1: ``e_GD`` contracts by ``1 - eta mu_bar`` per step; GD's own
+    ratios are in the note). This is the claim that the trained loop acts as an iterative
+    solver, which no theorem gives for trained weights: a failure is a finding.
+    """
+    from gpdtheory.evaluate import score_norm2
+    from gpdtheory.gd import gd_matrix, l2_error
+
+    rng = cfg.rng("trained.layers")
+    for spec, model, _built, J, L in _models(cfg):
+        hs, ps = (int(v) for v in rng.integers(2**31, size=2))
+        with one_thread():
+            dist = layer_distances(model, spec, J, T_EVAL, hs, ps)
+        base = _case(spec, J, L, cfg, heldout_seed=hs, probe_seed=ps, heldout=HELDOUT)
+        for k in range(1, L + 1):
+            yield Measurement({**base, "k": k, "quantity": "||y_k - Y_k||_F / ||Y_k||_F",
+                               "probe": round(float(dist["probe"][k - 1]), 5),
+                               "model_to_score": round(float(dist["model_to_score"][k - 1]), 5),
+                               "gd_to_score": round(float(dist["gd_to_score"][k - 1]), 5)},
+                              float(dist["direct"][k - 1]), math.nan, kind="info",
+                              note="direct y slot; case: token-wise probe, distances to Y*")
+        e_gd = math.sqrt(l2_error(spec, gd_matrix(spec, T_EVAL, J, L), T_EVAL)
+                         / score_norm2(spec, T_EVAL))
+        bound = (SCORE_BOUND_FULL if cfg.full else SCORE_BOUND) + e_gd
+        yield Measurement({**base, "k": L, "quantity": "||y_L - Y_L||_F / ||Y*||_F",
+                           "e_gd": round(e_gd, 6)}, dist["final"], bound,
+                          note=f"bound = score bound + e_GD(L) = {bound - e_gd:g} + {e_gd:.4f}; "
+                          f"model's own error at layer L {dist['model_to_score'][-1]:.4f}")
+        e = dist["model_to_score"]
+        g = dist["gd_to_score"]
+        ratios = e[1:] / e[:-1]
+        yield Measurement({**base, "quantity": "max_k e(k+1)/e(k)", "k": f"1..{L}"},
+                          float(np.max(ratios)), 1.0, kind="tolerance",
+                          note="e(k) = " + ", ".join(f"{v:.3f}" for v in e) + "; GD's: "
+                          + ", ".join(f"{v:.3f}" for v in g))
+
+
+@claim("trained.kl", "6", f"exact KL(p_t0 || q_t0) of the sampler driven by the trained linear "
+       f"network (t0={T_MIN}, T={T_MAX}) <= its Girsanov bound KL(p_T || N(0,I)) "
+       "+ 1/2 int E||s_hat - s*||^2 dt (three decay families)")
+def trained_kl(cfg: CheckConfig):
+    """Girsanov's bound for the trained network, each side by its own route.
+
+    measured: the exact KL of the continuous reverse SDE from ``N(0, I)`` at ``T = 4`` to
+    ``t0 = 0.1`` (the training range of t) driven by the trained network:
+    its output is Gaussian with covariance from the Lyapunov ODE
+    (:func:`gpdtheory.evaluate.exact_kl`, ``dP/dtau = M P + P M^T + I``), the network's ``A_t``
+    from :func:`gpdtheory.evaluate.polynomial_map` (exact: ``A_t`` is a polynomial of degree
+    L in ``e^{-t}``; its interpolation check is in the note), against ``C_t0``.
+    bound: ``KL(p_T || N(0, I))`` in closed form plus ``1/2 int_{t0}^{T} E||s_hat - s*||^2 dt``
+    by adaptive quadrature of the exact trace identity ``tr(D C_t D^T)``
+    (:func:`gpdtheory.distribution.girsanov_bound`), ``A_t`` read by autograd at every node.
+    Not attained (the trained map is not the exact score of a Gaussian model), so no
+    round-off allowance.
+    """
+    from gpdtheory import distribution as dist
+    from gpdtheory.evaluate import exact_kl, linear_map, polynomial_map
+
+    for spec, model, _built, J, L in _models(cfg):
+        with one_thread():
+            fn, check = polynomial_map(model, T_MIN, T_MAX)
+            kl = exact_kl(model, spec, T_MAX, T_MIN, matrix_fn=fn)
+            est = dist.dense_estimator(spec.N, spec.d, lambda s, m=model: linear_map(m, s),
+                                       name="trained")
+            gb = dist.girsanov_bound(spec, est, T_MAX, T_MIN)
+        case = {k: v for k, v in _case(spec, J, L, cfg).items() if k != "t"}
+        yield Measurement({**case, "t0": T_MIN, "T": T_MAX, "quantity": "KL(p_t0 || q_t0)"},
+                          kl, gb.bound,
+                          note=f"prior {gb.prior:.3g} + score term {gb.score_term:.4g}; "
+                          f"interpolation check {check:.1e}")
+
+
+# ------------------------------------------------------------------ sample complexity
+#: Sizes of the trained-model sweep and seeds per size (default / --full).
+TRAINED_NS, TRAINED_NS_FULL = (8, 16, 32, 64, 128, 256), (8, 16, 32, 64, 128, 256, 512)
+TRAINED_REPLICATES, TRAINED_REPLICATES_FULL = 3, 5
+SLOPE_L, SLOPE_STEPS = 4, 100
+
+
+def slope_train_config(steps: int = SLOPE_STEPS):
+    """The sweep's training: L-BFGS on the marginalised loss at the evaluation time only."""
+    from gpdtheory.train import TrainConfig
+
+    return TrainConfig(steps=steps, optimizer="lbfgs", marginalize=True, lr=1.0, n_times=1,
+                       t0=T_EVAL, T=T_EVAL, t_sampling="fixed", eval_every=50, patience=4,
+                       holdout=0.0, seed=0)
+
+
+@claim("sample_complexity.slope", "7", "score error of the trained matching model ∝ n^slope: "
+       f"95% CI of the slope below 0 and overlapping [{SLOPE_RANGE[0]}, {SLOPE_RANGE[1]}]; "
+       f"plug-in (Kronecker/Toeplitz) estimator: slope in [{SLOPE_RANGE[0]}, {SLOPE_RANGE[1]}]")
 def sample_complexity_slope(cfg: CheckConfig):
-    from gpdtheory.sample_complexity import plugin_error, sweep_n, trained_error
+    """Slope of log score error against log n (theory: ``n^{-1/2}``, docs/theory.md §7).
+
+    Trained rows (``estimator="trained"``): measured: for each n in ``TRAINED_NS`` (8..256)
+    and 3 seeds (``np.random.SeedSequence(cfg.seed)`` spawns one per (n, replicate); each
+    draws the data and the initialisation), the matching model (looped, L = 4, J = 7) is
+    trained on n samples by L-BFGS (100 iterations) on the marginalised DSM loss at
+    ``t = 0.5``, and its exact relative ``L2(p_t)`` error is computed
+    (:func:`gpdtheory.sample_complexity.trained_error`). The slope is the OLS fit of
+    ``log error`` on ``log n`` over every (n, seed) point; its 95% CI is
+    ``slope ± t_{0.975, K-2} SE`` (OLS standard error, Student t with K - 2 degrees of
+    freedom, K = 18 points; lack of fit, e.g. curvature from the optimisation floor, enters
+    the residuals and widens it). bound: two-sided, three rows: ``CI upper < 0`` (the
+    error falls), ``CI lower <= -0.25`` and ``CI upper >= -0.75`` (together: the CI
+    overlaps ``[-0.75, -0.25]``, the paper's ``-1/2`` with the tolerance of issue 7).
+    The grid stops at 256 because the trained error then nears the optimisation floor: the
+    same model trained on the population covariance
+    (:func:`gpdtheory.sample_complexity.population_samples`) is the row ``n="population"``
+    (info), and the slope flattens once the error approaches it (measured: n = 32..1024
+    gives -0.36). Training only at the evaluated t removes the multi-time optimisation
+    plateau of ``trained.score`` (see the module docstring) from the sample complexity.
+
+    Plug-in rows (``estimator="plug-in"``): measured: the OLS slope for the plug-in
+    estimator (Toeplitz/Kronecker covariance estimate plugged into the exact score) over
+    n = 64..2048, 2 seeds; bound: ``SLOPE_RANGE`` on the point estimate, both sides.
+
+    Per-n rows (info): mean error over the seeds and its standard error ``se``
+    (``std(ddof=1) / sqrt(R)``), ``quantity="score L2 relative error"``.
+    """
+    from gpdtheory.sample_complexity import (
+        plugin_error,
+        rate_test,
+        sweep_n,
+        trained_error,
+    )
 
     kernels = [gp.PoweredExponential(1.0, 1.0)]
     if cfg.full:
         kernels += [gp.PoweredExponential(2.0, 1.0), gp.PoweredExponential(1.0, 2.0)]
     ns = [64, 128, 256, 512, 1024, 2048]
+    q = "score L2 relative error"
     for kernel in kernels:
         spec = gp.GPSpec(kernel, 8, SIGMA)
-        res = sweep_n(plugin_error, spec, ns, replicates=4 if cfg.full else 2, seed=cfg.seed,
-                      t=T_EVAL)
+        R = 4 if cfg.full else 2
+        res = sweep_n(plugin_error, spec, ns, replicates=R, seed=cfg.seed, t=T_EVAL)
         f = res.fit
-        case = {"family": kernel.family, **kernel.params, "N": 8, "d": 2, "n": f"{ns[0]}..{ns[-1]}",
-                "estimator": "plug-in"}
+        case = {"family": kernel.family, **kernel.params, "N": 8, "d": 2, "Sigma": "SIGMA",
+                "t": T_EVAL, "n": f"{ns[0]}..{ns[-1]}", "estimator": "plug-in",
+                "replicates": R, "seed": cfg.seed, "quantity": "OLS slope of log error"}
         note = f"slope {f.slope:.3f}, 95% CI [{f.ci[0]:.3f}, {f.ci[1]:.3f}]"
         yield Measurement({**case, "side": "upper"}, f.slope, SLOPE_RANGE[1], note=note)
         yield Measurement({**case, "side": "lower"}, f.slope, SLOPE_RANGE[0], sense=">=", note=note)
-        yield from _per_n(res, case)
-    if cfg.full:
-        spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 8, SIGMA)
-        tns = [4, 8, 16, 32, 64, 128]
-        res = sweep_n(trained_error, spec, tns, replicates=2, seed=cfg.seed, t=T_EVAL, L=6,
-                      cfg=train_config(False, cfg.seed, holdout=0.0))
+        yield from _per_n(res, {k: v for k, v in case.items() if k != "quantity"} | {"quantity": q})
+
+    tkernels = families(cfg.full) if cfg.full else [gp.PoweredExponential(1.0, 1.0)]
+    tns = TRAINED_NS_FULL if cfg.full else TRAINED_NS
+    R = TRAINED_REPLICATES_FULL if cfg.full else TRAINED_REPLICATES
+    tcfg = slope_train_config()
+    for kernel in tkernels:
+        spec = gp.GPSpec(kernel, 8, SIGMA)
+        with torch.random.fork_rng(), one_thread():
+            res = sweep_n(trained_error, spec, list(tns), replicates=R, seed=cfg.seed, t=T_EVAL,
+                          L=SLOPE_L, cfg=tcfg)
+            floor = [trained_error_population(spec, s) for s in range(3)]
         f = res.fit
-        case = {"family": "powered_exponential", "ell": 1.0, "nu": 1.0, "N": 8, "d": 2,
-                "n": f"{tns[0]}..{tns[-1]}", "estimator": "trained"}
-        yield Measurement({**case, "side": "CI upper"},
-                          f.ci[1], 0.0, note=f"slope {f.slope:.3f}, 95% CI [{f.ci[0]:.3f}, "
-                          f"{f.ci[1]:.3f}]", kind="tolerance")
-        yield from _per_n(res, case)
+        test = rate_test(f, SLOPE_RANGE)
+        case = {"family": kernel.family, **kernel.params, "N": 8, "d": 2, "Sigma": "SIGMA",
+                "t": T_EVAL, "J": 7, "L": SLOPE_L, "steps": SLOPE_STEPS,
+                "n": f"{tns[0]}..{tns[-1]}", "estimator": "trained", "replicates": R,
+                "seed": cfg.seed, "quantity": "OLS slope of log error", "ci_method":
+                "OLS SE x t(0.975, K-2)", "slope": round(f.slope, 4),
+                "ci_low": round(f.ci[0], 4), "ci_high": round(f.ci[1], 4)}
+        note = (f"slope {f.slope:.3f} ± {f.stderr:.3f} (SE), 95% CI [{f.ci[0]:.3f}, "
+                f"{f.ci[1]:.3f}]; distance to [{SLOPE_RANGE[0]}, {SLOPE_RANGE[1]}] "
+                f"{test.distance:.3g}; population floor {np.mean(floor):.3g}")
+        yield Measurement({**case, "side": "CI upper < 0"}, f.ci[1], 0.0, kind="tolerance",
+                          note=note)
+        yield Measurement({**case, "side": f"CI lower <= {SLOPE_RANGE[1]}"}, f.ci[0],
+                          SLOPE_RANGE[1], kind="tolerance", note=note)
+        yield Measurement({**case, "side": f"CI upper >= {SLOPE_RANGE[0]}"}, f.ci[1],
+                          SLOPE_RANGE[0], sense=">=", kind="tolerance", note=note)
+        per = {k: v for k, v in case.items()
+               if k not in ("quantity", "slope", "ci_low", "ci_high", "ci_method")}
+        yield from _per_n(res, per | {"quantity": q})
+        yield Measurement(per | {"quantity": q, "n": "population", "replicates": len(floor),
+                                 "se": float(np.std(floor, ddof=1) / np.sqrt(len(floor)))},
+                          float(np.mean(floor)), math.nan, kind="info",
+                          note="trained on the population covariance (init seeds 0, 1, 2): "
+                          "the optimisation floor; " + ", ".join(f"{v:.4g}" for v in floor))
+
+
+def trained_error_population(spec, seed: int) -> float:
+    """The sweep's model trained on the population second moment (init seed ``seed``)."""
+    from gpdtheory.evaluate import score_error
+    from gpdtheory.models import matching_model
+    from gpdtheory.sample_complexity import population_samples
+    from gpdtheory.train import train
+
+    model = matching_model(spec, L=SLOPE_L, tied=True, seed=seed)
+    train(model, population_samples(spec), slope_train_config())
+    return float(score_error(model, spec, T_EVAL).relative[0])
 
 
 def _per_n(res, case: dict):
-    """Informational rows: the sweep's error at each n (geometric mean over the replicates).
+    """Informational rows: the sweep's mean error at each n, with its standard error ``se``.
 
     No bound: the theory gives the rate, not the constant; the slope rows check the rate.
     They summarise the points the slope is fitted to (the fit uses every replicate).
     """
     for n, errs in zip(res.n, res.errors, strict=True):
         reps = ", ".join(f"{e:.4g}" for e in errs)
-        yield Measurement({**case, "n": int(n), "replicates": len(errs)},
-                          float(np.exp(np.mean(np.log(errs)))), float("nan"), kind="info",
-                          note=f"relative L2(p_t) score error at t={T_EVAL}, geometric mean "
-                          f"of replicates {reps}")
+        se = float(np.std(errs, ddof=1) / np.sqrt(len(errs))) if len(errs) > 1 else math.nan
+        yield Measurement({**case, "n": int(n), "replicates": len(errs), "se": se},
+                          float(np.mean(errs)), float("nan"), kind="info",
+                          note=f"relative L2(p_t) error at t={T_EVAL}, mean of replicates {reps}")

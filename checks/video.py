@@ -1,15 +1,17 @@
 """Claim on semi-synthetic video (issue 10; docs/theory.md §§1, 7 and 8 beyond Gaussian data).
 
 ``video.attention``  a score network trained on moving-ball videos recovers the motion's
-                     ``rho``: its attention by lag, or the empirical temporal correlation of
-                     the centroid trajectories of the videos it generates, correlates with
-                     ``rho(0..8)`` at >= 0.8 (Pearson). The measured value is the larger of
-                     the two; the note gives both, the spread of the attention profile
-                     (``(max - min) / max |.|``) and the wall time. Pearson is blind to
-                     scale: an untrained DiT's near-flat attention (spread ~4%) correlated
-                     at 0.998 / 0.83 / 0.41 (sine-cosine start) and 0.36 / -0.11 / 0.99
-                     (random start) at seeds 0 / 1 / 2, so the attention correlation
-                     counts only when the spread is at least ``MIN_SPREAD`` = 25%.
+                     ``rho``. One statistic, fixed before the run: the Pearson correlation
+                     of the model's attention by lag (lags 0..8) with ``rho(0..8)``,
+                     ``>= 0.8``. Pearson is blind to scale: an untrained DiT's near-flat
+                     attention (spread ~4%) correlated at 0.998 / 0.83 / 0.41 (sine-cosine
+                     start) and 0.36 / -0.11 / 0.99 (random start) at seeds 0 / 1 / 2, so a
+                     profile whose spread ``(max - min) / max |.|`` is below ``MIN_SPREAD``
+                     = 25% is not evidence: its row measures nan and FAILS. Beside it, an
+                     informational row (no bound, see the claim's docstring for why) gives
+                     the scale-sensitive error of the profile normalised to 1 at lag 0.
+                     The temporal correlation of generated centroid paths is in the note
+                     only (it was formerly a second route to the same verdict).
 
 Default: the ReLU matching model (looped, position-only, L=2, J=4) on 6x6 frames, N=12,
 256 videos, 300 AdamW steps (about 10 s on 2 cores). ``--full`` adds the softmax DiT on 8x8
@@ -78,10 +80,39 @@ def attention_evidence(corr: float, spread: float) -> float:
     return corr if spread >= MIN_SPREAD else math.nan
 
 
-def _best(a: float, b: float) -> float:
-    """The larger of two correlations, ignoring a nan (a constant profile); nan if both are."""
-    vals = [v for v in (a, b) if math.isfinite(v)]
-    return max(vals) if vals else math.nan
+def normalised_profile_error(profile, rho) -> float:
+    """``||p / p[0] - rho / rho[0]|| / ||rho / rho[0]||`` over the lags given (nan if ``p[0] = 0``).
+
+    Both profiles are normalised to value 1 at lag 0, so a profile of the right shape but
+    the wrong decay (too fast, too flat) is penalised, which Pearson's correlation is not.
+    """
+    import numpy as np
+
+    p = np.asarray(profile, dtype=np.float64)
+    r = np.asarray(rho, dtype=np.float64)
+    if p.shape != r.shape or p.ndim != 1 or p.size == 0:
+        raise ValueError(f"profiles of shapes {p.shape} and {r.shape} do not match")
+    if p[0] == 0.0 or r[0] == 0.0:
+        return math.nan
+    rn = r / r[0]
+    return float(np.linalg.norm(p / p[0] - rn) / np.linalg.norm(rn))
+
+
+def pixel_lag_profile(tokens, max_lag: int):
+    """Temporal correlation of the frames themselves by lag: ``(max_lag + 1,)``, 1 at lag 0.
+
+    ``mean_{s, i, a} z[s, i, a] z[s, i + m, a]`` over standardised pixels, divided by its
+    lag-0 value: what a linear denoiser's temporal kernel sees in the pixels (the ball's
+    overlap with itself ``m`` frames later, which falls faster than the path's ``rho``).
+    """
+    import numpy as np
+
+    Z = np.asarray(tokens, dtype=np.float64)
+    Z = (Z - Z.mean(axis=(0, 1))) / np.maximum(Z.std(axis=(0, 1)), 1e-12)
+    N = Z.shape[1]
+    prof = np.array([np.mean(np.einsum("sia,sia->si", Z[:, : N - m], Z[:, m:]))
+                     for m in range(max_lag + 1)])
+    return prof / prof[0]
 
 
 def _cases(cfg: CheckConfig):
@@ -102,10 +133,32 @@ def _cases(cfg: CheckConfig):
                dict(width=128, depth=2, heads=4, pos_init="sincos"))
 
 
-@claim("video.attention", "7", "on moving-ball videos, the attention by lag or the temporal "
-       "correlation of generated centroid paths correlates with "
-       f"rho(0..{MAX_LAG}) at >= {CORR_MIN}")
+@claim("video.attention", "7", "on moving-ball videos, the Pearson correlation of the trained "
+       f"model's attention by lag with rho(0..{MAX_LAG}) is >= {CORR_MIN} (a profile spreading "
+       f"< {MIN_SPREAD:.0%} is no evidence); the relative L2 error of the profile normalised "
+       "to 1 at lag 0 is reported beside it (info)")
 def video_attention(cfg: CheckConfig):
+    """Attention by lag of a score network trained on moving-ball videos against ``rho``.
+
+    The statistic is declared here, before any run: the Pearson correlation of the
+    attention lag profile (lags ``0..MAX_LAG``) with ``rho(0..MAX_LAG)``.
+
+    measured: the trained model's attention by lag (:func:`gpdtheory.video.attention_lag_profile`:
+    for the ReLU matching model the trace of its y-to-y attention kernel, averaged along
+    diagonals; for the DiT its softmax maps on noised training videos) correlated (Pearson)
+    with ``rho``; nan -- so the row FAILS -- when the profile's spread is below
+    ``MIN_SPREAD`` = 25% (a near-flat profile carries no lag information, whatever its
+    correlation). bound: ``CORR_MIN`` = 0.8 (issue 10); ``rho(m)`` is the kernel of the ball's
+    path, computed from the kernel, not from the videos.
+
+    Scale-sensitive companion (``quantity="normalised profile rel. L2 error"``, info row):
+    ``||a / a[0] - rho / rho[0]|| / ||rho / rho[0]||`` with both profiles normalised to value
+    1 at lag 0. No bound: the network denoises pixels, and the pixels' own temporal
+    correlation (:func:`pixel_lag_profile`, the ball overlapping itself ``m`` frames later)
+    falls much faster than the path's ``rho``, so nothing the model can attain is fixed by
+    ``rho`` alone. The case carries the same error for that pixel profile (``pixel_error``)
+    as the reference: a profile that tracks the pixels scores about that much.
+    """
     import torch
 
     kernel = gp.PoweredExponential(8.0, 1.5)
@@ -132,12 +185,24 @@ def _measure(cfg: CheckConfig, kernel, seed: int):
         ev = evaluate_video(vm, video, max_lag=MAX_LAG, n_gen=256, seed=seed % 1000)
         wall = time.perf_counter() - start
         spread = profile_spread(ev.attention)
-        note = (f"attention corr {ev.attention_corr:.3f} (spread {spread:.0%}), "
-                f"generated corr {ev.generated_corr:.3f} "
+        norm_err = normalised_profile_error(ev.attention, ev.rho)
+        pix = pixel_lag_profile(video.tokens, MAX_LAG)
+        pix_err = normalised_profile_error(pix, ev.rho)
+        note = (f"spread {spread:.0%}; generated centroid corr {ev.generated_corr:.3f} "
                 f"(rel. err {ev.generated_relerr:.2f}; data's own {ev.data_corr:.4f}), "
                 f"wall {wall:.1f} s")
         shape = {"width": kwargs["width"]} if model == "dit" else {"J": kwargs["J"]}
-        measured = _best(attention_evidence(ev.attention_corr, spread), ev.generated_corr)
-        yield Measurement({"model": model, **shape, **sizes, "steps": tcfg.steps,
-                           "family": kernel.family, **kernel.params}, measured, CORR_MIN,
-                          sense=">=", note=note)
+        case = {"model": model, **shape, **sizes, "steps": tcfg.steps, "family": kernel.family,
+                **kernel.params, "video_seed": seed, "train_seed": seed % 1000}
+        yield Measurement({**case, "quantity": "Pearson corr(attention by lag, rho)",
+                           "spread": round(spread, 4)},
+                          attention_evidence(ev.attention_corr, spread), CORR_MIN, sense=">=",
+                          note=note)
+        prof = ", ".join(f"{v / ev.attention[0]:.3f}" if ev.attention[0] else "nan"
+                         for v in ev.attention)
+        yield Measurement({**case, "quantity": "normalised profile rel. L2 error",
+                           "normalisation": "value 1 at lag 0",
+                           "pixel_error": round(pix_err, 4)},
+                          norm_err, math.nan, kind="info",
+                          note=f"attention/att[0] = [{prof}]; pixels' own profile error "
+                          f"{pix_err:.3f} (no bound: see the claim's docstring)")

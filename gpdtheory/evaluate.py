@@ -6,6 +6,9 @@
   :func:`gpdtheory.gd.l2_error` gives ``tr(D C_t D^T)``); Monte Carlo otherwise.
 - :func:`exact_kl`: ``KL(p_t0 || q_t0)`` of the reverse SDE driven by a linear model
   (its output is Gaussian; :mod:`gpdtheory.distribution`).
+- :func:`polynomial_map`: ``t -> A_t`` of a position-only GPDiT without time frequencies,
+  exactly, as a polynomial of degree ``L`` in ``e^{-t}`` read off at ``L + 1`` times (fast
+  for the many evaluations of an ODE solver).
 - :func:`covariance_error`: ``||Cov_hat - Gamma ⊗ Sigma||_F / ||Gamma ⊗ Sigma||_F`` of
   samples generated with any model.
 """
@@ -30,7 +33,7 @@ from .validation import (
 )
 
 __all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "covariance_error",
-           "score_norm2"]
+           "score_norm2", "polynomial_map"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,63 @@ def linear_map(model, t: float) -> np.ndarray:
         raise InvalidArgumentError("model", type(model).__name__, "is not linear in X",
                                    "use a position-only GPDiT without FFN")
     return end_to_end_map(model, check_scalar_diffusion_time(t))
+
+
+def polynomial_map(model, t_lo: float, t_hi: float):
+    """``t -> A_t`` of a linear GPDiT with the time features ``[e^{-t}, 1 - e^{-t}]``, exactly.
+
+    Parameters
+    ----------
+    model : GPDiT
+        Linear (:func:`is_linear`), ``n_frequencies = 0``.
+    t_lo, t_hi : float
+        The times the map will be asked for (``0 < t_lo < t_hi``); outside them the
+        polynomial is still exact in exact arithmetic, but extrapolated in floating point.
+
+    Returns
+    -------
+    fn : callable ``t -> (Nd, Nd) ndarray``
+    check : float
+        ``max |fn(t) - linear_map(model, t)| / max |linear_map(model, t)|`` at the two
+        midpoints between the first and last pair of nodes (a round-off check).
+
+    Notes
+    -----
+    Each block maps the content slots by ``H <- H + diag(g(t)) attn(H) + W_lin H``, with the
+    attention weights fixed (position-only) and the gate ``g`` affine in its time features
+    ``[u, 1 - u]``, ``u = e^{-t}``: every block is affine in ``u``, so ``A_t`` is a polynomial
+    of degree ``L`` in ``u``. It is interpolated at ``L + 1`` Chebyshev nodes in
+    ``[e^{-t_hi}, e^{-t_lo}]`` (barycentric form), each read by :func:`linear_map`.
+    """
+    import scipy.interpolate
+
+    from .construct.block import GPDiT
+
+    if not (isinstance(model, GPDiT) and is_linear(model) and model.n_frequencies == 0):
+        raise InvalidArgumentError("model", type(model).__name__,
+                                   "is not a linear GPDiT with n_frequencies = 0",
+                                   "use linear_map at each t instead")
+    t_lo, t_hi = check_scalar_diffusion_time(t_lo), check_scalar_diffusion_time(t_hi)
+    if not t_lo < t_hi:
+        raise InvalidArgumentError("t_lo", t_lo, f"is not below t_hi = {t_hi}",
+                                   "pass 0 < t_lo < t_hi")
+    deg = model.L
+    u_lo, u_hi = np.exp(-t_hi), np.exp(-t_lo)
+    k = np.arange(deg + 1)
+    nodes = 0.5 * (u_lo + u_hi) + 0.5 * (u_hi - u_lo) * np.cos(np.pi * (k + 0.5) / (deg + 1))
+    vals = np.stack([linear_map(model, float(-np.log(u))) for u in nodes])  # (deg + 1, n, n)
+    interp = scipy.interpolate.BarycentricInterpolator(nodes, vals, axis=0)
+
+    def fn(t: float) -> np.ndarray:
+        return np.asarray(interp(np.exp(-float(t))))
+
+    probe = np.sort(nodes)
+    mids = [0.5 * (probe[0] + probe[1]), 0.5 * (probe[-2] + probe[-1])] if deg else [u_lo]
+    check = 0.0
+    for u in mids:
+        ref = linear_map(model, float(-np.log(u)))
+        check = max(check, float(np.max(np.abs(fn(-np.log(u)) - ref)) / np.max(np.abs(ref))))
+    return fn, check
 
 
 def _check_spec(spec) -> GPSpec:
@@ -170,7 +230,7 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
     return ScoreError(ts, mse, rel, exact, rel_se)
 
 
-def exact_kl(model, spec: GPSpec, T: float, t0: float) -> float:
+def exact_kl(model, spec: GPSpec, T: float, t0: float, *, matrix_fn=None) -> float:
     """``KL(p_t0 || q_t0)`` of the reverse SDE from ``N(0, I)`` at ``T`` driven by a linear model.
 
     Parameters
@@ -180,6 +240,9 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float) -> float:
     spec : GPSpec
     T, t0 : float
         Horizon and early stopping, ``0 < t0 < T``.
+    matrix_fn : callable ``t -> (Nd, Nd)``, optional
+        The model's ``A_t`` by another route (e.g. :func:`polynomial_map`); by default
+        :func:`linear_map` at each ODE time.
 
     Returns
     -------
@@ -206,7 +269,11 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float) -> float:
                                    "pass a model built for this spec")
     if spec.mean is not None:
         raise InvalidArgumentError("spec", spec, "has a mean", "use a mean-zero spec for exact KL")
-    est = dense_estimator(spec.N, spec.d, lambda s: linear_map(model, s), name="trained")
+    if matrix_fn is not None and not callable(matrix_fn):
+        raise InvalidArgumentError("matrix_fn", matrix_fn, "is not callable",
+                                   "pass a function t -> A_t, or None")
+    fn = matrix_fn if matrix_fn is not None else (lambda s: linear_map(model, s))
+    est = dense_estimator(spec.N, spec.d, fn, name="trained")
     P = output_covariance(est, T, t0)
     return float(gaussian_kl(marginal_covariance(spec, t0), P))
 

@@ -4,7 +4,10 @@
   samples, using the Kronecker structure; :func:`plugin_error` plugs them into the exact
   score formula and returns its exact relative L2(p_t) error (the estimator is linear).
 - :func:`fit_slope`: least-squares slope of ``log error`` against ``log n`` with a
-  confidence interval (Student t).
+  confidence interval (Student t); :func:`rate_test`: the two-sided test of that interval
+  against a predicted range of slopes (CI excludes 0 and overlaps the range).
+- :func:`population_samples`: ``N d`` sequences whose second moment is exactly
+  ``Gamma ⊗ Sigma`` (training on them is training on the population: the error floor).
 - :func:`sweep_n`, :func:`sweep_decay`: the sweeps, run through any
   :class:`concurrent.futures.Executor` (sequential in-process by default), returning
   arrays ready to plot.
@@ -35,7 +38,8 @@ from .validation import (
 )
 
 __all__ = ["plugin_covariance", "plugin_matrix", "plugin_error", "SlopeFit", "fit_slope",
-           "SequentialExecutor", "SweepResult", "sweep_n", "sweep_decay", "trained_error"]
+           "RateTest", "rate_test", "SequentialExecutor", "SweepResult", "sweep_n", "sweep_decay",
+           "trained_error", "population_samples"]
 
 
 def plugin_covariance(samples, mean=None) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +206,75 @@ def fit_slope(n, err, level: float = 0.95) -> SlopeFit:
     q = scipy.stats.t.ppf(0.5 + lv / 2, n.size - 2)
     return SlopeFit(float(res.slope), float(res.intercept),
                     (float(res.slope - q * stderr), float(res.slope + q * stderr)), stderr, lv)
+
+
+@dataclass(frozen=True)
+class RateTest:
+    """A slope's confidence interval tested against a predicted range ``[lo, hi]`` (both < 0).
+
+    Attributes
+    ----------
+    fit : SlopeFit
+    rate_range : (float, float)
+    decreasing : bool
+        ``ci[1] < 0``: the interval excludes 0 (the error falls with n).
+    overlaps : bool
+        ``ci[0] <= hi`` and ``ci[1] >= lo``: the interval meets the predicted range.
+    distance : float
+        Distance from the interval to the range (0 when they overlap).
+    """
+
+    fit: SlopeFit
+    rate_range: tuple[float, float]
+    decreasing: bool
+    overlaps: bool
+    distance: float
+
+    @property
+    def holds(self) -> bool:
+        return self.decreasing and self.overlaps
+
+
+def rate_test(fit: SlopeFit, rate_range: tuple[float, float] = (-0.75, -0.25)) -> RateTest:
+    """Test ``fit.ci`` two-sidedly: it must exclude 0 and overlap ``rate_range``.
+
+    A slope near the prediction with a wide interval that also covers 0 fails (no evidence
+    of decrease); a tight interval away from the range fails (another rate).
+
+    Examples
+    --------
+    >>> n = np.repeat([10., 30., 100., 300.], 2); e = n ** -0.5 * np.array([1.02, 0.98] * 4)
+    >>> rate_test(fit_slope(n, e)).holds
+    True
+    """
+    if not isinstance(fit, SlopeFit):
+        raise InvalidArgumentError("fit", fit, "is not a SlopeFit", "pass fit_slope(...)")
+    lo, hi = (float(v) for v in rate_range)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise InvalidArgumentError("rate_range", rate_range, "is not an interval lo < hi",
+                                   "pass e.g. (-0.75, -0.25)")
+    c0, c1 = fit.ci
+    dist = max(0.0, c0 - hi, lo - c1)
+    return RateTest(fit, (lo, hi), bool(c1 < 0.0), bool(c0 <= hi and c1 >= lo), float(dist))
+
+
+def population_samples(spec: GPSpec) -> np.ndarray:
+    """``N d`` sequences ``(N d, N, d)`` whose second moment is exactly ``Gamma ⊗ Sigma``.
+
+    Row ``j`` is ``sqrt(N d)`` times column ``j`` of the symmetric square root of the
+    covariance, so ``(1/(N d)) sum_j vec x_j vec x_j^T = C``. The marginalised DSM loss
+    (:func:`gpdtheory.train.marginal_dsm_loss`) sees only this second moment, so training
+    on these rows (``holdout=0``) is training on the population: what remains of the score
+    error is the model's and the optimiser's, not the sample's.
+    """
+    spec = _check_spec(spec)
+    if spec.mean is not None:
+        raise InvalidArgumentError("spec", spec, "has a mean", "use a mean-zero spec")
+    C = spec.covariance_dense()
+    w, V = np.linalg.eigh(C)
+    R = (V * np.sqrt(np.maximum(w, 0.0))) @ V.T
+    n = C.shape[0]
+    return (np.sqrt(n) * R.T).reshape(n, spec.N, spec.d)
 
 
 class SequentialExecutor(cf.Executor):
