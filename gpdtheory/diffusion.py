@@ -279,7 +279,9 @@ def _score_dense(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) ->
 #: N = 2048); beyond, one O(N^3) eigh costs more than many O(N^2 d) Levinson solves.
 TOEPLITZ_SCORE_MIN_N = DENSE_EIG_MAX_N + 1
 #: Beyond this N the d systems are solved by circulant-preconditioned CG (O(N log N) per
-#: iteration) instead of Levinson (4 N^2 each).
+#: iteration) instead of Levinson (4 N^2 each): ``gpdtheory.toeplitz.rows_pcg.pcg_rows``,
+#: the systems as contiguous rows, real FFTs only, converged systems retired (measured 2.5-3x
+#: faster than ``pcg_solve`` at N = 2^18, d = 16, same iterations and residuals).
 PCG_SCORE_MIN_N = 4096
 #: Relative residual of the CG route; the score's relative error is at most kappa_t times it.
 PCG_SCORE_TOL = 1e-12
@@ -287,7 +289,7 @@ PCG_SCORE_TOL = 1e-12
 
 def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) -> np.ndarray:
     """All ``batch x d`` systems ``(a2 lam_k Gamma + s2 I) w = z`` in one call, O(N d) memory."""
-    from .toeplitz import levinson_batch_kernel, pcg_solve
+    from .toeplitz import levinson_batch_kernel
 
     lam, U = spec.sigma_eigh
     N, d = spec.N, spec.d
@@ -308,9 +310,13 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray)
                                            "check Gamma with gpdtheory.toeplitz.min_eig")
         W = W.reshape(-1, d, N).transpose(0, 2, 1)
     else:
-        rhs = Z.transpose(1, 0, 2).reshape(N, -1)                       # (N, B*d)
-        W = pcg_solve(spec.r, rhs, tol=PCG_SCORE_TOL, scale=scale, shift=shift).x
-        W = W.reshape(N, -1, d).transpose(1, 0, 2)
+        from .toeplitz.rows_pcg import pcg_rows
+
+        rhs = np.ascontiguousarray(Z.transpose(0, 2, 1)).reshape(-1, N)  # (B*d, N) rows
+        del Z
+        W = pcg_rows(spec.r, rhs, scale, shift, tol=PCG_SCORE_TOL).x
+        del rhs
+        W = W.reshape(-1, d, N).transpose(0, 2, 1)
     return -(W @ U.T).reshape(*batch, N, d)
 
 

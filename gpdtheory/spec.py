@@ -221,7 +221,7 @@ class GPSpec:
         operator with the trigonometric-polynomial symbol
         ``f_{N-1}(w) = r_0 + 2 sum_{m=1}^{N-1} r_m cos(m w)``, so
         ``min f_{N-1} <= lmin <= lmax <= max f_{N-1}``; ``f_{N-1}`` is evaluated on an
-        FFT grid of ``~8N`` points and widened by the rigorous grid allowance
+        FFT grid of ``~4N`` points and widened by the rigorous grid allowance
         ``min(h S_1, h^2 S_2 / 4)``, ``S_k = sum m^k |r_m|``, ``h = 2 pi / M``, and by a
         round-off allowance; Gershgorin row sums (``O(N)``) cap both ends. The inner
         ends are Rayleigh quotients (``r_0`` and the Fejér means

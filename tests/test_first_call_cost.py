@@ -187,3 +187,47 @@ def test_marginal_covariance_operator_matches_dense(times):
     v = np.random.default_rng(2).standard_normal((15, 4))
     np.testing.assert_allclose(op @ v, C @ v, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(op @ v[:, 0], C @ v[:, 0], rtol=1e-13, atol=1e-13)
+
+
+# ------------------------------------------------------------------ rows PCG (score, large N)
+@pytest.mark.parametrize("kernel", [gp.PoweredExponential(2.0, 1.0), gp.Polynomial(2.0, 0.8),
+                                    gp.Logarithmic(2.0, 1.0)], ids=repr)
+@pytest.mark.parametrize("N", [1, 2, 3, 17, 300])
+def test_pcg_rows_matches_dense_solve(kernel, N):
+    from gpdtheory.toeplitz.rows_pcg import pcg_rows
+
+    rng = np.random.default_rng(N)
+    r = kernel.autocovariance(N)
+    B = rng.standard_normal((5, N))
+    B[2] = 0.0  # a zero right-hand side is solved by zero
+    scale = np.exp(rng.uniform(-2, 2, 5))
+    shift = np.array([0.0, 1e-3, 0.5, 1.0, 2.0])
+    res = pcg_rows(r, B, scale, shift, tol=1e-12)
+    T = scipy.linalg.toeplitz(r)
+    for k in range(5):
+        A = scale[k] * T + shift[k] * np.eye(N)
+        x = np.linalg.solve(A, B[k])
+        assert np.linalg.norm(A @ res.x[k] - B[k]) <= 1e-11 * max(np.linalg.norm(B[k]), 1e-300)
+        assert np.linalg.norm(res.x[k] - x) <= 1e-8 * max(np.linalg.norm(x), 1e-300)
+    assert res.residual <= 1e-12
+
+
+def test_score_large_n_matches_levinson_route():
+    """N >= PCG_SCORE_MIN_N goes through pcg_rows; compare with the direct Levinson route."""
+    from gpdtheory.diffusion import PCG_SCORE_MIN_N, _score_toeplitz
+
+    N = PCG_SCORE_MIN_N
+    spec = gp.GPSpec(gp.Polynomial(2.0, 1.5), N, _sigma(3))
+    X = np.random.default_rng(3).standard_normal((2, N, 3))
+    t = np.array([0.05, 2.0])
+    s = gp.score(spec, X, t)
+    import gpdtheory.diffusion as dif
+
+    old = dif.PCG_SCORE_MIN_N
+    try:
+        dif.PCG_SCORE_MIN_N = N + 1  # force Levinson
+        ref = _score_toeplitz(spec, X, np.exp(-t), -np.expm1(-t))
+    finally:
+        dif.PCG_SCORE_MIN_N = old
+    for i in range(2):
+        assert np.linalg.norm(s[i] - ref[i]) <= 1e-9 * np.linalg.norm(ref[i])

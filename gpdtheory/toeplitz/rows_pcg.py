@@ -1,0 +1,184 @@
+"""Many shifted Toeplitz systems by circulant-preconditioned CG, right-hand sides as rows.
+
+Solves ``(s_k T + h_k I) x_k = b_k``, ``k = 0..K-1``, with ``T = toeplitz(r)``
+symmetric positive definite, ``s_k > 0``, ``h_k >= 0`` (the ``d`` systems of the exact
+score, docs/theory.md §2.2). Same mathematics and stopping rule as :func:`.pcg_solve`
+(Strang's circulant preconditioner, T. Chan's when Strang's makes a system indefinite;
+true relative residual ``<= tol`` in every system, checked at the end), laid out for
+large ``N``:
+
+* right-hand sides are contiguous **rows** ``(K, N)``: every FFT runs along the last,
+  contiguous axis (``scipy.fft`` with all threads);
+* only **real** FFTs: the product uses the real symbol grid of the circulant embedding
+  (length ``M ~ 2N``), the preconditioner the real eigenvalues of a symmetric circulant
+  of length ``N`` (``rfft``), half the work of complex transforms;
+* converged systems leave the iteration (an active set), so the slowest system alone
+  pays for its extra iterations.
+
+``O(N log N)`` per iteration and system, memory about ``8 K N`` doubles besides the
+input. Equivalent dense computation: ``numpy.linalg.solve(s_k T + h_k I, b_k)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+
+from ..errors import ConvergenceError, NotPositiveDefiniteError
+from .fft import embedding_length
+
+__all__ = ["RowsPCGResult", "pcg_rows"]
+
+_WORKERS = -1
+
+
+@dataclass(frozen=True)
+class RowsPCGResult:
+    """Output of :func:`pcg_rows`: ``x`` ``(K, N)``, worst true relative residual,
+    iterations of the slowest system and the preconditioner's name."""
+
+    x: np.ndarray
+    residual: float
+    iterations: int
+    preconditioner: str
+
+
+def _symmetric_circulant_eigenvalues(c: np.ndarray) -> np.ndarray:
+    """Eigenvalues (``rfft`` order) of the symmetric circulant with first column ``c``."""
+    return scipy.fft.rfft(c, workers=_WORKERS).real
+
+
+def _strang(r: np.ndarray) -> np.ndarray:
+    n = r.shape[0]
+    c = r.copy()
+    h = n // 2
+    if n > 1:
+        c[h + 1:] = r[1:n - h][::-1]
+    return c
+
+
+def _chan(r: np.ndarray) -> np.ndarray:
+    n = r.shape[0]
+    j = np.arange(n)
+    return ((n - j) * r + j * np.concatenate(([0.0], r[:0:-1]))) / n
+
+
+def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
+             tol: float = 1e-12, maxiter: int | None = None) -> RowsPCGResult:
+    """Solve ``(scale_k toeplitz(r) + shift_k I) x_k = B[k]`` for every row ``k``.
+
+    Parameters
+    ----------
+    r : (N,) float64 ndarray
+        First column of a symmetric positive definite Toeplitz matrix (validated by
+        the caller).
+    B : (K, N) float64 ndarray
+        Right-hand sides as rows.
+    scale, shift : (K,) float64 ndarray
+        ``scale > 0``, ``shift >= 0``.
+    tol : float
+        Relative residual to reach in every row.
+    maxiter : int, optional
+        Default ``max(100, 10 sqrt(N))``.
+
+    Returns
+    -------
+    RowsPCGResult
+
+    Raises
+    ------
+    NotPositiveDefiniteError
+        When both circulant preconditioners make some system indefinite.
+    ConvergenceError
+        When some row's true residual is above ``tol`` after ``maxiter`` iterations.
+    """
+    n = r.shape[0]
+    B = np.ascontiguousarray(B, dtype=np.float64).reshape(-1, n)
+    k = B.shape[0]
+    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), (k,)).copy()
+    h = np.broadcast_to(np.asarray(shift, dtype=np.float64), (k,)).copy()
+    maxiter = max(100, int(10 * np.sqrt(n))) if maxiter is None else int(maxiter)
+    m = embedding_length(n)
+    c = np.zeros(m)
+    c[:n] = r
+    if n > 1:
+        c[m - n + 1:] = r[:0:-1]
+    fc = scipy.fft.rfft(c, workers=_WORKERS).real
+    del c
+    prec = "strang"
+    lam = _symmetric_circulant_eigenvalues(_strang(r))
+    if not np.all(s * lam.min() + h > 0):
+        prec = "chan"
+        lam = _symmetric_circulant_eigenvalues(_chan(r))
+        if not (np.all(s * lam.min() + h > 0) and np.all(s * lam.max() + h > 0)):
+            raise NotPositiveDefiniteError(f"toeplitz(r) (N={n})",
+                                           "T. Chan's circulant has a non-positive eigenvalue",
+                                           "check the correlation with gpdtheory.toeplitz.min_eig")
+
+    def A(X, rows):
+        F = scipy.fft.rfft(X, m, axis=-1, workers=_WORKERS)
+        F *= fc
+        Y = scipy.fft.irfft(F, m, axis=-1, workers=_WORKERS)[:, :n]
+        Y *= s[rows, None]
+        Y += X * h[rows, None]
+        return Y
+
+    def M(R, rows):
+        F = scipy.fft.rfft(R, axis=-1, workers=_WORKERS)
+        F /= np.multiply.outer(s[rows], lam) + h[rows, None]
+        return scipy.fft.irfft(F, n, axis=-1, workers=_WORKERS)
+
+    bnorm = np.linalg.norm(B, axis=1)
+    bnorm[bnorm == 0] = 1.0
+    X = np.zeros_like(B)
+    it = 0
+    worst = np.inf
+    everything = np.arange(k)
+    for restart in range(4):
+        R = B.copy() if restart == 0 else B - A(X, everything)
+        rel = np.linalg.norm(R, axis=1) / bnorm
+        active = np.flatnonzero(rel > tol)
+        if active.size == 0:
+            worst = float(rel.max())
+            break
+        R = R[active]
+        Z = M(R, active)
+        P = Z.copy()
+        rz = np.einsum("ij,ij->i", R, Z)
+        Xa = X[active]
+        while it < maxiter and active.size:
+            it += 1
+            AP = A(P, active)
+            pap = np.einsum("ij,ij->i", P, AP)
+            a = np.where(pap > 0, rz / np.where(pap > 0, pap, 1.0), 0.0)
+            Xa += P * a[:, None]
+            R -= AP * a[:, None]
+            del AP
+            rel = np.linalg.norm(R, axis=1) / bnorm[active]
+            done = rel <= tol
+            if np.any(done):  # retire converged rows
+                X[active[done]] = Xa[done]
+                keep = ~done
+                active, Xa, R, P, rz = active[keep], Xa[keep], R[keep], P[keep], rz[keep]
+                if active.size == 0:
+                    break
+            Z = M(R, active)
+            rz_new = np.einsum("ij,ij->i", R, Z)
+            beta = np.where(rz > 0, rz_new / np.where(rz > 0, rz, 1.0), 0.0)
+            P *= beta[:, None]
+            P += Z
+            del Z
+            rz = rz_new
+        if active.size:
+            X[active] = Xa
+        worst = float(np.max(np.linalg.norm(B - A(X, everything), axis=1) / bnorm))
+        if worst <= tol or it >= maxiter:
+            break
+    if not worst <= tol:
+        raise ConvergenceError("circulant-preconditioned CG (Toeplitz, rows)", worst, tol, it,
+                               "the matrix may be nearly singular (small shift, lmin(T) ~ 0) or "
+                               "its correlation not summable; raise maxiter or tol, or use "
+                               "gpdtheory.toeplitz.solve (direct, O(N^2))")
+    return RowsPCGResult(X, worst, it, prec)
