@@ -33,10 +33,11 @@ model at 200 iterations is optimisation-limited, not sample-limited. Trained on 
 population covariance (:func:`gpdtheory.sample_complexity.population_samples`) it is the
 same as on n = 4096 samples (0.128 vs 0.124 at seed 0), and its loss sits on a plateau
 near 0.2 relative error (about the error of a score that ignores temporal correlation)
-for 100-400 iterations depending on the initialisation: at 200 iterations seeds 0 / 1 / 2
-gave 0.124 / 0.201 / - (powered exponential), 0.063 / 0.152 (polynomial), 0.223 / 0.242
-(logarithmic) against the bound 0.2. At L = 4 each iteration costs half as much and
-600 iterations leave the plateau at every seed tried (0.035-0.11, all three families).
+for 100-400 iterations depending on the initialisation: at L = 6 and 200 iterations seeds
+0 / 1 gave 0.124 / 0.201 (powered exponential), 0.063 / 0.152 (polynomial), 0.223 / 0.242
+(logarithmic) against the bound 0.2. At L = 4 each iteration costs half as much, and 600
+iterations left the plateau at every seed tried (seeds 0-2, all three families: 0.025 to
+0.111).
 """
 
 from __future__ import annotations
