@@ -21,14 +21,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-import scipy.linalg
 from numpy.polynomial import chebyshev as C
 
 from .errors import InvalidArgumentError
+from .toeplitz.eig import extreme_eigenvalues
 from .validation import as_real_array, check_nonnegative_int, check_positive_scalar
 
 __all__ = [
+    "Method",
     "METHODS",
+    "COMPANION_MAX_J",
     "truncated_autocovariance",
     "symbol_minimum",
     "tau_J",
@@ -40,11 +42,6 @@ __all__ = [
 Method = Literal["hard", "taper", "shift"]
 METHODS: tuple[str, ...] = ("hard", "taper", "shift")
 
-#: Largest N whose Toeplitz eigenvalues are taken from a dense ``eigvalsh``; beyond it the
-#: Toeplitz engine's ``min_eig``/``max_eig`` are used when present, else dense up to
-#: ``DENSE_FALLBACK_MAX_N``.
-DENSE_EIG_MAX_N = 2048
-DENSE_FALLBACK_MAX_N = 8192
 #: Largest J for which the critical points of ``f_J`` come from the Chebyshev companion
 #: matrix (``O(J^3)``); beyond it a grid of ``16 (J + 1)`` points is refined by Newton steps.
 COMPANION_MAX_J = 400
@@ -206,29 +203,6 @@ def error_bound(r: Any, J: int, method: Method = "hard") -> float:
     return float(abs(d[0]) + 2.0 * np.sum(np.abs(d[1:])))
 
 
-def _toeplitz_norm2(col: np.ndarray) -> float:
-    """Spectral norm of the symmetric Toeplitz matrix with first column ``col``."""
-    n = col.size
-    if not np.any(col):
-        return 0.0
-    if n <= DENSE_EIG_MAX_N:
-        w = np.linalg.eigvalsh(scipy.linalg.toeplitz(col))
-        return float(max(-w[0], w[-1]))
-    try:
-        from .toeplitz import max_eig, min_eig
-    except ImportError:
-        min_eig = max_eig = None
-    if min_eig is not None:
-        return float(max(-min_eig(col), max_eig(col)))
-    if n > DENSE_FALLBACK_MAX_N:
-        raise InvalidArgumentError("r", f"array of length {n}",
-                                   f"is longer than {DENSE_FALLBACK_MAX_N} and the Toeplitz "
-                                   "engine's min_eig/max_eig are not available",
-                                   "use tau_J (an upper bound) or a smaller N")
-    w = np.linalg.eigvalsh(scipy.linalg.toeplitz(col))
-    return float(max(-w[0], w[-1]))
-
-
 def truncation_error(r: Any, J: int, method: Method = "hard") -> float:
     """Exact ``||Gamma - Gamma_bar||_2`` for the given truncation.
 
@@ -245,9 +219,9 @@ def truncation_error(r: Any, J: int, method: Method = "hard") -> float:
     Notes
     -----
     ``Gamma - Gamma_bar`` is symmetric Toeplitz with first column ``r - r_bar``; its
-    norm is ``max(|lmin|, |lmax|)``: a dense ``eigvalsh`` for ``N <= 2048``, the
-    Toeplitz engine's extreme eigenvalues beyond (dense up to ``N = 8192`` when the
-    engine lacks them). Lemma TR: the result is ``<= error_bound(r, J, method)``.
+    norm is ``max(|lmin|, |lmax|)`` (:func:`gpdtheory.toeplitz.extreme_eigenvalues`: dense
+    for small N, the Toeplitz engine beyond). Lemma TR: the result is
+    ``<= error_bound(r, J, method)``.
 
     Examples
     --------
@@ -256,7 +230,11 @@ def truncation_error(r: Any, J: int, method: Method = "hard") -> float:
     True
     """
     r = _check_r(r)
-    return _toeplitz_norm2(r - truncated_autocovariance(r, J, method))
+    d = r - truncated_autocovariance(r, J, method)
+    if not np.any(d):
+        return 0.0
+    lmin, lmax = extreme_eigenvalues(d)
+    return float(max(-lmin, lmax))
 
 
 # --------------------------------------------------------------------------- sizes

@@ -505,12 +505,12 @@ def test_diverging_estimator_stays_exact():
     # like (1 + eta |c|)^L and some eigenvalues of P fall far below the dense round-off floor.
     # The log-variable integration keeps them relatively accurate; oracle for the PF-ODE:
     # log p = int_{t0}^{T} (1 - a_t) dt (p(0) = 1), by quadrature.
-    from gpdtheory.distribution.lyapunov import _output_covariance
+    from gpdtheory.distribution.lyapunov import output_covariance_spectral
 
     spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 6, np.eye(1))
     est = dist.gd_estimator(spec, 1, 200)
     T, t0 = 4.0, 0.01
-    _, p = _output_covariance(est, T, t0, "ode", None, 1e-11, 1e-14)
+    _, p = output_covariance_spectral(est, T, t0, "ode", None, 1e-11, 1e-14)
     logp = [
         quad(
             lambda t, j=j: 1 - est.eigenvalues(t).ravel()[j],

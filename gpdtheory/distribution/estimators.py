@@ -17,7 +17,8 @@ the eigenvalues depending on t: ``A_t = Q diag(vec a_t) Q^T``, ``a_t`` of shape
 - L steps of GD from 0 (:func:`gpdtheory.gd.gd_matrix`): same ``W``,
   ``a = (1 - (1 - eta c)^L)/c`` with ``c`` the eigenvalues of ``C_bar_t``.
 
-Any other ``t -> A_t`` is accepted as a dense estimator.
+These three are :class:`gpdtheory.linear.LinearScore` objects wrapped for the Lyapunov and
+sampler machinery. Any other ``t -> A_t`` is accepted as a dense estimator.
 """
 
 from __future__ import annotations
@@ -26,16 +27,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
-from ..errors import AssumptionViolated, InvalidArgumentError
+from ..errors import InvalidArgumentError
+from ..linear import LinearScore
 from ..spec import GPSpec
-from ..validation import (
-    as_real_array,
-    check_nonnegative_int,
-    check_positive_int,
-    check_scalar_diffusion_time,
-)
+from ..validation import as_real_array, check_positive_int, check_scalar_diffusion_time
 
 __all__ = [
     "LinearEstimator",
@@ -43,6 +39,9 @@ __all__ = [
     "truncated_score_estimator",
     "gd_estimator",
     "dense_estimator",
+    "check_estimator",
+    "check_zero_mean_spec",
+    "ORTHOGONALITY_TOL",
 ]
 
 #: Tolerated ``max |W^T W - I|`` of a spectral basis (round-off of an eigendecomposition).
@@ -189,7 +188,20 @@ class LinearEstimator:
         return -(flat @ self.matrix(t).T).reshape(Y.shape)
 
 
-def _spec_zero_mean(spec: Any) -> GPSpec:
+def check_estimator(est: Any) -> LinearEstimator:
+    """``est`` if it is a :class:`LinearEstimator`, else a documented error."""
+    if not isinstance(est, LinearEstimator):
+        raise InvalidArgumentError(
+            "est",
+            est,
+            "is not a LinearEstimator",
+            "build one with gpdtheory.distribution.gd_estimator(...) etc.",
+        )
+    return est
+
+
+def check_zero_mean_spec(spec: Any) -> GPSpec:
+    """``spec`` if it is a mean-zero :class:`~gpdtheory.GPSpec`, else a documented error."""
     if not isinstance(spec, GPSpec):
         raise InvalidArgumentError(
             "spec", spec, "is not a GPSpec", "build one with gpdtheory.GPSpec"
@@ -204,6 +216,13 @@ def _spec_zero_mean(spec: Any) -> GPSpec:
     return spec
 
 
+def _wrap(score: LinearScore, model_eigenvalues: Any = None) -> LinearEstimator:
+    """The :class:`LinearEstimator` with ``score``'s basis and eigenvalues."""
+    return LinearEstimator(score.N, score.d, temporal_basis=score.V, spatial_basis=score.U,
+                           eigenvalue_fn=score.eigenvalues, name=score.name,
+                           model_eigenvalues=model_eigenvalues)
+
+
 def exact_score_estimator(spec: GPSpec) -> LinearEstimator:
     """The exact score ``A_t = C_t^{-1}`` in the Kronecker eigenbasis ``V ⊗ U``.
 
@@ -215,27 +234,9 @@ def exact_score_estimator(spec: GPSpec) -> LinearEstimator:
     >>> bool(np.allclose(est.matrix(0.3), np.linalg.inv(gp.marginal_covariance(spec, 0.3))))
     True
     """
-    spec = _spec_zero_mean(spec)
-    g, V = spec.gamma_eigh
-    lam, U = spec.sigma_eigh
-    gl = np.multiply.outer(g, lam)
-
-    def eig(t: float) -> np.ndarray:
-        return 1.0 / (np.exp(-t) * gl - np.expm1(-t))
-
-    return LinearEstimator(
-        spec.N, spec.d, temporal_basis=V, spatial_basis=U, eigenvalue_fn=eig, name="exact score",
-        model_eigenvalues=np.maximum(gl, 0.0) if gl.min() >= -1e-12 * gl.max() else None,
-    )
-
-
-def _truncated_eig(spec: GPSpec, J: int, truncation: str):
-    from ..gd import truncated_r
-
-    r_bar = truncated_r(spec, check_nonnegative_int(J, "J"), truncation)
-    gb, W = np.linalg.eigh(scipy.linalg.toeplitz(r_bar))
-    lam, U = spec.sigma_eigh
-    return r_bar, np.multiply.outer(gb, lam), W, U
+    score = LinearScore.exact(check_zero_mean_spec(spec))
+    gl = np.multiply.outer(score.g, score.lam)
+    return _wrap(score, np.maximum(gl, 0.0) if gl.min() >= -1e-12 * gl.max() else None)
 
 
 def truncated_score_estimator(spec: GPSpec, J: int, truncation: str = "hard") -> LinearEstimator:
@@ -244,36 +245,19 @@ def truncated_score_estimator(spec: GPSpec, J: int, truncation: str = "hard") ->
     Raises
     ------
     AssumptionViolated
-        When evaluated at a t with ``lmin(C_bar_t) <= 0`` (indefinite ``Gamma_bar``).
+        When evaluated at a t with ``mu_bar_t = lmin(C_bar_t) <= 0`` (indefinite
+        ``Gamma_bar``; :func:`gpdtheory.gd.check_definite`).
 
     Notes
     -----
     Same matrix as ``-gpdtheory.gd.truncated_score`` applied to the unit vectors.
     """
-    spec = _spec_zero_mean(spec)
-    _, gl, W, U = _truncated_eig(spec, J, truncation)
-
-    def eig(t: float) -> np.ndarray:
-        c = np.exp(-t) * gl - np.expm1(-t)
-        if c.min() <= 0.0:
-            raise AssumptionViolated(
-                "mu_bar_t > 0",
-                f"lmin(C_bar_t) = {c.min():.3e} at t = {t:g}, J = {J}",
-                "use truncation='taper' or 'shift', or a larger J",
-            )
-        return 1.0 / c
-
-    return LinearEstimator(
-        spec.N,
-        spec.d,
-        temporal_basis=W,
-        spatial_basis=U,
-        eigenvalue_fn=eig,
-        name=f"truncated score J={J} {truncation}",
-        # Gamma_bar PSD: the exact score of N(0, Gamma_bar ⊗ Sigma) (the Girsanov bound is
-        # attained up to O(e^{-2T})); an indefinite Gamma_bar is no covariance
-        model_eigenvalues=gl if gl.min() >= 0.0 else None,
-    )
+    score = LinearScore.truncated(check_zero_mean_spec(spec), J, truncation,
+                                  where="truncated_score_estimator")
+    gl = np.multiply.outer(score.g, score.lam)
+    # Gamma_bar PSD: the exact score of N(0, Gamma_bar ⊗ Sigma) (the Girsanov bound is
+    # attained up to O(e^{-2T})); an indefinite Gamma_bar is no covariance
+    return _wrap(score, gl if gl.min() >= 0.0 else None)
 
 
 def gd_estimator(spec: GPSpec, J: int, L: int, truncation: str = "hard") -> LinearEstimator:
@@ -298,26 +282,9 @@ def gd_estimator(spec: GPSpec, J: int, L: int, truncation: str = "hard") -> Line
     -----
     ``A_t = eta sum_{k<L} (I - eta C_bar_t)^k``, ``eta = 1/Lambda``
     (:func:`gpdtheory.gd.step_size`); on an eigenvalue ``c`` of ``C_bar_t`` this is
-    ``-expm1(L log1p(-eta c))/c`` (``eta L`` at ``c = 0``).
+    ``-expm1(L log1p(-eta c))/c`` (``eta L`` at ``c = 0``): :meth:`gpdtheory.linear.LinearScore.gd`.
     """
-    from ..gd import gd_spectral_factor, step_size
-
-    spec = _spec_zero_mean(spec)
-    L = check_nonnegative_int(L, "L")
-    r_bar, gl, W, U = _truncated_eig(spec, J, truncation)
-    eta, _ = step_size(r_bar, spec.Sigma)
-
-    def eig(t: float) -> np.ndarray:
-        return gd_spectral_factor(np.exp(-t) * gl - np.expm1(-t), eta, L)
-
-    return LinearEstimator(
-        spec.N,
-        spec.d,
-        temporal_basis=W,
-        spatial_basis=U,
-        eigenvalue_fn=eig,
-        name=f"GD J={J} L={L} {truncation}",
-    )
+    return _wrap(LinearScore.gd(check_zero_mean_spec(spec), J, L, truncation))
 
 
 def dense_estimator(

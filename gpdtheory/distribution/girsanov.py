@@ -21,18 +21,18 @@ import numpy as np
 from scipy.integrate import quad
 
 from ..errors import ConvergenceError, InvalidArgumentError, NotPositiveDefiniteError
+from ..linear import LinearScore, diffuse_eigenvalues, marginal_eigenvalues
 from ..sampling import time_grid
 from ..spec import GPSpec
 from ..validation import check_positive_int, check_positive_scalar
-from .estimators import LinearEstimator, _spec_zero_mean
+from .estimators import LinearEstimator, check_estimator, check_zero_mean_spec
 from .gaussian import gaussian_kl, gaussian_w2, pinsker_tv
 from .lyapunov import (
     ODE_ATOL,
     ODE_RTOL,
-    _check_est,
-    _check_tolerances,
-    _discrete_covariance,
-    _output_covariance,
+    check_tolerances,
+    discrete_covariance_spectral,
+    output_covariance_spectral,
 )
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "ClosedFormGirsanov",
     "closed_form_girsanov",
     "QUAD_RTOL",
+    "QUAD_ATOL",
 ]
 
 #: Relative accuracy asked of the quadrature of the score-error integral.
@@ -56,7 +57,7 @@ QUAD_ATOL = 1e-13
 
 
 def _check_pair(spec: Any, est: Any) -> tuple[GPSpec, LinearEstimator]:
-    spec, est = _spec_zero_mean(spec), _check_est(est)
+    spec, est = check_zero_mean_spec(spec), check_estimator(est)
     if (est.N, est.d) != (spec.N, spec.d):
         raise InvalidArgumentError(
             "est",
@@ -72,26 +73,15 @@ def score_l2_error(spec: GPSpec, est: LinearEstimator, t: float) -> float:
 
     Notes
     -----
-    Same value as :func:`gpdtheory.gd.l2_error` ``(spec, est.matrix(t), t)`` (the dense path,
-    used when the estimator's spatial basis differs from ``Sigma``'s). Fast path: with
-    ``A_t = (W ⊗ U) diag(a) (W ⊗ U)^T``, ``C_t = (V ⊗ U) diag(c) (V ⊗ U)^T`` and
-    ``R = V^T W``, the sum splits over the ``d`` spatial eigenvectors:
-    ``sum_k sum_ij (R diag(a_k) R^T - diag(1/c_k))_ij^2 c_jk``, ``O(d N^3)``.
+    Same value as :func:`gpdtheory.gd.l2_error` ``(spec, est.matrix(t), t)``. A spectral
+    estimator takes the routes of :meth:`gpdtheory.linear.LinearScore.l2_error`: closed form
+    in ``Gamma``'s basis, ``O(d N^3)`` in ``Sigma``'s spatial basis, dense otherwise.
     """
     spec, est = _check_pair(spec, est)
-    lam, U = spec.sigma_eigh
-    if not (est.is_spectral and np.array_equal(est.U, U)):
-        from ..gd import l2_error
-
-        return l2_error(spec, est.matrix(t), t)
-    a = est.eigenvalues(t)  # (N, d), validates t
-    g, V = spec.gamma_eigh
-    c = np.exp(-t) * np.multiply.outer(g, lam) - np.expm1(-t)  # (N, d)
-    R = V.T @ est.W
-    Dp = np.einsum("ij,jk,lj->kil", R, a, R)  # (d, N, N)
-    idx = np.arange(spec.N)
-    Dp[:, idx, idx] -= 1.0 / c.T
-    return float(np.sum(Dp * Dp * c.T[:, None, :]))
+    truth = LinearScore.exact(spec)
+    if est.is_spectral:
+        return truth.spectral_l2_error(t, est.W, est.U, est.eigenvalues(t))
+    return truth.matrix_l2_error(est.matrix(t), t)
 
 
 def prior_kl(spec: GPSpec, T: float) -> float:
@@ -100,7 +90,7 @@ def prior_kl(spec: GPSpec, T: float) -> float:
     ``c - 1 = alpha_T^2 (g lam - 1)`` is formed directly, so the tiny value at large T keeps
     its relative accuracy.
     """
-    spec = _spec_zero_mean(spec)
+    spec = check_zero_mean_spec(spec)
     T = check_positive_scalar(T, "T")
     g = spec.gamma_eigh[0]
     lam = spec.sigma_eigh[0]
@@ -171,7 +161,7 @@ def girsanov_bound(
     T, t0 = check_positive_scalar(T, "T"), check_positive_scalar(t0, "t0")
     if not t0 < T:
         raise InvalidArgumentError("t0", t0, f"must be < T = {T:g}", "pass 0 < t0 < T")
-    rtol, _ = _check_tolerances(rtol)
+    rtol, _ = check_tolerances(rtol)
 
     def f(u: float) -> float:
         t = math.exp(u)
@@ -211,7 +201,7 @@ def _kl_spectral(
         )
     Q = est.basis
     quad_form = np.einsum("ij,ik,kj->j", Q, C, Q)
-    c = np.exp(-t0) * np.multiply.outer(spec.gamma_eigh[0], spec.sigma_eigh[0]) - np.expm1(-t0)
+    c = marginal_eigenvalues(spec.gamma_eigh[0], spec.sigma_eigh[0], t0)
     kl = 0.5 * (
         float(np.sum(quad_form / p)) - p.size + float(np.sum(np.log(p))) - float(np.sum(np.log(c)))
     )
@@ -271,14 +261,14 @@ def distribution_error(
 
     spec, est = _check_pair(spec, est)
     if sampler in ("sde", "ode"):
-        P, p = _output_covariance(est, T, t0, sampler, None, ODE_RTOL, ODE_ATOL)
+        P, p = output_covariance_spectral(est, T, t0, sampler, None, ODE_RTOL, ODE_ATOL)
     else:
         if steps is None:
             raise InvalidArgumentError(
                 "steps", steps, f"is needed by the sampler {sampler!r}", "pass the number of steps"
             )
         times = time_grid(T, t0, check_positive_int(steps, "steps"), grid)
-        P, p = _discrete_covariance(est, times, sampler, None)
+        P, p = discrete_covariance_spectral(est, times, sampler, None)
     C = marginal_covariance(spec, t0)
     kl = gaussian_kl(C, P) if p is None else _kl_spectral(spec, est, t0, C, p)
     return DistributionError(kl=kl, w2=gaussian_w2(C, P), tv_bound=pinsker_tv(kl), covariance=P)
@@ -387,10 +377,7 @@ def closed_form_girsanov(spec: GPSpec, est: LinearEstimator, T: float, t0: float
     # tau_j = lam_k * (W^T Gamma W)_ii - m_ik: the tail's diagonal in Q (exact up to round-off)
     tau = np.multiply.outer(np.diag(WGW), lam) - m  # (N, d)
 
-    def cbar(t: float) -> np.ndarray:
-        return math.exp(-t) * m - math.expm1(-t)
-
-    c0, cT = cbar(t0), cbar(T)
+    c0, cT = diffuse_eigenvalues(m, t0), diffuse_eigenvalues(m, T)
     # --- KL side: closed-form Lyapunov solution from p(T) = 1
     one_minus_cT = math.exp(-T) * (1.0 - m)
     dp = one_minus_cT * math.exp(t0 - T) * (c0 / cT) ** 2  # p - c_bar(t0)
@@ -425,8 +412,7 @@ def closed_form_girsanov(spec: GPSpec, est: LinearEstimator, T: float, t0: float
     GT, sT = Gx(T)
     score_term = 0.5 * (G0 - GT)
     prior = prior_kl(spec, T)
-    ct0 = math.exp(-t0) * g - math.expm1(-t0)
-    ctT = math.exp(-T) * g - math.expm1(-T)
+    ct0, ctT = diffuse_eigenvalues(g, t0), diffuse_eigenvalues(g, T)
     cond = max(float(ct0.max() / ct0.min()), float(c0.max() / c0.min()),
                float(p.max() / p.min()), float(ctT.max() / ctT.min()),
                float(cT.max() / cT.min()))

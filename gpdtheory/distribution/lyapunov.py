@@ -31,9 +31,22 @@ from scipy.integrate import solve_ivp
 from ..errors import ConvergenceError, InvalidArgumentError
 from ..sampling import SAMPLERS, T_MAX, _check_times
 from ..validation import check_positive_scalar, check_real_scalar, check_spd
-from .estimators import LinearEstimator
+from .estimators import LinearEstimator, check_estimator
 
-__all__ = ["output_covariance", "discrete_covariance", "ODE_RTOL", "ODE_ATOL"]
+__all__ = [
+    "output_covariance",
+    "discrete_covariance",
+    "output_covariance_spectral",
+    "discrete_covariance_spectral",
+    "check_tolerances",
+    "Dynamics",
+    "ODE_RTOL",
+    "ODE_ATOL",
+    "STIFFNESS_THRESHOLD",
+    "STIFFNESS_PROBES",
+    "MIN_RTOL",
+    "DIAGONAL_RTOL",
+]
 
 Dynamics = Literal["sde", "ode"]
 
@@ -49,7 +62,7 @@ STIFFNESS_PROBES = 33
 MIN_RTOL = 100 * np.finfo(np.float64).eps
 
 
-def _check_tolerances(rtol: Any, atol: Any = None) -> tuple[float, float | None]:
+def check_tolerances(rtol: Any, atol: Any = None) -> tuple[float, float | None]:
     """``rtol`` in ``[MIN_RTOL, 1]`` and a finite ``atol >= 0`` (documented errors otherwise)."""
     rtol = check_positive_scalar(rtol, "rtol", upper=1.0)
     if rtol < MIN_RTOL:
@@ -65,17 +78,6 @@ def _check_tolerances(rtol: Any, atol: Any = None) -> tuple[float, float | None]
 
 #: Relative off-diagonal mass under which ``Q^T P0 Q`` counts as diagonal (fast path).
 DIAGONAL_RTOL = 1e-12
-
-
-def _check_est(est: Any) -> LinearEstimator:
-    if not isinstance(est, LinearEstimator):
-        raise InvalidArgumentError(
-            "est",
-            est,
-            "is not a LinearEstimator",
-            "build one with gpdtheory.distribution.gd_estimator(...) etc.",
-        )
-    return est
 
 
 def _initial(est: LinearEstimator, P0: Any) -> tuple[np.ndarray | None, np.ndarray]:
@@ -170,13 +172,23 @@ def output_covariance(
     >>> bool(np.allclose(P, gp.marginal_covariance(spec, 0.1), atol=1e-9))
     True
     """
-    return _output_covariance(est, T, t0, dynamics, P0, rtol, atol)[0]
+    return output_covariance_spectral(est, T, t0, dynamics, P0, rtol, atol)[0]
 
 
-def _output_covariance(est, T, t0, dynamics, P0, rtol, atol):
-    """``(P, p)``: ``p`` the eigenvalues of ``P`` in ``est.basis`` (spectral path) or None."""
-    est = _check_est(est)
-    rtol, atol = _check_tolerances(rtol, atol)
+def output_covariance_spectral(est: LinearEstimator, T: float, t0: float,
+                               dynamics: Dynamics = "sde", P0: Any = None,
+                               rtol: float = ODE_RTOL, atol: float = ODE_ATOL):
+    """:func:`output_covariance` and, on the fast path, its eigenvalues.
+
+    Returns
+    -------
+    P : (Nd, Nd) ndarray
+    p : (Nd,) ndarray or None
+        The eigenvalues of ``P`` in ``est.basis`` when ``P`` stays diagonal there (spectral
+        estimator, ``P0`` diagonal in its basis), else None.
+    """
+    est = check_estimator(est)
+    rtol, atol = check_tolerances(rtol, atol)
     T = check_positive_scalar(T, "T", upper=T_MAX, fix=f"pass a horizon T in (0, {T_MAX:g}]: "
                               "exp(T) must stay finite")
     t0 = check_positive_scalar(t0, "t0")
@@ -267,12 +279,16 @@ def discrete_covariance(
     ``F = e^{h/2} I - 2 (e^{h/2} - 1) A_k``, ``q = e^h - 1``; Heun PF-ODE
     ``F = I + h/2 (B_k + B_{k+1} (I + h B_k))``, ``B = (I - A)/2``, ``q = 0``.
     """
-    return _discrete_covariance(est, times, method, P0)[0]
+    return discrete_covariance_spectral(est, times, method, P0)[0]
 
 
-def _discrete_covariance(est, times, method, P0):
-    """``(P, p)`` as :func:`_output_covariance`."""
-    est = _check_est(est)
+def discrete_covariance_spectral(est: LinearEstimator, times: Any, method: str,
+                                 P0: Any = None):
+    """:func:`discrete_covariance` and, on the fast path, its eigenvalues ``p`` (or None).
+
+    As :func:`output_covariance_spectral`.
+    """
+    est = check_estimator(est)
     times = _check_times(times)
     if method not in SAMPLERS:
         raise InvalidArgumentError(

@@ -16,7 +16,7 @@ against it (``tests/toeplitz``).
 from .bounds import EigenvalueBounds, eigenvalue_bounds  # noqa: F401
 from .banded import banded_cholesky, banded_extreme_eigenvalue, is_positive_definite_banded  # noqa: F401,E501
 from .durbin import DurbinResult, durbin, durbin_kernel
-from .eig import max_eig, min_eig, symbol_bounds
+from .eig import extreme_eigenvalues, max_eig, min_eig, symbol_bounds
 from .fft import ToeplitzOperator, matvec
 from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
 from .levinson import levinson_batch_kernel, levinson_kernel
@@ -27,4 +27,6 @@ __all__ = ["DurbinResult", "durbin", "durbin_kernel", "solve", "SolveResult",
            "is_positive_definite", "logdet", "ToeplitzSolver", "matvec", "ToeplitzOperator",
            "pcg_solve", "PCGResult",
            "min_eig", "max_eig", "symbol_bounds", "levinson_kernel", "levinson_batch_kernel",
-           "inverse_column_kernel"]
+           "inverse_column_kernel",
+           "extreme_eigenvalues", "EigenvalueBounds", "eigenvalue_bounds", "banded_cholesky",
+           "banded_extreme_eigenvalue", "is_positive_definite_banded"]

@@ -32,7 +32,11 @@ safeguarded Illinois iteration on the last prediction error ``beta_{N-1}(lambda)
 det(T_N - lambda) / det(T_{N-1} - lambda)``, whose root in ``(-inf, lmin(T_{N-1}))`` is
 ``lmin(T_N)``, with plain bisection on Durbin's PD test while the root is not bracketed.
 It also takes over when ARPACK does not converge (a tightly clustered bottom of the
-spectrum). Tiny matrices (``N <= 32``) go to the dense ``eigvalsh``.
+spectrum). Small matrices (``N <= DENSE_EXTREMES_MAX_N``) go to the dense ``eigvalsh``.
+
+:func:`extreme_eigenvalues` returns both ends, choosing among the dense solver, Cholesky
+bisection on a narrow band (:func:`.banded.banded_extreme_eigenvalue`, ``O(N J^2)`` per
+step) and the route above.
 
 Equivalent dense computation: ``numpy.linalg.eigvalsh(scipy.linalg.toeplitz(r))[[0, -1]]``.
 """
@@ -48,13 +52,23 @@ import scipy.sparse.linalg
 
 from ..errors import ConvergenceError, InvalidArgumentError
 from ..validation import as_real_array
+from .banded import banded_extreme_eigenvalue
 from .fft import operator
 from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
 
-__all__ = ["min_eig", "max_eig", "symbol_bounds"]
+__all__ = ["min_eig", "max_eig", "extreme_eigenvalues", "symbol_bounds", "fejer_upper_bound",
+           "DENSE_EXTREMES_MAX_N", "BANDED_WIDTH_PER_SQRT_N", "EigMethod"]
 
-#: Up to this N the dense ``eigvalsh`` is used (it is then faster than any set-up).
-DENSE_EIG_MAX_N = 32
+#: Extreme eigenvalues of a Toeplitz matrix of order ``N <= DENSE_EXTREMES_MAX_N`` come from
+#: a dense ``eigvalsh`` (``min_eig``/``max_eig`` with ``method="auto"`` and
+#: :func:`extreme_eigenvalues`): below it the dense solver costs less than the structured
+#: routes' set-up (measured: equal cost near N = 300, the structured route 8x faster at
+#: N = 1024 and 80x at N = 2048).
+DENSE_EXTREMES_MAX_N = 384
+#: :func:`extreme_eigenvalues` bisects with banded Cholesky when the last nonzero lag ``J``
+#: of ``r`` satisfies ``J <= BANDED_WIDTH_PER_SQRT_N sqrt(N)``: about 45 factorisations of
+#: ``O(N J^2)`` then cost less than the ``O(N^2)`` Durbin passes of shift-invert Lanczos.
+BANDED_WIDTH_PER_SQRT_N = 0.25
 #: Grid points per frame for the symbol bracket.
 _GRID_FACTOR = 8
 
@@ -249,12 +263,12 @@ def _validated(r: Any, method: str) -> np.ndarray:
 
 def _min(r: np.ndarray, method: str, rtol: float) -> float:
     n = r.shape[0]
-    if method == "dense" or (method == "auto" and n <= DENSE_EIG_MAX_N) or n <= 2:
+    if method == "dense" or (method == "auto" and n <= DENSE_EXTREMES_MAX_N) or n <= 2:
         return float(np.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0])
     if method == "bisection":
         return _bisection_min(r, rtol)
     # ARPACK's convergence test has an absolute floor (eps^(2/3)): work at unit scale,
-    # rescaling by a power of two (exact), or a tiny r loses digits (found by tests/fuzz)
+    # rescaling by a power of two (exact), or a tiny r would lose digits
     peak = float(np.max(np.abs(r)))
     if peak == 0.0:  # the zero matrix (ARPACK/LAPACK would fail on it)
         return 0.0
@@ -272,7 +286,8 @@ def min_eig(r: Any, method: EigMethod = "auto", rtol: float = 1e-13) -> float:
     r : (N,) array_like
         First column (any symmetric Toeplitz matrix, definite or not).
     method : {"auto", "lanczos", "bisection", "dense"}
-        ``"auto"``: dense for ``N <= 32``, else shift-invert Lanczos (module notes).
+        ``"auto"``: dense for ``N <= DENSE_EXTREMES_MAX_N``, else shift-invert Lanczos
+        (module notes).
     rtol : float
         Relative bracket width at which ``"bisection"`` stops.
 
@@ -306,3 +321,45 @@ def max_eig(r: Any, method: EigMethod = "auto", rtol: float = 1e-13) -> float:
     """
     r = _validated(r, method)
     return -_min(-r, method, rtol)
+
+
+def extreme_eigenvalues(r: Any) -> tuple[float, float]:
+    """``(lmin, lmax)`` of the symmetric Toeplitz matrix ``toeplitz(r)``, by the cheapest route.
+
+    Parameters
+    ----------
+    r : (N,) array_like
+        First column (definite or not).
+
+    Returns
+    -------
+    (float, float)
+
+    Notes
+    -----
+    ``N <= DENSE_EXTREMES_MAX_N``: ``numpy.linalg.eigvalsh(scipy.linalg.toeplitz(r))``.
+    Beyond, a narrow band (last nonzero lag ``J <= BANDED_WIDTH_PER_SQRT_N sqrt(N)``, e.g.
+    a hard-truncated ``Gamma_bar``) is bisected with banded Cholesky
+    (:func:`.banded.banded_extreme_eigenvalue`, accurate to ``1e-13`` relative to the
+    Gershgorin radius); anything else goes to :func:`min_eig` and :func:`max_eig`
+    (``method="auto"``, about ``eps ||T||`` absolute). Equivalent dense computation:
+    ``numpy.linalg.eigvalsh(scipy.linalg.toeplitz(r))[[0, -1]]``.
+
+    Examples
+    --------
+    >>> lo, hi = extreme_eigenvalues([2.0, 1.0, 0.0])   # 2 + 2 cos(k pi / 4)
+    >>> bool(abs(lo - (2 - 2 ** 0.5)) < 1e-14 and abs(hi - (2 + 2 ** 0.5)) < 1e-14)
+    True
+    """
+    r = as_real_array(r, "r", ndim=1)
+    n = r.shape[0]
+    if n <= DENSE_EXTREMES_MAX_N:
+        g = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+        return float(g[0]), float(g[-1])
+    nz = np.flatnonzero(r)
+    J = int(nz[-1]) if nz.size else 0
+    if J <= BANDED_WIDTH_PER_SQRT_N * np.sqrt(n):
+        # + 0.0: the zero matrix gives (0.0, 0.0), not a signed zero from -(-0.0)
+        return (float(banded_extreme_eigenvalue(r, J, which="min")) + 0.0,
+                float(banded_extreme_eigenvalue(r, J, which="max")) + 0.0)
+    return _min(r, "auto", 1e-13), -_min(-r, "auto", 1e-13)

@@ -31,28 +31,45 @@ def test_extreme_eigenvalues_match_eigvalsh(kernel, N):
     scale = ev[-1]
     assert abs(tz.min_eig(r) - ev[0]) <= EIG_ATOL * scale
     assert abs(tz.max_eig(r) - ev[-1]) <= EIG_ATOL * scale
+    lo, hi = tz.extreme_eigenvalues(r)
+    assert abs(lo - ev[0]) <= EIG_ATOL * scale and abs(hi - ev[-1]) <= EIG_ATOL * scale
     if N in (33, 200):
+        assert abs(tz.min_eig(r, method="lanczos") - ev[0]) <= EIG_ATOL * scale
+        assert abs(tz.max_eig(r, method="lanczos") - ev[-1]) <= EIG_ATOL * scale
         assert abs(tz.min_eig(r, method="bisection") - ev[0]) <= EIG_ATOL * scale
         assert abs(tz.max_eig(r, method="bisection") - ev[-1]) <= EIG_ATOL * scale
 
 
-@given(N=st.integers(1, 300), c=st.floats(-0.5, 0.5))
-def test_tridiagonal_closed_form(N, c):
+@given(N=st.integers(1, 300), c=st.floats(-0.5, 0.5),
+       method=st.sampled_from(["auto", "lanczos", "bisection"]))
+def test_tridiagonal_closed_form(N, c, method):
     """``toeplitz([1, c, 0, ...])`` has eigenvalues ``1 + 2 c cos(k pi / (N+1))``."""
     r = np.zeros(N)
     r[0] = 1.0
     if N > 1:
         r[1] = c
     lam = 1 + 2 * c * np.cos(np.arange(1, N + 1) * np.pi / (N + 1))
-    assert abs(tz.min_eig(r) - lam.min()) <= EIG_ATOL * 2
-    assert abs(tz.max_eig(r) - lam.max()) <= EIG_ATOL * 2
+    assert abs(tz.min_eig(r, method=method) - lam.min()) <= EIG_ATOL * 2
+    assert abs(tz.max_eig(r, method=method) - lam.max()) <= EIG_ATOL * 2
 
 
-def test_indefinite_eigenvalues():
+@pytest.mark.parametrize("method", ["auto", "lanczos", "bisection"])
+def test_indefinite_eigenvalues(method):
     r = np.r_[1.0, 0.9, np.zeros(98)]           # lmin = 1 - 1.8 cos(pi/101) < 0
     ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
     assert ev[0] < 0
-    assert abs(tz.min_eig(r) - ev[0]) <= EIG_ATOL * 3
+    assert abs(tz.min_eig(r, method=method) - ev[0]) <= EIG_ATOL * 3
+
+
+@pytest.mark.parametrize("N, J", [(400, 4), (1000, 7), (1000, 200), (1000, 0)])
+def test_extreme_eigenvalues_every_route(N, J):
+    """Beyond the dense size: banded bisection for a narrow band, Lanczos for a wide one."""
+    r = 0.8 ** np.arange(N) * np.cos(0.3 * np.arange(N))
+    r[J + 1:] = 0.0
+    ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+    lo, hi = tz.extreme_eigenvalues(r)
+    scale = max(abs(ev[0]), abs(ev[-1]))
+    assert abs(lo - ev[0]) <= EIG_ATOL * scale and abs(hi - ev[-1]) <= EIG_ATOL * scale
 
 
 @pytest.mark.parametrize("N", [1, 2, 3, 7, 100, 1001])
