@@ -2,8 +2,7 @@
 
 Under the default ``ci`` profile a property runs the profile's examples (25,
 derandomized). Under ``thorough`` (``GPDTHEORY_HYPOTHESIS_PROFILE=thorough``) every
-fuzz property runs ``THOROUGH_EXAMPLES`` = 10,000 examples (divided by ``cost`` for the
-few expensive properties: torch training, subprocess CLI runs), and
+fuzz property runs ``THOROUGH_EXAMPLES`` = 10,000 examples, and
 ``GPDTHEORY_FUZZ_EXAMPLES=n`` overrides both (e.g. a quick 200 while developing).
 """
 
@@ -12,6 +11,8 @@ from __future__ import annotations
 import os
 
 from hypothesis import settings
+
+__all__ = ["THOROUGH_EXAMPLES", "examples", "fuzz"]
 
 THOROUGH_EXAMPLES = 10_000
 
@@ -26,10 +27,9 @@ def examples() -> int | None:
     return None
 
 
-def fuzz(cost: int = 1, **kwargs) -> settings:
-    """Settings for a fuzz property; ``cost > 1`` divides the count for expensive calls."""
+def fuzz(**kwargs) -> settings:
+    """Settings for a fuzz property: :func:`examples` examples (at least 5), plus ``kwargs``."""
     n = examples()
     if n is None:
         n = settings.default.max_examples
-        return settings(max_examples=max(5, n // cost), **kwargs)
-    return settings(max_examples=max(5, n // cost), **kwargs)
+    return settings(max_examples=max(5, n), **kwargs)

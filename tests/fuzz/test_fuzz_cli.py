@@ -31,7 +31,7 @@ def _run(argv, capsys):
 
 @fuzz(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=ARGS)
-@example(argv=["check", "--list", "--list"])  # thorough run: only the first --list was removed
+@example(argv=["check", "--list", "--list"])  # a repeated flag: every --list is consumed
 def test_bad_usage_one_line_reason(argv, capsys):
     if "--list" in argv or argv[:1] != ["check"] or "--only" not in argv:
         argv = ["check", "--only", "nosuch.claim", *argv[1:]]  # never run the real table here

@@ -1,0 +1,132 @@
+"""Fuzz :mod:`gpdtheory.compare`.
+
+Correlations, Kronecker fits, kernels, heads, Jacobians, warm starts.
+
+Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+or a documented error naming the argument, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gpdtheory as gp
+from gpdtheory import compare, train
+from gpdtheory.construct import build
+from gpdtheory.errors import InvalidArgumentError
+from gpdtheory.fuzz_strategies import (
+    bad_arrays,
+    bad_ints,
+    bad_scalars,
+    call_clean,
+)
+from gpdtheory.models import (
+    SoftmaxDiT,
+    UNet1d,
+    matching_model,
+)
+
+from ._settings import fuzz
+
+SPEC = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.eye(2))
+BUILT = build(SPEC, 1, 2)
+TRAINED = matching_model(SPEC, L=1, J=1)
+DIT = SoftmaxDiT(4, 2, width=8, depth=1, heads=2, time_dim=4)
+UNET = UNet1d(4, 2, width=4, time_dim=4)
+#: Not models; a module with another forward signature (nn.Linear) counts as one only where a
+#: GPDiT is required: elsewhere ``model(X, t)`` is the user's own code and its error is theirs.
+NOT_MODELS = [None, "model", 3.0, SPEC]
+NOT_GPDIT = NOT_MODELS + [torch.nn.Linear(2, 2), DIT]
+TS = st.one_of(st.just(0.5), bad_scalars())
+VCFG = train.TrainConfig(steps=2, batch_size=4, eval_every=1, warmup=0)
+
+
+@fuzz()
+@given(a=bad_arrays((6,)), b=bad_arrays((6,)))
+def test_correlations(a, b):
+    from gpdtheory.compare import correlation, jacobian_cosine
+
+    c = call_clean(correlation, a, b)
+    j = call_clean(jacobian_cosine, a, b)
+    for v in (c, j):
+        if isinstance(v, float):
+            assert -1.0 - 1e-12 <= v <= 1.0 + 1e-12
+
+
+@fuzz()
+@given(M=bad_arrays((6, 6)), Mref=bad_arrays((6, 6)),
+       shape=st.sampled_from([((2, 2), (3, 3)), ((3, 3), (2, 2)), ((2, 3), (3, 2)),
+                              ((0, 2), (3, 3)), ((-2, -2), (-3, -3)), ((2.0, 2), (3, 3)),
+                              (None, (3, 3)), ((2,), (3, 3)),
+                              ((math.nan, 2), (3, 3)), ("ab", (3, 3))]),
+       N=st.one_of(st.just(3), bad_ints()), d=st.one_of(st.just(2), bad_ints()))
+def test_nearest_kronecker(M, Mref, shape, N, d):
+    from gpdtheory.compare import kronecker_correlation, nearest_kronecker
+
+    out = call_clean(nearest_kronecker, M, *shape)
+    if isinstance(out, tuple):
+        assert 0.0 <= out[2] <= 1.0 + 1e-9
+    call_clean(kronecker_correlation, M, Mref, N, d)
+
+
+@fuzz()
+@given(model=st.sampled_from([BUILT, TRAINED] + NOT_GPDIT),
+       other=st.sampled_from([BUILT, TRAINED, build(SPEC, 0, 1), None]),
+       r_bar=bad_arrays((4,), valid=lambda r: 0.5 ** np.arange(4.0)),
+       blk=st.one_of(st.just(0), bad_ints()))
+def test_compare_kernels_and_heads(model, other, r_bar, blk):
+    call_clean(compare.kernel_by_lag, model, blk)
+    out = call_clean(compare.compare_kernel, model, r_bar, blk)
+    if isinstance(out, compare.KernelComparison):
+        assert -1.0 <= out.correlation <= 1.0
+    call_clean(compare.match_heads, model, other, blk)
+
+
+@fuzz()
+@given(model=st.sampled_from([BUILT, DIT, UNET] + NOT_MODELS), X=bad_arrays((4, 2)), t=TS,
+       J=st.one_of(st.integers(0, 4), bad_ints()),
+       spec=st.sampled_from([SPEC, None, gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 3,
+                                                   np.eye(2))]))
+def test_jacobian_and_layers(model, X, t, J, spec):
+    Jac = call_clean(compare.jacobian, model, X, t)
+    if isinstance(Jac, np.ndarray):
+        call_clean(compare.jacobian_cosine, Jac, Jac)
+    call_clean(compare.layers_vs_gd, model, spec, X, t, J)
+
+
+@fuzz()
+@given(ref=st.sampled_from(["same", "missing", "extra", "shape", "nan", "notdict", "zero"]))
+def test_parameter_distance(ref):
+    base = {k: v.detach().clone() for k, v in BUILT.named_parameters()}
+    k0 = next(iter(base))
+    if ref == "missing":
+        base.pop(k0)
+    elif ref == "extra":
+        base["bogus"] = torch.zeros(1)
+    elif ref == "shape":
+        base[k0] = torch.zeros(1)
+    elif ref == "nan":
+        base[k0] = torch.full_like(base[k0], math.nan)
+    elif ref == "notdict":
+        base = list(base.values())
+    elif ref == "zero":
+        base = {k: torch.zeros_like(v) for k, v in base.items()}
+    out = call_clean(compare.parameter_distance, BUILT, base)
+    if ref in ("missing", "extra", "shape", "nan", "notdict"):
+        assert isinstance(out, InvalidArgumentError), (ref, out)
+
+
+@fuzz()
+@given(constructed=st.sampled_from([BUILT, None, "m"]),
+       data=bad_arrays((8, 4, 2)), cfg=st.sampled_from([None, VCFG, "cfg", {"steps": 1}]))
+def test_warm_start(constructed, data, cfg):
+    if cfg is None:
+        cfg = train.TrainConfig(steps=1, batch_size=4, eval_every=1)
+    out = call_clean(lambda: compare.warm_start(constructed, data, cfg).model)
+    if isinstance(out, torch.nn.Module):
+        assert all(torch.isfinite(p).all() for p in out.parameters())
