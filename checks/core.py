@@ -21,13 +21,44 @@ SCORE_RTOL = 1e-10
 
 
 def default_kernels(cfg: CheckConfig) -> list[gp.Kernel]:
-    """One kernel per decay regime: fast, medium and slow decay."""
+    """One kernel per decay regime: fast, medium and slow decay; a scenario's kernel if given."""
+    if cfg.scenario is not None:
+        return [cfg.scenario.kernel]
     ks = [gp.PoweredExponential(2.0, 1.0), gp.PoweredExponential(1.0, 2.0),
           gp.PoweredExponential(0.6, 0.5), gp.Polynomial(1.0, 2.5), gp.Polynomial(2.0, 0.8),
           gp.Logarithmic(1.0, 1.0)]
     if cfg.full:
         ks += [gp.PoweredExponential(8.0, 1.5), gp.Polynomial(4.0, 1.5), gp.Logarithmic(4.0, 2.0)]
     return ks
+
+
+def grid(cfg: CheckConfig, name: str, default):
+    """The scenario's grid ``name`` (``"N"``, ``"t"``, ``"J"``, ``"L"``, ``"truncation"``)
+    when ``cfg`` carries a scenario, else the claim's own ``default`` (unchanged)."""
+    if cfg.scenario is None:
+        return default
+    return tuple(getattr(cfg.scenario, name))
+
+
+def scenario_d(cfg: CheckConfig, rng: np.random.Generator) -> int:
+    """The scenario's feature dimension, else a draw of ``d`` in ``1..3`` from ``rng``."""
+    if cfg.scenario is None:
+        return int(rng.integers(1, 4))
+    return cfg.scenario.d
+
+
+def scenario_sigma(cfg: CheckConfig, rng: np.random.Generator, d: int) -> np.ndarray:
+    """The scenario's ``Sigma`` when it gives one, else :func:`random_sigma` of size ``d``."""
+    if cfg.scenario is not None and cfg.scenario.Sigma is not None:
+        return cfg.scenario.Sigma
+    return random_sigma(rng, d)
+
+
+def scenario_mean(cfg: CheckConfig, rng: np.random.Generator, N: int, d: int):
+    """The scenario's mean for N frames (None, random or the user's array), else a draw."""
+    if cfg.scenario is None:
+        return rng.standard_normal((N, d))
+    return cfg.scenario.mean_for(N, rng)
 
 
 def _case(kernel: gp.Kernel, **extra) -> dict:
@@ -44,7 +75,7 @@ def random_sigma(rng: np.random.Generator, d: int) -> np.ndarray:
 
 @claim("score.exact", "2",
        "the structured score equals the dense oracle -C_t^{-1} vec(X - alpha mu) "
-       f"to {SCORE_RTOL:g} relative")
+       f"to {SCORE_RTOL:g} relative", scenario=True)
 def score_exact(cfg: CheckConfig):
     """Fast score against the dense oracle (docs/theory.md §2).
 
@@ -54,13 +85,14 @@ def score_exact(cfg: CheckConfig):
     are computations of the same quantity; 1e-10 is far above their ``kappa_t u`` error).
     """
     rng = cfg.rng("score.exact")
-    sizes = [1, 2, 3, 17, 64] + ([150] if cfg.full else [])
+    sizes = grid(cfg, "N", [1, 2, 3, 17, 64] + ([150] if cfg.full else []))
     for kernel in default_kernels(cfg):
         for N in sizes:
-            d = int(rng.integers(1, 4))
-            spec = gp.GPSpec(kernel, N, random_sigma(rng, d), mean=rng.standard_normal((N, d)))
+            d = scenario_d(cfg, rng)
+            Sigma = scenario_sigma(cfg, rng, d)
+            spec = gp.GPSpec(kernel, N, Sigma, mean=scenario_mean(cfg, rng, N, d))
             X = spec.sample(2, seed=rng)
-            for t in (1e-3, 0.5, 5.0):
+            for t in grid(cfg, "t", (1e-3, 0.5, 5.0)):
                 s = gp.score(spec, X, t)
                 a = np.exp(-t / 2)
                 C = gp.marginal_covariance(spec, t)
@@ -85,7 +117,7 @@ def sigma_with_spectrum(rng: np.random.Generator, eigs) -> np.ndarray:
 
 @claim("kappa.bound", "2", "kappa_t <= 1 + lmax(Gamma) lmax(Sigma)/(e^t - 1) <= 1 + lmax/t; "
        "N-free: <= 1 + (1 + 2 sum|rho|) lmax(Sigma)/(e^t - 1); gp.condition_number agrees "
-       "with dense eigenvalues")
+       "with dense eigenvalues", scenario=True)
 def kappa_bound(cfg: CheckConfig):
     """Condition number of ``C_t`` against its three upper bounds (docs/theory.md §2).
 
@@ -105,16 +137,20 @@ def kappa_bound(cfg: CheckConfig):
     ``kappa_t`` is one process seen at growing N; its spectrum is recorded in the row.
     """
     rng = cfg.rng("kappa.bound")
-    sizes = KAPPA_SIZES + ((1024,) if cfg.full else ())
+    sizes = grid(cfg, "N", KAPPA_SIZES + ((1024,) if cfg.full else ()))
     for kernel in default_kernels(cfg):
-        eigs = np.round(np.exp(rng.uniform(-1.15, 1.15, size=2)), 3)
-        Sigma = sigma_with_spectrum(rng, eigs)
+        if cfg.scenario is None:
+            eigs = np.round(np.exp(rng.uniform(-1.15, 1.15, size=2)), 3)
+            Sigma = sigma_with_spectrum(rng, eigs)
+        else:
+            Sigma = scenario_sigma(cfg, rng, cfg.scenario.d)
+            eigs = np.round(np.linalg.eigvalsh(Sigma), 4)
         sig_text = ",".join(f"{e:g}" for e in np.sort(eigs))
         for N in sizes:
             spec = gp.GPSpec(kernel, N, Sigma)
             lam_K = np.linalg.eigvalsh(np.kron(scipy.linalg.toeplitz(spec.r), Sigma))
             n = lam_K.size
-            for t in (1e-3, 0.1, 2.0):
+            for t in grid(cfg, "t", (1e-3, 0.1, 2.0)):
                 a2, s2 = np.exp(-t), -np.expm1(-t)
                 kappa = (a2 * lam_K[-1] + s2) / (a2 * lam_K[0] + s2)
                 c = gp.condition_number(spec, t)

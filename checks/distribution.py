@@ -88,6 +88,7 @@ def _l2_estimators(spec: gp.GPSpec, cfg: CheckConfig):
     "E_{x~N(0,C_t)} ||s_hat - s*||^2 = tr(D C_t D^T), D = A_t - C_t^{-1}, for GD and "
     f"truncated scores: Monte Carlo within {Z_L2:g} standard errors of the exact trace; "
     "dense trace = structured trace to round-off",
+    scenario=True,
 )
 def l2_identity(cfg: CheckConfig):
     """The exact L2 identity for an estimator linear in ``X`` (docs/theory.md §3, L2 form).
@@ -115,11 +116,17 @@ def l2_identity(cfg: CheckConfig):
                if not cfg.full else default_kernels(cfg))
     sizes = ((4, 1), (8, 2), (16, 3)) + (((32, 2),) if cfg.full else ())
     times = (0.05, 1.0) + ((0.005, 4.0) if cfg.full else ())
+    scn = cfg.scenario
+    if scn is not None:  # Monte Carlo over (N d)-dimensional draws: the scenario's N <= 32
+        kernels, times = [scn.kernel], tuple(scn.t)
+        sizes = tuple((N, scn.d) for N in scn.N if N <= 32) or ((min(scn.N), scn.d),)
     M = MC_DRAWS * (5 if cfg.full else 1)
     for kernel in kernels:
         for N, d in sizes:
             sigma_seed = _seed(rng)
-            spec = gp.GPSpec(kernel, N, _sigma(sigma_seed, d))
+            Sigma = (scn.Sigma if scn is not None and scn.Sigma is not None
+                     else _sigma(sigma_seed, d))
+            spec = gp.GPSpec(kernel, N, Sigma)
             for name, est, dense in _l2_estimators(spec, cfg):
                 for t in times:
                     base = _case(kernel, N=N, d=d, sigma_seed=sigma_seed, estimator=name, t=t)

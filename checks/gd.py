@@ -26,7 +26,7 @@ from gpdtheory.errors import AssumptionViolated
 from gpdtheory.gd import gd_iterates, gd_matrix, l2_error, theorem_s_bound, truncated_score
 from gpdtheory.truncation import METHODS
 
-from .core import _case, default_kernels, random_sigma
+from .core import _case, default_kernels, grid, scenario_d, scenario_mean, scenario_sigma
 from .roundoff import allowance
 from .table import CheckConfig, Measurement, claim
 
@@ -53,26 +53,30 @@ def _case_of(kernel, **extra):
 
 
 @claim("gd.rate", "3", "Lemma GD: ||Y_L - Y_bar*||_F <= (1 - mu_bar_t/Lambda)^L ||Y_bar*||_F "
-       "with eta = 1/Lambda, for every truncation with mu_bar_t > 0")
+       "with eta = 1/Lambda, for every truncation with mu_bar_t > 0", scenario=True)
 def gd_rate(cfg: CheckConfig):
     """Lemma GD (docs/theory.md §3): see the module docstring for both sides' routes."""
     rng = cfg.rng("gd.rate")
-    sizes = (1, 3, 16, 48) + ((160,) if cfg.full else ())
+    sizes = grid(cfg, "N", (1, 3, 16, 48) + ((160,) if cfg.full else ()))
     for kernel in default_kernels(cfg):
         for N in sizes:
-            d = int(rng.integers(1, 4))
-            spec = gp.GPSpec(kernel, N, random_sigma(rng, d), mean=rng.standard_normal((N, d)))
+            d = scenario_d(cfg, rng)
+            Sigma = scenario_sigma(cfg, rng, d)
+            spec = gp.GPSpec(kernel, N, Sigma, mean=scenario_mean(cfg, rng, N, d))
             X = spec.sample(3, seed=rng)
-            for truncation in METHODS:
-                J = int(rng.integers(0, N))
-                for t in (0.01, 1.0):
+            for truncation in grid(cfg, "truncation", METHODS):
+                Js = ([int(rng.integers(0, N))] if cfg.scenario is None
+                      else sorted({min(J, N - 1) for J in cfg.scenario.J}))
+                for J, t in ((J, t) for J in Js for t in grid(cfg, "t", (0.01, 1.0))):
                     try:
                         c = theorem_s_bound(spec, t, J, 0, truncation)
                     except AssumptionViolated:
                         continue  # the hypothesis mu_bar_t > 0 fails (indefinite hard truncation)
                     ybar = -truncated_score(spec, X, t, J, truncation)
                     L_cap = int(np.log(GD_BOUND_FLOOR) / np.log(c.rate)) if c.rate > 0 else 1
-                    for L in sorted({1, min(10, L_cap), min(60, L_cap)}):
+                    Ls = ({1, min(10, L_cap), min(60, L_cap)} if cfg.scenario is None
+                          else {max(1, min(L, L_cap)) for L in cfg.scenario.L})
+                    for L in sorted(Ls):
                         if L < 1:
                             continue
                         Y = gd_iterates(spec, X, t, J, L, truncation)
@@ -89,18 +93,21 @@ def gd_rate(cfg: CheckConfig):
 
 @claim("theorem_s", "3", "Theorem S: ||s_GD - s*||_F <= [(1 - mu_bar/Lambda)^L + alpha^2 tau "
        "||Sigma||/mu_t] ||Y_bar*||_F <= that / mu_bar ||X||_F; per sample, worst X (operator "
-       "norm) and L2(p_t); tau = tau_J (hard) or |d_0| + 2 sum |d_m| (taper, shift)")
+       "norm) and L2(p_t); tau = tau_J (hard) or |d_0| + 2 sum |d_m| (taper, shift)",
+       scenario=True)
 def theorem_s(cfg: CheckConfig):
     """Theorem S (docs/theory.md §3): see the module docstring for both sides' routes."""
     rng = cfg.rng("theorem_s")
     N, d = (20, 2) if not cfg.full else (48, 2)
-    Ls = (5, 40) + ((200,) if cfg.full else ())
+    if cfg.scenario is not None:  # dense N d x N d matrices: the scenario's smallest N
+        N, d = min(cfg.scenario.N), cfg.scenario.d
+    Ls = grid(cfg, "L", (5, 40) + ((200,) if cfg.full else ()))
     for kernel in default_kernels(cfg):
-        spec = gp.GPSpec(kernel, N, random_sigma(rng, d))
+        spec = gp.GPSpec(kernel, N, scenario_sigma(cfg, rng, d))
         X0 = spec.sample(3, seed=rng)
-        for J in (2, 8):
-            for truncation in METHODS:
-                for t in (0.05, 1.0):
+        for J in (J for J in grid(cfg, "J", (2, 8)) if J <= N - 1):
+            for truncation in grid(cfg, "truncation", METHODS):
+                for t in grid(cfg, "t", (0.05, 1.0)):
                     try:
                         theorem_s_bound(spec, t, J, 0, truncation)
                     except AssumptionViolated:

@@ -43,20 +43,27 @@ SCHEMA = "gpdtheory.check/1"
 _ROW_FLOATS = ("measured", "bound", "ratio", "allowance")
 
 
-def select(only: list[str] | None = None) -> list[str]:
+def select(only: list[str] | None = None, *, scenario: bool = False) -> list[str]:
     """Claim ids to run: all, or those equal to / prefixed by an entry of ``only``.
 
-    ``only=["psd"]`` selects ``psd.per_n``, ``psd.all_n`` and ``psd.frontier``.
+    ``only=["psd"]`` selects ``psd.per_n``, ``psd.all_n`` and ``psd.frontier``. Without a
+    scenario, claims registered with ``scenario="only"`` are left out; with one
+    (``scenario=True``), only the claims that take a scenario are kept (the others are
+    listed with their reasons by :func:`checks.scenario.applicability`).
     """
+    def keep(c: str) -> bool:
+        flag = CLAIMS[c].scenario
+        return bool(flag) if scenario else flag != "only"
+
     if not only:
-        return list(CLAIMS)
+        return [c for c in CLAIMS if keep(c)]
     chosen = []
     for pattern in only:
         hits = [c for c in CLAIMS if c == pattern or c.startswith(pattern + ".")]
         if not hits:
             raise InvalidArgumentError("--only", pattern, "matches no claim",
                                        "pick from: " + ", ".join(CLAIMS))
-        chosen += [h for h in hits if h not in chosen]
+        chosen += [h for h in hits if h not in chosen and keep(h)]
     return chosen
 
 
@@ -76,7 +83,9 @@ def _run_timed(claim_id: str, cfg: CheckConfig) -> tuple[list[Row], float]:
 def run(only: list[str] | None = None, cfg: CheckConfig | None = None, *,
         progress: bool = False, executor: Executor | None = None,
         timings: dict[str, float] | None = None,
-        on_claim: Callable[[str, list[Row], float], None] | None = None) -> list[Row]:
+        on_claim: Callable[[str, list[Row], float], None] | None = None,
+        scenario: Any = None,
+        done: dict[str, tuple[list[Row], float]] | None = None) -> list[Row]:
     """Run the selected claims and return their rows in table order.
 
     Parameters
@@ -96,13 +105,26 @@ def run(only: list[str] | None = None, cfg: CheckConfig | None = None, *,
     on_claim : callable, optional
         ``on_claim(claim_id, rows, seconds)``, called as soon as each claim finishes (in
         completion order when an executor runs claims concurrently).
+    scenario : checks.scenario.Scenario, optional
+        A user's case: runs the claims that take one (``cfg.scenario`` is set to it).
+    done : dict, optional
+        ``{claim id: (rows, seconds)}`` already finished (a resumed journal,
+        :func:`checks.journal.read_journal`): those claims are not run again, and their rows
+        take their place in table order. ``on_claim`` is not called for them.
     """
     cfg = cfg or CheckConfig()
-    ids = select(only)
+    if scenario is not None:
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, scenario=scenario)
+    ids = select(only, scenario=cfg.scenario is not None)
+    done_before = {cid: done[cid] for cid in ids if done and cid in done}
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(ids), desc="gpdtheory check", unit="claim", disable=not progress)
-    done: dict[str, tuple[list[Row], float]] = {}
+    bar = tqdm(total=len(ids), desc="gpdtheory check", unit="claim", disable=not progress,
+               initial=len(done_before))
+    done = dict(done_before)
+    todo = [cid for cid in ids if cid not in done]
 
     def finished(cid: str, rows: list[Row], seconds: float) -> None:
         done[cid] = (rows, seconds)
@@ -112,13 +134,13 @@ def run(only: list[str] | None = None, cfg: CheckConfig | None = None, *,
 
     try:
         if executor is None:
-            for cid in ids:
+            for cid in todo:
                 bar.set_postfix_str(cid)
                 start = time.perf_counter()
                 rows = CLAIMS[cid].run(cfg)
                 finished(cid, rows, time.perf_counter() - start)
         else:
-            futures = {executor.submit(_run_timed, cid, cfg): cid for cid in ids}
+            futures = {executor.submit(_run_timed, cid, cfg): cid for cid in todo}
             for fut in as_completed(futures):
                 finished(futures[fut], *fut.result())
     finally:

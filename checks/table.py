@@ -42,10 +42,15 @@ class CheckConfig:
         Larger grids and sizes (``gpdtheory check --full``).
     seed : int
         Base seed; each claim derives its own generator from it.
+    scenario : checks.scenario.Scenario, optional
+        A user's case (kernel, N, Sigma, mean, t, J, L, truncations): claims registered with
+        ``scenario=True`` take their kernel and grids from it (``gpdtheory check --scenario``).
+        ``None`` (default): every claim runs its own built-in grid.
     """
 
     full: bool = False
     seed: int = 0
+    scenario: Any = None
 
     def rng(self, salt: str):
         """A numpy Generator seeded by ``(seed, salt)``: claims stay independent of order."""
@@ -164,6 +169,9 @@ class Claim:
     section: str
     statement: str
     func: Callable[[CheckConfig], Iterable[Measurement]] = field(repr=False)
+    #: ``True``: takes a user's scenario (``cfg.scenario``); ``"only"``: runs only with one
+    #: (left out of the default run); ``False``: a fixed grid (not applicable to scenarios).
+    scenario: bool | str = False
 
     def run(self, cfg: CheckConfig) -> list[Row]:
         """Measure every case; an exception becomes a single ``ERROR`` row."""
@@ -177,13 +185,20 @@ class Claim:
 CLAIMS: dict[str, Claim] = {}
 
 
-def claim(claim_id: str, section: str, statement: str):
-    """Register ``func(cfg) -> Iterable[Measurement]`` as the claim ``claim_id``."""
+def claim(claim_id: str, section: str, statement: str, *, scenario: bool | str = False):
+    """Register ``func(cfg) -> Iterable[Measurement]`` as the claim ``claim_id``.
+
+    ``scenario=True`` declares that the claim reads ``cfg.scenario`` (a user's kernel and
+    grids) when given; ``scenario="only"`` that it runs only with a scenario.
+    """
+    if scenario not in (True, False, "only"):
+        raise ValueError(f"claim {claim_id}: scenario must be True, False or 'only', "
+                         f"got {scenario!r}")
 
     def register(func):
         if claim_id in CLAIMS:
             raise RuntimeError(f"claim {claim_id!r} is registered twice")
-        CLAIMS[claim_id] = Claim(claim_id, section, statement, func)
+        CLAIMS[claim_id] = Claim(claim_id, section, statement, func, scenario)
         return func
 
     return register

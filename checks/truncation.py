@@ -42,7 +42,7 @@ from gpdtheory.truncation import (
     truncation_error,
 )
 
-from .core import _case, default_kernels, random_sigma
+from .core import _case, default_kernels, grid, scenario_sigma
 from .roundoff import allowance
 from .table import CheckConfig, Measurement, claim
 
@@ -58,7 +58,7 @@ FRONTIER_STEP = 1e-6
 
 @claim("truncation.error", "3", "||Gamma - Gamma_bar||_2 <= tau_J = 2 sum_{m>J} |rho(m)| (hard; "
        "|d_0| + 2 sum |d_m| for taper/shift) <= 2 * closed-form tail bound; Lemma TR: "
-       "||Y* - Y_bar*||_F <= alpha^2 tau ||Sigma|| / mu_t ||Y_bar*||_F")
+       "||Y* - Y_bar*||_F <= alpha^2 tau ||Sigma|| / mu_t ||Y_bar*||_F", scenario=True)
 def truncation_error_claim(cfg: CheckConfig):
     """Lemma TR and the tail bounds (docs/theory.md §3).
 
@@ -66,16 +66,21 @@ def truncation_error_claim(cfg: CheckConfig):
     ``||Y* - Y_bar*|| / ||Y_bar*||`` from two Toeplitz-solved scores; ``tau_J`` as a sum.
     bound: the absolute tail sum of ``r - r_bar`` (no eigenvalues); twice the kernel's
     closed-form tail bound; Lemma TR's factor ``alpha^2 tau ||Sigma|| / mu_t`` from
-    :func:`gpdtheory.gd.theorem_s_bound`. Attained rows (``Gamma - Gamma_bar = d_0 I``)
-    carry the round-off allowance of :mod:`checks.roundoff`.
+    :func:`gpdtheory.gd.theorem_s_bound`. Attained rows (``Gamma - Gamma_bar = d_0 I``,
+    and Lemma TR rows whose factor is below the round-off ``C0 N d u kappa_t`` of the two
+    solves, where both scores agree to the last bits) carry the round-off allowance of
+    :mod:`checks.roundoff`.
     """
     rng = cfg.rng("truncation.error")
-    sizes = (2, 16, 96) + ((700,) if cfg.full else ())
+    sizes = grid(cfg, "N", (2, 16, 96) + ((700,) if cfg.full else ()))
+    methods = grid(cfg, "truncation", METHODS)
     for kernel in default_kernels(cfg):
         for N in sizes:
             r = kernel.autocovariance(N)
-            for J in sorted({0, 1, 4, N // 2, N - 1}):
-                for method in METHODS:
+            lags = ({0, 1, 4, N // 2, N - 1} if cfg.scenario is None
+                    else {J for J in cfg.scenario.J if J <= N - 1})
+            for J in sorted(lags):
+                for method in methods:
                     bound = error_bound(r, J, method)
                     if bound == 0.0:
                         continue  # nothing truncated (J >= N - 1): Gamma_bar = Gamma exactly
@@ -92,12 +97,12 @@ def truncation_error_claim(cfg: CheckConfig):
                 if math.isfinite(kernel.tail_bound(J)) and J < N - 1:
                     yield Measurement(_case(kernel, N=N, J=J, quantity="tau_J vs closed form"),
                                       tau_J(r, J), 2.0 * kernel.tail_bound(J))
-        N, d = 24, 2
-        spec = gp.GPSpec(kernel, N, random_sigma(rng, d))
+        N, d = (24, 2) if cfg.scenario is None else (max(cfg.scenario.N), cfg.scenario.d)
+        spec = gp.GPSpec(kernel, N, scenario_sigma(cfg, rng, d))
         X = spec.sample(3, seed=rng)
-        for J in (1, 4, 12):
-            for method in METHODS:
-                for t in (0.05, 0.5):
+        for J in grid(cfg, "J", (1, 4, 12)):
+            for method in methods:
+                for t in grid(cfg, "t", (0.05, 0.5)):
                     s_star = gp.score(spec, X, t)
                     try:
                         c = theorem_s_bound(spec, t, J, 0, method)
@@ -106,8 +111,16 @@ def truncation_error_claim(cfg: CheckConfig):
                     ybar = truncated_score(spec, X, t, J, method)
                     ratio = np.linalg.norm(ybar - s_star, axis=(-2, -1)) / np.linalg.norm(
                         ybar, axis=(-2, -1))
+                    # two solves with C_t and C_bar_t round at kappa u relative to ||Y_bar*||:
+                    # a Lemma TR factor below that is attained to round-off
+                    kappa = (c.sigma2 + c.alpha2 * spec.gamma_extreme_eigenvalues[1]
+                             * c.lmax_sigma) / c.mu
+                    floor = allowance(N * d, kappa, 1.0)
+                    attained = c.tr_factor <= floor
                     yield Measurement(_case(kernel, N=N, J=J, truncation=method, t=t,
-                                            quantity="Lemma TR"), float(ratio.max()), c.tr_factor)
+                                            quantity="Lemma TR"), float(ratio.max()), c.tr_factor,
+                                      allowance=floor if attained else 0.0,
+                                      note="attained: tail below round-off" if attained else "")
 
 
 def _tridiagonal_threshold(N: int) -> float:
@@ -115,7 +128,8 @@ def _tridiagonal_threshold(N: int) -> float:
 
 
 @claim("psd.per_n", "4", "for one N the banded-Cholesky, Durbin and dense-eigenvalue verdicts on "
-       "Gamma_bar_N agree; tridiagonal [1, r] is PD iff |r| < 1/(2 cos(pi/(N+1)))")
+       "Gamma_bar_N agree; tridiagonal [1, r] is PD iff |r| < 1/(2 cos(pi/(N+1)))",
+       scenario=True)
 def psd_per_n(cfg: CheckConfig):
     """Per-N PSD verdicts agree (docs/theory.md §4).
 
@@ -124,11 +138,14 @@ def psd_per_n(cfg: CheckConfig):
     ``[1, r]`` family the banded verdict just below and above the threshold. bound: 0 (a
     tolerance row); the closed form ``1/(2 cos(pi/(N+1)))`` is an independent formula.
     """
-    kernels = default_kernels(cfg) + [gp.PoweredExponential(8.0, 2.0)]
-    sizes = (1, 2, 3, 8, 40, 120) + ((600,) if cfg.full else ())
+    kernels = default_kernels(cfg) + ([gp.PoweredExponential(8.0, 2.0)]
+                                      if cfg.scenario is None else [])
+    sizes = grid(cfg, "N", (1, 2, 3, 8, 40, 120) + ((600,) if cfg.full else ()))
     for kernel in kernels:
         for N in sizes:
-            for J in sorted({0, 1, 2, 5, N - 1}):
+            lags = ({0, 1, 2, 5, N - 1} if cfg.scenario is None
+                    else {J for J in cfg.scenario.J if J <= N - 1} | {N - 1})
+            for J in sorted(lags):
                 if J > N - 1:
                     continue
                 dense = per_n(kernel, J, N, "dense")
@@ -163,7 +180,8 @@ def _cert_vs_large_n(kernel, J: int, N: int):
 
 @claim("psd.all_n", "4", "the exact-arithmetic certificate f_J >= 0 (every N) agrees with the "
        "per-N verdict at large N: lmin(Gamma_bar_N) >= 0 when certified PSD, < 0 when refuted; "
-       "lmin(Gamma_bar_N) >= min f_J; diagonal dominance implies the certificate")
+       "lmin(Gamma_bar_N) >= min f_J; diagonal dominance implies the certificate",
+       scenario=True)
 def psd_all_n(cfg: CheckConfig):
     """The exact all-N certificate against large-N numerics (docs/theory.md §4).
 
@@ -177,6 +195,9 @@ def psd_all_n(cfg: CheckConfig):
                gp.PoweredExponential(0.5, 1.0), gp.Polynomial(1.0, 2.5), gp.Polynomial(2.0, 0.8),
                gp.Logarithmic(1.0, 1.0)]
     Js = (1, 2, 3, 6) + ((12, 24) if cfg.full else ())
+    if cfg.scenario is not None:  # the user's kernel at the largest N its data allows
+        kernels, Js = [cfg.scenario.kernel], tuple(cfg.scenario.J)
+        N_big = int(min(N_big, cfg.scenario.kernel.max_lag + 1))
     for kernel in kernels:
         for J in Js:
             cert, lmin = _cert_vs_large_n(kernel, J, N_big)
@@ -187,6 +208,10 @@ def psd_all_n(cfg: CheckConfig):
             elif cert.verdict == "not_psd":
                 yield Measurement({**case, "quantity": "lmin (refuted)"}, lmin, 0.0,
                                   kind="tolerance", note=f"witness w = {cert.witness_w:.4f}")
+            elif cfg.scenario is not None:  # a user's kernel may sit on the boundary f_J = 0
+                yield Measurement({**case, "quantity": "lmin (inconclusive certificate)"}, lmin,
+                                  math.nan, kind="info",
+                                  note="|min f_J| is within the certificate's rounding slack")
             else:
                 yield Measurement(case, math.nan, 0.0, note="inconclusive certificate")
             # symbol bound lmin(T_N) >= min f_J, up to the float error of both sides
@@ -195,6 +220,8 @@ def psd_all_n(cfg: CheckConfig):
             if diagonally_dominant(kernel, J):
                 yield Measurement({**case, "quantity": "dominance => certificate"},
                                   float(cert.verdict != "psd"), 0.0, kind="tolerance")
+    if cfg.scenario is not None:
+        return  # the known facts below are about fixed kernels, not the user's
     # known facts: nu = 1, ell = 2 fails dominance, J = 1 refuted, every J >= 2 certified
     k = gp.PoweredExponential(2.0, 1.0)
     for J in range(1, 17 if not cfg.full else 41):

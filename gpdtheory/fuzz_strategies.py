@@ -1,6 +1,6 @@
 """Hypothesis strategies for *bad* input, and the contract every entry point keeps on it.
 
-:mod:`gpdtheory.strategies` draws well-posed cases; this module draws the inputs a
+:mod:`gpdtheory.testing.strategies` draws well-posed cases; this module draws the inputs a
 user should never pass, so that a CI suite can check that each public function
 fails loudly and clearly instead of quietly. The contract (:func:`call_clean`):
 
@@ -255,14 +255,28 @@ def assert_no_nan(value: Any, *, allow_inf: bool = False, where: str = "result")
 
 
 def call_clean(fn: Callable[..., Any], *args: Any, allow_inf: bool = False,
+               accept: type[BaseException] | tuple[type[BaseException], ...] = (),
                **kwargs: Any) -> Any:
     """Call ``fn(*args, **kwargs)`` and enforce the bad-input contract.
+
+    Parameters
+    ----------
+    fn : callable
+    *args, **kwargs
+        Passed to ``fn``.
+    allow_inf : bool
+        Accept a scalar infinity in the result (documented ``inf`` results).
+    accept : exception type or tuple of them
+        The caller's own documented exception types (a user's package wrapping gpdtheory):
+        raised, they are returned like a :class:`~gpdtheory.errors.GPDTheoryError`, with
+        the same one-line-message check (no ``Fix:`` required: that is gpdtheory's format).
 
     Returns
     -------
     object
-        The result, or the documented :class:`~gpdtheory.errors.GPDTheoryError`
-        instance that was raised (returned, not re-raised, so tests can inspect it).
+        The result, or the documented :class:`~gpdtheory.errors.GPDTheoryError` (or
+        ``accept``-ed) instance that was raised (returned, not re-raised, so tests can
+        inspect it).
 
     Raises
     ------
@@ -285,8 +299,13 @@ def call_clean(fn: Callable[..., Any], *args: Any, allow_inf: bool = False,
             if isinstance(exc, InvalidArgumentError):
                 assert exc.argument and msg.startswith(exc.argument), msg
             out = exc
+        except accept as exc:  # the caller's documented errors
+            msg = str(exc)
+            assert msg and "\n" not in msg.strip(), f"message is not one line: {msg!r}"
+            out = exc
     bad = [w for w in caught if not issubclass(w.category, ALLOWED_WARNINGS)]
     assert not bad, f"unexpected warning(s): {[f'{w.category.__name__}: {w.message}' for w in bad]}"
-    if not isinstance(out, GPDTheoryError):
+    if not isinstance(out, GPDTheoryError) and not (accept and isinstance(out, accept)
+                                                    and isinstance(out, BaseException)):
         assert_no_nan(out, allow_inf=allow_inf)
     return out

@@ -43,6 +43,9 @@ __all__ = [
     "SampledKernel",
     "SklearnKernel",
     "from_sklearn",
+    "Decay",
+    "Jittered",
+    "with_jitter",
     "FAMILIES",
 ]
 
@@ -366,6 +369,22 @@ class SampledKernel(Kernel):
     ----------
     rho : (M,) array_like
         ``rho[0]`` must be 1 (a correlation; divide a covariance by its variance).
+    beyond : {"refuse", "zero", "tail"}
+        What the kernel says about lags ``m >= M`` it does not cover:
+
+        ``"refuse"`` (default)  evaluating them raises :class:`InvalidArgumentError`
+                                (``N <= M`` only); tail sums are those of the data.
+        ``"zero"``              ``rho(m) = 0`` for ``m >= M`` (a model choice). The zero
+                                extension is a truncation at ``J = M - 1``; whether it is PSD
+                                for every N is certified in exact arithmetic by
+                                :func:`gpdtheory.psd.certify_all_n` (:meth:`zero_extension`),
+                                and ``always_positive_definite`` is True only when certified.
+        ``"tail"``              lags beyond ``M - 1`` are refused as for ``"refuse"``, but the
+                                N-free bounds (``tail_bound``, ``abs_sum``) add the declared
+                                ``decay`` beyond the data: they speak for the process, not
+                                only for the ``M`` lags measured.
+    decay : Decay, optional
+        Required with ``beyond="tail"``: a bound on ``|rho(m)|`` for ``m >= M``.
 
     Notes
     -----
@@ -374,8 +393,9 @@ class SampledKernel(Kernel):
     """
 
     family = "sampled"
+    BEYOND = ("refuse", "zero", "tail")
 
-    def __init__(self, rho: Any):
+    def __init__(self, rho: Any, beyond: str = "refuse", decay: Decay | None = None):
         r = as_real_array(rho, "rho", ndim=1)
         if abs(r[0] - 1.0) > 1e-12:
             raise InvalidArgumentError("rho", rho,
@@ -385,10 +405,22 @@ class SampledKernel(Kernel):
         if np.any(np.abs(r) > 1.0 + 1e-12):
             raise InvalidArgumentError("rho", rho, "has |rho[m]| > 1, impossible for a correlation",
                                        "pass a valid autocorrelation sequence")
+        if beyond not in self.BEYOND:
+            raise InvalidArgumentError("beyond", beyond, "is not a choice for uncovered lags",
+                                       "pass 'refuse' (default), 'zero' or 'tail' (with decay=)")
+        if beyond == "tail" and not isinstance(decay, Decay):
+            raise InvalidArgumentError("decay", decay, "is required with beyond='tail'",
+                                       "pass e.g. decay=gp.kernels.Decay.exponential(0.3)")
+        if beyond != "tail" and decay is not None:
+            raise InvalidArgumentError("decay", decay, f"has no use with beyond={beyond!r}",
+                                       "pass beyond='tail' to declare the decay beyond the data")
         self.values = r.copy()
         self.values.setflags(write=False)
-        self.max_lag = float(r.size - 1)
-        self.summable = True  # finitely many nonzero lags
+        self.beyond, self.decay = beyond, decay
+        self.max_lag = math.inf if beyond == "zero" else float(r.size - 1)
+        # finitely many nonzero lags, or a declared tail
+        self.summable = decay.summable if beyond == "tail" else True
+        self._zero_cert = None
 
     @property
     def params(self) -> dict[str, float]:
@@ -397,35 +429,93 @@ class SampledKernel(Kernel):
     def __repr__(self) -> str:
         head = ", ".join(f"{v:.4g}" for v in self.values[:4])
         more = ", ..." if self.values.size > 4 else ""
-        return f"SampledKernel([{head}{more}], M={self.values.size})"
+        extra = "" if self.beyond == "refuse" else f", beyond={self.beyond!r}"
+        return f"SampledKernel([{head}{more}], M={self.values.size}{extra})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, SampledKernel) and np.array_equal(self.values, other.values)
+        return (isinstance(other, SampledKernel) and np.array_equal(self.values, other.values)
+                and self.beyond == other.beyond and self.decay is other.decay)
 
     def __hash__(self) -> int:
-        return hash(self.values.tobytes())
+        return hash((self.values.tobytes(), self.beyond))
 
     def _rho(self, m: np.ndarray) -> np.ndarray:
         idx = np.rint(m)
         if np.any(np.abs(idx - m) > 1e-9):
             raise InvalidArgumentError("m", m, "a sampled kernel is known only at integer lags",
                                        "use dt = 1 (integer lags)")
-        return self.values[idx.astype(np.int64)]
+        i = idx.astype(np.int64)
+        if self.beyond == "zero":
+            inside = i < self.values.size
+            return np.where(inside, self.values[np.where(inside, i, 0)], 0.0)
+        return self.values[i]
 
     def tail_bound(self, J: int) -> float:
+        """``sum_{m>J} |rho(m)|``: the data's tail, plus the declared decay beyond ``M - 1``."""
         J = check_nonnegative_int(J, "J")
-        return float(np.sum(np.abs(self.values[J + 1:])))
+        head = float(np.sum(np.abs(self.values[J + 1:])))
+        if self.beyond == "tail":
+            return head + self.decay.tail_bound(max(J, self.values.size - 1))
+        return head
+
+    def zero_extension(self):
+        """The exact all-N PSD certificate of the zero extension (``beyond="zero"`` only).
+
+        Returns
+        -------
+        gpdtheory.psd.AllNCertificate
+            ``verdict == "psd"``: ``Gamma_N`` of the zero-extended sequence is PSD for every
+            N; ``"not_psd"``: indefinite for every large N (witness frequency inside).
+        """
+        if self.beyond != "zero":
+            raise InvalidArgumentError("beyond", self.beyond, "has no zero extension to certify",
+                                       "build the kernel with beyond='zero'")
+        if self._zero_cert is None:
+            from .psd import certify_all_n
+            from .psd.certificate import MAX_CERT_J
+
+            J = self.values.size - 1
+            if J > MAX_CERT_J:
+                raise InvalidArgumentError("rho", f"{self.values.size} lags",
+                                           f"exceed the certificate's MAX_CERT_J + 1 = "
+                                           f"{MAX_CERT_J + 1}", "rely on the per-N checks "
+                                           "(check_valid) or pass fewer lags")
+            self._zero_cert = certify_all_n(self.values, J)
+        return self._zero_cert
+
+    @property
+    def always_positive_definite(self) -> bool:  # type: ignore[override]
+        """True only for a zero extension certified PSD on every N (``f_J > 0``)."""
+        if self.beyond != "zero" or self.values.size - 1 > 256:
+            return False
+        cert = self.zero_extension()
+        return cert.verdict == "psd" and cert.min_value > 0.0
 
 
 class SklearnKernel(Kernel):
     """Any stationary scikit-learn kernel, normalised: ``rho(m) = k(0, m) / k(0, 0)``.
 
     Use :func:`from_sklearn` to build one. Positive definiteness is checked per N.
+
+    Decay certificates
+    ------------------
+    The package certifies the decay of Matérn (every ``nu``), RBF, RationalQuadratic,
+    ConstantKernel, WhiteKernel and their sums, products and powers (``Exponentiation``):
+    ``tail_bound(J)`` is then a rigorous bound on ``sum_{m>J} |rho(m)|`` (see the ``_Env``
+    classes of this module for each derivation), ``summable`` is True when that sum is
+    finite, and ``decay`` describes it (``source="certified"``). Matérn-1/2 is
+    ``PoweredExponential(ell=length_scale, nu=1)``, RBF is
+    ``PoweredExponential(ell=2 length_scale**2, nu=2)``. For any other kernel pass
+    ``decay=`` (:class:`Decay`, ``source="declared"``); without it the kernel counts as not
+    summable and the N-free bounds of docs/theory.md §2-3 do not apply.
+
+    A periodic part (``ExpSineSquared``) makes ``Gamma_N`` singular, or nearly, for large N:
+    ``advice`` says so and a failing :meth:`check_valid` suggests a nugget (``jitter``).
     """
 
     family = "sklearn"
 
-    def __init__(self, kernel: Any):
+    def __init__(self, kernel: Any, decay: Decay | None = None):
         try:
             from sklearn.gaussian_process.kernels import Kernel as SkKernel
         except ImportError as exc:  # pragma: no cover - sklearn is a dependency
@@ -440,6 +530,9 @@ class SklearnKernel(Kernel):
                                        "than x - y), so Gamma would not be Toeplitz",
                                        "use a stationary kernel (RBF, Matern, RationalQuadratic, "
                                        "ExpSineSquared) or pass times to GPSpec")
+        if decay is not None and not isinstance(decay, Decay):
+            raise InvalidArgumentError("decay", decay, "is not a Decay",
+                                       "pass e.g. gp.kernels.Decay.exponential(0.5)")
         k00 = float(kernel(np.zeros((1, 1)))[0, 0])
         if not np.isfinite(k00) or k00 <= 0.0:
             raise InvalidArgumentError("kernel", kernel,
@@ -447,10 +540,34 @@ class SklearnKernel(Kernel):
                                        "pass a kernel with positive variance")
         self.kernel = kernel
         self._k00 = k00
+        self.declared_decay = decay
+        try:
+            self._env: _Env | None = _certify(kernel)
+            self.uncertified_reason = ""
+        except _Uncertified as exc:
+            self._env = None
+            self.uncertified_reason = str(exc)
+        if self._env is not None:
+            self.summable = math.isfinite(self._env.tail(0))
+        else:
+            self.summable = decay is not None and decay.summable
+        self.advice = ("a periodic part (ExpSineSquared) makes Gamma_N singular or nearly so "
+                       "for large N: add a nugget, e.g. jitter = 1e-6"
+                       if self._env is not None and self._env.singular else "")
 
     @property
     def params(self) -> dict[str, float]:
-        return {}
+        """The scikit-learn hyperparameters (``length_scale``, ``nu``, ``k1__alpha``, ...)."""
+        return _sklearn_params(self.kernel)
+
+    @property
+    def decay(self) -> Decay | None:
+        """The certified decay (``source="certified"``), else the declared one, else None."""
+        if self._env is not None:
+            if not self.summable:
+                return None
+            return Decay.explicit(self.tail_bound, source="certified", note=self._env.note)
+        return self.declared_decay
 
     def __repr__(self) -> str:
         return f"SklearnKernel({self.kernel!r})"
@@ -465,9 +582,33 @@ class SklearnKernel(Kernel):
         vals = np.where(flat[:, 0] == 0.0, 1.0, vals)
         return vals.reshape(m.shape)
 
+    def tail_bound(self, J: int) -> float:
+        """Certified (or declared) bound on ``sum_{m>J} |rho(m)|``; ``inf`` without one."""
+        J = check_nonnegative_int(J, "J")
+        if self._env is not None:
+            t = self._env.tail(J)
+            return t / self._k00 * (1.0 + CERT_HEADROOM) if math.isfinite(t) else math.inf
+        if self.declared_decay is not None:
+            return self.declared_decay.tail_bound(J)
+        return math.inf
 
-def from_sklearn(kernel: Any) -> SklearnKernel:
+    def check_valid(self, N: int, dt: float = 1.0) -> None:
+        try:
+            super().check_valid(N, dt)
+        except NotPositiveDefiniteError as exc:
+            if not self.advice:
+                raise
+            raise NotPositiveDefiniteError(exc.quantity, exc.detail, self.advice) from None
+
+
+def from_sklearn(kernel: Any, decay: Decay | None = None) -> SklearnKernel:
     """Wrap a stationary scikit-learn kernel as a gpdtheory correlation.
+
+    Parameters
+    ----------
+    kernel : sklearn.gaussian_process.kernels.Kernel
+    decay : Decay, optional
+        Declared decay for a kernel the package cannot certify (see :class:`SklearnKernel`).
 
     Examples
     --------
@@ -476,7 +617,453 @@ def from_sklearn(kernel: Any) -> SklearnKernel:
     >>> bool(np.isclose(k(1.0), np.exp(-1 / 8)))
     True
     """
-    return SklearnKernel(kernel)
+    return SklearnKernel(kernel, decay)
+
+
+# ------------------------------------------------------- scikit-learn decay certificates
+#: Relative headroom on certified tails: covers the float evaluation of the closed forms
+#: (``kve``, ``erfc``, ``gammaln``: a few ulps) and of the kernel itself.
+CERT_HEADROOM = 1e-10
+
+
+class _Uncertified(Exception):
+    """A scikit-learn kernel whose decay the package cannot certify (message: why)."""
+
+
+class _Env:
+    """Certified bounds on an unnormalised scikit-learn kernel ``k`` at integer lags.
+
+    ``tail(J) >= sum_{m>J} |k(m)|`` and ``sup(J) >= max_{m>J} |k(m)|``; ``note`` says how.
+    Subclasses are module-level so that kernels holding them pickle (process pools, Dask).
+    """
+
+    note = ""
+    singular = False  # periodic parts: Gamma_N singular (or nearly) for large N
+
+    def tail(self, J: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sup(self, J: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class _MonotoneEnv(_Env):
+    """A positive kernel decreasing in the lag: with ``I(x) >= int_x^inf k``,
+    ``sum_{m>J} k(m) <= min(I(J), k(J+1) + I(J+1))`` (the second is tighter for fast decay).
+    """
+
+    def integral(self, x: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def tail(self, J: int) -> float:
+        return min(self.integral(J), self.sup(J) + self.integral(J + 1))
+
+
+class _RBFEnv(_MonotoneEnv):
+    """``k = exp(-m^2 / (2 l^2))``, decreasing: ``sum_{m>J} <= int_J^inf = l sqrt(pi/2)
+    erfc(J / (l sqrt 2))``."""
+
+    def __init__(self, ell: float):
+        self.ell = ell
+        self.note = f"RBF(l={ell:.4g}): Gaussian decay exp(-m^2/(2 l^2))"
+
+    def integral(self, J: int) -> float:
+        return float(self.ell * math.sqrt(math.pi / 2.0)
+                     * special.erfc(J / (self.ell * math.sqrt(2.0))))
+
+    def sup(self, J: int) -> float:
+        return math.exp(-((J + 1.0) ** 2) / (2.0 * self.ell**2))
+
+
+class _MaternEnv(_MonotoneEnv):
+    """Matérn ``k(r) = A (c r)^nu K_nu(c r)``, ``A = 2^{1-nu}/Gamma(nu)``, ``c = sqrt(2 nu)/l``.
+
+    ``x^nu K_nu(x)`` is positive and decreasing (its derivative is ``-x^nu K_{nu-1}(x)``),
+    so ``sum_{m>J} k(m) <= int_J^inf k(x) dx``. With ``d/dx[x^{nu+1} K_{nu+1}(x)] =
+    -x^{nu+1} K_nu(x)``, for ``z = c J > 0``::
+
+        int_J^inf k = (A/c) int_z^inf y^nu K_nu(y) dy <= (A/c) z^{-1} int_z^inf y^{nu+1}
+        K_nu(y) dy = (A/c) z^nu K_{nu+1}(z),
+
+    and ``int_0^inf k = sqrt(pi) Gamma(nu + 1/2) / (c Gamma(nu))`` exactly. Asymptotically
+    ``K_{nu+1}(z) ~ sqrt(pi/(2z)) e^{-z}``: exponential decay at the rate ``c``.
+    """
+
+    def __init__(self, ell: float, nu: float):
+        self.ell, self.nu = ell, nu
+        self.c = math.sqrt(2.0 * nu) / ell
+        self.logA = (1.0 - nu) * math.log(2.0) - special.gammaln(nu)
+        self.full = math.exp(0.5 * math.log(math.pi) + special.gammaln(nu + 0.5)
+                             - special.gammaln(nu) - math.log(self.c))
+        self.note = (f"Matern(l={ell:.4g}, nu={nu:.4g}): exponential decay, rate "
+                     f"sqrt(2 nu)/l = {self.c:.4g}; sum_{{m>J}} <= (A/c) z^nu K_(nu+1)(z), z = c J")
+
+    def _log_xk(self, z: float, order: float) -> float:
+        """``log(z^nu K_order(z))`` via the scaled ``kve`` (no overflow)."""
+        with np.errstate(all="ignore"):
+            return float(self.nu * np.log(z) + np.log(special.kve(order, z)) - z)
+
+    def integral(self, J: int) -> float:
+        if J == 0:
+            return self.full
+        z = self.c * J
+        val = math.exp(min(700.0, self.logA - math.log(self.c) + self._log_xk(z, self.nu + 1.0)))
+        return min(self.full, val) if math.isfinite(val) else self.full
+
+    def sup(self, J: int) -> float:
+        z = self.c * (J + 1.0)
+        val = math.exp(min(0.0, self.logA + self._log_xk(z, self.nu)))
+        return val if math.isfinite(val) else 1.0
+
+
+class _RQEnv(_MonotoneEnv):
+    """RationalQuadratic ``k = (1 + m^2/s^2)^{-alpha}``, ``s^2 = 2 alpha l^2``: decreasing,
+    polynomial decay of exponent ``2 alpha`` (summable iff ``alpha > 1/2``).
+
+    ``sum_{m>J} k(m) <= int_J^inf k <= min(s sqrt(pi) Gamma(alpha - 1/2) / (2 Gamma(alpha)),
+    s^{2 alpha} J^{1 - 2 alpha} / (2 alpha - 1))`` (the second from ``k <= (x/s)^{-2 alpha}``).
+    """
+
+    def __init__(self, ell: float, alpha: float):
+        self.ell, self.alpha = ell, alpha
+        self.s = math.sqrt(2.0 * alpha) * ell
+        self.note = (f"RationalQuadratic(l={ell:.4g}, alpha={alpha:.4g}): polynomial decay, "
+                     f"exponent 2 alpha = {2 * alpha:.4g}")
+        if alpha > 0.5:
+            self.full = math.exp(math.log(self.s) + 0.5 * math.log(math.pi)
+                                 + special.gammaln(alpha - 0.5) - special.gammaln(alpha)
+                                 - math.log(2.0))
+        else:
+            self.full = math.inf
+
+    def integral(self, J: int) -> float:
+        a = self.alpha
+        if a <= 0.5:
+            return math.inf
+        if J == 0:
+            return self.full
+        power = math.exp(2 * a * math.log(self.s) + (1 - 2 * a) * math.log(J)
+                         - math.log(2 * a - 1))
+        return min(self.full, power)
+
+    def sup(self, J: int) -> float:
+        return (1.0 + (J + 1.0) ** 2 / self.s**2) ** (-self.alpha)
+
+
+class _ConstEnv(_Env):
+    def __init__(self, value: float, note: str, singular: bool = False):
+        self.value, self.note, self.singular = value, note, singular
+
+    def tail(self, J: int) -> float:
+        return math.inf if self.value > 0 else 0.0
+
+    def sup(self, J: int) -> float:
+        return self.value
+
+
+class _SumEnv(_Env):
+    def __init__(self, a: _Env, b: _Env):
+        self.a, self.b = a, b
+        self.note = f"({a.note}) + ({b.note})"
+        self.singular = a.singular and b.singular
+
+    def tail(self, J: int) -> float:
+        return self.a.tail(J) + self.b.tail(J)
+
+    def sup(self, J: int) -> float:
+        return self.a.sup(J) + self.b.sup(J)
+
+
+def _times(s: float, t: float) -> float:
+    """``s * t`` with ``0 * inf = 0`` (a factor that vanishes beyond J kills the tail)."""
+    return 0.0 if s == 0.0 or t == 0.0 else s * t
+
+
+class _ProductEnv(_Env):
+    """``sum |k1 k2| <= min(sup k1 * sum |k2|, sup k2 * sum |k1|)`` over ``m > J``."""
+
+    def __init__(self, a: _Env, b: _Env):
+        self.a, self.b = a, b
+        self.note = f"({a.note}) * ({b.note})"
+        self.singular = a.singular or b.singular
+
+    def tail(self, J: int) -> float:
+        return min(_times(self.a.sup(J), self.b.tail(J)), _times(self.b.sup(J), self.a.tail(J)))
+
+    def sup(self, J: int) -> float:
+        return _times(self.a.sup(J), self.b.sup(J))
+
+
+class _PowerEnv(_Env):
+    """``|k|^p`` for ``p >= 1``: ``sum |k|^p <= (sup |k|)^{p-1} sum |k|``."""
+
+    def __init__(self, base: _Env, p: float):
+        self.base, self.p = base, p
+        self.note = f"({base.note})**{p:g}"
+        self.singular = base.singular
+
+    def tail(self, J: int) -> float:
+        return _times(self.base.sup(J) ** (self.p - 1.0), self.base.tail(J))
+
+    def sup(self, J: int) -> float:
+        return self.base.sup(J) ** self.p
+
+
+def _scalar_length_scale(kernel: Any) -> float:
+    ls = np.atleast_1d(np.asarray(kernel.length_scale, dtype=np.float64))
+    if ls.size != 1:
+        raise _Uncertified(f"{type(kernel).__name__} has an anisotropic length scale")
+    return float(ls[0])
+
+
+def _certify(kernel: Any) -> _Env:
+    """Certified decay bounds for a scikit-learn kernel expression, or :class:`_Uncertified`."""
+    from sklearn.gaussian_process import kernels as K
+
+    if isinstance(kernel, K.Matern):
+        ell, nu = _scalar_length_scale(kernel), float(kernel.nu)
+        return _RBFEnv(ell) if math.isinf(nu) else _MaternEnv(ell, nu)
+    if isinstance(kernel, K.RBF):
+        return _RBFEnv(_scalar_length_scale(kernel))
+    if isinstance(kernel, K.RationalQuadratic):
+        return _RQEnv(_scalar_length_scale(kernel), float(kernel.alpha))
+    if isinstance(kernel, K.ConstantKernel):
+        c = float(np.asarray(kernel.constant_value))
+        return _ConstEnv(abs(c), f"constant {c:g} (does not decay)")
+    if isinstance(kernel, K.WhiteKernel):
+        return _ConstEnv(0.0, "white noise (lag 0 only)")
+    if isinstance(kernel, K.ExpSineSquared):
+        return _ConstEnv(1.0, "ExpSineSquared: periodic, |k| returns to 1 every period "
+                         "(not summable)", singular=True)
+    if isinstance(kernel, K.Sum):
+        return _SumEnv(_certify(kernel.k1), _certify(kernel.k2))
+    if isinstance(kernel, K.Product):
+        return _ProductEnv(_certify(kernel.k1), _certify(kernel.k2))
+    if isinstance(kernel, K.Exponentiation):
+        p = float(kernel.exponent)
+        base = kernel.kernel
+        if p >= 1.0:
+            return _PowerEnv(_certify(base), p)
+        # exact reparametrisations for p < 1: RBF^p and RQ^p are again RBF and RQ
+        if isinstance(base, K.RBF) and not isinstance(base, K.Matern):  # Matern subclasses RBF
+            return _RBFEnv(_scalar_length_scale(base) / math.sqrt(p))
+        if isinstance(base, K.RationalQuadratic):
+            return _RQEnv(_scalar_length_scale(base) / math.sqrt(p), float(base.alpha) * p)
+        raise _Uncertified(f"Exponentiation with exponent {p:g} < 1 of {type(base).__name__}")
+    raise _Uncertified(f"no decay certificate for {type(kernel).__name__}")
+
+
+def _sklearn_params(kernel: Any) -> dict[str, float]:
+    """The numeric hyperparameters of a scikit-learn kernel (nested ones as ``k1__...``)."""
+    out: dict[str, float] = {}
+    for name, value in sorted(kernel.get_params(deep=True).items()):
+        if name.endswith("_bounds") or isinstance(value, (bool, str)):
+            continue
+        arr = np.asarray(value) if isinstance(value, (int, float, np.ndarray, np.number)) else None
+        if arr is not None and arr.size == 1 and arr.dtype.kind in "iuf":
+            out[name] = float(arr.reshape(-1)[0])
+    return out
+
+
+# ---------------------------------------------------------------------------- decay
+class Decay:
+    """A bound on the decay of ``|rho(m)|``, declared by the user or certified by the package.
+
+    Three forms, each with a closed-form tail ``T(J) >= sum_{m>J} |rho(m)|`` (``dt = 1``):
+
+    ``exponential``  ``|rho(m)| <= C exp(-rate m)`` for every ``m >= 1``:
+                     ``T(J) = C e^{-rate (J+1)} / (1 - e^{-rate})`` (a geometric series).
+    ``polynomial``   ``|rho(m)| <= C m^{-exponent}`` for every ``m >= 1``, ``exponent > 1``
+                     for summability: ``T(0) = C (1 + 1/(exponent - 1))`` and, for ``J >= 1``,
+                     ``T(J) = C J^{1-exponent} / (exponent - 1)`` (``m^{-p}`` is decreasing,
+                     so the sum over ``m > J`` is at most ``int_J^inf x^{-p} dx``).
+    ``tail``         an explicit callable ``tail(J)``, trusted as given (non-increasing in J).
+
+    A declared decay is a promise about the user's process beyond the lags the package can
+    see; a *certified* one (``source="certified"``) is derived by the package (scikit-learn's
+    Matérn, RBF, RationalQuadratic and their sums, products and powers; see
+    :class:`SklearnKernel`). The N-free bounds of docs/theory.md §2-3 need a finite ``T(0)``.
+
+    Parameters
+    ----------
+    kind : {"exponential", "polynomial", "tail"}
+    rate : float
+        Exponential rate, ``> 0``.
+    exponent : float
+        Polynomial exponent, ``> 0`` (summable iff ``> 1``).
+    C : float
+        Constant of the envelope, ``> 0``.
+    tail : callable, optional
+        ``tail(J) -> float`` for ``kind="tail"``.
+    source : {"declared", "certified"}
+    note : str
+        How the bound was obtained (reports).
+
+    Examples
+    --------
+    >>> d = Decay.exponential(0.5)
+    >>> bool(abs(d.tail_bound(0) - math.exp(-0.5) / (1 - math.exp(-0.5))) < 1e-15)
+    True
+    """
+
+    KINDS = ("exponential", "polynomial", "tail")
+
+    def __init__(self, kind: str, *, rate: float = math.nan, exponent: float = math.nan,
+                 C: float = 1.0, tail: Any = None, source: str = "declared", note: str = ""):
+        if kind not in self.KINDS:
+            raise InvalidArgumentError("decay.kind", kind, "is not a decay form",
+                                       "pass one of " + ", ".join(self.KINDS))
+        if source not in ("declared", "certified"):
+            raise InvalidArgumentError("decay.source", source, "is unknown",
+                                       "pass 'declared' or 'certified'")
+        self.kind, self.source, self.note = kind, source, note
+        self.C = check_positive_scalar(C, "decay.C", fix="pass the envelope constant C > 0")
+        self.rate = self.exponent = math.nan
+        self._tail = None
+        if kind == "exponential":
+            self.rate = check_positive_scalar(rate, "decay.rate",
+                                              fix="pass the exponential rate a > 0 of "
+                                                  "|rho(m)| <= C exp(-a m)")
+        elif kind == "polynomial":
+            self.exponent = check_positive_scalar(exponent, "decay.exponent",
+                                                  fix="pass p > 1 of |rho(m)| <= C m^-p")
+        else:
+            if not callable(tail):
+                raise InvalidArgumentError("decay.tail", tail, "is not callable",
+                                           "pass a function J -> bound on sum_{m>J} |rho(m)|")
+            self._tail = tail
+
+    @classmethod
+    def exponential(cls, rate: float, C: float = 1.0, **kw: Any) -> Decay:
+        """``|rho(m)| <= C exp(-rate m)`` for ``m >= 1``."""
+        return cls("exponential", rate=rate, C=C, **kw)
+
+    @classmethod
+    def polynomial(cls, exponent: float, C: float = 1.0, **kw: Any) -> Decay:
+        """``|rho(m)| <= C m^{-exponent}`` for ``m >= 1``."""
+        return cls("polynomial", exponent=exponent, C=C, **kw)
+
+    @classmethod
+    def explicit(cls, tail: Any, **kw: Any) -> Decay:
+        """An explicit tail bound ``tail(J) >= sum_{m>J} |rho(m)|``."""
+        return cls("tail", tail=tail, **kw)
+
+    @property
+    def summable(self) -> bool:
+        """Whether ``sum_m |rho(m)|`` is finite under this bound."""
+        if self.kind == "polynomial":
+            return self.exponent > 1.0
+        return math.isfinite(self.tail_bound(0))
+
+    def tail_bound(self, J: int) -> float:
+        """``T(J) >= sum_{m>J} |rho(m)|`` (see the class docstring for each form)."""
+        J = check_nonnegative_int(J, "J")
+        if self.kind == "exponential":
+            a = self.rate
+            return float(self.C * math.exp(-a * (J + 1.0)) / -math.expm1(-a))
+        if self.kind == "polynomial":
+            p = self.exponent
+            if p <= 1.0:
+                return math.inf
+            if J == 0:
+                return float(self.C * (1.0 + 1.0 / (p - 1.0)))
+            return float(self.C * math.exp((1.0 - p) * math.log(J)) / (p - 1.0))
+        out = float(self._tail(J))
+        if math.isnan(out) or out < 0.0:
+            raise InvalidArgumentError("decay.tail", out, f"returned {out} at J={J}",
+                                       "return a nonnegative bound on sum_{m>J} |rho(m)|")
+        return out
+
+    def describe(self) -> str:
+        """One line for reports, e.g. ``"exponential, rate 0.577 (certified)"``."""
+        if self.kind == "exponential":
+            text = f"exponential, rate {self.rate:.4g}"
+        elif self.kind == "polynomial":
+            text = f"polynomial, exponent {self.exponent:.4g}"
+        else:
+            text = "explicit tail bound"
+        return f"{text} ({self.source}{': ' + self.note if self.note else ''})"
+
+    def __repr__(self) -> str:
+        return f"Decay({self.describe()})"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], key: str = "decay") -> Decay:
+        """A declared decay from ``{"kind", "rate" or "exponent", "C"}`` (scenario files)."""
+        if not isinstance(data, dict):
+            raise InvalidArgumentError(key, data, "is not a table",
+                                       'write e.g. decay = {kind = "exponential", rate = 0.5}')
+        allowed = {"kind", "rate", "exponent", "C"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise InvalidArgumentError(f"{key}.{unknown[0]}", data[unknown[0]], "is not a key of a "
+                                       "decay", "use only " + ", ".join(sorted(allowed)))
+        kind = data.get("kind")
+        if kind not in ("exponential", "polynomial"):
+            raise InvalidArgumentError(f"{key}.kind", kind, "is not a declarable decay form",
+                                       'pass kind = "exponential" (with rate) or "polynomial" '
+                                       "(with exponent)")
+        need = "rate" if kind == "exponential" else "exponent"
+        if need not in data:
+            raise InvalidArgumentError(f"{key}.{need}", None, f"is missing for kind = {kind!r}",
+                                       f"add {need} = <positive number>")
+        for k in ("rate", "exponent", "C"):
+            if k in data and (isinstance(data[k], bool)
+                              or not isinstance(data[k], (int, float))):
+                raise InvalidArgumentError(f"{key}.{k}", data[k], "is not a number",
+                                           f"write {k} = <positive number>")
+        kw = {need: float(data[need]), "C": float(data.get("C", 1.0))}
+        return cls(kind, **kw)
+
+
+class Jittered(Kernel):
+    """A kernel with a nugget: covariance ``rho(m) + jitter [m = 0]``, renormalised.
+
+    ``rho_j(0) = 1`` and ``rho_j(m) = rho(m) / (1 + jitter)`` for ``m != 0``, i.e. the
+    correlation of the process plus independent white noise of variance ``jitter``.
+    ``Gamma_j = (Gamma + jitter I) / (1 + jitter)``, so ``lmin(Gamma_j) >= jitter/(1+jitter)``:
+    the nugget turns a singular ``Gamma`` (a periodic kernel) into a positive definite one.
+    Tail sums scale by ``1 / (1 + jitter)``. ``params`` carries ``jitter``, so every claim row
+    built from this kernel reports it.
+    """
+
+    def __init__(self, base: Kernel, jitter: float):
+        if not isinstance(base, Kernel):
+            raise InvalidArgumentError("base", base, "is not a gpdtheory kernel",
+                                       "pass e.g. gp.PoweredExponential(2.0, 1.0)")
+        jitter = check_positive_scalar(jitter, "jitter", upper=1e6,
+                                       fix="pass a small nugget such as 1e-6 (or none)")
+        self.base, self.jitter = base, jitter
+        self.family = base.family
+        self.summable = base.summable
+        self.always_positive_definite = base.always_positive_definite
+        self.max_lag = base.max_lag
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {**self.base.params, "jitter": self.jitter}
+
+    def __repr__(self) -> str:
+        return f"Jittered({self.base!r}, jitter={self.jitter:g})"
+
+    def _rho(self, m: np.ndarray) -> np.ndarray:
+        vals = np.asarray(self.base._rho(m), dtype=np.float64) / (1.0 + self.jitter)
+        return np.where(m == 0.0, 1.0, vals)
+
+    def tail_bound(self, J: int) -> float:
+        return self.base.tail_bound(J) / (1.0 + self.jitter)
+
+    def check_valid(self, N: int, dt: float = 1.0) -> None:
+        if self.base.always_positive_definite:
+            return
+        super().check_valid(N, dt)
+
+
+def with_jitter(kernel: Kernel, jitter: float) -> Kernel:
+    """``kernel`` with a nugget of ``jitter`` (:class:`Jittered`); ``jitter = 0`` returns it."""
+    if isinstance(jitter, (int, float)) and not isinstance(jitter, bool) and jitter == 0:
+        return kernel
+    return Jittered(kernel, jitter)
 
 
 #: The closed-form families, by name, for strategies and sweeps.

@@ -144,10 +144,15 @@ def executor_for(scheduler: str | None = None, workers: int = 0):
     -------
     (executor, close) : (Executor or None, callable)
         ``close()`` shuts the executor down and, for Dask, closes the client.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``scheduler`` is given and ``distributed`` is not installed (the fix names the
+        ``gpdtheory[dask]`` extra).
     """
     if scheduler:
-        from distributed import Client
-
+        Client = _distributed_client(scheduler)
         client = Client(scheduler)
         ex = client.get_executor()
 
@@ -160,3 +165,18 @@ def executor_for(scheduler: str | None = None, workers: int = 0):
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         return pool, pool.shutdown
     return None, lambda: None
+
+
+#: How to install the Dask engine (the ``dask`` extra of pyproject.toml).
+DASK_INSTALL = "pip install 'gpdtheory[dask]'  (or: pip install distributed)"
+
+
+def _distributed_client(scheduler: str):
+    """``distributed.Client``, or the project's error naming the install command."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise InvalidArgumentError("--scheduler", scheduler,
+                                   f"needs Dask's distributed package, which is not installed "
+                                   f"({exc})", DASK_INSTALL) from None
+    return Client
