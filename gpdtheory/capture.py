@@ -217,6 +217,13 @@ class _State:
         return None
 
 
+def _unwrap(model):
+    """The network inside a :class:`~gpdtheory.protocol.ScoreModel` (names relative to it)."""
+    from .protocol import ScoreModel
+
+    return model.net if isinstance(model, ScoreModel) else model
+
+
 def _resolve(model: nn.Module, modules) -> set[str] | None:
     if modules is None:
         return None
@@ -252,7 +259,8 @@ def capture_attention(model: nn.Module, modules=None) -> Iterator[AttentionCaptu
     Parameters
     ----------
     model : nn.Module
-        Any model; a :class:`~gpdtheory.protocol.ScoreModel` works (its network is inside).
+        Any model; for a :class:`~gpdtheory.protocol.ScoreModel` the names are those of
+        its network (``model.net``).
     modules : str, nn.Module or list of them, optional
         The temporal-attention modules (names, ``fnmatch`` patterns or objects). Default:
         every attention module found by type and every caller of
@@ -268,12 +276,14 @@ def capture_attention(model: nn.Module, modules=None) -> Iterator[AttentionCaptu
     >>> x = torch.randn(3, 5, 4, dtype=torch.float64)
     >>> with capture_attention(mha) as cap:
     ...     y, _ = mha(x, x, x, need_weights=False)
-    >>> tuple(cap.maps().shape), bool(torch.allclose(cap.maps().sum(-1), torch.ones(3, 2, 5)))
+    >>> A = cap.maps()
+    >>> tuple(A.shape), bool(torch.allclose(A.sum(-1), torch.ones(3, 2, 5).double()))
     ((3, 2, 5, 5), True)
     """
     if not isinstance(model, nn.Module):
         raise InvalidArgumentError("model", type(model).__name__, "is not a torch.nn.Module",
                                    "pass the network whose attention to record")
+    model = _unwrap(model)
     targets = _resolve(model, modules)
     cap = AttentionCapture()
     names = {m: n for n, m in model.named_modules()}
@@ -371,7 +381,7 @@ class OutputCapture:
     records: dict[str, list[torch.Tensor]] = field(default_factory=dict)
 
     def features(self, name: str, batch: int) -> torch.Tensor:
-        """All calls of ``name`` as ``(calls, batch, features)`` (each output reshaped ``(batch, -1)``)."""
+        """All calls of ``name``, ``(calls, batch, features)``: outputs reshaped ``(batch, -1)``."""
         if name not in self.records:
             raise InvalidArgumentError("name", name, "has no records",
                                        f"pass one of {list(self.records)}")
@@ -397,6 +407,7 @@ def capture_outputs(model: nn.Module, modules) -> Iterator[OutputCapture]:
     if modules is None:
         raise InvalidArgumentError("modules", None, "names no module",
                                    "pass the layers to probe (names or patterns)")
+    model = _unwrap(model)
     targets = _resolve(model, modules)
     cap = OutputCapture()
     handles = []

@@ -1,0 +1,662 @@
+"""Compare any trained score network with the construction (docs/theory.md §§3, 5, 6, 8).
+
+Every function takes a model through the protocol (:mod:`gpdtheory.protocol`: any
+``nn.Module`` called as ``model(X, t)``, or wrapped by
+:func:`~gpdtheory.protocol.as_score_model` for video layouts, diffusers calls and
+noise/x0 outputs) and returns a small frozen dataclass with ``to_rows()`` (rows for a
+claim table: ``{"quantity", "value", ...}``).
+
+**One normalisation everywhere.** A lag profile ``p(0..J)`` is compared after dividing it
+by its value at lag 0 (``p / p[0]``; :func:`normalise_profile`). The scale-sensitive
+error is the relative L2 error of the normalised profiles,
+``||p / p[0] - q / q[0]|| / ||q / q[0]||`` (:func:`profile_error`), reported beside
+Pearson's correlation (:func:`gpdtheory.compare.correlation`), which is blind to scale
+and offset. The same normalisation is used by ``video.attention`` (checks/video.py).
+
+Profiles compared:
+
+- **attention by lag** (:func:`attention_by_lag`): attention matrices recorded by
+  :func:`gpdtheory.capture.capture_attention` on noised samples ``alpha_t X_0 + sigma_t
+  eps`` at a few times, averaged over samples, times, heads, layers and query positions:
+  ``a[m] = mean{A[i, j] : |i - j| = m}`` (both directions);
+- ``rho_bar`` (the truncated correlation, docs/theory.md §3.2);
+- the **constructed kernel** (docs/theory.md §5.3): block ``k`` of the construction adds
+  ``K y`` with ``K[i, j] = -eta (Gamma_bar[i, j] Sigma - 1{i=j} I)``; its lag profile is
+  ``-kernel_by_lag`` (the trace over features of ``K`` averaged along diagonals) with the
+  identity head removed (``+ eta`` at lag 0 is subtracted back: ``c[m] = eta rho_bar(m)
+  tr(Sigma) / d``). It is read from the built network (:func:`gpdtheory.construct.build`),
+  not from the formula.
+
+Also: per-head profiles matched to the construction's heads (:func:`match_heads_by_lag`),
+linear probes of hidden states against GD iterates (:func:`probe_layers`), the effective
+linear map against ``C_t^{-1}`` and the construction's map (:func:`compare_linear_map`),
+the covariance and temporal-decay errors of generated samples (:func:`sample_errors`),
+and :func:`plot_attention`. :func:`exact_kl_any` says in one sentence why the exact KL
+is not defined for a non-linear model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .compare import correlation, nearest_kronecker
+from .construct.block import full_time
+from .errors import InvalidArgumentError
+from .protocol import ScoreModel, as_score_model, model_name, param_like
+from .spec import GPSpec
+from .validation import as_rng, check_positive_int, check_scalar_diffusion_time
+
+__all__ = ["normalise_profile", "profile_error", "lag_profile", "ProfileComparison",
+           "AttentionComparison", "attention_by_lag", "compare_attention", "constructed_profile",
+           "HeadMatching", "match_heads_by_lag", "ProbeResult", "probe_layers",
+           "LinearMapComparison", "compare_linear_map", "SampleErrors", "sample_errors",
+           "temporal_decay_error", "exact_kl_any", "plot_attention", "DEFAULT_TIMES",
+           "NORMALISATION"]
+
+#: Diffusion times at which attention is recorded by default.
+DEFAULT_TIMES = (0.1, 0.5, 2.0)
+#: The one normalisation of lag profiles (documented in the module docstring).
+NORMALISATION = "value 1 at lag 0"
+
+
+def _spec(spec) -> GPSpec:
+    if not isinstance(spec, GPSpec):
+        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
+                                   "build one with gpdtheory.GPSpec")
+    return spec
+
+
+def _model(model, spec: GPSpec | None = None) -> ScoreModel:
+    sm = as_score_model(model, N=getattr(model, "N", None) or (spec.N if spec else None),
+                        d=getattr(model, "d", None) or (spec.d if spec else None)) \
+        if not isinstance(model, ScoreModel) else model
+    if spec is not None and (sm.N, sm.d) != (spec.N, spec.d):
+        raise InvalidArgumentError("model", model_name(sm), f"has N={sm.N}, d={sm.d}, the spec "
+                                   f"N={spec.N}, d={spec.d}", "pass a model built for this spec")
+    return sm
+
+
+def normalise_profile(p) -> np.ndarray:
+    """``p / p[0]`` (float64); nan everywhere when ``p[0] == 0``."""
+    p = np.asarray(p, dtype=np.float64)
+    if p.ndim != 1 or p.size == 0:
+        raise InvalidArgumentError("p", f"array of shape {p.shape}", "is not a 1-D profile",
+                                   "pass values at lags 0..J")
+    return p / p[0] if p[0] != 0 else np.full_like(p, math.nan)
+
+
+def profile_error(p, ref) -> float:
+    """``||p / p[0] - ref / ref[0]|| / ||ref / ref[0]||`` (nan when a lag-0 value is 0)."""
+    a, b = normalise_profile(p), normalise_profile(ref)
+    if a.shape != b.shape:
+        raise InvalidArgumentError("p", a.shape, f"does not match the reference {b.shape}",
+                                   "compare profiles over the same lags")
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def lag_profile(K) -> np.ndarray:
+    """Mean of a ``(..., N, N)`` array over ``|i - j| = m`` (leading axes averaged): ``(N,)``."""
+    K = np.asarray(K, dtype=np.float64)
+    N = K.shape[-1]
+    M = K.reshape(-1, N, K.shape[-2]).mean(axis=0) if K.ndim > 2 else K
+    i, j = np.indices(M.shape)
+    lag = np.abs(i - j).ravel()
+    return np.bincount(lag, M.ravel(), N) / np.bincount(lag, minlength=N)
+
+
+@dataclass(frozen=True)
+class ProfileComparison:
+    """A lag profile against a reference, both normalised to 1 at lag 0.
+
+    Attributes
+    ----------
+    reference : str
+        ``"rho_bar"`` or ``"constructed kernel"``.
+    profile, ref : (J + 1,) ndarray
+        The normalised profiles.
+    correlation : float
+        Pearson correlation (scale-blind).
+    relative_error : float
+        :func:`profile_error` (scale-sensitive).
+    """
+
+    reference: str
+    profile: np.ndarray
+    ref: np.ndarray
+    correlation: float
+    relative_error: float
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [{"quantity": f"Pearson corr(attention by lag, {self.reference})",
+                 "value": self.correlation},
+                {"quantity": f"rel. L2 error of normalised profiles vs {self.reference}",
+                 "value": self.relative_error, "normalisation": NORMALISATION}]
+
+
+def _compare(p, ref, name: str) -> ProfileComparison:
+    return ProfileComparison(name, normalise_profile(p), normalise_profile(ref),
+                             correlation(p, ref), profile_error(p, ref))
+
+
+@dataclass(frozen=True)
+class AttentionComparison:
+    """Attention by lag of a model against ``rho_bar`` and against the constructed kernel.
+
+    Attributes
+    ----------
+    attention : (J + 1,) ndarray
+        Raw attention by lag (:func:`attention_by_lag`).
+    rho_bar, constructed : (J + 1,) ndarray
+        The references (raw).
+    vs_rho, vs_constructed : ProfileComparison
+    heads : (heads, J + 1) ndarray
+        Per-head profiles (averaged over layers when their head counts agree).
+    head_corr : (heads,) ndarray
+        Pearson correlation of each head's profile with ``rho_bar``.
+    maps : (N, N) ndarray
+        The mean attention matrix (for :func:`plot_attention`).
+    modules : list of str
+    """
+
+    attention: np.ndarray
+    rho_bar: np.ndarray
+    constructed: np.ndarray
+    vs_rho: ProfileComparison
+    vs_constructed: ProfileComparison
+    heads: np.ndarray
+    head_corr: np.ndarray
+    maps: np.ndarray
+    modules: list[str] = field(default_factory=list)
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        rows = self.vs_rho.to_rows() + self.vs_constructed.to_rows()
+        rows += [{"quantity": "Pearson corr(head profile, rho_bar)", "head": h, "value": float(c)}
+                 for h, c in enumerate(self.head_corr)]
+        return rows
+
+
+def _noised(spec: GPSpec, data, n: int, t: float, rng) -> np.ndarray:
+    X0 = spec.sample(n, seed=rng) if data is None else np.asarray(data, np.float64)[:n]
+    return math.exp(-t / 2) * X0 + math.sqrt(-math.expm1(-t)) * rng.standard_normal(X0.shape)
+
+
+def attention_by_lag(model, spec: GPSpec, *, modules=None, data=None, times=DEFAULT_TIMES,
+                     n: int = 128, seed=0) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Attention of ``model`` by lag over frames.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Any model through the protocol.
+    spec : GPSpec
+        Gives ``N``, ``d`` and (without ``data``) the samples.
+    modules : optional
+        The temporal-attention modules (see :func:`gpdtheory.capture.capture_attention`);
+        every recorded module whose matrices are ``N x N`` is used.
+    data : (n, N, d) array_like, optional
+        Clean samples (default: ``n`` fresh draws from ``spec``).
+    times : sequence of float
+    n : int
+    seed : int or Generator
+
+    Returns
+    -------
+    profile : (N,) ndarray
+        ``mean{A[i, j] : |i - j| = m}`` over samples, times, heads and layers.
+    heads : (H, N) ndarray
+        Per-head profiles (heads of equal-count layers averaged over layers).
+    modules : list of str
+    mean_map : (N, N) ndarray
+    """
+    from .capture import capture_attention
+
+    spec = _spec(spec)
+    sm = _model(model, spec)
+    n = check_positive_int(n, "n")
+    rng = as_rng(seed)
+    p = param_like(sm)
+    per_module: dict[str, list[torch.Tensor]] = {}
+    for t in times:
+        t = check_scalar_diffusion_time(t, "times[i]")
+        Xt = torch.as_tensor(_noised(spec, data, n, t, rng), dtype=p.dtype, device=p.device)
+        with capture_attention(sm, modules) as cap, torch.no_grad():
+            sm(Xt, full_time(Xt.shape[0], t, p))
+        for name in cap.names:
+            for A in cap.records[name]:
+                if A.shape[-1] == spec.N and A.shape[-2] == spec.N:
+                    per_module.setdefault(name, []).append(A)
+    if not per_module:
+        raise InvalidArgumentError("modules", modules, f"recorded no {spec.N} x {spec.N} "
+                                   f"attention in {model_name(sm)}",
+                                   "name the temporal-attention modules (attention over frames)")
+    mats = [torch.cat(v).mean(0) for v in per_module.values()]  # each (H, N, N)
+    mean_map = torch.cat(mats).mean(0).numpy()
+    profile = lag_profile(mean_map)
+    counts = {m.shape[0] for m in mats}
+    if len(counts) == 1:
+        heads = np.stack([lag_profile(h) for h in torch.stack(mats).mean(0).numpy()])
+    else:
+        heads = np.stack([lag_profile(h) for m in mats for h in m.numpy()])
+    return profile, heads, list(per_module), mean_map
+
+
+def constructed_profile(spec: GPSpec, J: int | None = None, *, truncation: str = "hard"
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The constructed kernel's lag profile and ``rho_bar``, both ``(N,)``.
+
+    Builds the network (``L = 1``), reads ``-kernel_by_lag`` and removes the identity
+    head at lag 0 (``- eta``), so the profile is ``eta rho_bar(m) tr(Sigma) / d``.
+    """
+    from .compare import kernel_by_lag
+    from .construct import build
+    from .truncation import truncated_autocovariance
+
+    spec = _spec(spec)
+    J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
+    net = build(spec, J=J, L=1, truncation=truncation)
+    c = -kernel_by_lag(net)
+    c[0] -= float(net.construction.eta)
+    return c, truncated_autocovariance(spec.r, J, truncation)
+
+
+def compare_attention(model, spec: GPSpec, *, J: int | None = None, modules=None, data=None,
+                      times=DEFAULT_TIMES, n: int = 128, seed=0) -> AttentionComparison:
+    """Attention by lag of ``model`` against ``rho_bar`` and the constructed kernel.
+
+    All three profiles are normalised to 1 at lag 0 (:data:`NORMALISATION`); each
+    comparison reports Pearson's correlation and :func:`profile_error`.
+
+    Examples
+    --------
+    >>> import gpdtheory as gp
+    >>> from gpdtheory.models import SoftmaxDiT
+    >>> spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), N=6, Sigma=np.eye(2))
+    >>> cmp = compare_attention(SoftmaxDiT(6, 2, width=16, depth=1, heads=2), spec, n=8)
+    >>> cmp.attention.shape, len(cmp.to_rows())
+    ((6,), 6)
+    """
+    spec = _spec(spec)
+    prof, heads, names, mean_map = attention_by_lag(model, spec, modules=modules, data=data,
+                                                    times=times, n=n, seed=seed)
+    c, r_bar = constructed_profile(spec, J)
+    head_corr = np.array([correlation(h, r_bar) for h in heads])
+    return AttentionComparison(prof, r_bar, c, _compare(prof, r_bar, "rho_bar"),
+                               _compare(prof, c, "constructed kernel"), heads, head_corr,
+                               mean_map, names)
+
+
+@dataclass(frozen=True)
+class HeadMatching:
+    """Heads of a model matched to the construction's heads by their normalised lag profiles.
+
+    Attributes
+    ----------
+    pairs : list of (int, int)
+        ``(model head, constructed head)``.
+    correlation : (len(pairs),) ndarray
+        Pearson correlation of each matched pair's lag profiles.
+    relative_error : (len(pairs),) ndarray
+        :func:`profile_error` of each pair.
+    """
+
+    pairs: list[tuple[int, int]]
+    correlation: np.ndarray
+    relative_error: np.ndarray
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [{"quantity": "matched head corr / rel. error", "head": a, "constructed_head": b,
+                 "value": float(c), "relative_error": float(e)}
+                for (a, b), c, e in zip(self.pairs, self.correlation, self.relative_error,
+                                        strict=True)]
+
+
+def match_heads_by_lag(heads, spec: GPSpec, J: int | None = None) -> HeadMatching:
+    """Match per-head lag profiles ``(H, N)`` to the constructed heads' (Hungarian, 1 - corr).
+
+    The construction's head ``m`` has ReLU weights ``ReLU(c_k - c_{m+1})`` by lag ``k``
+    (:func:`gpdtheory.construct.inspect.weights_by_lag`); heads with an all-zero profile
+    are skipped. Works for any number of model heads (a rectangular assignment).
+    """
+    import scipy.optimize
+
+    from .construct import build
+    from .construct.inspect import weights_by_lag
+
+    spec = _spec(spec)
+    H = np.asarray(heads, dtype=np.float64)
+    if H.ndim != 2 or H.shape[1] != spec.N:
+        raise InvalidArgumentError("heads", f"array of shape {H.shape}",
+                                   f"is not (heads, N={spec.N})", "pass per-head lag profiles")
+    J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
+    W = weights_by_lag(build(spec, J=J, L=1))
+    keep = np.flatnonzero(np.abs(W).max(axis=1) > 0)
+    W = W[keep]
+    cost = np.array([[1.0 - correlation(h, w) for w in W] for h in H])
+    rows, cols = scipy.optimize.linear_sum_assignment(cost)
+    pairs = [(int(r), int(keep[c])) for r, c in zip(rows, cols, strict=True)]
+    corr = np.array([1.0 - cost[r, c] for r, c in zip(rows, cols, strict=True)])
+    err = np.array([profile_error(H[r], W[c]) for r, c in zip(rows, cols, strict=True)])
+    return HeadMatching(pairs, corr, err)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Linear probes from layer ``k``'s hidden state to GD iterate ``Y_k``.
+
+    Attributes
+    ----------
+    layers : list of str
+    r2 : (K,) ndarray
+        Held-out ``R^2 = 1 - ||Y - Y_hat||^2 / ||Y - mean Y||^2`` of layer ``k`` against
+        ``Y_{k+1}`` (the iterate after ``k + 1`` steps).
+    r2_input : float
+        The same probe fitted on the raw input ``X_t`` against ``Y_1`` (a baseline: ``Y_1 =
+        eta X_t`` is linear in the input, so this is 1).
+    n_train, n_test : int
+    t : float
+    """
+
+    layers: list[str]
+    r2: np.ndarray
+    r2_input: float
+    n_train: int
+    n_test: int
+    t: float
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [{"quantity": "held-out R^2 of linear probe to GD iterate", "layer": name,
+                 "iterate": k + 1, "value": float(v)}
+                for k, (name, v) in enumerate(zip(self.layers, self.r2, strict=True))]
+
+
+def _r2(F_tr, Y_tr, F_te, Y_te, ridge: float) -> float:
+    F_tr = np.hstack([F_tr, np.ones((F_tr.shape[0], 1))])
+    F_te = np.hstack([F_te, np.ones((F_te.shape[0], 1))])
+    G = F_tr.T @ F_tr
+    lam = ridge * np.trace(G) / G.shape[0]
+    W = np.linalg.solve(G + lam * np.eye(G.shape[0]), F_tr.T @ Y_tr)
+    res = Y_te - F_te @ W
+    return float(1.0 - np.sum(res**2) / np.sum((Y_te - Y_te.mean(0)) ** 2))
+
+
+def probe_layers(model, spec: GPSpec, layers, *, J: int | None = None, t: float = 0.5,
+                 n_train: int = 2048, n_test: int = 512, ridge: float = 1e-6, seed=0
+                 ) -> ProbeResult:
+    """Layer ``k``'s hidden state against GD iterate ``k + 1`` through a linear probe.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Through the protocol.
+    spec : GPSpec
+    layers : list of str
+        Module names (or patterns) in forward order: the output of ``layers[k]`` is probed
+        against ``Y_{k+1}`` of :func:`gpdtheory.gd.gd_iterates` (same ``J``). Each must run
+        once per forward pass with a batch-major output (a looped GPDiT's one block runs
+        ``L`` times: probe its ``return_all`` iterates with
+        :func:`gpdtheory.compare.layers_vs_gd` instead).
+    J : int, optional
+        Truncation lag of the GD iterates (default ``N - 1``).
+    t : float
+    n_train, n_test : int
+        Samples for fitting (least squares, ridge ``ridge * tr(G) / p``) and for the
+        held-out ``R^2`` (fresh samples, never used in the fit).
+    seed : int or Generator
+
+    Returns
+    -------
+    ProbeResult
+    """
+    from .capture import capture_outputs
+    from .gd import gd_iterates
+
+    spec = _spec(spec)
+    sm = _model(model, spec)
+    t = check_scalar_diffusion_time(t)
+    J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
+    if isinstance(layers, str):
+        layers = [layers]
+    layers = list(layers)
+    n_train, n_test = check_positive_int(n_train, "n_train"), check_positive_int(n_test, "n_test")
+    rng = as_rng(seed)
+    p = param_like(sm)
+    X = _noised(spec, None, n_train + n_test, t, rng)
+    Y = gd_iterates(spec, X, t, J, len(layers), return_all=True)  # (K + 1, n, N, d)
+    feats = {}
+    with capture_outputs(sm, layers) as cap, torch.no_grad():
+        for lo in range(0, X.shape[0], 512):
+            xb = torch.as_tensor(X[lo:lo + 512], dtype=p.dtype, device=p.device)
+            sm(xb, full_time(xb.shape[0], t, p))
+    for name in layers:
+        hits = [k for k in cap.records if k == name or _match(k, name)]
+        if not hits:
+            raise InvalidArgumentError("layers", name, "recorded no output",
+                                       "name modules that run in the forward pass")
+        chunks = cap.records[hits[0]]
+        feats[name] = np.concatenate([c.reshape(min(512, X.shape[0] - 512 * i), -1).numpy()
+                                      for i, c in enumerate(chunks)])
+    r2 = []
+    for k, name in enumerate(layers):
+        Fm = feats[name]
+        Yk = Y[k + 1].reshape(X.shape[0], -1)
+        r2.append(_r2(Fm[:n_train], Yk[:n_train], Fm[n_train:], Yk[n_train:], ridge))
+    Xf = X.reshape(X.shape[0], -1)
+    Y1 = Y[1].reshape(X.shape[0], -1)
+    base = _r2(Xf[:n_train], Y1[:n_train], Xf[n_train:], Y1[n_train:], ridge)
+    return ProbeResult(layers, np.array(r2), base, n_train, n_test, t)
+
+
+def _match(name: str, pattern: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+@dataclass(frozen=True)
+class LinearMapComparison:
+    """The model's effective linear map at ``X = 0`` against ``C_t^{-1}`` and the construction.
+
+    Attributes
+    ----------
+    t : float
+    A : (Nd, Nd) ndarray
+        ``-d s_theta / d vec X`` at ``X = 0`` (``torch.func.jacrev``).
+    error_exact : float
+        ``||A - C_t^{-1}||_F / ||C_t^{-1}||_F``.
+    error_constructed : float
+        ``||A - A_constructed||_F / ||A_constructed||_F``.
+    cosine_exact, kron_corr_exact : float
+        Cosine with ``C_t^{-1}``; correlation of the temporal nearest-Kronecker factors.
+    """
+
+    t: float
+    A: np.ndarray
+    error_exact: float
+    error_constructed: float
+    cosine_exact: float
+    kron_corr_exact: float
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [{"quantity": "rel. error of linear map vs C_t^-1", "t": self.t,
+                 "value": self.error_exact},
+                {"quantity": "rel. error of linear map vs constructed map", "t": self.t,
+                 "value": self.error_constructed},
+                {"quantity": "cosine(linear map, C_t^-1)", "t": self.t, "value": self.cosine_exact},
+                {"quantity": "corr of temporal Kronecker factors vs C_t^-1", "t": self.t,
+                 "value": self.kron_corr_exact}]
+
+
+def compare_linear_map(model, spec: GPSpec, t: float, *, J: int | None = None, L: int = 50
+                       ) -> LinearMapComparison:
+    """Jacobian of the score at ``X = 0`` against ``C_t^{-1}`` and the constructed ``A_t``.
+
+    The constructed network is :func:`gpdtheory.construct.build` with ``J`` (default
+    ``N - 1``) and ``L`` blocks; its map is exact (it is linear).
+    """
+    from .compare import jacobian, jacobian_cosine, kronecker_correlation
+    from .construct import build
+    from .construct.inspect import end_to_end_map
+    from .diffusion import marginal_covariance
+
+    spec = _spec(spec)
+    sm = _model(model, spec)
+    t = check_scalar_diffusion_time(t)
+    J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
+    A = -jacobian(sm, np.zeros((spec.N, spec.d)), t)
+    Cinv = np.linalg.inv(marginal_covariance(spec, t))
+    Ac = end_to_end_map(build(spec, J=J, L=check_positive_int(L, "L")), t)
+    return LinearMapComparison(t, A, float(np.linalg.norm(A - Cinv) / np.linalg.norm(Cinv)),
+                               float(np.linalg.norm(A - Ac) / np.linalg.norm(Ac)),
+                               jacobian_cosine(A, Cinv),
+                               kronecker_correlation(A, Cinv, spec.N, spec.d))
+
+
+def temporal_decay_error(samples, spec: GPSpec) -> tuple[float, np.ndarray]:
+    """Relative error of the temporal decay of ``samples`` ``(n, N, d)`` against ``rho``.
+
+    The temporal factor ``A`` of the nearest Kronecker product ``A ⊗ B`` to the samples'
+    covariance (:func:`gpdtheory.compare.nearest_kronecker`) is averaged along diagonals
+    (:func:`lag_profile`) and compared with ``rho(0..N-1)`` by :func:`profile_error`
+    (both normalised to 1 at lag 0).
+
+    Returns
+    -------
+    error : float
+    profile : (N,) ndarray
+        The normalised lag profile of the samples.
+    """
+    spec = _spec(spec)
+    Y = np.asarray(samples, dtype=np.float64)
+    V = (Y - spec.mean_array).reshape(Y.shape[0], -1)
+    S = V.T @ V / V.shape[0]
+    A, _, _ = nearest_kronecker(S, (spec.N, spec.N), (spec.d, spec.d))
+    prof = lag_profile(A)
+    return profile_error(prof, spec.r), normalise_profile(prof)
+
+
+@dataclass(frozen=True)
+class SampleErrors:
+    """Errors of ``n`` generated samples.
+
+    Attributes
+    ----------
+    covariance_error : float
+        ``||Cov_hat - Gamma ⊗ Sigma||_F / ||Gamma ⊗ Sigma||_F``.
+    temporal_decay_error : float
+        :func:`temporal_decay_error`.
+    profile : (N,) ndarray
+        The samples' normalised temporal lag profile.
+    data_decay_error : float
+        The same estimator on ``n`` exact samples of ``spec`` (its Monte Carlo floor).
+    n : int
+    """
+
+    covariance_error: float
+    temporal_decay_error: float
+    profile: np.ndarray
+    data_decay_error: float
+    n: int
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [{"quantity": "covariance rel. error of samples", "n": self.n,
+                 "value": self.covariance_error},
+                {"quantity": "temporal-decay rel. error of samples", "n": self.n,
+                 "value": self.temporal_decay_error, "normalisation": NORMALISATION,
+                 "data_floor": self.data_decay_error}]
+
+
+def generate(model, spec: GPSpec, n: int, *, T: float = 6.0, t0: float = 1e-2, steps: int = 60,
+             seed=0) -> np.ndarray:
+    """``n`` samples ``(n, N, d)`` of the reverse SDE (exponential integrator) driven by a model."""
+    from .sampling import reverse_sample
+
+    spec = _spec(spec)
+    sm = _model(model, spec)
+    p = param_like(sm)
+
+    @torch.no_grad()
+    def fn(y, t):
+        y_t = torch.as_tensor(y, dtype=p.dtype, device=p.device)
+        return sm(y_t, full_time(y_t.shape[0], t, p)).double().cpu().numpy()
+
+    return reverse_sample(fn, check_positive_int(n, "n"), spec.N, spec.d, T=T, t0=t0,
+                          steps=steps, seed=seed)
+
+
+def sample_errors(model, spec: GPSpec, n: int = 2000, *, T: float = 6.0, t0: float = 1e-2,
+                  steps: int = 60, seed=0) -> SampleErrors:
+    """Covariance and temporal-decay errors of ``n`` samples generated with ``model``."""
+    spec = _spec(spec)
+    Y = generate(model, spec, n, T=T, t0=t0, steps=steps, seed=seed)
+    V = (Y - spec.mean_array).reshape(n, -1)
+    C = spec.covariance_dense()
+    cov = float(np.linalg.norm(V.T @ V / n - C) / np.linalg.norm(C))
+    err, prof = temporal_decay_error(Y, spec)
+    floor, _ = temporal_decay_error(spec.sample(n, seed=as_rng(seed)), spec)
+    return SampleErrors(cov, err, prof, floor, n)
+
+
+def exact_kl_any(model, spec: GPSpec, T: float, t0: float) -> float:
+    """``KL(p_t0 || q_t0)`` in closed form: only for a model linear in ``X``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        For any other model, with the one-sentence reason.
+    """
+    from .evaluate import exact_kl, is_linear
+
+    if isinstance(model, ScoreModel):
+        model = model.net
+    if not is_linear(model):
+        raise InvalidArgumentError(
+            "model", model_name(model),
+            "is not linear in X, so the reverse SDE it drives does not output a Gaussian and "
+            "the closed-form KL of docs/theory.md §6.2 does not exist",
+            "compare generated samples with sample_errors (covariance and temporal decay)")
+    return exact_kl(model, spec, T, t0)
+
+
+def plot_attention(cmp: AttentionComparison, spec: GPSpec | None = None, *, title: str = ""):
+    """Figure: the mean attention map, ``Gamma_bar``, the constructed kernel and the profiles.
+
+    Panels: (1) the model's mean attention matrix over frames; (2) ``Gamma_bar``
+    (Toeplitz of ``rho_bar``); (3) the constructed kernel ``eta Gamma_bar tr(Sigma)/d``
+    (Toeplitz of the constructed profile); (4) the three lag profiles normalised to 1 at
+    lag 0. Returns the matplotlib Figure.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import scipy.linalg
+
+    if not isinstance(cmp, AttentionComparison):
+        raise InvalidArgumentError("cmp", type(cmp).__name__, "is not an AttentionComparison",
+                                   "pass compare_attention(...)")
+    fig, ax = plt.subplots(1, 4, figsize=(14, 3.4))
+    panels = [(cmp.maps, "attention (mean over heads, layers, t)"),
+              (scipy.linalg.toeplitz(cmp.rho_bar), "Gamma_bar"),
+              (scipy.linalg.toeplitz(cmp.constructed), "constructed kernel (eta Gamma_bar)")]
+    for a, (M, name) in zip(ax[:3], panels, strict=True):
+        im = a.imshow(M, cmap="viridis")
+        a.set_title(name, fontsize=9)
+        fig.colorbar(im, ax=a, fraction=0.046)
+    lags = np.arange(cmp.attention.size)
+    ax[3].plot(lags, normalise_profile(cmp.attention), "o-",
+               label=f"attention (r={cmp.vs_rho.correlation:.2f}, "
+                     f"err={cmp.vs_rho.relative_error:.2f})")
+    ax[3].plot(lags, normalise_profile(cmp.rho_bar), "s--", label="rho_bar")
+    ax[3].plot(lags, normalise_profile(cmp.constructed), "x:", label="constructed")
+    ax[3].set_xlabel("lag")
+    ax[3].set_title(f"by lag ({NORMALISATION})", fontsize=9)
+    ax[3].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
