@@ -10,12 +10,17 @@ from . import (
            core,  # noqa: F401  (registers claims)
            distribution,  # noqa: F401
            gd,  # noqa: F401  (section 3: GD and Theorem S)
+           paper,  # noqa: F401  (section 9: the paper's experiments)
+           scenario,  # noqa: F401  (scenario.bounds: runs only with a user's scenario)
            training,  # noqa: F401  (sections 7-8: training, sample complexity)
            truncation,  # noqa: F401  (sections 3-4: truncation and PSD)
            video,  # noqa: F401  (issue 10: moving-ball video)
 )
+from .plugins import load_plugins
 from .runner import run, select, write_json
 from .table import CLAIMS, CheckConfig, Measurement, Row, claim, format_table
+
+load_plugins()  # claims of other packages (entry-point group gpdtheory.claims), after ours
 
 __all__ = ["CLAIMS", "CheckConfig", "Measurement", "Row", "claim", "format_table", "run", "select",
            "write_json"]

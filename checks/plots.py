@@ -18,6 +18,10 @@ function               rows it draws
 ``j_vs_eps``           rows with ``eps`` and a ``J`` quantity: J needed against eps
 ``attention_kernel``   rows with ``lag``: attention kernel against the truth by lag
 ``error_vs_n``         rows with a numeric sample size ``n``: error against n, with n^{-1/2}
+``decay_order``        rows with ``kappa`` and ``lambda_min`` (paper.decay_order): error
+                       against nu and against ell, CI bars, the sampling floor dashed
+``attention_maps``     rows carrying ``attention_map`` and ``gamma`` (paper.attention): the
+                       learned map above Gamma, one column per decay pattern
 =====================  =================================================================
 
 A line joins only rows that differ in its x variable: rows are grouped by every other case
@@ -47,7 +51,8 @@ from .table import Row
 
 __all__ = ["FigureSpec", "FAMILIES", "BOUND_KEYS", "as_rows", "make_figures", "group_lines",
            "group_key", "gid", "tightness", "bound_tightness", "ratios", "kappa_vs_n",
-           "psd_phase", "psd_certificates", "j_vs_eps", "attention_kernel", "error_vs_n"]
+           "psd_phase", "psd_certificates", "j_vs_eps", "attention_kernel", "error_vs_n",
+           "decay_order", "attention_maps"]
 
 
 @dataclass(frozen=True)
@@ -529,6 +534,91 @@ def error_vs_n(rows: Iterable[Row | dict]) -> Figure | None:
     return fig
 
 
+def decay_order(rows: Iterable[Row | dict]) -> Figure | None:
+    """Error at fixed n against the decay parameters: one panel for nu, one for ell.
+
+    Rows: informational rows whose case has ``kappa`` and ``lambda_min`` (the decay grid of
+    ``paper.decay_order``) and numeric ``nu``, ``ell``. A line joins rows that differ only in
+    the panel's parameter (``kappa``, ``lambda_min`` and the floors follow from it and are
+    not part of the line's identity). Error bars: ``ci_low``/``ci_high``. Dashed, same colour:
+    the sampling floor of the generated samples (``floor``), the same quantity for exact
+    samples.
+    """
+    derived = ("kappa", "lambda_min", "floor", "data_floor")
+    rows = [r for r in as_rows(rows) if "kappa" in r.case and "lambda_min" in r.case
+            and _num(r.case.get("nu")) is not None and _num(r.case.get("ell")) is not None
+            and _num(r.measured) is not None]
+    panels = []
+    for x, other in (("nu", "ell"), ("ell", "nu")):
+        lines = {k: v for k, v in group_lines(rows, x, drop=derived + (other,)).items()}
+        # a line holds one value of the other parameter: group by it explicitly
+        split: dict[tuple, list[Row]] = {}
+        for k, v in lines.items():
+            for r in v:
+                split.setdefault(k + ((other, r.case[other]),), []).append(r)
+        split = {k: sorted(v, key=lambda r: r.case[x]) for k, v in split.items()
+                 if len({r.case[x] for r in v}) >= 2}
+        if split:
+            panels.append((x, split))
+    if not panels:
+        return None
+    fig, axes = _new(ncols=len(panels), width=5.0, height=4.2)
+    for ax, (x, lines) in zip(axes, panels, strict=True):
+        quantity = "error"
+        for key, pts in lines.items():
+            quantity = str(dict(key).get("quantity", "error"))
+            xs = [float(r.case[x]) for r in pts]
+            ys = [float(r.measured) for r in pts]
+            lo = [_num(r.case.get("ci_low")) for r in pts]
+            hi = [_num(r.case.get("ci_high")) for r in pts]
+            yerr = None
+            if all(v is not None for v in lo + hi):
+                yerr = [[max(y - a, 0.0) for y, a in zip(ys, lo, strict=True)],
+                        [max(b - y, 0.0) for y, b in zip(ys, hi, strict=True)]]
+            label = " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in key if k in ("ell", "nu", "n"))
+            cont = ax.errorbar(xs, ys, yerr=yerr, fmt="o-", ms=4, capsize=3, label=label)
+            cont.lines[0].set_gid(gid(key))
+            fl = [_num(r.case.get("floor")) for r in pts]
+            if all(v is not None for v in fl):
+                ax.plot(xs, fl, "--", lw=1, color=cont.lines[0].get_color(),
+                        label=f"floor of the generated samples ({label})")
+        ax.set(xlabel=x + (" (larger: faster decay)" if x == "nu" else " (smaller: faster decay)"),
+               ylabel=quantity, title=f"{quantity} against {x}")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, frameon=False)
+    _note(fig, "Error bars: 95% percentile bootstrap over seeds and generated samples.")
+    return fig
+
+
+def attention_maps(rows: Iterable[Row | dict]) -> Figure | None:
+    """Learned attention maps beside Gamma: one column per decay pattern (row above: the
+    map; row below: Gamma on the same colour scale [0, 1] of correlations, the map rescaled
+    by its largest entry so that the two shapes compare)."""
+    rows = [r for r in as_rows(rows) if isinstance(r.case.get("attention_map"), list)
+            and isinstance(r.case.get("gamma"), list)]
+    if not rows:
+        return None
+    import numpy as np
+
+    fig = Figure(figsize=(2.6 * len(rows), 5.2), layout="constrained")
+    axes = fig.subplots(2, len(rows), squeeze=False)
+    for j, r in enumerate(rows):
+        A = np.asarray(r.case["attention_map"], dtype=float)
+        G = np.asarray(r.case["gamma"], dtype=float)
+        key = {k: v for k, v in r.case.items() if k not in ("attention_map", "gamma")}
+        top = A / A.max() if A.max() > 0 else A
+        im = axes[0][j].imshow(top, vmin=0.0, vmax=1.0, cmap="viridis")
+        im.set_gid(json.dumps({**key, "panel": "attention"}, sort_keys=True, default=str))
+        axes[0][j].set_title(f"{_kernel_label(r.case)}\nattention / max", fontsize=8)
+        im2 = axes[1][j].imshow(G, vmin=0.0, vmax=1.0, cmap="viridis")
+        im2.set_gid(json.dumps({**key, "panel": "gamma"}, sort_keys=True, default=str))
+        axes[1][j].set_title("Gamma (rho(|i - j|))", fontsize=8)
+        for ax in (axes[0][j], axes[1][j]):
+            ax.set(xlabel="key frame j", ylabel="query frame i")
+    fig.colorbar(im, ax=list(axes.ravel()), shrink=0.6, label="value (map / max; Gamma)")
+    return fig
+
+
 #: (file stem, caption, function), in report order.
 FAMILIES: list[tuple[str, str, Callable[[list[Row]], Figure | None]]] = [
     ("bound_tightness", "Theorem bounds: measured/bound for upper bounds, bound/measured for "
@@ -547,6 +637,11 @@ FAMILIES: list[tuple[str, str, Callable[[list[Row]], Figure | None]]] = [
      attention_kernel),
     ("error_vs_n", "Error against the number of training samples n, with a slope -1/2 guide.",
      error_vs_n),
+    ("decay_order", "Relative covariance error of generated samples at fixed n against the "
+     "decay parameters nu and ell, with the sampling floor of the generated samples "
+     "(paper.decay_order).", decay_order),
+    ("attention_maps", "Seed-mean softmax attention map of the trained DiT (scaled by its "
+     "largest entry) above Gamma, per decay pattern (paper.attention).", attention_maps),
 ]
 
 

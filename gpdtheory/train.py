@@ -53,7 +53,7 @@ from .errors import CheckpointError, InvalidArgumentError
 from .validation import as_real_array, check_positive_int, check_positive_scalar
 
 __all__ = ["TrainConfig", "TrainResult", "train", "dsm_loss", "resolve_device", "sample_times",
-           "save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT"]
+           "save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT", "TrainingDivergedError"]
 
 #: Version tag written into every checkpoint's JSON sidecar.
 CHECKPOINT_FORMAT = "gpdtheory-checkpoint-1"
@@ -394,6 +394,33 @@ class _Ema:
             ps.lerp_(p, 1.0 - dec)
 
 
+class TrainingDivergedError(InvalidArgumentError, FloatingPointError):
+    """Training met a non-finite loss: names the step, the last finite loss and what was kept.
+
+    Attributes
+    ----------
+    step : int
+        The step whose loss was not finite.
+    last_loss : float
+        The last finite training loss (nan when the first step diverged).
+    last_step : int
+        Its step (-1 when none).
+    checkpoint : str or None
+        The last good checkpoint (``train(..., checkpoint=path)``: the model at the last
+        evaluation before the divergence), or None when none was written.
+    """
+
+    def __init__(self, lr: float, step: int, last_loss: float, last_step: int,
+                 checkpoint: str | None):
+        self.step, self.last_loss, self.last_step = step, last_loss, last_step
+        self.checkpoint = checkpoint
+        kept = (f"; the last good checkpoint (model at the last evaluation) is kept at "
+                f"{checkpoint}" if checkpoint else "")
+        super().__init__("cfg.lr", lr, f"gave a non-finite loss at step {step} (last finite loss "
+                         f"{last_loss:.6g} at step {last_step}){kept}",
+                         "lower the learning rate or use float64")
+
+
 def _check_grad(loss: torch.Tensor, model: nn.Module) -> None:
     if not loss.requires_grad:
         raise InvalidArgumentError("model", type(model).__name__,
@@ -413,7 +440,7 @@ def _lr_factor(cfg: TrainConfig, step: int) -> float:
 
 def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device: Any = "cpu",
           track: Callable[[nn.Module], float] | None = None,
-          target: Callable[[Any, Any], Any] | None = None) -> TrainResult:
+          target: Callable[[Any, Any], Any] | None = None, checkpoint: Any = None) -> TrainResult:
     """Train ``model`` by denoising score matching on the samples ``data``.
 
     Parameters
@@ -433,6 +460,10 @@ def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device
         numpy in and out) instead of the denoising target ``-eps / sigma_t``. With the
         exact score this removes the target's noise and separates optimisation error
         from the variance of denoising score matching.
+    checkpoint : str or Path, optional
+        AdamW only: at every evaluation the evaluated model (the weight average) is saved
+        there (:func:`save_checkpoint`, atomic), so a run that diverges keeps its last good
+        state; the caller removes it after success.
 
     Returns
     -------
@@ -441,7 +472,10 @@ def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device
     Raises
     ------
     InvalidArgumentError
-        Bad data shape, too few samples for the held-out split, non-finite loss.
+        Bad data shape, too few samples for the held-out split.
+    TrainingDivergedError
+        A non-finite loss (an :class:`InvalidArgumentError`): names the step, the last
+        finite loss and the last good checkpoint.
 
     Notes
     -----
@@ -528,6 +562,9 @@ def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device
         hist["eval_step"].append(step)
         hist["val_loss"].append(val)
         hist["track"].append(float(track(m)) if track is not None else math.nan)
+        if checkpoint is not None and all(bool(torch.isfinite(p).all()) for p in m.parameters()):
+            save_checkpoint(m, checkpoint, config=cfg, extra={"step": step, "partial": True})
+            kept[0] = str(_paths(checkpoint)[0])
         if n_val:
             if val < best_val:
                 best_val, best_step, bad = val, step, 0
@@ -535,10 +572,12 @@ def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device
             else:
                 bad += 1
 
+    kept: list[str | None] = [None]
+
     def _step(loss: torch.Tensor, step: int):
         if not torch.isfinite(loss):
-            raise InvalidArgumentError("cfg.lr", cfg.lr, f"gave a non-finite loss at step {step}",
-                                       "lower the learning rate or use float64")
+            last = (hist["loss"][-1], hist["step"][-1]) if hist["loss"] else (math.nan, -1)
+            raise TrainingDivergedError(cfg.lr, step, last[0], last[1], kept[0])
         _check_grad(loss, model)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -1,0 +1,199 @@
+"""The paper's experiments: metric, bootstrap, resumable runs, divergence, claims and figures."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import gpdtheory as gp
+from gpdtheory import experiments as ex
+
+TINY = ex.PaperConfig(width=8, heads=2, steps=12, batch_size=32, lr=1e-2, warmup=2,
+                      eval_every=4, n_gen=64, sample_steps=6, bootstrap=8, attention_n=16,
+                      attention_times=(0.5,))
+
+
+def _spec(ell=1.0, nu=1.0):
+    return ex.make_spec(TINY, ell, nu)
+
+
+# ----------------------------------------------------------------------------- metric
+def test_metric_is_zero_on_the_population():
+    from gpdtheory.sample_complexity import population_samples
+
+    spec = _spec(1.0, 0.5)
+    e = ex.covariance_errors(population_samples(spec), spec)
+    assert max(e.as_tuple()) < 1e-12
+
+
+def test_metric_factors_separate_temporal_from_spatial():
+    spec = _spec()
+    X = spec.sample(4000, seed=0)
+    e = ex.covariance_errors(X, spec)
+    # scale the second feature: the spatial factor is wrong, the temporal one is not
+    Y = X.copy()
+    Y[..., 1] *= 1.5
+    f = ex.covariance_errors(Y, spec)
+    assert f.spatial > 3 * e.spatial and abs(f.temporal - e.temporal) < 0.02
+    # independent frames: the temporal factor is wrong
+    Z = np.random.default_rng(1).standard_normal(X.shape) @ np.linalg.cholesky(spec.Sigma).T
+    g = ex.covariance_errors(Z, spec)
+    I8 = np.eye(spec.N)
+    G = spec.gamma_dense()
+    assert g.temporal == pytest.approx(np.linalg.norm(I8 - G) / np.linalg.norm(G), abs=0.05)
+
+
+def test_sampling_floor_matches_monte_carlo():
+    spec = _spec(0.5, 1.0)
+    m = 200
+    errs = [ex.covariance_errors(spec.sample(m, seed=s), spec).total for s in range(300)]
+    assert math.sqrt(np.mean(np.square(errs))) == pytest.approx(ex.sampling_floor(spec, m),
+                                                                rel=0.06)
+
+
+def test_bootstrap_is_centred_on_the_estimate():
+    spec = _spec()
+    X = spec.sample(300, seed=3)
+    e = ex.covariance_errors(X, spec)
+    boot = ex.bootstrap_errors(X, spec, B=100, seed=0)
+    assert boot.shape == (100, 3)
+    np.testing.assert_allclose(boot.mean(axis=0), e.as_tuple(), rtol=1e-12)
+    lo, hi = ex.percentile_ci(boot[:, 0])
+    assert lo < e.total < hi
+
+
+def test_permutation_and_slope():
+    assert ex.permutation_pvalue([1, 2, 3], [4, 5, 6]) == pytest.approx(0.05)
+    assert ex.permutation_pvalue([4, 5, 6], [1, 2, 3]) == pytest.approx(1.0)
+    ns = [10, 100, 1000]
+    cells = [[[n ** -0.5 * (1 + 0.01 * k) for k in range(5)]] * 3 for n in ns]
+    s = ex.bootstrap_slope(ns, cells, B=200, seed=0)
+    assert np.all(np.abs(s + 0.5) < 0.01)
+
+
+# ------------------------------------------------------------------------ runs, resume
+GRID = [ex.RunSpec(1.0, nu, n, s) for nu in (0.5, 2.0) for n in (32,) for s in (0, 1)]
+
+
+def _strip(recs):
+    """Records without what may differ between equal runs: the flag and the wall time."""
+    out = []
+    for r in recs:
+        r = {k: v for k, v in r.items() if k != "resumed"}
+        r["training"] = {k: v for k, v in r["training"].items() if k != "seconds"}
+        out.append(r)
+    return out
+
+
+def test_interrupted_grid_resumes_to_the_same_table(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    full = ex.run_grid(GRID, TINY, a)
+    half = ex.run_grid(GRID, TINY, b, limit=2)  # interrupted after two runs
+    assert len(half) == 2 and not any(r["resumed"] for r in half)
+    # a kill after the checkpoint but before the record: evaluated from the checkpoint
+    key = ex.run_key(GRID[1], TINY)
+    (b / (key + ex.RECORD_SUFFIX)).unlink()
+    again = ex.run_grid(GRID, TINY, b)
+    assert [r["resumed"] for r in again] == [True, False, False, False]
+    assert _strip(again) == _strip(full)
+    assert _strip(ex.load_results(a)["runs"].values()) == _strip(
+        ex.load_results(b)["runs"].values())
+    # a finished run reloads bitwise
+    model, side = ex.load_run(b, key)
+    assert side["extra"]["n"] == 32 and side["extra"]["seed"] == 1
+    assert not list(b.glob("*.partial*"))
+
+
+def test_divergence_names_step_and_last_loss_and_keeps_checkpoint(tmp_path):
+    from gpdtheory.models import SoftmaxDiT
+    from gpdtheory.train import TrainConfig, TrainingDivergedError, load_checkpoint, train
+
+    spec = _spec()
+    torch.manual_seed(0)
+    model = SoftmaxDiT(8, 2, width=8, depth=1, heads=2, dtype=torch.float32)
+    cfg = TrainConfig(steps=200, batch_size=32, lr=1e3, warmup=3, eval_every=1, seed=0)
+    with pytest.raises(TrainingDivergedError) as info:
+        train(model, spec.sample(64, seed=0), cfg, checkpoint=tmp_path / "run.partial")
+    err = info.value
+    assert err.step >= 1 and math.isfinite(err.last_loss) and err.last_step == err.step - 1
+    assert f"non-finite loss at step {err.step}" in str(err)
+    assert f"last finite loss {err.last_loss:.6g}" in str(err)
+    assert err.checkpoint and os.path.exists(err.checkpoint) and err.checkpoint in str(err)
+    kept, side = load_checkpoint(err.checkpoint)
+    assert all(torch.isfinite(p).all() for p in kept.parameters())
+    assert side["extra"]["partial"] is True
+    assert isinstance(err, gp.errors.InvalidArgumentError)
+
+
+# ------------------------------------------------------------------------- the claims
+@pytest.fixture
+def tiny_claims(monkeypatch, tmp_path):
+    from checks import paper
+
+    monkeypatch.setattr(paper, "paper_config", lambda full: TINY)
+    monkeypatch.setattr(paper, "grids", lambda full: {
+        "n_patterns": [(1.0, 1.0)], "ns": [16, 64], "n_fixed": 64,
+        "decay": [(1.0, 0.5), (1.0, 1.0), (1.0, 2.0)]})
+    monkeypatch.setattr(paper, "_CACHE", {})
+    monkeypatch.setenv("GPDTHEORY_CHECKPOINTS", str(tmp_path / "ck"))
+    return paper
+
+
+def test_claims_rows_and_figures(tiny_claims):
+    from checks import plots
+    from checks.table import CLAIMS, CheckConfig
+
+    rows = [r for cid in ("paper.error_vs_n", "paper.decay_order", "paper.attention")
+            for r in CLAIMS[cid].run(CheckConfig())]
+    assert not [r for r in rows if r.verdict == "ERROR"], [r.note for r in rows]
+    for r in rows:
+        assert "quantity" in r.case and ("seed" in r.case or "seeds" in r.case), r.case
+    checked = {r.claim for r in rows if not r.info}
+    assert checked == {"paper.error_vs_n", "paper.decay_order", "paper.attention"}
+    json.dumps([r.to_dict() for r in rows])  # JSON-able cases
+    # decay_order: every line point is a row's measured value at its nu
+    fig = plots.decay_order(rows)
+    drawn = {}
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if line.get_gid():
+                drawn[line.get_gid()] = (list(line.get_xdata()), list(line.get_ydata()))
+    assert drawn
+    dec = [r for r in rows if "kappa" in r.case]
+    for gid_, (xs, ys) in drawn.items():
+        key = json.loads(gid_)
+        for x, y in zip(xs, ys, strict=True):
+            (r,) = [r for r in dec if r.case["nu"] == x and r.case["ell"] == key["ell"]]
+            assert y == pytest.approx(r.measured)
+    # attention_maps: each image is the row's map (scaled by its max) or Gamma
+    fig = plots.attention_maps(rows)
+    maps = [r for r in rows if "attention_map" in r.case]
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert len(images) == 2 * len(maps)
+    for im in images:
+        key = json.loads(im.get_gid())
+        (r,) = [r for r in maps if r.case["nu"] == key["nu"]]
+        A = np.asarray(r.case["attention_map"])
+        want = A / A.max() if key["panel"] == "attention" else np.asarray(r.case["gamma"])
+        np.testing.assert_allclose(np.asarray(im.get_array()), want)
+    names = [f.name for f in plots.make_figures(rows)]
+    assert {"decay_order", "attention_maps", "error_vs_n"} <= set(names)
+
+
+def test_claim_reports_divergence_as_error(tiny_claims, monkeypatch):
+    import dataclasses
+
+    from checks.table import CLAIMS, CheckConfig
+
+    monkeypatch.setattr(tiny_claims, "paper_config",
+                        lambda full: dataclasses.replace(TINY, lr=1e3, warmup=3, eval_every=1,
+                                                         steps=200))
+    rows = CLAIMS["paper.error_vs_n"].run(CheckConfig())
+    assert len(rows) == 1 and rows[0].verdict == "ERROR"
+    assert "TrainingDivergedError" in rows[0].note and "non-finite loss at step" in rows[0].note
+    assert "last finite loss" in rows[0].note and ".partial.safetensors" in rows[0].note
