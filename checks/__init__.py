@@ -10,6 +10,7 @@ from . import (
            core,  # noqa: F401  (registers claims)
            distribution,  # noqa: F401
            gd,  # noqa: F401  (section 3: GD and Theorem S)
+           models,  # noqa: F401  (section 8: any model through the protocol, Latte, DiT vs U-Net)
            paper,  # noqa: F401  (section 9: the paper's experiments)
            scenario,  # noqa: F401  (scenario.bounds: runs only with a user's scenario)
            training,  # noqa: F401  (sections 7-8: training, sample complexity)

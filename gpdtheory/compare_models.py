@@ -23,7 +23,7 @@ Profiles compared:
 - the **constructed kernel** (docs/theory.md §5.3): block ``k`` of the construction adds
   ``K y`` with ``K[i, j] = -eta (Gamma_bar[i, j] Sigma - 1{i=j} I)``; its lag profile is
   ``-kernel_by_lag`` (the trace over features of ``K`` averaged along diagonals) with the
-  identity head removed (``+ eta`` at lag 0 is subtracted back: ``c[m] = eta rho_bar(m)
+  identity head removed (its ``-eta`` at lag 0 is added back: ``c[m] = eta rho_bar(m)
   tr(Sigma) / d``). It is read from the built network (:func:`gpdtheory.construct.build`),
   not from the formula.
 
@@ -250,7 +250,7 @@ def constructed_profile(spec: GPSpec, J: int | None = None, *, truncation: str =
     """The constructed kernel's lag profile and ``rho_bar``, both ``(N,)``.
 
     Builds the network (``L = 1``), reads ``-kernel_by_lag`` and removes the identity
-    head at lag 0 (``- eta``), so the profile is ``eta rho_bar(m) tr(Sigma) / d``.
+    head at lag 0 (adds ``eta`` back), so the profile is ``eta rho_bar(m) tr(Sigma) / d``.
     """
     from .compare import kernel_by_lag
     from .construct import build
@@ -260,7 +260,7 @@ def constructed_profile(spec: GPSpec, J: int | None = None, *, truncation: str =
     J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
     net = build(spec, J=J, L=1, truncation=truncation)
     c = -kernel_by_lag(net)
-    c[0] -= float(net.construction.eta)
+    c[0] += float(net.construction.eta)
     return c, truncated_autocovariance(spec.r, J, truncation)
 
 
