@@ -188,9 +188,9 @@ def _decay_axes(patterns):
     """Adjacent pairs (slower, faster) along nu at ell = 1 and along ell at nu = 1."""
     nus = sorted(nu for ell, nu in patterns if ell == 1.0)
     ells = sorted(ell for ell, nu in patterns if nu == 1.0)
-    pairs = [("nu", (1.0, a), (1.0, b)) for a, b in zip(nus, nus[1:])]
+    pairs = [("nu", (1.0, a), (1.0, b)) for a, b in zip(nus[:-1], nus[1:], strict=True)]
     # smaller ell decays faster: the faster of a pair is the smaller ell
-    pairs += [("ell", (b, 1.0), (a, 1.0)) for a, b in zip(ells, ells[1:])]
+    pairs += [("ell", (b, 1.0), (a, 1.0)) for a, b in zip(ells[:-1], ells[1:], strict=True)]
     return pairs
 
 

@@ -310,7 +310,7 @@ def bootstrap_slope(ns: Sequence[float], boot_cells: Sequence[Sequence[Sequence[
 
 
 def bootstrap_difference(boot_a, boot_b, B: int = 2000, seed: Any = 0) -> np.ndarray:
-    """Replicates of ``mean error(a) - mean error(b)`` (each a per-seed replicate list): ``(B,)``."""
+    """Replicates of ``mean error(a) - mean error(b)``, each a per-seed replicate list: ``(B,)``."""
     rng = np.random.default_rng(seed)
     return hierarchical_bootstrap(boot_a, B, rng) - hierarchical_bootstrap(boot_b, B, rng)
 
