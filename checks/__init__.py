@@ -15,7 +15,7 @@ from . import (
            scenario,  # noqa: F401  (scenario.bounds: runs only with a user's scenario)
            training,  # noqa: F401  (sections 7-8: training, sample complexity)
            truncation,  # noqa: F401  (sections 3-4: truncation and PSD)
-           video,  # noqa: F401  (issue 10: moving-ball video)
+           video,  # noqa: F401  (moving-ball video)
 )
 from .plugins import load_plugins
 from .runner import run, select, write_json

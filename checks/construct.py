@@ -26,9 +26,9 @@ import gpdtheory as gp
 from .core import _case, default_kernels, random_sigma
 from .table import CheckConfig, Measurement, claim
 
-#: Block k against GD iterate k, relative Frobenius (issue 5). Measured <= 1e-13 at N <= 64.
+#: Block k against GD iterate k, relative Frobenius. Measured <= 1e-13 at N <= 64.
 EXACT_RTOL = 1e-10
-#: Total attention kernel against Gamma_bar, max abs / max |Gamma_bar| (issue 5). Measured ~1e-15.
+#: Total attention kernel against Gamma_bar, max abs / max |Gamma_bar|. Measured ~1e-15.
 KERNEL_TOL = 1e-12
 TRUNCATIONS = ("hard", "taper", "shift")
 

@@ -1,4 +1,4 @@
-"""Claims on training and sample complexity (docs/theory.md §§3, 6, 7 and 8; issue 7).
+"""Claims on training and sample complexity (docs/theory.md §§3, 6, 7 and 8).
 
 ``trained.kernel``           temporal factor of the nearest Kronecker product of the trained
                              end-to-end map at t=0.5 correlates with that of C_t^{-1} at >= 0.95;
@@ -53,11 +53,11 @@ import gpdtheory as gp
 
 from .table import CheckConfig, Measurement, claim
 
-#: Issue 7: trained matching model's relative score error at t = 0.5 (default / --full).
+#: Trained matching model's relative score error at t = 0.5 (default / --full).
 SCORE_BOUND, SCORE_BOUND_FULL = 0.2, 0.05
-#: Issue 7: correlation of nearest-Kronecker temporal factors (trained vs exact C_t^{-1}).
+#: Correlation of nearest-Kronecker temporal factors (trained vs exact C_t^{-1}).
 KRON_CORR_BOUND = 0.95
-#: The paper's rate n^{-1/2}, with the tolerance of issue 7.
+#: The paper's rate n^{-1/2}, with a tolerance of 1/4 on either side.
 SLOPE_RANGE = (-0.75, -0.25)
 T_EVAL = 0.5
 #: Training range of diffusion times; trained.kl runs the sampler over exactly this range.
@@ -135,8 +135,8 @@ def trained_kernel(cfg: CheckConfig):
     measured: the trained model's end-to-end map ``A_t`` (autograd,
     :func:`gpdtheory.evaluate.linear_map`), its Van Loan-Pitsianis nearest Kronecker product
     and the Pearson correlation of its ``N x N`` factor with that of ``C_t^{-1}``, the exact
-    inverse of the marginal covariance (dense ``inv``). bound: ``KRON_CORR_BOUND`` = 0.95
-    (issue 7). Per-lag rows (info): the block-0 attention kernel (best scale) against
+    inverse of the marginal covariance (dense ``inv``). bound: ``KRON_CORR_BOUND`` = 0.95.
+    Per-lag rows (info): the block-0 attention kernel (best scale) against
     ``rho_bar(m)``; no bound, since nothing makes a trained loop's kernel a GD step's.
     """
     from gpdtheory.compare import compare_kernel, kronecker_correlation
@@ -171,7 +171,7 @@ def trained_score(cfg: CheckConfig):
 
     measured: ``sqrt(tr(D C_t D^T) / tr(C_t^{-1}))``, ``D = A_t - C_t^{-1}``, with the
     trained model's ``A_t`` read by autograd (exact: the model is linear in X;
-    :func:`gpdtheory.evaluate.score_error`). bound: ``SCORE_BOUND`` = 0.2 (issue 7; 0.05
+    :func:`gpdtheory.evaluate.score_error`). bound: ``SCORE_BOUND`` = 0.2 (0.05
     under ``--full``). The note compares the constructed network with the same J and L.
     """
     from gpdtheory.evaluate import score_error
@@ -373,7 +373,7 @@ def sample_complexity_slope(cfg: CheckConfig):
     freedom, K = 18 points; lack of fit, e.g. curvature from the optimisation floor, enters
     the residuals and widens it). bound: two-sided, three rows: ``CI upper < 0`` (the
     error falls), ``CI lower <= -0.25`` and ``CI upper >= -0.75`` (together: the CI
-    overlaps ``[-0.75, -0.25]``, the paper's ``-1/2`` with the tolerance of issue 7).
+    overlaps ``[-0.75, -0.25]``, the paper's ``-1/2`` with a tolerance of 1/4 on either side).
     The grid stops at 256 because the trained error then nears the optimisation floor: the
     same model trained on the population covariance
     (:func:`gpdtheory.sample_complexity.population_samples`) is the row ``n="population"``

@@ -1,4 +1,4 @@
-"""Claim on semi-synthetic video (issue 10; docs/theory.md §§1, 7 and 8 beyond Gaussian data).
+"""Claim on semi-synthetic video (docs/theory.md §§1, 7 and 8 beyond Gaussian data).
 
 ``video.attention``  a score network trained on moving-ball videos recovers the motion's
                      ``rho``. One statistic, fixed before the run: the Pearson correlation
@@ -65,7 +65,7 @@ import gpdtheory as gp
 
 from .table import CheckConfig, Measurement, claim
 
-#: Required Pearson correlation with rho over lags 0..MAX_LAG (issue 10).
+#: Required Pearson correlation with rho over lags 0..MAX_LAG.
 CORR_MIN = 0.8
 MAX_LAG = 8
 #: Least spread ``(max - min) / max|.|`` of the attention profile for its correlation to
@@ -158,7 +158,7 @@ def video_attention(cfg: CheckConfig):
     diagonals; for the DiT its softmax maps on noised training videos) correlated (Pearson)
     with ``rho``; nan -- so the row FAILS -- when the profile's spread is below
     ``MIN_SPREAD`` = 25% (a near-flat profile carries no lag information, whatever its
-    correlation). bound: ``CORR_MIN`` = 0.8 (issue 10); ``rho(m)`` is the kernel of the ball's
+    correlation). bound: ``CORR_MIN`` = 0.8; ``rho(m)`` is the kernel of the ball's
     path, computed from the kernel, not from the videos.
 
     Scale-sensitive companion (``quantity="normalised profile rel. L2 error"``, info row):

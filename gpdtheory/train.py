@@ -18,8 +18,8 @@ target ``-eps`` of unit variance at every ``t`` (the loss of noise prediction); 
 gradient noise. ``t`` is drawn log-uniformly on ``[t0, T]`` by default (equal weight per
 decade: the score changes on a log scale in ``t``), or uniformly, or fixed.
 
-Variance reduction (the calibration of issue 7 found optimisation noise, not data, to
-limit the prototype): antithetic noise (each ``x_0`` is used with ``eps`` and ``-eps``;
+Variance reduction (for the small models here optimisation noise, not data, limits the
+error): antithetic noise (each ``x_0`` is used with ``eps`` and ``-eps``;
 for a model linear in ``X`` every gradient term odd in ``eps`` cancels exactly), a
 warm-up then cosine learning-rate decay to zero, and an exponential moving average of
 the weights, evaluated on a held-out set for early stopping.

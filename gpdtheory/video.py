@@ -1,6 +1,6 @@
 """Train score networks on moving-ball videos and measure what they learned of the motion.
 
-Issue 10, docs/theory.md §§1, 7 and 8 carried beyond Gaussian data. The frames of
+docs/theory.md §§1, 7 and 8 carried beyond Gaussian data. The frames of
 :func:`gpdtheory.data.moving_ball` are not Gaussian, so no exact score exists; the ground
 truth is the temporal kernel ``rho`` of the ball's path. Two measurements compare with it:
 

@@ -1,4 +1,4 @@
-"""Moving-ball videos (gpdtheory.data) and the video training/evaluation wrappers (issue 10)."""
+"""Moving-ball videos (gpdtheory.data) and the video training/evaluation wrappers."""
 
 from __future__ import annotations
 

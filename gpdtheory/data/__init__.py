@@ -1,7 +1,7 @@
 """Data beyond Gaussian: semi-synthetic sequences whose temporal kernel is known.
 
 :func:`moving_ball` draws videos of an anti-aliased ball whose 2-D path is a Gaussian
-process over frames (issue 10); the ground truth to recover is the path's ``rho``.
+process over frames; the ground truth to recover is the path's ``rho``.
 """
 
 from .moving_ball import (
