@@ -161,7 +161,7 @@ def _own_sizes(model) -> tuple[int | None, int | None]:
 
 
 def as_score_model(model: nn.Module, *, N: int | None = None, d: int | None = None,
-                   output: str = "score", layout: str = "sequence",
+                   output: str = "score", layout: str | None = None,
                    frame_shape: tuple[int, int, int] | None = None, call: str = "positional",
                    timestep: Callable | None = None, call_kwargs: dict | Callable | None = None,
                    check: bool = True) -> ScoreModel:
@@ -178,8 +178,9 @@ def as_score_model(model: nn.Module, *, N: int | None = None, d: int | None = No
         For ``layout="video"``, ``d`` defaults to ``C H W``.
     output : {"score", "noise", "x0"}
         What the network predicts (see the module docstring).
-    layout : {"sequence", "video"}
-        ``(B, N, d)`` or ``(B, C, F, H, W)`` inputs and outputs.
+    layout : {"sequence", "video"}, optional
+        ``(B, N, d)`` or ``(B, C, F, H, W)`` inputs and outputs (default: ``"video"`` when
+        ``frame_shape`` is given, else ``"sequence"``).
     frame_shape : (C, H, W), required for ``layout="video"``
     call : {"positional", "diffusers"}
         ``model(x, t, **kw)`` or ``model(x, timestep=t, **kw).sample``.
@@ -211,6 +212,8 @@ def as_score_model(model: nn.Module, *, N: int | None = None, d: int | None = No
         raise InvalidArgumentError("model", type(model).__name__, "is not a torch.nn.Module",
                                    "pass a torch module called as model(x, t)")
     output = _check_choice(output, "output", OUTPUTS)
+    if layout is None:
+        layout = "sequence" if frame_shape is None else "video"
     layout = _check_choice(layout, "layout", LAYOUTS)
     call = _check_choice(call, "call", CALLS)
     if timestep is not None and not callable(timestep):

@@ -1,0 +1,255 @@
+"""The model protocol, attention capture and comparisons of any model (gpdtheory.protocol,
+gpdtheory.capture, gpdtheory.compare_models, gpdtheory.latte)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import gpdtheory as gp
+from gpdtheory.capture import attention_modules, capture_attention, capture_outputs
+from gpdtheory.compare_models import (
+    compare_attention,
+    compare_linear_map,
+    exact_kl_any,
+    match_heads_by_lag,
+    normalise_profile,
+    plot_attention,
+    probe_layers,
+    profile_error,
+    sample_errors,
+)
+from gpdtheory.errors import InvalidArgumentError
+from gpdtheory.models import SoftmaxDiT, matching_model
+from gpdtheory.protocol import as_score_model, to_score
+
+F64 = torch.float64
+
+
+def _spec(N=6, d=2):
+    return gp.GPSpec(gp.PoweredExponential(2.0, 1.0), N=N, Sigma=np.eye(d))
+
+
+class MHANet(nn.Module):
+    """A plain MultiheadAttention score network over frames (noise prediction)."""
+
+    def __init__(self, N=6, d=2, width=8):
+        super().__init__()
+        self.inp = nn.Linear(d, width, dtype=F64)
+        self.pos = nn.Parameter(torch.randn(N, width, dtype=F64) * 0.5)
+        self.attn = nn.MultiheadAttention(width, 2, batch_first=True, dtype=F64)
+        self.out = nn.Linear(width, d, dtype=F64)
+
+    def forward(self, x, t):
+        h = self.inp(x) + self.pos + torch.log(t)[:, None, None]
+        a, _ = self.attn(h, h, h, need_weights=False)
+        return self.out(h + a)
+
+
+def _latte():
+    pytest.importorskip("diffusers")
+    from gpdtheory.latte import latte_score_model
+
+    return latte_score_model(N=6, frame_shape=(2, 2, 2), seed=0)
+
+
+def _no_hooks(model: nn.Module):
+    for m in model.modules():
+        assert not m._forward_hooks and not m._forward_pre_hooks, type(m).__name__
+    assert torch.nn.functional.scaled_dot_product_attention is _SDPA
+
+
+_SDPA = torch.nn.functional.scaled_dot_product_attention
+
+
+# ---------------------------------------------------------------- protocol
+
+
+def test_output_conventions_agree():
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 2, dtype=F64)
+    t = torch.tensor([0.1, 1.0, 3.0], dtype=F64)
+    score = torch.randn(3, 4, 2, dtype=F64)
+    s2 = -torch.expm1(-t)[:, None, None]
+    eps = -score * torch.sqrt(s2)
+    x0 = (x + s2 * score) / torch.exp(-t / 2)[:, None, None]
+    assert torch.allclose(to_score(eps, x, t, "noise"), score)
+    assert torch.allclose(to_score(x0, x, t, "x0"), score)
+    assert torch.equal(to_score(score, x, t, "score"), score)
+
+
+def test_video_layout_roundtrip():
+    class Vid(nn.Module):  # (B, C, F, H, W) -> itself scaled: checks the layout mapping
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones((), dtype=F64))
+
+        def forward(self, x, t):
+            assert x.ndim == 5 and x.shape[1:] == (2, 5, 1, 3)
+            return self.w * x
+
+    sm = as_score_model(Vid(), N=5, frame_shape=(2, 1, 3))
+    X = torch.randn(4, 5, 6, dtype=F64)
+    assert torch.equal(sm(X, torch.ones(4, dtype=F64)), X)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda x, t: x[:, :-1], "returned shape"),
+    (lambda x, t: x * float("nan"), "non-finite"),
+    (lambda x, t: x.float(), "dtype"),
+])
+def test_validation_names_model_and_fix(bad, match):
+    class Bad(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = nn.Parameter(torch.zeros(1, dtype=F64))
+
+        def forward(self, x, t):
+            return bad(x + self.p, t)
+
+    with pytest.raises(InvalidArgumentError, match=match) as info:
+        as_score_model(Bad(), N=4, d=2)
+    assert "Bad" in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_validation_catches_layout_errors():
+    with pytest.raises(InvalidArgumentError, match="failed on inputs"):
+        as_score_model(nn.Linear(3, 3, dtype=F64), N=4, d=2)
+    with pytest.raises(InvalidArgumentError, match="N"):
+        as_score_model(nn.Linear(3, 3, dtype=F64), d=3)
+    with pytest.raises(InvalidArgumentError, match="output"):
+        as_score_model(SoftmaxDiT(4, 2, width=8, depth=1, heads=2), output="eps")
+
+
+def test_trainer_takes_a_protocol_model():
+    from gpdtheory.train import TrainConfig, train
+
+    spec = _spec()
+    sm = as_score_model(MHANet(), N=6, d=2, output="noise")
+    res = train(sm, spec.sample(64, seed=0), TrainConfig(steps=3, batch_size=8, eval_every=3))
+    assert len(res.history["loss"]) == 3
+
+
+# ---------------------------------------------------------------- capture
+
+
+def _check_bitwise(model, call, modules=None, n_expected=None):
+    ref = call()
+    with capture_attention(model, modules) as cap:
+        out = call()
+    _no_hooks(model if not hasattr(model, "net") else model.net)
+    assert torch.equal(ref, out)
+    if n_expected is not None:
+        assert len(cap.names) == n_expected, cap.names
+    return cap
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_mha_capture_is_bitwise_and_exact(training, need_weights):
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True, dtype=F64).train(training)
+    x = torch.randn(3, 5, 8, dtype=F64)
+    cap = _check_bitwise(mha, lambda: mha(x, x, x, need_weights=need_weights)[0], None, 1)
+    _, w = mha(x, x, x, need_weights=True, average_attn_weights=False)
+    assert torch.allclose(cap.maps(), w, atol=1e-14)
+    assert torch.allclose(cap.maps().sum(-1), torch.ones(3, 2, 5, dtype=F64))
+
+
+def test_softmax_dit_and_gpdit_capture():
+    torch.manual_seed(0)
+    m = SoftmaxDiT(6, 2, width=16, depth=2, heads=2)
+    X, t = torch.randn(3, 6, 2, dtype=F64), torch.ones(3, dtype=F64)
+    cap = _check_bitwise(m, lambda: m(X, t), None, 2)
+    from gpdtheory.video import attention_maps
+
+    np.testing.assert_allclose(cap.maps("blocks.1").mean(0).numpy(),
+                               attention_maps(m, X.numpy(), 1.0)[1], atol=1e-14)
+    g = matching_model(_spec(), L=3, J=2)
+    cap = _check_bitwise(g, lambda: g(X, t), None, 1)
+    assert cap.kinds["blocks.0"] == "relu" and cap.maps().shape == (9, 4, 6, 6)
+
+
+def test_latte_capture_bitwise_and_restored():
+    sm = _latte()
+    net = sm.net
+    procs = {n: m.processor for n, m in net.named_modules() if hasattr(m, "processor")}
+    X, t = torch.randn(3, 6, 8, dtype=F64), torch.full((3,), 0.5, dtype=F64)
+    cap = _check_bitwise(sm, lambda: sm(X, t), "temporal_transformer_blocks.*.attn1", 1)
+    assert cap.maps().shape == (3 * 4, 2, 6, 6)  # batch x spatial positions, heads, frames
+    cap = _check_bitwise(sm, lambda: sm(X, t), None, 2)
+    assert {n: m.processor for n, m in net.named_modules() if hasattr(m, "processor")} == procs
+    assert set(attention_modules(net)) == {"transformer_blocks.0.attn1",
+                                           "temporal_transformer_blocks.0.attn1"}
+
+
+def test_hooks_removed_when_forward_raises():
+    sm = _latte()
+    mha = MHANet()
+    for model, bad in ((sm, torch.randn(2, 5, 8, dtype=F64)), (mha, torch.randn(2, 6, 3))):
+        with pytest.raises((RuntimeError, ValueError, InvalidArgumentError)):
+            with capture_attention(model), capture_outputs(model, ["*"]):
+                model(bad, torch.ones(2, dtype=F64))
+        _no_hooks(model if model is mha else model.net)
+    procs = [m.processor for m in sm.net.modules() if hasattr(m, "processor")]
+    assert all(type(p).__name__ == "AttnProcessor2_0" for p in procs)
+
+
+def test_unknown_module_name():
+    with pytest.raises(InvalidArgumentError, match="matches no module"):
+        with capture_attention(MHANet(), "nope"):
+            pass
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+def test_profiles_normalised_at_lag_zero():
+    assert normalise_profile([2.0, 1.0])[1] == 0.5
+    assert profile_error([2.0, 1.0, 0.5], [1.0, 0.5, 0.25]) == 0.0
+    assert math.isnan(normalise_profile([0.0, 1.0])[0])
+
+
+def test_compare_attention_on_mha_model_and_latte():
+    spec = _spec()
+    cmp = compare_attention(as_score_model(MHANet(), N=6, d=2, output="noise"), spec, n=16)
+    assert cmp.attention.shape == (6,) and cmp.heads.shape == (2, 6)
+    np.testing.assert_allclose(cmp.vs_constructed.ref, cmp.vs_rho.ref, atol=1e-12)
+    assert {r["quantity"] for r in cmp.to_rows()} >= {"Pearson corr(attention by lag, rho_bar)"}
+    match = match_heads_by_lag(cmp.heads, spec)
+    assert len(match.pairs) == 2 and len(match.to_rows()) == 2
+    fig = plot_attention(cmp, spec)
+    assert len(fig.axes) >= 4
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    sm = _latte()
+    spec8 = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), N=6, Sigma=np.eye(8))
+    cmp = compare_attention(sm, spec8, modules="temporal_transformer_blocks.*.attn1", n=8)
+    assert cmp.modules == ["temporal_transformer_blocks.0.attn1"]
+
+
+def test_probe_map_samples_and_kl_on_latte():
+    sm = _latte()
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), N=6, Sigma=np.eye(8))
+    pr = probe_layers(sm, spec, ["transformer_blocks.0", "temporal_transformer_blocks.0"],
+                      n_train=300, n_test=100)
+    assert pr.r2.shape == (2,) and np.all(pr.r2 <= 1.0) and pr.r2_input > 0.999
+    lm = compare_linear_map(sm, spec, 0.5, L=20)
+    assert lm.A.shape == (48, 48) and np.isfinite(lm.error_exact)
+    se = sample_errors(sm, spec, 200, steps=10)
+    assert np.isfinite(se.covariance_error) and len(se.to_rows()) == 2
+    with pytest.raises(InvalidArgumentError, match="not linear in X"):
+        exact_kl_any(sm, spec, 4.0, 0.01)
+
+
+def test_linear_map_of_construction_matches():
+    from gpdtheory.construct import build
+
+    spec = _spec()
+    lm = compare_linear_map(build(spec, J=5, L=20), spec, 0.5, L=20)
+    assert lm.error_constructed < 1e-12
