@@ -54,7 +54,8 @@ from .spec import GPSpec
 __version__ = "0.1.0"
 
 #: Subpackages imported on first attribute access (PEP 562); the torch ones are heavy.
-_LAZY = ("truncation", "psd", "gd", "sampling", "distribution", "construct", "models", "train",
+_LAZY = ("linear", "bounds", "truncation", "psd", "gd", "sampling", "distribution", "construct",
+         "models", "train",
          "evaluate", "compare", "sample_complexity", "sweeps", "data", "video", "strategies",
          "fuzz_strategies")
 

@@ -23,6 +23,7 @@ import torch
 from .construct.block import full_time
 from .diffusion import score as exact_score
 from .errors import InvalidArgumentError
+from .linear import marginal_eigenvalues
 from .spec import GPSpec
 from .validation import (
     as_rng,
@@ -147,7 +148,7 @@ def score_norm2(spec: GPSpec, t: float) -> float:
     spec, t = _check_spec(spec), check_scalar_diffusion_time(t)
     g, _ = spec.gamma_eigh
     lam, _ = spec.sigma_eigh
-    c = np.exp(-t) * np.multiply.outer(g, lam) - np.expm1(-t)
+    c = marginal_eigenvalues(g, lam, t)
     with np.errstate(over="ignore", divide="ignore"):
         out = float(np.sum(1.0 / c))
     if not np.isfinite(out):

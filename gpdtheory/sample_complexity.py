@@ -27,6 +27,7 @@ import numpy as np
 import scipy.stats
 
 from .errors import InvalidArgumentError
+from .linear import marginal_eigenvalues
 from .spec import GPSpec
 from .validation import (
     SYMMETRY_RTOL,
@@ -116,7 +117,7 @@ def plugin_matrix(r_hat, Sigma_hat, t: float) -> np.ndarray:
                                    "is not a symmetric square matrix",
                                    "pass the (d, d) second moment from plugin_covariance")
     lam, U = np.linalg.eigh(S)
-    c = np.exp(-t) * np.multiply.outer(np.maximum(g, 0.0), np.maximum(lam, 0.0)) - np.expm1(-t)
+    c = marginal_eigenvalues(np.maximum(g, 0.0), np.maximum(lam, 0.0), t)
     Q = np.kron(V, U)
     with np.errstate(over="ignore", invalid="ignore"):
         A = (Q / c.ravel()) @ Q.T

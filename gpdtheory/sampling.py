@@ -44,6 +44,7 @@ from .validation import as_real_array, as_rng, check_positive_int, check_positiv
 
 __all__ = [
     "time_grid",
+    "check_times",
     "euler_maruyama",
     "exponential_integrator",
     "probability_flow",
@@ -105,7 +106,7 @@ def time_grid(T: float, t0: float, steps: int, kind: GridKind = "log") -> np.nda
     return out
 
 
-def _check_times(times: Any) -> np.ndarray:
+def check_times(times: Any) -> np.ndarray:
     t = as_real_array(times, "times", ndim=1)
     if t.size < 2 or np.any(np.diff(t) >= 0) or t[-1] <= 0:
         raise InvalidArgumentError(
@@ -216,7 +217,7 @@ def euler_maruyama(
     >>> Y.shape
     (2, 3, 1)
     """
-    times = _check_times(times)
+    times = check_times(times)
     Y = _prepare(Y0)
     noise = _Noise(Y, seed)
     for k in _progress(range(times.size - 1), times.size - 1, progress, "euler_maruyama"):
@@ -240,7 +241,7 @@ def exponential_integrator(
     Linear estimator: ``F = e^{h/2} I - 2 (e^{h/2} - 1) A_{t_k}``, noise ``(e^h - 1) I``.
     With ``s = 0`` the output is exactly ``N(0, (2 e^{T - t0} - 1) I)`` for every grid.
     """
-    times = _check_times(times)
+    times = check_times(times)
     Y = _prepare(Y0)
     noise = _Noise(Y, seed)
     for k in _progress(range(times.size - 1), times.size - 1, progress, "exponential_integrator"):
@@ -266,7 +267,7 @@ def probability_flow(
     ``P <- F P F^T``. Second order in the step.
     """
     del seed
-    times = _check_times(times)
+    times = check_times(times)
     Y = _prepare(Y0)
     for k in _progress(range(times.size - 1), times.size - 1, progress, "probability_flow"):
         t, t_next = float(times[k]), float(times[k + 1])

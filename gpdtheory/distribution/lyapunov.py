@@ -29,7 +29,7 @@ import scipy.sparse
 from scipy.integrate import solve_ivp
 
 from ..errors import ConvergenceError, InvalidArgumentError
-from ..sampling import SAMPLERS, T_MAX, _check_times
+from ..sampling import SAMPLERS, T_MAX, check_times
 from ..validation import check_positive_scalar, check_real_scalar, check_spd
 from .estimators import LinearEstimator, check_estimator
 
@@ -289,7 +289,7 @@ def discrete_covariance_spectral(est: LinearEstimator, times: Any, method: str,
     As :func:`output_covariance_spectral`.
     """
     est = check_estimator(est)
-    times = _check_times(times)
+    times = check_times(times)
     if method not in SAMPLERS:
         raise InvalidArgumentError(
             "method", method, "is not a sampler", f"pass one of {list(SAMPLERS)}"
