@@ -246,7 +246,7 @@ class GPSpec:
         return b
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, seed: Any = None) -> np.ndarray:
+    def sample(self, n: int, seed: Any = None, method: str = "auto") -> np.ndarray:
         """Draw ``n`` sequences ``X ~ N(mean, Gamma ⊗ Sigma)``.
 
         Parameters
@@ -254,25 +254,95 @@ class GPSpec:
         n : int
             Number of sequences.
         seed : int, numpy Generator or None
-            Reproducibility: the same seed gives the same array.
+            Reproducibility: the same seed gives the same array (for a given method).
+        method : {"auto", "dense", "circulant"}
+            ``"dense"``: Cholesky factor of Gamma (``O(N^3)`` once, ``O(N^2)`` memory).
+            ``"circulant"``: circulant embedding (Toeplitz specs), ``O(N log N)`` per
+            sequence and feature, ``O(N)`` memory besides the output. ``"auto"``: dense
+            up to ``N = 2048`` (and for non-Toeplitz specs), circulant beyond.
 
         Returns
         -------
         (n, N, d) ndarray of float64
 
+        Raises
+        ------
+        NotPositiveDefiniteError
+            ``"circulant"`` when no embedding up to ``2^6`` times the minimal length is
+            positive semidefinite (use ``method="dense"``).
+
         Notes
         -----
-        ``X = A Z B^T + mean`` with ``A A^T = Gamma`` (Cholesky; eigen square root
-        when ``Gamma`` is numerically singular) and ``B = U diag(sqrt(lam))``.
+        ``X = A Z B^T + mean`` with ``A A^T = Gamma`` and ``B = U diag(sqrt(lam))``.
+        Dense: ``A`` is the Cholesky factor (eigen square root when ``Gamma`` is
+        numerically singular). Circulant (Dietrich & Newsam 1997): the symmetric
+        circulant ``C`` of length ``M >= 2(N - 1)`` with first column
+        ``rho(0..M/2)`` mirrored has ``Gamma`` as its leading block; when its
+        eigenvalues ``c^ = fft(C e_0)`` are nonnegative, ``y = fft(sqrt(c^/M) (z1 + i z2))``
+        with independent standard normal ``z1, z2`` has ``Re y`` and ``Im y``
+        independent ``N(0, C)``, whose first N entries are ``N(0, Gamma)`` exactly.
+        ``M`` doubles (with true kernel values) until ``min c^ >= -1e-13 max c^``;
+        round-off negatives are clipped to 0.
         """
         n = check_positive_int(n, "n")
+        if method not in ("auto", "dense", "circulant"):
+            raise InvalidArgumentError("method", method, "is not a sampling method",
+                                       "pass 'auto', 'dense' or 'circulant'")
+        if method == "auto":
+            method = "dense" if (self.N <= DENSE_EIG_MAX_N or not self.is_toeplitz) \
+                else "circulant"
         rng = as_rng(seed)
-        A = self._gamma_factor
         lam, U = self.sigma_eigh
         B = U * np.sqrt(lam)
+        if method == "circulant":
+            if not self.is_toeplitz:
+                raise InvalidArgumentError("method", method, "needs equispaced frames",
+                                           "use method='dense' for non-equispaced times")
+            return self._sample_circulant(n, rng) @ B.T + self.mean_array
+        A = self._gamma_factor
         Z = rng.standard_normal((n, self.N, self.d))
         X = np.einsum("ij,njk->nik", A, Z) @ B.T
         return X + self.mean_array
+
+    @cached_property
+    def _circulant_sqrt(self) -> tuple[int, np.ndarray]:
+        """``(M, sqrt(c^ / M))`` of the smallest PSD circulant embedding found."""
+        import scipy.fft
+
+        N = self.N
+        M = max(2 * (N - 1), 1)
+        for _ in range(7):
+            half = M // 2
+            rho = self.kernel.autocovariance(half + 1, self.dt) if half + 1 > N else \
+                np.asarray(self.r[:half + 1])
+            c = np.concatenate((rho, rho[1:M - half][::-1]))[:M]
+            ev = scipy.fft.rfft(c).real
+            if ev.min() >= -1e-13 * max(ev.max(), np.finfo(float).tiny):
+                return M, np.sqrt(np.clip(ev, 0.0, None) / M)
+            M *= 2
+        raise NotPositiveDefiniteError(
+            f"the circulant embedding of Gamma ({self.kernel!r}, N={N})",
+            f"has a negative eigenvalue ({ev.min():.3g}) up to length {M // 2}",
+            "use spec.sample(..., method='dense')")
+
+    def _sample_circulant(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n, N, d)`` draws of ``A Z`` with ``A A^T = Gamma`` (circulant embedding)."""
+        import scipy.fft
+
+        M, root = self._circulant_sqrt
+        N, d = self.N, self.d
+        full = np.concatenate((root, root[1:(M + 1) // 2][::-1]))[:M]
+        cols = np.empty((n * d + 1, N))             # row k: column k of the n*d draws
+        pairs = (n * d + 1) // 2
+        batch = max(1, min(pairs, (1 << 22) // M))  # ~64 MB of complex work per batch
+        for start in range(0, pairs, batch):
+            b = min(batch, pairs - start)
+            w = rng.standard_normal((b, M)) + 1j * rng.standard_normal((b, M))
+            w *= full
+            y = scipy.fft.fft(w, axis=-1)[:, :N]
+            cols[2 * start:2 * (start + b):2] = y.real
+            cols[2 * start + 1:2 * (start + b):2] = y.imag
+        return cols[:n * d].reshape(n, d, N).transpose(0, 2, 1)
 
     @cached_property
     def _gamma_factor(self) -> np.ndarray:

@@ -231,3 +231,38 @@ def test_score_large_n_matches_levinson_route():
         dif.PCG_SCORE_MIN_N = old
     for i in range(2):
         assert np.linalg.norm(s[i] - ref[i]) <= 1e-9 * np.linalg.norm(ref[i])
+
+
+# ------------------------------------------------------------------ circulant-embedding sampler
+@pytest.mark.parametrize("kernel", [gp.PoweredExponential(1.5, 1.2),
+                                    gp.PoweredExponential(3.0, 2.0), gp.Polynomial(2.0, 0.8),
+                                    gp.Logarithmic(2.0, 1.0)], ids=repr)
+def test_circulant_sampler_covariance(kernel):
+    N, n = 30, 20000
+    spec = gp.GPSpec(kernel, N, np.array([[1.0, 0.4], [0.4, 0.8]]), mean=np.ones((N, 2)))
+    X = spec.sample(n, seed=1, method="circulant")
+    assert X.shape == (n, N, 2)
+    V = X.reshape(n, -1)
+    C = np.cov(V, rowvar=False)
+    K = spec.covariance_dense()
+    se = np.sqrt((np.outer(np.diag(K), np.diag(K)) + K**2) / n)
+    assert np.max(np.abs(C - K) / se) < 5.0
+    np.testing.assert_allclose(V.mean(0), 1.0, atol=5 * np.sqrt(np.diag(K).max() / n))
+    np.testing.assert_array_equal(spec.sample(3, seed=7, method="circulant"),
+                                  spec.sample(3, seed=7, method="circulant"))
+
+
+def test_sample_auto_is_circulant_beyond_dense_limit(quadratic_calls):
+    from gpdtheory.spec import DENSE_EIG_MAX_N
+
+    N = 4 * DENSE_EIG_MAX_N
+    spec = gp.GPSpec(gp.Polynomial(2.0, 1.5), N, np.eye(3))
+    X = spec.sample(3, seed=0)
+    assert X.shape == (3, N, 3) and np.all(np.isfinite(X))
+    assert "_gamma_factor" not in spec.__dict__ and "_circulant_sqrt" in spec.__dict__
+    assert quadratic_calls == []
+    with pytest.raises(gp.InvalidArgumentError, match="method"):
+        spec.sample(1, method="nope")
+    small = gp.GPSpec(gp.Polynomial(2.0, 1.5), 5, np.eye(1), times=np.arange(5.0) ** 1.1)
+    with pytest.raises(gp.InvalidArgumentError, match="equispaced"):
+        small.sample(1, method="circulant")
