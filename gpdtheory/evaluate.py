@@ -74,8 +74,11 @@ def linear_map(model, t: float) -> np.ndarray:
     from .construct.inspect import end_to_end_map
 
     if not is_linear(model):
-        raise InvalidArgumentError("model", type(model).__name__, "is not linear in X",
-                                   "use a position-only GPDiT without FFN")
+        raise InvalidArgumentError("model", type(model).__name__,
+                                   "is not linear in X, so it has no single matrix A_t",
+                                   "use a position-only GPDiT without FFN, or "
+                                   "gpdtheory.compare_models.compare_linear_map (the Jacobian "
+                                   "at X = 0) for any model")
     return end_to_end_map(model, check_scalar_diffusion_time(t))
 
 
@@ -262,8 +265,12 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float, *, matrix_fn=None) -> flo
 
     model, spec = check_torch_module(model), _check_spec(spec)
     if not is_linear(model):
-        raise InvalidArgumentError("model", type(model).__name__, "is not linear in X",
-                                   "use a position-only GPDiT without FFN")
+        raise InvalidArgumentError("model", type(model).__name__,
+                                   "is not linear in X, so the reverse SDE it drives does not "
+                                   "output a Gaussian and the closed-form KL of docs/theory.md "
+                                   "§6.2 does not exist",
+                                   "use a position-only GPDiT without FFN, or compare generated "
+                                   "samples with gpdtheory.compare_models.sample_errors")
     if (model.N, model.d) != (spec.N, spec.d):
         raise InvalidArgumentError("model", f"N={model.N}, d={model.d}",
                                    f"does not match the spec (N={spec.N}, d={spec.d})",

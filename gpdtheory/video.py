@@ -291,10 +291,14 @@ def attention_maps(model: SoftmaxDiT, X: Any, t: float) -> np.ndarray:
     -----
     The weights are recomputed from each block's ``qkv`` output, captured by a forward
     hook, with the same split and scale as ``scaled_dot_product_attention``.
+
+    Any other model (``model(X, t)``, or a :class:`gpdtheory.protocol.ScoreModel` for
+    other layouts and calls) goes through :func:`gpdtheory.capture.capture_attention`:
+    every recorded module with ``N x N`` maps is one entry of the first axis (ReLU
+    models give their ReLU weights, which need not sum to 1).
     """
     if not isinstance(model, SoftmaxDiT):
-        raise InvalidArgumentError("model", type(model).__name__, "is not a SoftmaxDiT",
-                                   "for the ReLU model use attention_lag_profile")
+        return _captured_maps(model, X, t)
     p = model.pos
     t = check_diffusion_time(t)
     if t.ndim:
@@ -315,6 +319,31 @@ def attention_maps(model: SoftmaxDiT, X: Any, t: float) -> np.ndarray:
         A = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]), dim=-1)  # (B,H,N,N)
         maps.append(A.mean(dim=0))
     return torch.stack(maps).double().cpu().numpy()
+
+
+def _captured_maps(model: Any, X: Any, t: float) -> np.ndarray:
+    """:func:`attention_maps` of any model, through the protocol and the attention capture."""
+    from .capture import capture_attention
+    from .protocol import as_score_model, param_like
+
+    X = as_real_array(X, "X", ndim=3)
+    sm = as_score_model(model, N=X.shape[1], d=X.shape[2])
+    t = check_diffusion_time(t)
+    if t.ndim:
+        raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")
+    p = param_like(sm)
+    Xt = torch.as_tensor(X, dtype=p.dtype, device=p.device)
+    with capture_attention(sm) as cap, torch.no_grad():
+        sm(Xt, full_time(Xt.shape[0], float(t), p))
+    N = X.shape[1]
+    maps = [cap.maps(n).mean(0) for n in cap.names if cap.maps(n).shape[-2:] == (N, N)]
+    heads = {m.shape[0] for m in maps}
+    if not maps or len(heads) != 1:
+        raise InvalidArgumentError("model", type(model).__name__,
+                                   "has no attention over its N frames, or layers with "
+                                   "different head counts", "use gpdtheory.compare_models."
+                                   "attention_by_lag, which averages any layers")
+    return torch.stack(maps).numpy()
 
 
 def lag_profile(K: Any) -> np.ndarray:

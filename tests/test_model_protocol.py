@@ -253,3 +253,21 @@ def test_linear_map_of_construction_matches():
     spec = _spec()
     lm = compare_linear_map(build(spec, J=5, L=20), spec, 0.5, L=20)
     assert lm.error_constructed < 1e-12
+
+
+def test_older_tools_accept_or_explain_any_model():
+    from gpdtheory.compare import compare_kernel
+    from gpdtheory.evaluate import exact_kl, linear_map, score_error
+    from gpdtheory.video import attention_maps
+
+    spec = _spec()
+    sm = as_score_model(MHANet(), N=6, d=2, output="noise")
+    A = attention_maps(sm, np.zeros((3, 6, 2)), 0.5)
+    assert A.shape == (1, 2, 6, 6) and np.allclose(A.sum(-1), 1.0)
+    assert np.isfinite(score_error(sm, spec, 0.5, n_mc=64).relative[0])
+    with pytest.raises(InvalidArgumentError, match="compare_models"):
+        compare_kernel(sm, spec.r)
+    with pytest.raises(InvalidArgumentError, match="compare_linear_map"):
+        linear_map(sm, 0.5)
+    with pytest.raises(InvalidArgumentError, match="does not output a Gaussian"):
+        exact_kl(sm, spec, 4.0, 0.01)

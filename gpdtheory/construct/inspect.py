@@ -28,9 +28,12 @@ __all__ = ["head_weights", "weights_by_lag", "qk_products", "ov_products", "atte
 def check_model(model) -> GPDiT:
     """``model`` if it is a :class:`GPDiT` (the ReLU-attention class), else a documented error."""
     if not isinstance(model, GPDiT):
-        raise InvalidArgumentError("model", type(model).__name__, "is not a GPDiT",
+        raise InvalidArgumentError("model", type(model).__name__, "is not a GPDiT (these "
+                                   "invariants read ReLU-attention weights)",
                                    "pass a model from gpdtheory.construct.build or "
-                                   "gpdtheory.models.matching_model")
+                                   "gpdtheory.models.matching_model; for any other model use "
+                                   "gpdtheory.compare_models (compare_attention, "
+                                   "match_heads_by_lag, probe_layers, compare_linear_map)")
     return model
 
 
