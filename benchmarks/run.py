@@ -19,7 +19,8 @@ N = 2^16 for Polynomial(nu=0.8) and Logarithmic, and ``condition_number`` at 2^1
 ``--quick`` (about 30 s) stops the sweep at 2^15 and repeats less. Results and the
 machine (``lscpu`` model, cores, load average before and after) are printed as
 Markdown and appended to ``benchmarks/RESULTS.md``
-(``--no-append`` to skip). Timings are wall-clock ``time.perf_counter``; cold timings
+(``--no-append`` skips that and the figure). Timings are wall-clock
+``time.perf_counter``; cold timings
 are single runs by nature (a new spec each time), warm ones the best of a few.
 """
 
@@ -311,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     exps = list(range(9, 17, 2)) if args.quick else [9] + list(range(10, 21, 2))
     d = 4
     rows, data = bench_score(exps, d, 2 if args.quick else 3)
-    fig = figure(data, d, HERE / "score_vs_n.png")
+    fig = ("(not written: --no-append)" if args.no_append
+           else figure(data, d, HERE / "score_vs_n.png"))
     out += [f"### Exact score, d = {d}, t = {T_SCORE}: cold (new spec, first call) and warm",
             "", *rows, "", f"Figure: `{fig}`.", ""]
     cexp = [10, 13] if args.quick else [10, 12, 14]
