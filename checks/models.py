@@ -1,10 +1,11 @@
 """Claims on user-style models through the protocol (docs/theory.md §§7 and 8).
 
 ``models.dit_vs_unet``     the paper's comparison: on the same GP data, with the same
-                           parameter budget (within 20%) and the same training steps, a
-                           softmax DiT generates samples whose temporal decay matches
-                           ``rho`` better than a 1-D U-Net's (temporal-decay error of
-                           :func:`gpdtheory.compare_models.temporal_decay_error`).
+                           parameter budget (within 20%) and the same training steps, the
+                           temporal-decay error of a softmax DiT's and a 1-D U-Net's
+                           generated samples (``compare_models.temporal_decay_error``),
+                           side by side as informational rows: at this scale the paper's
+                           "DiT lower" is not a stable finding (below).
 ``models.latte_attention`` diffusers' ``LatteTransformer3DModel`` (a real video DiT),
                            trained briefly by the package's trainer on GP sequences laid out
                            as videos, has temporal attention by lag that correlates with
@@ -15,9 +16,9 @@ Measured (development runs, one core each):
 ``dit_vs_unet`` default (N = 16, ell = 6, d = 2, n = 1024, 600 AdamW steps, 5218 DiT /
 5304 U-Net parameters): DiT 0.060 / 0.070 / 0.151 against U-Net 0.112-0.184 / 0.207 /
 0.198 at training seeds 0 / 1 / 2 (the estimator's floor on exact samples 0.02-0.05),
-about 9 s. **Under --full the verdict reverses and is left so**: at 2000 steps (n = 2048)
+about 9 s. **Under --full the order reverses**: at 2000 steps (n = 2048)
 the DiT measured 0.123 / 0.214 / 0.189 against the U-Net's 0.081 / 0.048 / 0.046 at seeds
-0 / 1 / 2, three FAILS. So the default row's verdict is an early-training effect (the
+0 / 1 / 2. So the default run's order is an early-training effect (the
 U-Net fits the short lags first and its samples decorrelate too fast past lag ~8 at 600
 steps, covariance error 0.8-3 against the DiT's 0.17-0.38), not the architectural
 advantage the paper reports: at N = 16 the U-Net's receptive field (kernel-3
@@ -78,9 +79,10 @@ def _dvu_cases(cfg: CheckConfig):
 
 
 @claim("models.dit_vs_unet", "8", "same GP data, parameter budget (within 20%) and training "
-       "steps: the softmax DiT's generated samples have a lower temporal-decay error "
-       "(normalised lag profile of the nearest-Kronecker temporal factor vs rho) than the "
-       "1-D U-Net's")
+       "steps: temporal-decay error (normalised lag profile of the nearest-Kronecker "
+       "temporal factor vs rho) of the softmax DiT's and the 1-D U-Net's generated samples, "
+       "reported side by side (info: the paper's 'DiT lower' does not reproduce at N = 16, "
+       "see the module docstring)")
 def dit_vs_unet(cfg: CheckConfig):
     """DiT against U-Net on the temporal decay of generated samples (the paper's comparison).
 
@@ -92,9 +94,11 @@ def dit_vs_unet(cfg: CheckConfig):
     (:func:`gpdtheory.compare_models.temporal_decay_error`). bound: the same error for
     :class:`gpdtheory.models.UNet1d` (width 11: parameter counts within 20%, both printed
     in the case) trained on the same samples with the same :class:`TrainConfig` (steps,
-    batch, learning rate, seed) and sampled with the same noise seed. Both sides are
-    trained models; the verdict is "DiT <= U-Net". The note carries each model's
-    covariance error and the estimator's floor on exact samples.
+    batch, learning rate, seed) and sampled with the same noise seed, in the case
+    (``unet_error``) and the note. The rows are informational, without a verdict: the
+    default run's "DiT lower" is an early-training effect that reverses under ``--full``
+    (module docstring), so neither order is a finding this comparison can certify. The
+    note carries each model's covariance error and the estimator's floor on exact samples.
     """
     import torch
 
@@ -130,10 +134,13 @@ def dit_vs_unet(cfg: CheckConfig):
                     {"quantity": "temporal-decay rel. error of generated samples (DiT vs U-Net)",
                      "N": spec.N, "d": spec.d, "family": spec.kernel.family, "ell": case["ell"],
                      "nu": 1.0, "n": case["n"], "steps": case["steps"], "params_dit": pd,
-                     "params_unet": pu, "data_seed": data_seed, "train_seed": ts,
+                     "params_unet": pu, "unet_error": round(e_u.temporal_decay_error, 6),
+                     "data_seed": data_seed, "train_seed": ts,
                      "sample_seed": ts, "normalisation": "value 1 at lag 0"},
-                    e_d.temporal_decay_error, e_u.temporal_decay_error, kind="tolerance",
-                    note=(f"covariance error DiT {e_d.covariance_error:.3f}, U-Net "
+                    e_d.temporal_decay_error, math.nan, kind="info",
+                    note=(f"U-Net {e_u.temporal_decay_error:.3f}; DiT/U-Net "
+                          f"{e_d.temporal_decay_error / e_u.temporal_decay_error:.2f}; "
+                          f"covariance error DiT {e_d.covariance_error:.3f}, U-Net "
                           f"{e_u.covariance_error:.3f}; estimator floor on exact samples "
                           f"{e_d.data_decay_error:.3f}; wall {wall:.1f} s"))
 
