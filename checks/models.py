@@ -58,20 +58,6 @@ MIN_SPREAD = 0.25
 PARAM_TOL = 0.2
 
 
-def _threads():
-    import torch
-
-    class _One:
-        def __enter__(self):
-            self.n = torch.get_num_threads()
-            torch.set_num_threads(1)  # tiny models: one thread is faster on a busy machine
-
-        def __exit__(self, *exc):
-            torch.set_num_threads(self.n)
-
-    return _One()
-
-
 def _dvu_cases(cfg: CheckConfig):
     yield dict(N=16, ell=6.0, n=1024, steps=600, train_seeds=(0,))
     if cfg.full:
@@ -109,7 +95,9 @@ def dit_vs_unet(cfg: CheckConfig):
 
     data_seed = int(cfg.rng("models.dit_vs_unet").integers(2**31))
     Sigma = np.array([[1.0, 0.3], [0.3, 0.5]])
-    with _threads():
+    from gpdtheory.train import torch_threads
+
+    with torch_threads(1):
         for case in _dvu_cases(cfg):
             spec = gp.GPSpec(gp.PoweredExponential(case["ell"], 1.0), N=case["N"], Sigma=Sigma)
             data = spec.sample(case["n"], seed=data_seed)
@@ -183,7 +171,9 @@ def latte_attention(cfg: CheckConfig):
     F = np.random.default_rng(data_seed).standard_normal((d, d))
     spec = gp.GPSpec(gp.PoweredExponential(3.0, 1.0), N=N, Sigma=F @ F.T / d + 0.5 * np.eye(d))
     data = spec.sample(1024, seed=data_seed)
-    with _threads():
+    from gpdtheory.train import torch_threads
+
+    with torch_threads(1):
         for case in _latte_cases(cfg):
             dtype = getattr(torch, case["dtype"])
             for ts in case["train_seeds"]:

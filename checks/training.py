@@ -42,7 +42,6 @@ iterations left the plateau at every seed tried (seeds 0-2, all three families: 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 
@@ -50,6 +49,7 @@ import numpy as np
 import torch
 
 import gpdtheory as gp
+from gpdtheory.train import torch_threads
 
 from .table import CheckConfig, Measurement, claim
 
@@ -87,17 +87,6 @@ def train_config(full: bool, seed: int, holdout: float = 0.1):
                        holdout=holdout, seed=seed)
 
 
-@contextlib.contextmanager
-def one_thread():
-    """Run torch on one intra-op thread (deterministic reductions, no spin-waiting)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 @functools.lru_cache(maxsize=8)
 def trained_matching_model(full: bool, seed: int, family: int = 0):
     """``(spec, model, construct, J, L)``: the looped matching model trained once per process."""
@@ -108,7 +97,7 @@ def trained_matching_model(full: bool, seed: int, family: int = 0):
     s = _setting(full)
     spec = gp.GPSpec(families(full)[family], s["N"], SIGMA)
     J, L = s["N"] - 1, s["L"]
-    with torch.random.fork_rng(), one_thread():
+    with torch.random.fork_rng(), torch_threads(1):
         model = matching_model(spec, L=L, J=J, tied=True, seed=seed)
         train(model, spec.sample(s["n"], seed=seed + 1), train_config(full, seed))
     return spec, model, build(spec, J, L), J, L
@@ -279,7 +268,7 @@ def trained_layers(cfg: CheckConfig):
     rng = cfg.rng("trained.layers")
     for spec, model, _built, J, L in _models(cfg):
         hs, ps = (int(v) for v in rng.integers(2**31, size=2))
-        with one_thread():
+        with torch_threads(1):
             dist = layer_distances(model, spec, J, T_EVAL, hs, ps)
         base = _case(spec, J, L, cfg, heldout_seed=hs, probe_seed=ps, heldout=HELDOUT)
         for k in range(1, L + 1):
@@ -327,7 +316,7 @@ def trained_kl(cfg: CheckConfig):
     from gpdtheory.evaluate import exact_kl, linear_map, polynomial_map
 
     for spec, model, _built, J, L in _models(cfg):
-        with one_thread():
+        with torch_threads(1):
             fn, check = polynomial_map(model, T_MIN, T_MAX)
             kl = exact_kl(model, spec, T_MAX, T_MIN, matrix_fn=fn)
             est = dist.dense_estimator(spec.N, spec.d, lambda s, m=model: linear_map(m, s),
@@ -419,7 +408,7 @@ def sample_complexity_slope(cfg: CheckConfig):
     tcfg = slope_train_config()
     for kernel in tkernels:
         spec = gp.GPSpec(kernel, 8, SIGMA)
-        with torch.random.fork_rng(), one_thread():
+        with torch.random.fork_rng(), torch_threads(1):
             res = sweep_n(trained_error, spec, list(tns), replicates=R, seed=cfg.seed, t=T_EVAL,
                           L=SLOPE_L, cfg=tcfg)
             floor = [trained_error_population(spec, s) for s in range(3)]

@@ -169,17 +169,13 @@ def video_attention(cfg: CheckConfig):
     ``rho`` alone. The case carries the same error for that pixel profile (``pixel_error``)
     as the reference: a profile that tracks the pixels scores about that much.
     """
-    import torch
 
     kernel = gp.PoweredExponential(8.0, 1.5)
     seed = int(cfg.rng("video.attention").integers(2**31))
-    # tiny models: one intra-op thread is faster and avoids spin-waiting on a busy machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    from gpdtheory.train import torch_threads
+
+    with torch_threads(1):
         yield from _measure(cfg, kernel, seed)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _measure(cfg: CheckConfig, kernel, seed: int):

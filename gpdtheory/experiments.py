@@ -78,7 +78,7 @@ __all__ = ["PaperConfig", "CovarianceErrors", "covariance_errors", "sampling_flo
            "bootstrap_errors", "percentile_ci", "hierarchical_bootstrap", "bootstrap_slope",
            "bootstrap_difference", "permutation_pvalue", "generate", "attention_map",
            "RunSpec", "run_key", "run_one", "run_grid", "load_results", "load_run",
-           "RESULTS_FILE", "kernel_of", "make_spec", "one_thread"]
+           "RESULTS_FILE", "kernel_of", "make_spec"]
 
 #: The grid's summary file in a checkpoint folder.
 RESULTS_FILE = "results.json"
@@ -162,19 +162,6 @@ def kernel_of(ell: float, nu: float):
 
 def make_spec(cfg: PaperConfig, ell: float, nu: float) -> GPSpec:
     return GPSpec(kernel_of(ell, nu), cfg.N, np.array(cfg.Sigma, dtype=np.float64))
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Torch on one intra-op thread (results independent of the machine), restored after."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 # ------------------------------------------------------------------------------ the metric
@@ -434,7 +421,9 @@ def run_one(run: RunSpec, cfg: PaperConfig, folder: str | os.PathLike | None = N
     base = {"key": key, **dataclasses.asdict(run), "family": "powered_exponential",
             "data_seed": run.data_seed, "init_seed": run.seed, "train_seed": run.seed,
             "gen_seed": run.gen_seed, "config_digest": cfg.digest()}
-    with one_thread():
+    from .train import torch_threads
+
+    with torch_threads(1):
         if path is not None and path.with_name(key + ".safetensors").is_file():
             model, side = load_checkpoint(path, device=device)
             training = side["extra"]["training"]

@@ -13,8 +13,8 @@ Every routine here states the dense computation it is equivalent to and is teste
 against it (``tests/toeplitz``).
 """
 
-from .bounds import EigenvalueBounds, eigenvalue_bounds  # noqa: F401
 from .banded import banded_cholesky, banded_extreme_eigenvalue, is_positive_definite_banded  # noqa: F401,E501
+from .bounds import EigenvalueBounds, eigenvalue_bounds  # noqa: F401
 from .durbin import DurbinResult, durbin, durbin_kernel
 from .eig import extreme_eigenvalues, max_eig, min_eig, symbol_bounds
 from .fft import ToeplitzOperator, matvec
