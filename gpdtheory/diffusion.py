@@ -21,8 +21,9 @@ import numpy as np
 import scipy.linalg
 
 from .errors import AccuracyWarning, InvalidArgumentError
+from .linear import noisy_batch
 from .spec import DENSE_EIG_MAX_N, GPSpec
-from .validation import as_real_array, check_diffusion_time, check_scalar_diffusion_time
+from .validation import check_diffusion_time, check_scalar_diffusion_time
 
 __all__ = [
     "alpha",
@@ -114,25 +115,6 @@ def marginal_covariance_operator(spec: GPSpec, t: float):
                                               matmat=mv, dtype=np.float64)
 
 
-def _prepare(spec: GPSpec, X: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate ``X`` (..., N, d) and ``t`` (scalar or X.shape[:-2]); return (X, a2, s2)."""
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec(...)")
-    X = as_real_array(X, "X", min_ndim=2, shape=(spec.N, spec.d))
-    t = check_diffusion_time(t)
-    batch = X.shape[:-2]
-    try:
-        t = np.broadcast_to(t, batch)
-    except ValueError as exc:
-        raise InvalidArgumentError("t", f"array of shape {t.shape}",
-                                   f"does not broadcast against the batch shape {batch} of X",
-                                   "pass a scalar t or one t per sequence") from exc
-    a2 = np.exp(-t)
-    s2 = -np.expm1(-t)
-    return X, a2, s2
-
-
 def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndarray:
     """Exact score ``s*(X, t) = -C_t^{-1} vec(X - alpha_t mu)`` of the diffused GP.
 
@@ -171,7 +153,7 @@ def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndar
     >>> bool(np.allclose(C @ s.ravel(), -X.ravel()))
     True
     """
-    X, a2, s2 = _prepare(spec, X, t)
+    X, a2, s2 = noisy_batch(spec, X, t)
     alpha_t = np.sqrt(a2)[..., None, None]
     Y = X - alpha_t * spec.mean_array if spec.mean is not None else X
     if method == "auto":
