@@ -54,6 +54,16 @@ def synthetic_rows() -> list[Row]:
     for n in (100, 1000, 10000):
         rows.append(_row("samples.rate", {"family": "powered_exponential", "ell": 1.0, "nu": 1.0,
                                           "n": n}, n**-0.5, 10 * n**-0.5))
+    for nu, err in ((0.5, 0.19), (1.0, 0.22), (2.0, 0.30)):
+        rows.append(_row("paper.decay_order", {"family": "powered_exponential", "ell": 1.0,
+                                               "nu": nu, "n": 1024, "kappa": 10.0 * nu,
+                                               "lambda_min": 0.5 / nu, "ci_low": err - 0.02,
+                                               "ci_high": err + 0.02, "floor": 0.1},
+                         err, math.nan, kind="info"))
+    gamma = [[0.5 ** abs(i - j) for j in range(4)] for i in range(4)]
+    rows.append(_row("paper.attention", {"family": "powered_exponential", "ell": 1.0, "nu": 1.0,
+                                         "attention_map": gamma, "gamma": gamma}, 0.9, 0.8,
+                     sense=">="))
     return rows
 
 
@@ -136,10 +146,15 @@ def test_info_rows_draw_kernel_and_error_figures(tmp_path):
 
 def test_sample_complexity_claim_draws_error_vs_n(tmp_path):
     rows = checks.run(["sample_complexity.slope"], CheckConfig())
-    per_n = [r for r in rows if r.info]
-    assert [r.case["n"] for r in per_n] == [64, 128, 256, 512, 1024, 2048]
-    assert all(r.case["estimator"] == "plug-in" and r.measured > 0 for r in per_n)
-    assert [r.case["side"] for r in rows if not r.info] == ["upper", "lower"]
+    per_n = [r for r in rows if r.info and isinstance(r.case["n"], int)]
+    plug = [r.case["n"] for r in per_n if r.case["estimator"] == "plug-in"]
+    trained = [r.case["n"] for r in per_n if r.case["estimator"] == "trained"]
+    assert plug == [64, 128, 256, 512, 1024, 2048]
+    assert trained == [8, 16, 32, 64, 128, 256]
+    assert all(r.measured > 0 and r.case["quantity"] == "score L2 relative error"
+               for r in per_n)
+    checked = [(r.case["estimator"], r.case["side"]) for r in rows if not r.info]
+    assert ("trained", "CI upper < 0") in checked and ("plug-in", "upper") in checked
     assert "error_vs_n" in [f.name for f in plots.make_figures(rows)]
 
 
@@ -151,8 +166,7 @@ def test_trained_kernel_claim_rows_per_lag(monkeypatch):
 
     spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 6, training.SIGMA)
     built = build(spec, 5, 3)
-    monkeypatch.setattr(training, "trained_matching_model",
-                        lambda full, seed: (spec, built, built, 5, 3))
+    monkeypatch.setattr(training, "_models", lambda cfg: iter([(spec, built, built, 5, 3)]))
     rows = checks.CLAIMS["trained.kernel"].run(CheckConfig())
     assert rows[0].verdict == "holds" and not rows[0].info
     lags = [r for r in rows if r.info]
