@@ -14,7 +14,10 @@ The other subpackages (``truncation``, ``psd``, ``gd``, ``sampling``, ``distribu
 ``construct``, ``models``, ``train``, ``evaluate``, ``compare``, ``sample_complexity``,
 ``sweeps``, ``data``, ``video``) are attributes too, imported on first access
 (``gpdtheory.truncation`` works after ``import gpdtheory``) so that importing the
-numerical core does not import torch.
+numerical core does not import torch. The core needs numpy, scipy, numba and sympy only; a
+part that needs an optional package (torch, scikit-learn, matplotlib, hypothesis, ...) raises
+:class:`MissingExtraError` naming the extra to install when it is missing (also on lazy
+attribute access: ``gpdtheory.models`` without torch).
 """
 
 import importlib as _importlib
@@ -35,6 +38,7 @@ from .errors import (
     ConvergenceError,
     GPDTheoryError,
     InvalidArgumentError,
+    MissingExtraError,
     NotPositiveDefiniteError,
     PositiveDefinitenessWarning,
     ReportExistsError,
@@ -76,6 +80,7 @@ __all__ = [
     "errors",
     "GPDTheoryError",
     "InvalidArgumentError",
+    "MissingExtraError",
     "NotPositiveDefiniteError",
     "AssumptionViolated",
     "ConvergenceError",

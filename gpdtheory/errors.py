@@ -16,6 +16,8 @@ Hierarchy
     short of its tolerance; never a partial answer.
     ``CheckpointError``: a checkpoint or report file is missing, corrupt or refused.
     ``ReportExistsError`` (also a ``FileExistsError``): refusing to overwrite.
+    ``MissingExtraError`` (also an ``ImportError``): an optional dependency is not
+    installed; the message names the extra to install.
 Warnings: ``AccuracyWarning`` (accuracy lost to conditioning),
 ``PositiveDefinitenessWarning`` (a kernel is not positive definite on every N), and its
 subclass ``DivergenceWarning`` (gradient descent on an indefinite truncation, opted in).
@@ -38,6 +40,7 @@ __all__ = [
     "AccuracyWarning",
     "PositiveDefinitenessWarning",
     "DivergenceWarning",
+    "MissingExtraError",
 ]
 
 
@@ -151,6 +154,28 @@ class CheckpointError(GPDTheoryError):
 
 class ReportExistsError(GPDTheoryError, FileExistsError):
     """Refusing to overwrite an existing result (results are never overwritten)."""
+
+
+class MissingExtraError(GPDTheoryError, ImportError):
+    """An optional dependency is missing; the message names the extra that installs it.
+
+    Parameters
+    ----------
+    module : str
+        The module that failed to import (e.g. ``"torch"``).
+    extra : str
+        The gpdtheory extra that provides it (e.g. ``"torch"``).
+    needed_by : str
+        What needs it (a module or feature name).
+    """
+
+    def __init__(self, module: str, extra: str, needed_by: str = "this part of gpdtheory"):
+        self.module = module
+        self.extra = extra
+        self.needed_by = needed_by
+        super().__init__(
+            f"{needed_by} needs the optional dependency {module!r}: "
+            f"pip install 'gpdtheory[{extra}]'", name=module)
 
 
 class AccuracyWarning(UserWarning):
