@@ -19,7 +19,14 @@ import warnings
 
 import numpy as np
 import scipy.linalg
-import torch
+
+try:
+    import torch
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from gpdtheory._extras import require
+
+    require("torch", "torch")
+    raise
 
 import gpdtheory as gp
 

@@ -44,8 +44,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
+try:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from gpdtheory._extras import require
+
+    require("matplotlib", "report")
+    raise
 
 from .table import Row
 

@@ -119,10 +119,10 @@ def run(only: list[str] | None = None, cfg: CheckConfig | None = None, *,
         cfg = dataclasses.replace(cfg, scenario=scenario)
     ids = select(only, scenario=cfg.scenario is not None)
     done_before = {cid: done[cid] for cid in ids if done and cid in done}
-    from tqdm.auto import tqdm
+    from gpdtheory._extras import progress_bar
 
-    bar = tqdm(total=len(ids), desc="gpdtheory check", unit="claim", disable=not progress,
-               initial=len(done_before))
+    bar = progress_bar(show=bool(progress), total=len(ids), desc="gpdtheory check", unit="claim",
+                       initial=len(done_before))
     done = dict(done_before)
     todo = [cid for cid in ids if cid not in done]
 

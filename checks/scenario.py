@@ -699,7 +699,7 @@ def scenario_from_args(args: Any) -> Scenario | None:
 
     The flags (``--scenario``, ``--kernel``, ``--rho``, ``--beyond``, ``--jitter``, ``--N``,
     ``--d``, ``--sigma``, ``--mean``, ``--t``, ``--J``, ``--L``, ``--truncation``) are
-    defined in :mod:`gpdtheory.cli`; each overrides the scenario file's key.
+    defined in :mod:`checks.cli`; each overrides the scenario file's key.
     """
     over: dict[str, Any] = {}
     kernel: dict[str, Any] = {}

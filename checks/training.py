@@ -46,7 +46,14 @@ import functools
 import math
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from gpdtheory._extras import require
+
+    require("torch", "torch")
+    raise
 
 import gpdtheory as gp
 from gpdtheory.train import torch_threads

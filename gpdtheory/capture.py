@@ -46,8 +46,14 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import torch
-from torch import nn
+try:
+    import torch
+    from torch import nn
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .errors import InvalidArgumentError
 

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
-import torch
+
+try:
+    import torch
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .construct.block import full_time
 from .errors import InvalidArgumentError

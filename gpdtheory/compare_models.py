@@ -42,7 +42,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .compare import correlation, nearest_kronecker
 from .construct.block import full_time
@@ -630,8 +637,9 @@ def plot_attention(cmp: AttentionComparison, spec: GPSpec | None = None, *, titl
     (Toeplitz of the constructed profile); (4) the three lag profiles normalised to 1 at
     lag 0. Returns the matplotlib Figure.
     """
-    import matplotlib
+    from ._extras import require
 
+    matplotlib = require("matplotlib", "report")
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     import scipy.linalg

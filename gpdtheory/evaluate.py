@@ -18,7 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .construct.block import full_time
 from .diffusion import score as exact_score

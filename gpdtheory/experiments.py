@@ -327,9 +327,10 @@ def permutation_pvalue(a: Sequence[float], b: Sequence[float]) -> float:
 def generate(model, spec: GPSpec, m: int, *, T: float, t0: float, steps: int, seed: Any,
              device: Any = "cpu") -> np.ndarray:
     """``m`` sequences from the reverse process driven by ``model`` (exponential integrator)."""
-    import torch
-
+    from ._extras import require
     from .sampling import reverse_sample
+
+    torch = require("torch", "torch")
 
     p = next(model.parameters())
 
@@ -370,11 +371,11 @@ def run_key(run: RunSpec, cfg: PaperConfig) -> str:
 
 
 def _build(cfg: PaperConfig, seed: int, device):
-    import torch
-
+    from ._extras import require
     from .models import SoftmaxDiT, torch_seed
     from .train import resolve_device
 
+    torch = require("torch", "torch")
     torch.manual_seed(torch_seed(seed))
     dtype = {"float32": torch.float32, "float64": torch.float64}[cfg.dtype]
     return SoftmaxDiT(cfg.N, len(cfg.Sigma), width=cfg.width, depth=cfg.depth, heads=cfg.heads,

@@ -36,7 +36,14 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("hypothesis", "testing")
+    raise
 
 from .errors import (
     AccuracyWarning,

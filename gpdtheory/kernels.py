@@ -516,11 +516,9 @@ class SklearnKernel(Kernel):
     family = "sklearn"
 
     def __init__(self, kernel: Any, decay: Decay | None = None):
-        try:
-            from sklearn.gaussian_process.kernels import Kernel as SkKernel
-        except ImportError as exc:  # pragma: no cover - sklearn is a dependency
-            raise InvalidArgumentError("kernel", kernel, "scikit-learn is not installed",
-                                       "pip install scikit-learn") from exc
+        from ._extras import require
+
+        SkKernel = require("sklearn.gaussian_process.kernels", "sklearn", "SklearnKernel").Kernel
         if not isinstance(kernel, SkKernel):
             raise InvalidArgumentError("kernel", kernel, "is not a scikit-learn kernel",
                                        "pass e.g. sklearn.gaussian_process.kernels.RBF(2.0)")

@@ -20,7 +20,13 @@ opt-in fast path. The temporal attention modules are ``temporal_transformer_bloc
 
 from __future__ import annotations
 
-import torch
+try:
+    import torch
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .errors import InvalidArgumentError
 from .protocol import ScoreModel, as_score_model
@@ -58,13 +64,14 @@ def latte_model(N: int, frame_shape: tuple[int, int, int], *, dtype=torch.float6
     Raises
     ------
     InvalidArgumentError
-        diffusers is not installed, or the frames are not square.
+        The frames are not square.
+    MissingExtraError
+        diffusers is not installed (``pip install 'gpdtheory[diffusers]'``).
     """
-    try:
-        from diffusers import LatteTransformer3DModel
-    except ImportError as exc:  # pragma: no cover - diffusers is in the test extra
-        raise InvalidArgumentError("diffusers", "not installed", "is needed for the Latte client",
-                                   "pip install 'gpdtheory[diffusers]'") from exc
+    from ._extras import require
+
+    LatteTransformer3DModel = require("diffusers", "diffusers",
+                                      "the Latte client").LatteTransformer3DModel
     N = check_positive_int(N, "N")
     C, H, W = (check_positive_int(s, "frame_shape[i]") for s in frame_shape)
     if H != W:

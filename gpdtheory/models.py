@@ -27,8 +27,15 @@ import math
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
+
+try:
+    import torch
+    from torch import nn
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .construct.block import N_POS, GPDiT, check_dtype, model_inputs
 from .errors import InvalidArgumentError

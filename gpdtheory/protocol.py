@@ -35,8 +35,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import torch
-from torch import nn
+try:
+    import torch
+    from torch import nn
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .errors import InvalidArgumentError
 

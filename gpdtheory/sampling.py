@@ -161,9 +161,9 @@ def _progress(iterable, total: int, progress: bool | None, desc: str):
     show = total >= PROGRESS_MIN_STEPS if progress is None else bool(progress)
     if not show:
         return iterable
-    from tqdm.auto import tqdm
+    from ._extras import progress_bar
 
-    return tqdm(iterable, total=total, desc=desc, leave=False)
+    return progress_bar(iterable, show=True, total=total, desc=desc, leave=False)
 
 
 def _check_out(s: Any, Y: Any, t: float) -> Any:

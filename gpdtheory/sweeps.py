@@ -95,9 +95,9 @@ def run_sweep(func: Callable[..., Any], grid: Sequence[Mapping[str, Any]],
         raise InvalidArgumentError("executor", executor,
                                    "is not a concurrent.futures.Executor, 'serial' or None",
                                    "pass e.g. distributed.Client(address).get_executor()")
-    from tqdm.auto import tqdm
+    from ._extras import progress_bar
 
-    with tqdm(total=len(grid), desc=desc, disable=not progress) as bar:
+    with progress_bar(show=bool(progress), total=len(grid), desc=desc) as bar:
         if executor == "serial" or not grid:
             out = []
             for p in grid:

@@ -47,8 +47,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
+
+try:
+    import torch
+    from torch import nn
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .errors import CheckpointError, InvalidArgumentError
 from .validation import as_real_array, check_positive_int, check_positive_scalar
@@ -617,9 +624,9 @@ def train(model: nn.Module, data: Any, cfg: TrainConfig | None = None, *, device
 
     it = range(cfg.steps)
     if cfg.progress:
-        from tqdm.auto import tqdm
+        from ._extras import progress_bar
 
-        it = tqdm(it, desc="DSM", leave=False)
+        it = progress_bar(it, show=True, desc="DSM", leave=False)
     model.train()
     for step in it:
         if cfg.marginalize:
@@ -759,7 +766,9 @@ def save_checkpoint(model: nn.Module, path: Any, *, config: Any = None,
     the old checkpoint or the new one, never a torn file. The sidecar records the
     SHA-256 of the tensor file, which :func:`load_checkpoint` verifies.
     """
-    from safetensors.torch import save as st_save
+    from ._extras import require
+
+    st_save = require("safetensors.torch", "torch").save
 
     from .models import model_spec
 
@@ -799,7 +808,9 @@ def load_checkpoint(path: Any, device: Any = "cpu") -> tuple[nn.Module, dict[str
         tensor file's size or SHA-256 differs from the sidecar (truncated or altered),
         or the tensors do not fit the model.
     """
-    from safetensors.torch import load as st_load
+    from ._extras import require
+
+    st_load = require("safetensors.torch", "torch").load
 
     from .models import make_model
 

@@ -224,8 +224,9 @@ def check_torch_module(model: Any, name: str = "model") -> Any:
 
     torch is imported here, not at module level: the numerical core does not need it.
     """
-    import torch
+    from ._extras import require
 
+    torch = require("torch", "torch")
     if not isinstance(model, torch.nn.Module) or next(model.parameters(), None) is None:
         raise InvalidArgumentError(name, type(model).__name__,
                                    "is not a torch module with parameters",

@@ -33,8 +33,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
+
+try:
+    import torch
+    from torch import nn
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from ._extras import require
+
+    require("torch", "torch")
+    raise
 
 from .construct.block import GPDiT, full_time, model_inputs
 from .data.moving_ball import MovingBall, centroids, temporal_correlation, tokens_to_frames
@@ -488,7 +495,11 @@ def plot_video(video: MovingBall, ev: VideoEvaluation, vm: VideoModel | None = N
         Not registered with pyplot (works under any backend, e.g. Agg).
     """
     import scipy.linalg
-    from matplotlib.figure import Figure  # object API: no pyplot state, no backend switch
+
+    from ._extras import require
+
+    # object API: no pyplot state, no backend switch
+    Figure = require("matplotlib.figure", "report").Figure
 
     video = _check_video(video)
     if not isinstance(ev, VideoEvaluation):

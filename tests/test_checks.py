@@ -6,8 +6,8 @@ import math
 import pytest
 
 import checks
+from checks.cli import main
 from checks.table import CLAIMS, CheckConfig, Measurement, Row
-from gpdtheory.cli import main
 
 
 @pytest.mark.parametrize("claim_id", list(CLAIMS))

@@ -12,9 +12,9 @@ import math
 import pytest
 
 from checks import runner
+from checks.cli import main
 from checks.report import write_report
 from checks.table import CheckConfig, Measurement, Row
-from gpdtheory.cli import main
 
 TOP = ["schema", "header", "claims", "summary", "rows"]
 HEADER = {"version", "seed", "full", "config", "date", "machine", "timings", "counts"}

@@ -10,10 +10,10 @@ import signal
 import pytest
 
 import checks
+from checks.cli import main
 from checks.journal import Journal, read_journal
 from checks.runner import row_to_json
 from checks.table import CheckConfig
-from gpdtheory.cli import main
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.sweeps import executor_for
 

@@ -16,8 +16,8 @@ import pytest
 from matplotlib.colors import to_rgba
 
 from checks import plots
+from checks.cli import main
 from checks.table import Measurement, Row
-from gpdtheory.cli import main
 
 #: Case keys a line may differ in besides its x (the bound and uncertainty keys).
 FREE = {"bound", "side", "se", "ci_low", "ci_high", "replicates", "seed"}

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import gpdtheory as gp
+from checks.strategies import scenarios
 from gpdtheory.testing import call_clean
 from gpdtheory.testing import strategies as gst
 
@@ -99,7 +100,7 @@ def test_user_arrays_are_positive_definite(rho):
 
 
 @settings(max_examples=5, deadline=None)
-@given(gst.scenarios(max_N=8))
+@given(scenarios(max_N=8))
 def test_drawn_scenarios_run(scn):
     import checks
 

@@ -254,7 +254,7 @@ def test_failure_leaves_nothing(tmp_path, monkeypatch):
 def test_concurrent_cli_reports(tmp_path):
     """Two reports into different directories both complete; into the same, one is refused."""
     def start(name):
-        return subprocess.Popen([sys.executable, "-m", "gpdtheory.cli", "check", "--only",
+        return subprocess.Popen([sys.executable, "-m", "checks.cli", "check", "--only",
                                  "kappa", "--no-progress", "--out", str(tmp_path / name)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

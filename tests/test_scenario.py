@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import checks
+from checks.cli import main
 from checks.runner import select
 from checks.scenario import (
     applicability,
@@ -17,7 +18,6 @@ from checks.scenario import (
     scenario_from_dict,
 )
 from checks.table import CLAIMS
-from gpdtheory.cli import main
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.kernels import SklearnKernel
 

@@ -21,9 +21,9 @@ from threadpoolctl import threadpool_limits
 
 import checks
 import gpdtheory as gp
+from checks.cli import main
 from checks.runner import row_from_json
 from checks.table import CheckConfig
-from gpdtheory.cli import main
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.sweeps import executor_for, grid_product, run_sweep
 

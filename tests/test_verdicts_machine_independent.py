@@ -27,7 +27,7 @@ def _run(tmp_path, name: str, one_thread: bool) -> list[dict]:
     if one_thread:
         env.update({k: "1" for k in THREAD_VARS})
     out = tmp_path / f"{name}.json"
-    args = [sys.executable, "-c", "from gpdtheory.cli import main; raise SystemExit(main())",
+    args = [sys.executable, "-c", "from checks.cli import main; raise SystemExit(main())",
             "check", "--no-progress", "--json", str(out)]
     for cid in ATTAINED:
         if cid in CLAIMS:

@@ -62,8 +62,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
-from torch import nn
+
+try:
+    import torch
+    from torch import nn
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from .._extras import require
+
+    require("torch", "torch")
+    raise
 
 from ..errors import InvalidArgumentError
 from ..validation import as_real_array, check_nonnegative_int, check_positive_int

@@ -18,7 +18,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from .._extras import require
+
+    require("torch", "torch")
+    raise
 
 from ..errors import InvalidArgumentError
 from ..spec import GPSpec

@@ -10,7 +10,14 @@ attention kernel, the implied ``Gamma``, and the end-to-end map ``A_t`` with
 from __future__ import annotations
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from .._extras import require
+
+    require("torch", "torch")
+    raise
 
 from ..errors import InvalidArgumentError
 from ..validation import (

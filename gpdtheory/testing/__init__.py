@@ -1,8 +1,8 @@
 """Test a gpdtheory-based project in its own CI: strategies, a clean-call contract, profiles.
 
 * :mod:`gpdtheory.testing.strategies` -- hypothesis strategies for well-posed cases
-  (closed-form, scikit-learn and measured kernels, ``Sigma`` with means, specs,
-  scenarios); importing it registers ``st.from_type`` strategies for :class:`GPSpec` and
+  (closed-form, scikit-learn and measured kernels, ``Sigma`` with means, specs);
+  importing it registers ``st.from_type`` strategies for :class:`GPSpec` and
   every kernel class.
 * :mod:`gpdtheory.fuzz_strategies` (re-exported here) -- strategies for *bad* input and
   :func:`call_clean`, the contract every entry point keeps: return a NaN-free result or
@@ -46,7 +46,6 @@ from .strategies import (
     kernels,
     register_types,
     sampled_kernels,
-    scenarios,
     sigmas_with_means,
     sklearn_kernels,
     spd_matrices,
@@ -57,7 +56,7 @@ from .strategies import (
 
 __all__ = ["strategies", "families", "kernels", "spd_matrices", "specs", "diffusion_times",
            "truncation_lags", "depths", "sklearn_kernels", "user_arrays", "sampled_kernels",
-           "sigmas_with_means", "scenarios", "register_types", "call_clean", "assert_no_nan",
+           "sigmas_with_means", "register_types", "call_clean", "assert_no_nan",
            "bad_scalars", "bad_ints", "bad_arrays", "nonfinite_arrays", "bad_sigmas",
            "bad_correlations", "nonstationary_sklearn_kernels", "ALLOWED_WARNINGS", "PROFILES",
            "register_profiles"]

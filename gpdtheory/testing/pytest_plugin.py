@@ -1,7 +1,10 @@
 """pytest plugin of gpdtheory: the ``ci`` and ``thorough`` hypothesis profiles.
 
-Installed as the ``pytest11`` entry point ``gpdtheory`` (pyproject.toml), so in any project
-with gpdtheory installed::
+The hooks live in :mod:`gpdtheory._pytest_plugin`, the ``pytest11`` entry point
+``gpdtheory`` (pyproject.toml), which does nothing when hypothesis is not installed (it never
+breaks a project's pytest) and never imports the strategies before hypothesis's own plugin has
+loaded. This module re-exports them (it needs the ``testing`` extra), so in any project with
+gpdtheory installed::
 
     pytest --hypothesis-profile=thorough     # many random examples
     pytest --hypothesis-profile=ci           # few, derandomized: reproducible CI
@@ -20,41 +23,14 @@ strategies of :mod:`gpdtheory.testing.strategies` at the first test session.
 
 from __future__ import annotations
 
-import os
+try:
+    import hypothesis  # noqa: F401
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from .._extras import require
 
-from hypothesis import HealthCheck, settings
+    require("hypothesis", "testing")
+    raise
 
-__all__ = ["PROFILES", "register_profiles"]
+from .._pytest_plugin import PROFILES, pytest_configure, pytest_sessionstart, register_profiles
 
-_COMMON = {"deadline": None, "print_blob": True,
-           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
-#: The profiles' settings, by name.
-PROFILES = {"ci": {"max_examples": 25, "derandomize": True, **_COMMON},
-            "thorough": {"max_examples": 2000, **_COMMON}}
-
-
-def register_profiles() -> None:
-    """Register the ``ci`` and ``thorough`` profiles with hypothesis (idempotent)."""
-    for name, kw in PROFILES.items():
-        settings.register_profile(name, **kw)
-
-
-register_profiles()  # at import: before hypothesis's plugin reads --hypothesis-profile
-
-
-def pytest_configure(config) -> None:
-    """Load ``GPDTHEORY_HYPOTHESIS_PROFILE`` unless ``--hypothesis-profile`` was given."""
-    try:
-        chosen = config.getoption("hypothesis_profile")
-    except ValueError:  # hypothesis's plugin not active
-        chosen = None
-    env = os.environ.get("GPDTHEORY_HYPOTHESIS_PROFILE")
-    if chosen is None and env:
-        settings.load_profile(env)
-
-
-def pytest_sessionstart(session) -> None:
-    """Register the ``st.from_type`` strategies (imports gpdtheory only now, not at startup)."""
-    from . import strategies
-
-    strategies.register_types()
+__all__ = ["PROFILES", "register_profiles", "pytest_configure", "pytest_sessionstart"]

@@ -27,8 +27,15 @@ import math
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
+    from .._extras import require
+
+    require("hypothesis", "testing")
+    raise
 
 from ..kernels import (
     ELL_MAX,
@@ -46,7 +53,7 @@ from ..spec import GPSpec
 
 __all__ = ["families", "kernels", "spd_matrices", "specs", "diffusion_times", "truncation_lags",
            "depths", "sklearn_kernels", "user_arrays", "sampled_kernels", "sigmas_with_means",
-           "scenarios", "register_types", "FAMILY_NAMES", "SKLEARN_KINDS"]
+           "register_types", "FAMILY_NAMES", "SKLEARN_KINDS"]
 
 FAMILY_NAMES = ("powered_exponential", "polynomial", "logarithmic")
 #: Largest exponent per family that keeps ``Gamma_N`` positive definite for every N.
@@ -327,37 +334,6 @@ def _with_mean(Sigma, shape, seed, N):
     mean = {"frames": lambda: rng.standard_normal((N, d)),
             "features": lambda: rng.standard_normal(d), "none": lambda: None}[shape]()
     return Sigma, mean
-
-
-def scenarios(max_N: int = 16, kernel: st.SearchStrategy | None = None) -> st.SearchStrategy:
-    """A validated :class:`checks.scenario.Scenario` (closed-form, scikit-learn or sampled
-    kernel; small grids), for testing claims and plugins on users' cases."""
-    max_N = _check_int("max_N", max_N, 2, 256)
-    if kernel is not None and not isinstance(kernel, st.SearchStrategy):
-        raise _invalid("kernel", kernel, "is not a strategy", "pass e.g. gst.sklearn_kernels()")
-    return _scenarios(max_N, kernel)
-
-
-@st.composite
-def _scenarios(draw, max_N, kernel):
-    from hypothesis import assume
-
-    from checks.scenario import Scenario
-
-    if kernel is None:
-        kern = draw(st.one_of(kernels(), sklearn_kernels(),
-                              sampled_kernels(max_M=max_N).filter(lambda k: k.values.size >= 2)))
-    else:
-        kern = draw(kernel)
-    top = int(min(max_N, kern.max_lag + 1))
-    Ns = tuple(sorted(set(draw(st.lists(st.integers(2, max(2, top)), min_size=1, max_size=3)))))
-    assume(kern.max_lag >= max(Ns) - 1)
-    assume(all(kern.always_positive_definite or kern.is_positive_definite(n) for n in Ns))
-    d = draw(st.integers(1, 3))
-    Js = tuple(sorted(set(draw(st.lists(st.integers(0, max(Ns) - 1), min_size=1, max_size=3)))))
-    ts = tuple(sorted(set(draw(st.lists(diffusion_times(1e-2, 5.0), min_size=1, max_size=2)))))
-    return Scenario("drawn", kern, repr(kern), Ns, d, None, "zero", ts, Js, (1, 5),
-                    ("hard", "taper", "shift"), 0, 0.0, "hypothesis")
 
 
 # ----------------------------------------------------------------------------- from_type

@@ -1,6 +1,6 @@
 """The CLI on bad usage: a non-zero exit and a one-line reason (the last line of stderr).
 
-Runs ``gpdtheory.cli.main`` in-process (argparse errors raise ``SystemExit(2)``);
+Runs ``checks.cli.main`` in-process (argparse errors raise ``SystemExit(2)``);
 the two-process race on one ``--out`` directory is tested in ``tests/test_report.py``.
 """
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
 
-from gpdtheory.cli import main
+from checks.cli import main
 
 from ._settings import fuzz
 

@@ -1,0 +1,235 @@
+"""Command line: ``gpdtheory check`` runs the claim table.
+
+Exit status: 0 when every claim holds (informational rows carry no verdict), 1 when one
+fails or errors, 2 on bad usage or a refused output path (with a one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+#: Largest accepted ``--seed`` (numpy and torch seed with 64-bit signed integers).
+SEED_MAX = 2**63 - 1
+
+
+def _seed(text: str) -> int:
+    """``--seed``: an integer in ``[0, 2**63 - 1]``; argparse reports anything else (exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seed {text!r} is not an integer. Fix: pass an integer from 0 to {SEED_MAX}, "
+            "e.g. --seed 0") from None
+    if not 0 <= value <= SEED_MAX:
+        why = "is negative" if value < 0 else "is beyond 2**63-1"
+        raise argparse.ArgumentTypeError(
+            f"--seed {value} {why}. Fix: pass an integer from 0 to 2**63-1 ({SEED_MAX}), "
+            "e.g. --seed 0")
+    return value
+
+
+def _workers(text: str) -> int:
+    """``--workers``: a non-negative integer (0 runs every claim in this process)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--workers {text!r} is not an integer. Fix: pass 0 (this process) or a number "
+            "of local processes, e.g. --workers 2") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"--workers {value} is negative. Fix: pass 0 (this process) or a number of local "
+            "processes, e.g. --workers 2")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gpdtheory", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check",
+                       help="run the claim table (docs/theory.md bounds) and print the verdicts")
+    c.add_argument("--only", action="append", metavar="CLAIM",
+                   help="run only this claim id or prefix (repeatable), e.g. --only psd")
+    c.add_argument("--full", action="store_true", help="larger grids and sizes")
+    c.add_argument("--seed", type=_seed, default=0,
+                   help="base seed, an integer from 0 to 2**63-1 (default 0)")
+    c.add_argument("--json", metavar="PATH", help="write the rows as JSON (refuses to overwrite)")
+    c.add_argument("--out", metavar="DIR",
+                   help="write a Markdown report with plots (refuses to overwrite)")
+    c.add_argument("--list", action="store_true", help="list the claims and exit")
+    c.add_argument("--workers", type=_workers, default=0,
+                   help="run claims in this many local processes (default: in this process)")
+    c.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run claims on a Dask distributed cluster at ADDRESS")
+    c.add_argument("--no-progress", action="store_true",
+                   help="no progress bar: print one line per claim as soon as it finishes")
+    c.add_argument("--rows", action="store_true",
+                   help="print every row (default: the tightest case of each claim, and failures)")
+    c.add_argument("--journal", metavar="PATH",
+                   help="append each finished claim's rows to this JSON-lines journal")
+    c.add_argument("--resume", metavar="JOURNAL",
+                   help="resume the run of this journal: skip its claims, append the rest")
+    _scenario_arguments(c)
+    return p
+
+
+def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    """The scenario flags of ``gpdtheory check`` (each overrides the file's key)."""
+    g = parser.add_argument_group("scenario (a user's case; see checks/scenario.py)")
+    g.add_argument("--scenario", metavar="FILE", help="a TOML scenario file")
+    g.add_argument("--kernel", metavar="EXPR",
+                   help="kernel expression, e.g. 'Matern(length_scale=3, nu=1.5)' or "
+                        "'PoweredExponential(ell=2, nu=1)'")
+    g.add_argument("--rho", metavar="FILE", help="measured rho[0..M-1] (.npy or .csv)")
+    g.add_argument("--beyond", choices=("refuse", "zero", "tail"),
+                   help="lags beyond --rho's data: refuse (default), zero or tail")
+    g.add_argument("--jitter", type=float, metavar="X", help="nugget added to the kernel")
+    for key, help_ in (("N", "frames, comma separated"), ("t", "diffusion times"),
+                       ("J", "truncation lags"), ("L", "GD steps / blocks")):
+        g.add_argument(f"--{key}", dest=f"scn_{key}", metavar="LIST", help=help_)
+    g.add_argument("--d", dest="scn_d", type=int, metavar="D", help="features")
+    g.add_argument("--sigma", metavar="FILE", help="Sigma (.npy or .csv, SPD d x d)")
+    g.add_argument("--mean", metavar="MEAN", help="zero, random or a .npy/.csv file")
+    g.add_argument("--truncation", metavar="LIST", help="hard,taper,shift")
+
+
+def _check(args: argparse.Namespace) -> int:
+    import checks
+    from checks import runner
+    from checks.table import CLAIMS, CheckConfig, count_rows, format_summary, format_table
+    from gpdtheory.errors import GPDTheoryError
+
+    if args.list:
+        for c in CLAIMS.values():
+            print(f"{c.id:24s} §{c.section:4s} {c.statement}")
+        return 0
+    try:
+        from checks.scenario import advice_for, applicability, scenario_from_args
+
+        scenario = scenario_from_args(args)
+        ids = runner.select(args.only, scenario=scenario is not None)
+        for target in (args.json, args.out):
+            if target and Path(target).exists():
+                raise GPDTheoryError(f"{target} exists; results are never overwritten. "
+                                     "Fix: choose a new path or remove the old one.")
+        cfg = CheckConfig(full=args.full, seed=args.seed if scenario is None else scenario.seed,
+                          scenario=scenario)
+        done, journal = _journal(args, cfg)
+        from gpdtheory.sweeps import executor_for
+
+        # Dask at --scheduler, else --workers local processes, else this process
+        executor, close = executor_for(args.scheduler, args.workers)
+    except GPDTheoryError as exc:
+        print(f"gpdtheory check: {exc}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    on_claim = _claim_line if args.no_progress else None
+    if journal is not None:
+        on_claim = _both(journal.record, on_claim)
+    timings: dict[str, float] = {}
+    try:
+        rows = checks.run(ids, cfg, progress=not args.no_progress, executor=executor,
+                          timings=timings, on_claim=on_claim, done=done)
+    finally:
+        close()
+        if journal is not None:
+            journal.close()
+    wall = time.perf_counter() - start
+    if args.no_progress:
+        print()
+    config = {"only": args.only, "claims": ids, "workers": args.workers,
+              "scheduler": args.scheduler}
+    if scenario is not None:
+        app = applicability(scenario)
+        config["scenario"] = {**scenario.describe(), "applicability": app,
+                              "advice": advice_for(scenario)}
+        print(f"scenario {scenario.name!r}: {scenario.kernel_text}")
+        k = scenario.kernel
+        decay = config["scenario"]["decay"]
+        print(f"  decay: {decay or 'none certified or declared: not summable'}" + (
+            f"; N-free: sum|rho| <= {k.abs_sum():.6g}, lmax(Gamma_N) <= {1 + 2 * k.abs_sum():.6g}"
+            if k.summable else ""))
+        with_rows = {r.claim for r in rows}
+        for cid, what in app.items():
+            if cid in ids and cid not in with_rows:
+                what += "; no case of the grid applies (e.g. every truncation indefinite)"
+            if not args.only or cid in ids or what.startswith("not applicable"):
+                print(f"  {cid:24s} {what}")
+    if done:
+        print(f"resumed {len(done)} finished claims from {args.resume}")
+    print(format_table(rows) if args.rows else format_summary(rows))
+    c = count_rows(rows)
+    n_fail = c["failing"]
+    info = f", {c['info']} informational (no verdict)" if c["info"] else ""
+    print(f"\n{len(rows)} rows from {len(ids)} claims in {wall:.1f} s: "
+          f"{c['hold']} hold ({c['vacuous']} vacuous), {n_fail} fail or error{info}")
+    if scenario is not None:
+        for line in config["scenario"]["advice"]:
+            print(f"advice: {line}")
+    try:
+        if args.json:
+            runner.write_json(rows, Path(args.json), cfg, wall, timings=timings, config=config)
+        if args.out:
+            from checks.report import write_report
+
+            write_report(rows, Path(args.out), cfg=cfg, wall_s=wall, timings=timings,
+                         config=config)
+    except GPDTheoryError as exc:
+        print(f"gpdtheory check: {exc}", file=sys.stderr)
+        return 2
+    return 0 if n_fail == 0 else 1
+
+
+def _journal(args: argparse.Namespace, cfg):
+    """``(done, journal)``: the claims a ``--resume`` journal holds and the journal to append."""
+    from checks.journal import Journal, read_journal
+
+    if args.resume and args.journal and Path(args.resume) != Path(args.journal):
+        from gpdtheory.errors import InvalidArgumentError
+
+        raise InvalidArgumentError("--journal", args.journal, "differs from --resume",
+                                   "pass only --resume JOURNAL (it keeps appending there)")
+    path = args.resume or args.journal
+    if not path:
+        return None, None
+    done = read_journal(path, cfg) if args.resume else None
+    return done, Journal(path, cfg)
+
+
+def _both(first, second):
+    def call(cid, rows, seconds):
+        first(cid, rows, seconds)
+        if second is not None:
+            second(cid, rows, seconds)
+
+    return call
+
+
+def _claim_line(claim_id: str, rows: list, seconds: float) -> None:
+    """One line as soon as a claim finishes: id, cases, tightest ratio, verdict, seconds."""
+    from checks.table import summarize
+
+    if not rows:
+        print(f"{claim_id:26s} no rows  {seconds:7.1f} s", flush=True)
+        return
+    (s,) = summarize(rows)
+    ratio = f"{s.ratio:.3g}" if s.ratio == s.ratio else "-"
+    print(f"{claim_id:26s} {s.case.get('cases', len(rows)):4d} cases  tightest ratio "
+          f"{ratio:>9s}  {s.verdict:20s} {seconds:7.1f} s", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``gpdtheory`` command."""
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    return 2  # argparse already rejects unknown commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
