@@ -59,8 +59,8 @@ def machine() -> dict[str, str]:
         for line in out.splitlines():
             if line.startswith("Model name:"):
                 model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    except OSError:  # no lscpu on this system
+        model = "unknown (lscpu not found)"
     return {"model": model, "cores": str(os.cpu_count()), "load": load(),
             "python": platform.python_version(), "numpy": np.__version__,
             "scipy": scipy.__version__}

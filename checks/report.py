@@ -80,8 +80,8 @@ def _processor() -> str:
             for line in fh:
                 if line.startswith("model name"):
                     return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    except OSError:  # no /proc (not Linux): keep what platform reported
+        return name
     return name
 
 

@@ -19,6 +19,7 @@ the spectrum of every ``Gamma_N``: ``min f <= lambda(Gamma_N) <= max f``.
 
 from __future__ import annotations
 
+import abc
 import math
 import warnings
 from abc import ABC, abstractmethod
@@ -628,7 +629,7 @@ class _Uncertified(Exception):
     """A scikit-learn kernel whose decay the package cannot certify (message: why)."""
 
 
-class _Env:
+class _Env(abc.ABC):
     """Certified bounds on an unnormalised scikit-learn kernel ``k`` at integer lags.
 
     ``tail(J) >= sum_{m>J} |k(m)|`` and ``sup(J) >= max_{m>J} |k(m)|``; ``note`` says how.
@@ -638,11 +639,13 @@ class _Env:
     note = ""
     singular = False  # periodic parts: Gamma_N singular (or nearly) for large N
 
-    def tail(self, J: int) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def tail(self, J: int) -> float:
+        """An upper bound on ``sum_{m>J} |k(m)|``."""
 
-    def sup(self, J: int) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def sup(self, J: int) -> float:
+        """An upper bound on ``max_{m>J} |k(m)|``."""
 
 
 class _MonotoneEnv(_Env):
@@ -650,8 +653,9 @@ class _MonotoneEnv(_Env):
     ``sum_{m>J} k(m) <= min(I(J), k(J+1) + I(J+1))`` (the second is tighter for fast decay).
     """
 
-    def integral(self, x: int) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def integral(self, x: int) -> float:
+        """An upper bound on ``int_x^inf k``."""
 
     def tail(self, J: int) -> float:
         return min(self.integral(J), self.sup(J) + self.integral(J + 1))

@@ -36,7 +36,7 @@ def test_interrupted_run_resumes_without_losing_rows(tmp_path, reference):
     calls = []
 
     class Stop(Exception):
-        pass
+        """Raised by the callback to interrupt the run after the first claim."""
 
     with Journal(path, cfg) as journal:
         def record(cid, rows, seconds):

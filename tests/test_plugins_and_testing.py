@@ -110,7 +110,7 @@ def test_drawn_scenarios_run(scn):
 
 def test_call_clean_accepts_the_users_exceptions():
     class MyLabError(Exception):
-        pass
+        """A user's own exception type."""
 
     def wrapper(x):
         if x < 0:
