@@ -1,5 +1,8 @@
 """Very large N: preconditioned conjugate gradients, FFT products, circulant preconditioner.
 
+This is the validated public entry point for columns ``(N, k)``; the iteration is
+:func:`.rows_pcg.pcg_rows`, which holds the systems as contiguous rows.
+
 Solves ``(s_k T + h_k I) x_k = b_k`` for every column ``k`` at once (one scale ``s_k > 0``
 and shift ``h_k >= 0`` per column: the ``d`` systems of the exact score, docs/theory.md
 §2), with ``T = toeplitz(r)`` symmetric positive definite:
@@ -26,13 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.fft
 
-from ..errors import ConvergenceError, InvalidArgumentError
+from ..errors import InvalidArgumentError
 from ..validation import as_columns, as_real_array, check_positive_int, check_positive_scalar
-from .fft import operator
+from .rows_pcg import pcg_rows
 
-__all__ = ["PCGResult", "pcg_solve", "strang_eigenvalues", "chan_eigenvalues"]
+__all__ = ["PCGResult", "pcg_solve"]
 
 
 @dataclass(frozen=True)
@@ -53,24 +55,6 @@ class PCGResult:
     residual: float
     iterations: int
     preconditioner: str
-
-
-def strang_eigenvalues(r: np.ndarray) -> np.ndarray:
-    """Eigenvalues (DFT order) of Strang's circulant: ``c_j = r_j`` for ``j <= N/2``."""
-    n = r.shape[0]
-    c = r.copy()
-    h = n // 2
-    if n > 1:
-        c[h + 1:] = r[1:n - h][::-1]
-    return scipy.fft.fft(c).real
-
-
-def chan_eigenvalues(r: np.ndarray) -> np.ndarray:
-    """Eigenvalues of T. Chan's optimal circulant: ``c_j = ((N-j) r_j + j r_{N-j}) / N``."""
-    n = r.shape[0]
-    j = np.arange(n)
-    c = ((n - j) * r + j * np.concatenate(([0.0], r[:0:-1]))) / n
-    return scipy.fft.fft(c).real
 
 
 def pcg_solve(r: Any, b: Any, tol: float = 1e-10, maxiter: int | None = None,
@@ -122,57 +106,8 @@ def pcg_solve(r: Any, b: Any, tol: float = 1e-10, maxiter: int | None = None,
     if np.any(s <= 0) or np.any(h < 0):
         raise InvalidArgumentError("scale/shift", (scale, shift), "need scale > 0 and shift >= 0",
                                    "pass positive scales and nonnegative shifts")
-    op = operator(r)
-    lam = strang_eigenvalues(r)
-    prec = "strang"
-    den = np.multiply.outer(lam, s) + h
-    if not np.all(den > 0):
-        prec = "chan"
-        den = np.multiply.outer(chan_eigenvalues(r), s) + h
-        if not np.all(den > 0):
-            from ..errors import NotPositiveDefiniteError
-
-            raise NotPositiveDefiniteError(f"toeplitz(r) (N={n})",
-                                           "T. Chan's circulant has a non-positive eigenvalue",
-                                           "check the correlation with gpdtheory.toeplitz.min_eig")
-
-    def A(X):
-        return op.matvec(X) * s + X * h
-
-    def M(R):
-        return scipy.fft.ifft(scipy.fft.fft(R, axis=0) / den, axis=0).real
-
-    bnorm = np.linalg.norm(B, axis=0)
-    bnorm[bnorm == 0] = 1.0
-    X = np.zeros_like(B)
-    it = 0
-    worst = np.inf
-    for _restart in range(4):
-        R = B - A(X)
-        Z = M(R)
-        P = Z.copy()
-        rz = np.einsum("ij,ij->j", R, Z)
-        while it < maxiter:
-            rel = np.linalg.norm(R, axis=0) / bnorm
-            if np.all(rel <= tol):
-                break
-            it += 1
-            AP = A(P)
-            pap = np.einsum("ij,ij->j", P, AP)
-            a = np.where(pap > 0, rz / np.where(pap > 0, pap, 1.0), 0.0)
-            X += P * a
-            R -= AP * a
-            Z = M(R)
-            rz_new = np.einsum("ij,ij->j", R, Z)
-            beta = np.where(rz > 0, rz_new / np.where(rz > 0, rz, 1.0), 0.0)
-            P = Z + P * beta
-            rz = rz_new
-        worst = float(np.max(np.linalg.norm(B - A(X), axis=0) / bnorm))
-        if worst <= tol or it >= maxiter:
-            break
-    if not worst <= tol:
-        raise ConvergenceError("circulant-preconditioned CG (Toeplitz)", worst, tol, it,
-                               "the matrix may be nearly singular (small shift, lmin(T) ~ 0) or "
-                               "its correlation not summable; raise maxiter or tol, or use "
-                               "gpdtheory.toeplitz.solve (direct, O(N^2))")
-    return PCGResult(X.reshape(b.shape), worst, it, prec)
+    if k == 0:
+        return PCGResult(np.zeros(b.shape), 0.0, 0, "strang")
+    # the iteration itself is pcg_rows's: columns become contiguous rows
+    res = pcg_rows(r, np.ascontiguousarray(B.T), s, h, tol=tol, maxiter=maxiter)
+    return PCGResult(res.x.T.reshape(b.shape), res.residual, res.iterations, res.preconditioner)
