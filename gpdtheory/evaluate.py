@@ -33,6 +33,7 @@ from .errors import InvalidArgumentError
 from .linear import marginal_eigenvalues
 from .spec import GPSpec
 from .validation import (
+    check_spec,
     as_rng,
     check_diffusion_time,
     check_positive_int,
@@ -146,16 +147,9 @@ def polynomial_map(model, t_lo: float, t_hi: float):
     return fn, check
 
 
-def _check_spec(spec) -> GPSpec:
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec")
-    return spec
-
-
 def score_norm2(spec: GPSpec, t: float) -> float:
     """``E_{p_t} ||s*||^2 = tr(C_t^{-1})`` (exact, by the eigenvalues of Gamma and Sigma)."""
-    spec, t = _check_spec(spec), check_scalar_diffusion_time(t)
+    spec, t = check_spec(spec), check_scalar_diffusion_time(t)
     g, _ = spec.gamma_eigh
     lam, _ = spec.sigma_eigh
     c = marginal_eigenvalues(g, lam, t)
@@ -215,7 +209,7 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
     >>> float(score_error(build(spec, J=5, L=200), spec, 0.5).relative[0]) < 1e-6
     True
     """
-    model, spec = check_torch_module(model), _check_spec(spec)
+    model, spec = check_torch_module(model), check_spec(spec)
     ts = np.atleast_1d(check_diffusion_time(t)).astype(np.float64)
     if ts.ndim != 1:
         raise InvalidArgumentError("t", t, "is not a scalar or a 1-D grid", "pass (K,) times")
@@ -270,7 +264,7 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float, *, matrix_fn=None) -> flo
     from .distribution.gaussian import gaussian_kl
     from .distribution.lyapunov import output_covariance
 
-    model, spec = check_torch_module(model), _check_spec(spec)
+    model, spec = check_torch_module(model), check_spec(spec)
     if not is_linear(model):
         raise InvalidArgumentError("model", type(model).__name__,
                                    "is not linear in X, so the reverse SDE it drives does not "
@@ -303,7 +297,7 @@ def covariance_error(model, spec: GPSpec, n: int = 1000, *, T: float = 8.0, t0: 
     """
     from .sampling import reverse_sample
 
-    model, spec = check_torch_module(model), _check_spec(spec)
+    model, spec = check_torch_module(model), check_spec(spec)
     p = next(model.parameters())
 
     @torch.no_grad()

@@ -42,6 +42,7 @@ from .spec import GPSpec
 from .toeplitz.eig import extreme_eigenvalues
 from .truncation import Method, symbol_minimum, truncated_autocovariance
 from .validation import (
+    check_spec,
     as_real_array,
     check_diffusion_time,
     check_nonnegative_int,
@@ -125,9 +126,7 @@ def noisy_batch(spec: GPSpec, X: Any, t: Any) -> tuple[np.ndarray, np.ndarray, n
     a2, s2 : (...) ndarray
         ``alpha_t^2 = e^{-t}`` and ``sigma_t^2 = -expm1(-t)``, broadcast to the batch shape.
     """
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec(...)")
+    check_spec(spec)
     X = as_real_array(X, "X", min_ndim=2, shape=(spec.N, spec.d))
     t = check_diffusion_time(t)
     batch = X.shape[:-2]
@@ -146,9 +145,7 @@ def check_toeplitz_spec(spec: Any) -> GPSpec:
 
     Truncation by lag needs equispaced frames (``Gamma = toeplitz(r)``).
     """
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec(...)")
+    check_spec(spec)
     if not spec.is_toeplitz:
         raise InvalidArgumentError("spec", spec, "has non-equispaced times: truncation by lag "
                                    "needs a Toeplitz Gamma", "use equispaced frames (dt)")
@@ -402,9 +399,7 @@ class LinearScore:
     @classmethod
     def exact(cls, spec: GPSpec) -> LinearScore:
         """The exact score ``A_t = C_t^{-1}``: ``Gamma``'s eigenbasis, ``a = 1/c``."""
-        if not isinstance(spec, GPSpec):
-            raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                       "build one with gpdtheory.GPSpec(...)")
+        check_spec(spec)
         g, V = spec.gamma_eigh
         lam, U = spec.sigma_eigh
         return cls(V, g, U, lam, _Inverse(), "exact score")

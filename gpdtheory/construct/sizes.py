@@ -30,6 +30,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 from ..errors import InvalidArgumentError
 from ..spec import GPSpec
 from ..validation import (
+    check_spec,
     as_rng,
     check_nonnegative_int,
     check_positive_int,
@@ -167,9 +168,7 @@ def float32_error(spec: GPSpec, J: int, L: int, t: float, truncation: str = "har
     from .build import build
     from .inspect import implied_gamma
 
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec")
+    check_spec(spec)
     J = check_nonnegative_int(J, "J")
     t = check_scalar_diffusion_time(t)
     n = check_positive_int(n, "n")

@@ -23,7 +23,7 @@ import scipy.linalg
 
 from ..errors import InvalidArgumentError
 from ..spec import GPSpec
-from ..validation import as_real_array, check_nonnegative_int, check_positive_int
+from ..validation import as_real_array, check_nonnegative_int, check_positive_int, check_spec
 
 __all__ = ["lag_cosines", "relu_gap_matrix", "interpolation_coefficients", "ConstructedWeights",
            "construct_weights", "effective_lag"]
@@ -194,8 +194,7 @@ def construct_weights(spec: GPSpec, J: int, truncation: str = "hard") -> Constru
     from ..gd import step_size
     from ..truncation import truncated_autocovariance
 
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec", "pass a gpdtheory.GPSpec")
+    check_spec(spec)
     if not spec.is_toeplitz:
         raise InvalidArgumentError("spec", spec, "has non-equispaced frames: Gamma is not Toeplitz",
                                    "the construction needs equispaced frames (times=None)")

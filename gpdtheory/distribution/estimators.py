@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import InvalidArgumentError
 from ..linear import LinearScore
 from ..spec import GPSpec
-from ..validation import as_real_array, check_positive_int, check_scalar_diffusion_time
+from ..validation import as_real_array, check_positive_int, check_scalar_diffusion_time, check_spec
 
 __all__ = [
     "LinearEstimator",
@@ -202,10 +202,7 @@ def check_estimator(est: Any) -> LinearEstimator:
 
 def check_zero_mean_spec(spec: Any) -> GPSpec:
     """``spec`` if it is a mean-zero :class:`~gpdtheory.GPSpec`, else a documented error."""
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError(
-            "spec", spec, "is not a GPSpec", "build one with gpdtheory.GPSpec"
-        )
+    check_spec(spec)
     if spec.mean is not None:
         raise InvalidArgumentError(
             "spec",
