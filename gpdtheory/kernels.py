@@ -87,11 +87,19 @@ class Kernel(ABC):
         inner = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return f"{type(self).__name__}({inner})"
 
+    def _identity(self) -> tuple:
+        """What makes two kernels equal: the class and the exact parameter values.
+
+        ``repr`` prints parameters to six digits for reading; equality must not round, or
+        ``PoweredExponential(1.0000001, 1) == PoweredExponential(1.0000002, 1)``.
+        """
+        return (type(self), tuple(sorted(self.params.items())))
+
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and repr(self) == repr(other)
+        return isinstance(other, Kernel) and self._identity() == other._identity()
 
     def __hash__(self) -> int:
-        return hash(repr(self))
+        return hash(self._identity())
 
     # ---------------------------------------------------------------- evaluation
     def __call__(self, m: Any) -> np.ndarray:
@@ -571,6 +579,16 @@ class SklearnKernel(Kernel):
     def __repr__(self) -> str:
         return f"SklearnKernel({self.kernel!r})"
 
+    def _identity(self) -> tuple:
+        # The structure (which kernels are summed or multiplied) is in the class names of
+        # the nested kernels, the values in the exact hyperparameters; a declared decay
+        # changes what the kernel certifies, so it is part of the identity too.
+        structure = tuple(type(v).__name__ for _, v in sorted(self.kernel.get_params(deep=True).items())
+                          if hasattr(v, "get_params"))
+        return (type(self), type(self.kernel).__name__, structure,
+                tuple(sorted(self.params.items())), id(self.declared_decay)
+                if self.declared_decay is not None else None)
+
     def _rho(self, m: np.ndarray) -> np.ndarray:
         flat = m.reshape(-1, 1)
         if flat.size == 0:
@@ -1047,6 +1065,9 @@ class Jittered(Kernel):
 
     def __repr__(self) -> str:
         return f"Jittered({self.base!r}, jitter={self.jitter:g})"
+
+    def _identity(self) -> tuple:
+        return (type(self), self.base._identity(), self.jitter)
 
     def _rho(self, m: np.ndarray) -> np.ndarray:
         vals = np.asarray(self.base._rho(m), dtype=np.float64) / (1.0 + self.jitter)

@@ -143,3 +143,16 @@ def test_families_are_positive_definite_for_every_N(kernel, N):
         warnings.simplefilter("error")
         g = np.linalg.eigvalsh(kernel.gamma_dense(N))
     assert g[0] > -1e-12 * g[-1]
+
+
+def test_equality_uses_exact_parameters_not_their_printed_form():
+    a, b = gp.PoweredExponential(1.0000001, 1.0), gp.PoweredExponential(1.0000002, 1.0)
+    assert repr(a) == repr(b)
+    assert a != b and len({a, b}) == 2
+    assert a == gp.PoweredExponential(1.0000001, 1) and hash(a) == hash(gp.PoweredExponential(1.0000001, 1))
+    assert gp.Polynomial(2.0, 1.5) != gp.PoweredExponential(2.0, 1.5)
+    assert gp.kernels.with_jitter(a, 1e-6) == gp.kernels.with_jitter(a, 1e-6)
+    assert gp.kernels.with_jitter(a, 1e-6) != gp.kernels.with_jitter(b, 1e-6)
+    assert gp.from_sklearn(RBF(2.0) + RBF(3.0)) == gp.from_sklearn(RBF(2.0) + RBF(3.0))
+    assert gp.from_sklearn(RBF(2.0) + RBF(3.0)) != gp.from_sklearn(RBF(2.0) * RBF(3.0))
+    assert gp.from_sklearn(RBF(2.0)) != gp.from_sklearn(RBF(2.0000001))
