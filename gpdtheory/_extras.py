@@ -18,7 +18,7 @@ from types import ModuleType
 
 from .errors import MissingExtraError
 
-__all__ = ["require"]
+__all__ = ["require", "progress_bar"]
 
 
 def require(module: str, extra: str, needed_by: str | None = None) -> ModuleType:

@@ -27,6 +27,8 @@ __all__ = [
     "check_real_scalar",
     "check_spec",
     "check_torch_module",
+    "check_scalar_diffusion_time",
+    "as_columns",
     "SYMMETRY_RTOL",
 ]
 
