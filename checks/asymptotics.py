@@ -50,7 +50,7 @@ import scipy.optimize
 
 import gpdtheory as gp
 
-from .core import default_kernels
+from .cases import default_kernels
 from .table import CheckConfig, Measurement, claim
 
 #: Terms of the Fejér-form symbol sum.

@@ -30,7 +30,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 
 import gpdtheory as gp
 
-from .core import _case, default_kernels, random_sigma
+from .cases import case_params, default_kernels, random_sigma
 from .table import CheckConfig, Measurement, claim
 
 #: Block k against GD iterate k, relative Frobenius. Measured <= 1e-13 at N <= 64.
@@ -96,7 +96,7 @@ def construct_exact(cfg: CheckConfig):
                 ref = _gd_iterates(spec, X, t, J, L, truncation)
                 err = max(np.linalg.norm(ys[k] - ref[k]) / np.linalg.norm(ref[k])
                           for k in range(1, L + 1))
-                case = _case(kernel, N=N, d=d, J=J, truncation=truncation, t=round(t, 4))
+                case = case_params(kernel, N=N, d=d, J=J, truncation=truncation, t=round(t, 4))
                 yield Measurement({**case, "quantity": "blocks"}, err, EXACT_RTOL, kind="tolerance")
                 cw = model.construction
                 Gb = scipy.linalg.toeplitz(cw.r_bar)
@@ -146,7 +146,7 @@ def construct_theorem_s(cfg: CheckConfig):
                 model = _build(spec, J, max(Ls), truncation)
                 for t in (0.05, 1.0):
                     Lambda, mu_bar, mu, tau_exact, tau_J = _spectral(spec, t, J, truncation)
-                    case = _case(kernel, N=N, J=J, truncation=truncation, t=t)
+                    case = case_params(kernel, N=N, J=J, truncation=truncation, t=t)
                     if mu_bar <= 0:
                         continue  # Lemma GD's hypothesis fails (indefinite hard truncation)
                     a2 = np.exp(-t)
@@ -241,12 +241,13 @@ def construct_sizes(cfg: CheckConfig):
         for eps in eps_grid:
             J = _J_needed(spec, t, eps)
             Js.append(J)
-            case = _case(kernel, N=64, t=t, eps=eps)
+            case = case_params(kernel, N=64, t=t, eps=eps)
             yield Measurement({**case, "quantity": "J"}, J, _J_theorem(spec, t, eps))
             yield Measurement({**case, "quantity": "L", "J": J}, _L_needed(spec, t, J, eps),
                               _L_theorem(spec, t, J, eps))
         slope, tol, note = _slope_and_tolerance(kernel, eps_grid, Js)
-        case = _case(kernel, N=64, t=t, quantity="slope dJ^nu/dlog(1/eps)", predicted=kernel.ell)
+        case = case_params(kernel, N=64, t=t, quantity="slope dJ^nu/dlog(1/eps)",
+                           predicted=kernel.ell)
         yield Measurement({**case, "side": "lower"}, slope, kernel.ell - tol, sense=">=",
                           kind="tolerance", note=note)
         yield Measurement({**case, "side": "upper"}, slope, kernel.ell + tol, kind="tolerance",
@@ -255,7 +256,7 @@ def construct_sizes(cfg: CheckConfig):
     for kernel in (gp.Logarithmic(1.0, 2.0), gp.Logarithmic(1.0, 1.5)):
         Js = [_J_needed(gp.GPSpec(kernel, N, np.eye(1)), t, LOG_EPS) for N in Ns]
         slope = float(np.polyfit(np.log(Ns), np.log(Js), 1)[0])
-        case = _case(kernel, t=t, eps=LOG_EPS, J=" ".join(map(str, Js)))
+        case = case_params(kernel, t=t, eps=LOG_EPS, J=" ".join(map(str, Js)))
         for N, J in zip(Ns, Js, strict=True):
             yield Measurement({**case, "N": N, "quantity": "J < N - 1 (not saturated)"}, J, N - 2,
                               kind="tolerance")

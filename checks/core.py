@@ -13,64 +13,20 @@ import scipy.linalg
 
 import gpdtheory as gp
 
+from .cases import (
+    case_params,
+    default_kernels,
+    grid,
+    scenario_d,
+    scenario_mean,
+    scenario_sigma,
+    sigma_with_spectrum,
+)
 from .roundoff import allowance
 from .table import CheckConfig, Measurement, claim
 
 #: Relative agreement required between the fast score and the dense oracle.
 SCORE_RTOL = 1e-10
-
-
-def default_kernels(cfg: CheckConfig) -> list[gp.Kernel]:
-    """One kernel per decay regime: fast, medium and slow decay; a scenario's kernel if given."""
-    if cfg.scenario is not None:
-        return [cfg.scenario.kernel]
-    ks = [gp.PoweredExponential(2.0, 1.0), gp.PoweredExponential(1.0, 2.0),
-          gp.PoweredExponential(0.6, 0.5), gp.Polynomial(1.0, 2.5), gp.Polynomial(2.0, 0.8),
-          gp.Logarithmic(1.0, 1.0)]
-    if cfg.full:
-        ks += [gp.PoweredExponential(8.0, 1.5), gp.Polynomial(4.0, 1.5), gp.Logarithmic(4.0, 2.0)]
-    return ks
-
-
-def grid(cfg: CheckConfig, name: str, default):
-    """The scenario's grid ``name`` (``"N"``, ``"t"``, ``"J"``, ``"L"``, ``"truncation"``)
-    when ``cfg`` carries a scenario, else the claim's own ``default`` (unchanged)."""
-    if cfg.scenario is None:
-        return default
-    return tuple(getattr(cfg.scenario, name))
-
-
-def scenario_d(cfg: CheckConfig, rng: np.random.Generator) -> int:
-    """The scenario's feature dimension, else a draw of ``d`` in ``1..3`` from ``rng``."""
-    if cfg.scenario is None:
-        return int(rng.integers(1, 4))
-    return cfg.scenario.d
-
-
-def scenario_sigma(cfg: CheckConfig, rng: np.random.Generator, d: int) -> np.ndarray:
-    """The scenario's ``Sigma`` when it gives one, else :func:`random_sigma` of size ``d``."""
-    if cfg.scenario is not None and cfg.scenario.Sigma is not None:
-        return cfg.scenario.Sigma
-    return random_sigma(rng, d)
-
-
-def scenario_mean(cfg: CheckConfig, rng: np.random.Generator, N: int, d: int):
-    """The scenario's mean for N frames (None, random or the user's array), else a draw."""
-    if cfg.scenario is None:
-        return rng.standard_normal((N, d))
-    return cfg.scenario.mean_for(N, rng)
-
-
-def _case(kernel: gp.Kernel, **extra) -> dict:
-    return {"family": kernel.family, **kernel.params, **extra}
-
-
-def random_sigma(rng: np.random.Generator, d: int) -> np.ndarray:
-    """An SPD ``Sigma`` with condition number at most 10."""
-    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
-    lam = np.exp(rng.uniform(-1.15, 1.15, size=d))
-    S = (Q * lam) @ Q.T
-    return 0.5 * (S + S.T)
 
 
 @claim("score.exact", "2",
@@ -99,20 +55,13 @@ def score_exact(cfg: CheckConfig):
                 oracle = np.stack([-scipy.linalg.solve(C, (x - a * spec.mean_array).ravel())
                                    .reshape(N, d) for x in X])
                 err = np.linalg.norm(s - oracle) / np.linalg.norm(oracle)
-                yield Measurement(_case(kernel, N=N, d=d, t=t), err, SCORE_RTOL, kind="tolerance")
+                yield Measurement(case_params(kernel, N=N, d=d, t=t), err, SCORE_RTOL,
+                                  kind="tolerance")
 
 
 #: Sizes of ``kappa.bound``: dense ``eigvalsh`` of the ``N d x N d`` matrix is the
 #: independent route, so N stays where that is cheap.
 KAPPA_SIZES = (8, 32, 128, 512)
-
-
-def sigma_with_spectrum(rng: np.random.Generator, eigs) -> np.ndarray:
-    """An SPD ``Sigma = Q diag(eigs) Q^T`` with a random orthogonal ``Q``."""
-    eigs = np.asarray(eigs, dtype=np.float64)
-    Q, _ = np.linalg.qr(rng.standard_normal((eigs.size, eigs.size)))
-    S = (Q * eigs) @ Q.T
-    return 0.5 * (S + S.T)
 
 
 @claim("kappa.bound", "2", "kappa_t <= 1 + lmax(Gamma) lmax(Sigma)/(e^t - 1) <= 1 + lmax/t; "
@@ -154,7 +103,7 @@ def kappa_bound(cfg: CheckConfig):
                 a2, s2 = np.exp(-t), -np.expm1(-t)
                 kappa = (a2 * lam_K[-1] + s2) / (a2 * lam_K[0] + s2)
                 c = gp.condition_number(spec, t)
-                case = _case(kernel, N=N, t=t, Sigma_eig=sig_text, quantity="kappa_t")
+                case = case_params(kernel, N=N, t=t, Sigma_eig=sig_text, quantity="kappa_t")
                 yield Measurement({**case, "bound": "engine route"},
                                   abs(c.kappa - kappa) / kappa, allowance(n, kappa, 1.0),
                                   kind="tolerance",

@@ -27,7 +27,7 @@ from gpdtheory import distribution as dist
 from gpdtheory.gd import gd_matrix, l2_error
 from gpdtheory.sampling import SAMPLER_ORDER, SAMPLERS, time_grid
 
-from .core import _case, default_kernels, random_sigma
+from .cases import case_params, default_kernels, random_sigma
 from .roundoff import allowance
 from .table import CheckConfig, Measurement, claim
 
@@ -129,7 +129,7 @@ def l2_identity(cfg: CheckConfig):
             spec = gp.GPSpec(kernel, N, Sigma)
             for name, est, dense in _l2_estimators(spec, cfg):
                 for t in times:
-                    base = _case(kernel, N=N, d=d, sigma_seed=sigma_seed, estimator=name, t=t)
+                    base = case_params(kernel, N=N, d=d, sigma_seed=sigma_seed, estimator=name, t=t)
                     A = dense(t)
                     exact = l2_error(spec, A, t)
                     # deterministic: dense trace against the structured one
@@ -207,7 +207,7 @@ def girsanov(cfg: CheckConfig):
     pe = gp.PoweredExponential(2.0, 1.0)
     for label, S in (("I", np.eye(2)), ("diag(1,0.49392)", np.diag([1.0, 0.49392]))):
         spec = gp.GPSpec(pe, 8, S)
-        yield _attained_row(spec, 2, 8.0, 0.01, _case(pe, N=8, d=2, Sigma=label))
+        yield _attained_row(spec, 2, 8.0, 0.01, case_params(pe, N=8, d=2, Sigma=label))
     # attained rows over the three decay families
     horizons_attained = ((4.0, 0.05), (8.0, 0.01), (20.0, 0.01)) + (
         ((12.0, 1e-3), (30.0, 1e-3)) if cfg.full else ())
@@ -222,7 +222,7 @@ def girsanov(cfg: CheckConfig):
                 continue  # KL ~ tail^2 below round-off: both sides would be noise
             for T, t0 in horizons_attained:
                 yield _attained_row(spec, J, T, t0,
-                                    _case(kernel, N=N, d=d, sigma_seed=sigma_seed))
+                                    case_params(kernel, N=N, d=d, sigma_seed=sigma_seed))
     Js = (1, 3) + ((6,) if cfg.full else ())
     Ls = (5, 50) + ((500,) if cfg.full else ())
     horizons = ((4.0, 0.05), (8.0, 0.01)) + (((12.0, 1e-3),) if cfg.full else ())
@@ -237,8 +237,8 @@ def girsanov(cfg: CheckConfig):
                     kl = dist.distribution_error(spec, est, T, t0).kl
                     b = dist.girsanov_bound(spec, est, T, t0).bound
                     yield Measurement(
-                        _case(kernel, N=N, d=d, sigma_seed=sigma_seed, estimator="GD", J=J, L=L,
-                              T=T, t0=t0, route="ode+quad", quantity="KL(p_t0||q_t0)"),
+                        case_params(kernel, N=N, d=d, sigma_seed=sigma_seed, estimator="GD", J=J,
+                                    L=L, T=T, t0=t0, route="ode+quad", quantity="KL(p_t0||q_t0)"),
                         kl, b)
 
 
@@ -271,8 +271,8 @@ def lyapunov_exact(cfg: CheckConfig):
                     P = dist.output_covariance(est, T, t0, dynamics=dyn, P0=CT)
                     err = float(np.max(np.abs(P - C0)) / np.max(np.abs(C0)))
                     yield Measurement(
-                        _case(kernel, N=N, d=d, sigma_seed=sigma_seed, T=T, t0=t0, dynamics=dyn,
-                              path="eig", quantity="max|P - C_t0|/max|C_t0|"),
+                        case_params(kernel, N=N, d=d, sigma_seed=sigma_seed, T=T, t0=t0,
+                                    dynamics=dyn, path="eig", quantity="max|P - C_t0|/max|C_t0|"),
                         err,
                         LYAPUNOV_TOL,
                         kind="tolerance",
@@ -287,8 +287,8 @@ def lyapunov_exact(cfg: CheckConfig):
         P = dist.output_covariance(est, 6.0, 0.01, dynamics=dyn, P0=CT)
         err = float(np.max(np.abs(P - C0)) / np.max(np.abs(C0)))
         yield Measurement(
-            _case(spec.kernel, N=4, d=2, sigma_seed=sigma_seed, T=6.0, t0=0.01, dynamics=dyn,
-                  path="dense", quantity="max|P - C_t0|/max|C_t0|"),
+            case_params(spec.kernel, N=4, d=2, sigma_seed=sigma_seed, T=6.0, t0=0.01, dynamics=dyn,
+                        path="dense", quantity="max|P - C_t0|/max|C_t0|"),
             err,
             LYAPUNOV_TOL,
             kind="tolerance",
@@ -347,9 +347,9 @@ def sampler_covariance(cfg: CheckConfig):
                 P = dist.discrete_covariance(est, times, method)
                 z = max_z_score(Y.reshape(n, -1), P)
                 yield Measurement(
-                    _case(kernel, N=N, d=d, sigma_seed=sigma_seed, estimator=name,
-                          sampler=method, steps=steps, n=n, mc_seed=mc_seed,
-                          quantity="max z over entries"),
+                    case_params(kernel, N=N, d=d, sigma_seed=sigma_seed, estimator=name,
+                                sampler=method, steps=steps, n=n, mc_seed=mc_seed,
+                                quantity="max z over entries"),
                     z,
                     Z_BOUND,
                 )
@@ -397,7 +397,7 @@ def sampler_order(cfg: CheckConfig):
                 order = SAMPLER_ORDER[method]
                 yield Measurement(
                     {
-                        **_case(spec.kernel, N=spec.N, d=spec.d, sigma_seed=sigma_seed),
+                        **case_params(spec.kernel, N=spec.N, d=spec.d, sigma_seed=sigma_seed),
                         "estimator": name,
                         "sampler": method,
                         "T": T,

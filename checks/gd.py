@@ -26,7 +26,7 @@ from gpdtheory.errors import AssumptionViolated
 from gpdtheory.gd import gd_iterates, gd_matrix, l2_error, theorem_s_bound, truncated_score
 from gpdtheory.truncation import METHODS
 
-from .core import _case, default_kernels, grid, scenario_d, scenario_mean, scenario_sigma
+from .cases import case_params, default_kernels, grid, scenario_d, scenario_mean, scenario_sigma
 from .roundoff import allowance
 from .table import CheckConfig, Measurement, claim
 
@@ -48,7 +48,7 @@ def _kappa_bar(c) -> float:
 
 
 def _case_of(kernel, **extra):
-    return _case(kernel, **{k: (round(v, 4) if isinstance(v, float) else v)
+    return case_params(kernel, **{k: (round(v, 4) if isinstance(v, float) else v)
                             for k, v in extra.items()})
 
 

@@ -680,9 +680,9 @@ def scenario_bounds(cfg: CheckConfig):
 
 
 def _case_of(kernel: Kernel, **extra: Any) -> dict[str, Any]:
-    from .core import _case
+    from .cases import case_params
 
-    return _case(kernel, **extra)
+    return case_params(kernel, **extra)
 
 
 # ----------------------------------------------------------------------------- flags

@@ -42,7 +42,7 @@ from gpdtheory.truncation import (
     truncation_error,
 )
 
-from .core import _case, default_kernels, grid, scenario_sigma
+from .cases import case_params, default_kernels, grid, scenario_sigma
 from .roundoff import allowance
 from .table import CheckConfig, Measurement, claim
 
@@ -84,7 +84,7 @@ def truncation_error_claim(cfg: CheckConfig):
                     bound = error_bound(r, J, method)
                     if bound == 0.0:
                         continue  # nothing truncated (J >= N - 1): Gamma_bar = Gamma exactly
-                    case = _case(kernel, N=N, J=J, truncation=method)
+                    case = case_params(kernel, N=N, J=J, truncation=method)
                     exact = truncation_error(r, J, method)
                     diff = r - truncated_autocovariance(r, J, method)
                     # a multiple of I: its norm |d_0| is the bound, attained to round-off of a
@@ -95,8 +95,9 @@ def truncation_error_claim(cfg: CheckConfig):
                                       note="attained: Gamma - Gamma_bar = d_0 I" if attained
                                       else "")
                 if math.isfinite(kernel.tail_bound(J)) and J < N - 1:
-                    yield Measurement(_case(kernel, N=N, J=J, quantity="tau_J vs closed form"),
-                                      tau_J(r, J), 2.0 * kernel.tail_bound(J))
+                    yield Measurement(
+                        case_params(kernel, N=N, J=J, quantity="tau_J vs closed form"),
+                        tau_J(r, J), 2.0 * kernel.tail_bound(J))
         N, d = (24, 2) if cfg.scenario is None else (max(cfg.scenario.N), cfg.scenario.d)
         spec = gp.GPSpec(kernel, N, scenario_sigma(cfg, rng, d))
         X = spec.sample(3, seed=rng)
@@ -117,8 +118,9 @@ def truncation_error_claim(cfg: CheckConfig):
                              * c.lmax_sigma) / c.mu
                     floor = allowance(N * d, kappa, 1.0)
                     attained = c.tr_factor <= floor
-                    yield Measurement(_case(kernel, N=N, J=J, truncation=method, t=t,
-                                            quantity="Lemma TR"), float(ratio.max()), c.tr_factor,
+                    case = case_params(kernel, N=N, J=J, truncation=method, t=t,
+                                       quantity="Lemma TR")
+                    yield Measurement(case, float(ratio.max()), c.tr_factor,
                                       allowance=floor if attained else 0.0,
                                       note="attained: tail below round-off" if attained else "")
 
@@ -154,7 +156,7 @@ def psd_per_n(cfg: CheckConfig):
                 if abs(dense.lmin) < 1e-10:
                     continue
                 mismatch = sum(o.positive_definite != dense.positive_definite for o in others)
-                yield Measurement(_case(kernel, N=N, J=J, lmin=round(dense.lmin, 6)),
+                yield Measurement(case_params(kernel, N=N, J=J, lmin=round(dense.lmin, 6)),
                                   mismatch, 0.0, kind="tolerance",
                                   note="number of per-N methods disagreeing with eigvalsh")
     for N in (2, 3, 5, 10, 50, 400):
@@ -201,7 +203,7 @@ def psd_all_n(cfg: CheckConfig):
     for kernel in kernels:
         for J in Js:
             cert, lmin = _cert_vs_large_n(kernel, J, N_big)
-            case = _case(kernel, J=J, N=N_big, certificate=cert.verdict)
+            case = case_params(kernel, J=J, N=N_big, certificate=cert.verdict)
             if cert.verdict == "psd":
                 yield Measurement({**case, "quantity": "lmin (certified PSD)"}, lmin, 0.0,
                                   sense=">=", kind="tolerance")
@@ -227,8 +229,8 @@ def psd_all_n(cfg: CheckConfig):
     for J in range(1, 17 if not cfg.full else 41):
         cert = certify_all_n(k, J)
         expected = "not_psd" if J == 1 else "psd"
-        yield Measurement(_case(k, J=J, dominant=diagonally_dominant(k, J),
-                                certificate=cert.verdict, quantity="known fact"),
+        yield Measurement(case_params(k, J=J, dominant=diagonally_dominant(k, J),
+                                      certificate=cert.verdict, quantity="known fact"),
                           float(cert.verdict != expected), 0.0, kind="tolerance",
                           note=f"expected {expected}")
     for r1, expected in ((0.5, "psd"), (0.5 + 2.0**-40, "not_psd"), (0.5 - 2.0**-40, "psd")):

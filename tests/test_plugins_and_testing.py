@@ -28,7 +28,7 @@ from checks.table import Measurement, claim
 def tail(cfg):
     """measured: my tail sum; bound: 1."""
     import gpdtheory as gp
-    from checks.core import default_kernels
+    from checks.cases import default_kernels
     for k in (default_kernels(cfg) if cfg.scenario is not None else [gp.Polynomial(1.0, 3.0)]):
         yield Measurement({"family": k.family, "J": 8}, k.tail_sum(8, 64), 1.0)
 '''
