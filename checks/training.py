@@ -28,16 +28,12 @@ is linear in X), L-BFGS on a fixed log-spaced grid of 4 times in [0.1, 4], n = 4
 samples (``spec.sample(n, seed=seed + 1)``), 10% held out, one torch thread (results do
 not depend on the machine's thread count). ``Sigma`` is the fixed matrix ``SIGMA``.
 
-Why L = 4 and 600 L-BFGS iterations (formerly L = 6, 200): the score error of the trained
-model at 200 iterations is optimisation-limited, not sample-limited. Trained on the
-population covariance (:func:`gpdtheory.sample_complexity.population_samples`) it is the
-same as on n = 4096 samples (0.128 vs 0.124 at seed 0), and its loss sits on a plateau
-near 0.2 relative error (about the error of a score that ignores temporal correlation)
-for 100-400 iterations depending on the initialisation: at L = 6 and 200 iterations seeds
-0 / 1 gave 0.124 / 0.201 (powered exponential), 0.063 / 0.152 (polynomial), 0.223 / 0.242
-(logarithmic) against the bound 0.2. At L = 4 each iteration costs half as much, and 600
-iterations left the plateau at every seed tried (seeds 0-2, all three families: 0.025 to
-0.111).
+Why L = 4 and 600 L-BFGS iterations: the trained model's score error at a few hundred
+iterations is limited by optimisation, not by the sample (training on the population
+covariance gives the same error as on n = 4096 samples), because the loss sits on a plateau
+near 0.2 relative error (the error of a score that ignores temporal correlation) for 100-400
+iterations. A shallower model makes each iteration cheaper, so 600 of them leave the plateau
+at every seed and family tried (docs/measurements.md, "Training").
 """
 
 from __future__ import annotations
