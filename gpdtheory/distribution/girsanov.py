@@ -378,7 +378,31 @@ def closed_form_girsanov(spec: GPSpec, est: LinearEstimator, T: float, t0: float
     tau = np.multiply.outer(np.diag(WGW), lam) - m  # (N, d)
 
     c0, cT = diffuse_eigenvalues(m, t0), diffuse_eigenvalues(m, T)
-    # --- KL side: closed-form Lyapunov solution from p(T) = 1
+    # round-off is relative to the terms before cancellation: tau is a difference of O(1)
+    # numbers (diag of W^T Gamma W times lam, and m)
+    diag_mag = np.multiply.outer(np.abs(np.diag(WGW)), np.abs(lam)) + np.abs(m)
+    kl, kl_scale, p = _closed_form_kl(spec, m, lam, WGW, tau, diag_mag, c0, cT, t0, T)
+    g = np.sort(np.multiply.outer(spec.gamma_eigh[0], lam).ravel())
+    score_term, score_scale = _closed_form_score_term(g, m, tau, diag_mag, t0, T)
+    prior = prior_kl(spec, T)
+    ct0, ctT = diffuse_eigenvalues(g, t0), diffuse_eigenvalues(g, T)
+    cond = max(float(ct0.max() / ct0.min()), float(c0.max() / c0.min()),
+               float(p.max() / p.min()), float(ctT.max() / ctT.min()),
+               float(cT.max() / cT.min()))
+    return ClosedFormGirsanov(
+        kl=max(kl, 0.0), prior=prior, score_term=score_term, bound=prior + score_term,
+        cond=cond, kl_scale=kl_scale, bound_scale=prior + score_scale,
+    )
+
+
+def _closed_form_kl(spec: GPSpec, m: np.ndarray, lam: np.ndarray, WGW: np.ndarray,
+                    tau: np.ndarray, diag_mag: np.ndarray, c0: np.ndarray, cT: np.ndarray,
+                    t0: float, T: float):
+    """The KL side of :func:`closed_form_girsanov`: ``(kl, kl_scale, p)``.
+
+    ``p`` is the reverse SDE's variance per mode at ``t0`` (closed-form Lyapunov solution
+    from ``p(T) = 1``); ``kl_scale`` is the sum of magnitudes its round-off is relative to.
+    """
     one_minus_cT = math.exp(-T) * (1.0 - m)
     dp = one_minus_cT * math.exp(t0 - T) * (c0 / cT) ** 2  # p - c_bar(t0)
     p = c0 + dp
@@ -389,13 +413,19 @@ def closed_form_girsanov(spec: GPSpec, est: LinearEstimator, T: float, t0: float
         hadamard -= _chol_logdet_correlation(Ck)
     phis = _phi(y)
     kl = 0.5 * (float(np.sum(phis)) + hadamard)
-    # round-off is relative to the terms before cancellation: tau is a difference of O(1)
-    # numbers (diag of W^T Gamma W times lam, and m), then y, then phi(y) = y - log1p(y)
-    diag_mag = np.multiply.outer(np.abs(np.diag(WGW)), np.abs(lam)) + np.abs(m)
+    # then y, then phi(y) = y - log1p(y) cancel further
     kl_scale = 0.5 * (float(np.sum((math.exp(-t0) * diag_mag + np.abs(dp)) / p))
                       + float(np.sum(np.abs(np.log1p(y)))) + abs(hadamard) + spec.N * spec.d)
-    # --- bound side: antiderivative of tr(D C D^T) in x = e^{-t}
-    g = np.sort(np.multiply.outer(spec.gamma_eigh[0], lam).ravel())
+    return kl, kl_scale, p
+
+
+def _closed_form_score_term(g: np.ndarray, m: np.ndarray, tau: np.ndarray,
+                            diag_mag: np.ndarray, t0: float, T: float) -> tuple[float, float]:
+    """The score term ``(G(e^{-t0}) - G(e^{-T})) / 2`` of the Girsanov bound, and its scale.
+
+    ``G`` is the antiderivative of ``tr(D C D^T)`` in ``x = e^{-t}`` (Notes of
+    :func:`closed_form_girsanov`); ``g`` the sorted eigenvalues of ``Gamma ⊗ Sigma``.
+    """
     order = np.argsort(m.ravel())
     ms, taus, mags = m.ravel()[order], tau.ravel()[order], diag_mag.ravel()[order]
 
@@ -410,13 +440,4 @@ def closed_form_girsanov(spec: GPSpec, est: LinearEstimator, T: float, t0: float
 
     G0, s0 = Gx(t0)
     GT, sT = Gx(T)
-    score_term = 0.5 * (G0 - GT)
-    prior = prior_kl(spec, T)
-    ct0, ctT = diffuse_eigenvalues(g, t0), diffuse_eigenvalues(g, T)
-    cond = max(float(ct0.max() / ct0.min()), float(c0.max() / c0.min()),
-               float(p.max() / p.min()), float(ctT.max() / ctT.min()),
-               float(cT.max() / cT.min()))
-    return ClosedFormGirsanov(
-        kl=max(kl, 0.0), prior=prior, score_term=score_term, bound=prior + score_term,
-        cond=cond, kl_scale=kl_scale, bound_scale=prior + 0.5 * (s0 + sT),
-    )
+    return 0.5 * (G0 - GT), 0.5 * (s0 + sT)
