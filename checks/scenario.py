@@ -420,6 +420,20 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
     name = data.get("name", "scenario")
     if not isinstance(name, str):
         raise InvalidArgumentError("name", name, "is not a string", 'write name = "my case"')
+    N, J, L, t, trunc = _grids(data, kernel, text)
+    seed = data.get("seed", DEFAULTS["seed"])
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InvalidArgumentError("seed", seed, "is not an integer in [0, 2**63)",
+                                   "write seed = 0")
+    Sigma, d = _sigma_and_d(data, base)
+    mean = _mean(data, base, d, N)
+    _check_positive_definite(kernel, text, N)
+    return Scenario(name, kernel, text, N, d, Sigma, mean, t, J, L, tuple(trunc), seed, jitter,
+                    source)
+
+
+def _grids(data: dict[str, Any], kernel: Kernel, text: str):
+    """The grids ``N, J, L, t`` and the truncation methods, each within what the kernel allows."""
     N = _ints("N", data.get("N", DEFAULTS["N"]), 1, N_MAX)
     if kernel.max_lag < max(N) - 1:
         M = int(kernel.max_lag) + 1
@@ -441,10 +455,11 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
         raise InvalidArgumentError("truncation", trunc, "is not a list of truncation methods",
                                    "write truncation = [" + ", ".join(f'"{m}"' for m in METHODS)
                                    + "]")
-    seed = data.get("seed", DEFAULTS["seed"])
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise InvalidArgumentError("seed", seed, "is not an integer in [0, 2**63)",
-                                   "write seed = 0")
+    return N, J, L, t, trunc
+
+
+def _sigma_and_d(data: dict[str, Any], base: Path):
+    """``Sigma`` (None when not given) and the feature dimension ``d``."""
     Sigma = None
     if "sigma" in data:
         S = _load_array("sigma", data["sigma"], base)
@@ -464,6 +479,11 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
         if len(d) != 1:
             raise InvalidArgumentError("d", data.get("d"), "is a list", "write one integer")
         d = d[0]
+    return Sigma, d
+
+
+def _mean(data: dict[str, Any], base: Path, d: int, N: tuple[int, ...]):
+    """The mean: ``"zero"``, ``"random"`` or a read-only array of shape ``(d,)`` or ``(N, d)``."""
     mean = data.get("mean", DEFAULTS["mean"])
     if mean not in ("zero", "random"):
         arr = _load_array("mean", mean, base)
@@ -476,7 +496,12 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
                                        f"mean file {mean!r}", f"use N <= {arr.shape[0]}")
         arr.setflags(write=False)
         mean = arr
-    for n in N:  # every Gamma_N of the grid must be positive definite
+    return mean
+
+
+def _check_positive_definite(kernel: Kernel, text: str, N: tuple[int, ...]) -> None:
+    """Refuse a kernel whose ``Gamma_N`` is not positive definite at some N of the grid."""
+    for n in N:
         try:
             gp.GPSpec(kernel, n, np.eye(1))
         except NotPositiveDefiniteError as exc:
@@ -484,8 +509,6 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
                                                                               "kernel")
             raise InvalidArgumentError(key, text, f"Gamma_N is not positive definite at N={n} "
                                        f"({exc.detail})", exc.fix) from None
-    return Scenario(name, kernel, text, N, d, Sigma, mean, t, J, L, tuple(trunc), seed, jitter,
-                    source)
 
 
 def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
