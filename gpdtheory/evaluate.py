@@ -33,11 +33,11 @@ from .errors import InvalidArgumentError
 from .linear import marginal_eigenvalues
 from .spec import GPSpec
 from .validation import (
-    check_spec,
     as_rng,
     check_diffusion_time,
     check_positive_int,
     check_scalar_diffusion_time,
+    check_spec,
     check_torch_module,
 )
 

@@ -583,8 +583,8 @@ class SklearnKernel(Kernel):
         # The structure (which kernels are summed or multiplied) is in the class names of
         # the nested kernels, the values in the exact hyperparameters; a declared decay
         # changes what the kernel certifies, so it is part of the identity too.
-        structure = tuple(type(v).__name__ for _, v in sorted(self.kernel.get_params(deep=True).items())
-                          if hasattr(v, "get_params"))
+        nested = sorted(self.kernel.get_params(deep=True).items())
+        structure = tuple(type(v).__name__ for _, v in nested if hasattr(v, "get_params"))
         return (type(self), type(self.kernel).__name__, structure,
                 tuple(sorted(self.params.items())), id(self.declared_decay)
                 if self.declared_decay is not None else None)

@@ -42,12 +42,12 @@ from .spec import GPSpec
 from .toeplitz.eig import extreme_eigenvalues
 from .truncation import Method, symbol_minimum, truncated_autocovariance
 from .validation import (
-    check_spec,
     as_real_array,
     check_diffusion_time,
     check_nonnegative_int,
     check_scalar_diffusion_time,
     check_spd,
+    check_spec,
 )
 
 __all__ = [

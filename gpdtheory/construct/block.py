@@ -75,8 +75,8 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 from ..errors import InvalidArgumentError
 from ..validation import as_real_array, check_nonnegative_int, check_positive_int
 
-__all__ = ["time_features", "position_embedding", "ReLUAttentionBlock", "GPDiT", "N_POS", "check_dtype",
-           "full_time", "model_inputs"]
+__all__ = ["time_features", "position_embedding", "ReLUAttentionBlock", "GPDiT", "N_POS",
+           "check_dtype", "full_time", "model_inputs"]
 
 #: Number of position slots at the end of a token: ``[cos(i theta), sin(i theta), 1]``.
 N_POS = 3

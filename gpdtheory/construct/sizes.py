@@ -30,11 +30,11 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 from ..errors import InvalidArgumentError
 from ..spec import GPSpec
 from ..validation import (
-    check_spec,
     as_rng,
     check_nonnegative_int,
     check_positive_int,
     check_scalar_diffusion_time,
+    check_spec,
 )
 from .block import GPDiT, full_time
 
