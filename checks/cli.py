@@ -7,6 +7,7 @@ fails or errors, 2 on bad usage or a refused output path (with a one-line reason
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -74,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="append each finished claim's rows to this JSON-lines journal")
     c.add_argument("--resume", metavar="JOURNAL",
                    help="resume the run of this journal: skip its claims, append the rest")
+    c.add_argument("--device", metavar="DEVICE",
+                   help="torch device of the training claims (paper.*): cpu (default), cuda, "
+                        "cuda:0 or mps; refused when torch reports it unavailable")
     _scenario_arguments(c)
     return p
 
@@ -98,6 +102,27 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--truncation", metavar="LIST", help="hard,taper,shift")
 
 
+#: Environment variable through which ``--device`` reaches the claims (and worker processes).
+DEVICE_ENV = "GPDTHEORY_DEVICE"
+
+
+def _device(text: str) -> str:
+    """``--device``: a torch device that torch reports available here, else a usage error."""
+    from gpdtheory.errors import GPDTheoryError, InvalidArgumentError
+    from gpdtheory.train import resolve_device
+
+    if text.strip().lower() == "auto":
+        raise GPDTheoryError("--device 'auto' is not accepted: a run names its device. Fix: "
+                             "pass --device cpu, cuda, cuda:0 or mps")
+    try:
+        return str(resolve_device(text.strip()))
+    except InvalidArgumentError as exc:
+        why = str(exc).split(": ", 1)[-1].split(". Fix:")[0]
+        raise GPDTheoryError(f"--device {text!r} {why}. Fix: pass --device cpu, or a device "
+                             "torch reports available (torch.cuda.is_available(), "
+                             "torch.backends.mps.is_available())") from None
+
+
 def _check(args: argparse.Namespace) -> int:
     import checks
     from checks import runner
@@ -117,6 +142,7 @@ def _check(args: argparse.Namespace) -> int:
             if target and Path(target).exists():
                 raise GPDTheoryError(f"{target} exists; results are never overwritten. "
                                      "Fix: choose a new path or remove the old one.")
+        device = _device(args.device) if args.device is not None else None
         cfg = CheckConfig(full=args.full, seed=args.seed if scenario is None else scenario.seed,
                           scenario=scenario)
         done, journal = _journal(args, cfg)
@@ -132,6 +158,10 @@ def _check(args: argparse.Namespace) -> int:
     if journal is not None:
         on_claim = _both(journal.record, on_claim)
     timings: dict[str, float] = {}
+    # the claims (and local worker processes, which inherit it) read the device from here
+    previous = os.environ.get(DEVICE_ENV)
+    if device is not None:
+        os.environ[DEVICE_ENV] = device
     try:
         rows = checks.run(ids, cfg, progress=not args.no_progress, executor=executor,
                           timings=timings, on_claim=on_claim, done=done)
@@ -139,11 +169,16 @@ def _check(args: argparse.Namespace) -> int:
         close()
         if journal is not None:
             journal.close()
+        if device is not None:
+            if previous is None:
+                os.environ.pop(DEVICE_ENV, None)
+            else:
+                os.environ[DEVICE_ENV] = previous
     wall = time.perf_counter() - start
     if args.no_progress:
         print()
     config = {"only": args.only, "claims": ids, "workers": args.workers,
-              "scheduler": args.scheduler}
+              "scheduler": args.scheduler, "device": device or previous or "cpu"}
     if scenario is not None:
         app = applicability(scenario)
         config["scenario"] = {**scenario.describe(), "applicability": app,

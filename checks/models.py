@@ -1,31 +1,14 @@
 """Claims on user-style models through the protocol (docs/theory.md §§7 and 8).
 
-``models.dit_vs_unet``     the paper's comparison: on the same GP data, with the same
-                           parameter budget (within 20%) and the same training steps, the
-                           temporal-decay error of a softmax DiT's and a 1-D U-Net's
-                           generated samples (``compare_models.temporal_decay_error``),
-                           side by side as informational rows: at this scale the paper's
-                           "DiT lower" is not a stable finding (below).
+The paper's DiT-against-U-Net comparison, with its 16-frame control, is
+``paper.dit_vs_unet`` (checks/paper.py).
+
 ``models.latte_attention`` diffusers' ``LatteTransformer3DModel`` (a real video DiT),
                            trained briefly by the package's trainer on GP sequences laid out
                            as videos, has temporal attention by lag that correlates with
                            ``rho_bar`` at ``>= 0.8``.
 
 Measured (development runs, one core each):
-
-``dit_vs_unet`` default (N = 16, ell = 6, d = 2, n = 1024, 600 AdamW steps, 5218 DiT /
-5304 U-Net parameters): DiT 0.060 / 0.070 / 0.151 against U-Net 0.112-0.184 / 0.207 /
-0.198 at training seeds 0 / 1 / 2 (the estimator's floor on exact samples 0.02-0.05),
-about 9 s. **Under --full the order reverses**: at 2000 steps (n = 2048)
-the DiT measured 0.123 / 0.214 / 0.189 against the U-Net's 0.081 / 0.048 / 0.046 at seeds
-0 / 1 / 2. So the default run's order is an early-training effect (the
-U-Net fits the short lags first and its samples decorrelate too fast past lag ~8 at 600
-steps, covariance error 0.8-3 against the DiT's 0.17-0.38), not the architectural
-advantage the paper reports: at N = 16 the U-Net's receptive field (kernel-3
-convolutions around one down-sampling, about +-8 frames) already covers the lags where
-``rho`` is large. At N = 32 (ell = 12, 600 steps) the DiT did not win either (0.219
-against 0.200; its profile flattens at ~0.34 past lag 14). Not examined for lack of
-time: longer sequences with longer training, where the receptive field would bind.
 
 ``latte_attention``: 300 float32 steps (default, ~4-10 s) give Pearson 0.988 and a
 normalised-profile error 0.11 at seed 0 (0.85-0.99 per diffusion time at seeds 1, 2);
@@ -54,83 +37,6 @@ CORR_MIN = 0.8
 #: Least spread ``(max - min) / max|.|`` of the attention profile for its correlation to count
 #: (as in ``video.attention``: a near-flat profile correlates by chance).
 MIN_SPREAD = 0.25
-#: Largest relative parameter-count mismatch allowed between the DiT and the U-Net.
-PARAM_TOL = 0.2
-
-
-def _dvu_cases(cfg: CheckConfig):
-    yield dict(N=16, ell=6.0, n=1024, steps=600, train_seeds=(0,))
-    if cfg.full:
-        yield dict(N=16, ell=6.0, n=2048, steps=2000, train_seeds=(0, 1, 2))
-
-
-@claim("models.dit_vs_unet", "8", "same GP data, parameter budget (within 20%) and training "
-       "steps: temporal-decay error (normalised lag profile of the nearest-Kronecker "
-       "temporal factor vs rho) of the softmax DiT's and the 1-D U-Net's generated samples, "
-       "reported side by side (info: the paper's 'DiT lower' does not reproduce at N = 16, "
-       "see the module docstring)")
-def dit_vs_unet(cfg: CheckConfig):
-    """DiT against U-Net on the temporal decay of generated samples (the paper's comparison).
-
-    measured: the temporal-decay error of 2000 samples generated (exponential integrator,
-    40 steps, T = 6, t0 = 0.01) with the trained :class:`gpdtheory.models.SoftmaxDiT`
-    (width 16, one block, 2 heads, sine-cosine-initialised positions): the nearest
-    Kronecker product ``A ⊗ B`` to the samples' covariance, ``A`` averaged along diagonals
-    and normalised to 1 at lag 0, relative L2 error against ``rho / rho[0]``
-    (:func:`gpdtheory.compare_models.temporal_decay_error`). bound: the same error for
-    :class:`gpdtheory.models.UNet1d` (width 11: parameter counts within 20%, both printed
-    in the case) trained on the same samples with the same :class:`TrainConfig` (steps,
-    batch, learning rate, seed) and sampled with the same noise seed, in the case
-    (``unet_error``) and the note. The rows are informational, without a verdict: the
-    default run's "DiT lower" is an early-training effect that reverses under ``--full``
-    (module docstring), so neither order is a finding this comparison can certify. The
-    note carries each model's covariance error and the estimator's floor on exact samples.
-    """
-    import torch
-
-    from gpdtheory.compare_models import sample_errors
-    from gpdtheory.models import SoftmaxDiT, UNet1d
-    from gpdtheory.protocol import count_parameters
-    from gpdtheory.train import TrainConfig, train
-
-    data_seed = int(cfg.rng("models.dit_vs_unet").integers(2**31))
-    Sigma = np.array([[1.0, 0.3], [0.3, 0.5]])
-    from gpdtheory.train import torch_threads
-
-    with torch_threads(1):
-        for case in _dvu_cases(cfg):
-            spec = gp.GPSpec(gp.PoweredExponential(case["ell"], 1.0), N=case["N"], Sigma=Sigma)
-            data = spec.sample(case["n"], seed=data_seed)
-            for ts in case["train_seeds"]:
-                start = time.perf_counter()
-                torch.manual_seed(ts)
-                dit = SoftmaxDiT(spec.N, spec.d, width=16, depth=1, heads=2, pos_init="sincos",
-                                 dtype=torch.float32)
-                unet = UNet1d(spec.N, spec.d, width=11, dtype=torch.float32)
-                pd, pu = count_parameters(dit), count_parameters(unet)
-                if abs(pd - pu) > PARAM_TOL * max(pd, pu):
-                    raise RuntimeError(f"parameter budgets differ: DiT {pd}, U-Net {pu}")
-                tcfg = TrainConfig(steps=case["steps"], batch_size=64, lr=3e-3, warmup=20,
-                                   eval_every=50, patience=100, val_noise=2, seed=ts)
-                errs = {}
-                for name, m in (("dit", dit), ("unet", unet)):
-                    train(m, data, tcfg)
-                    errs[name] = sample_errors(m, spec, 2000, steps=40, seed=ts)
-                wall = time.perf_counter() - start
-                e_d, e_u = errs["dit"], errs["unet"]
-                yield Measurement(
-                    {"quantity": "temporal-decay rel. error of generated samples (DiT vs U-Net)",
-                     "N": spec.N, "d": spec.d, "family": spec.kernel.family, "ell": case["ell"],
-                     "nu": 1.0, "n": case["n"], "steps": case["steps"], "params_dit": pd,
-                     "params_unet": pu, "unet_error": round(e_u.temporal_decay_error, 6),
-                     "data_seed": data_seed, "train_seed": ts,
-                     "sample_seed": ts, "normalisation": "value 1 at lag 0"},
-                    e_d.temporal_decay_error, math.nan, kind="info",
-                    note=(f"U-Net {e_u.temporal_decay_error:.3f}; DiT/U-Net "
-                          f"{e_d.temporal_decay_error / e_u.temporal_decay_error:.2f}; "
-                          f"covariance error DiT {e_d.covariance_error:.3f}, U-Net "
-                          f"{e_u.covariance_error:.3f}; estimator floor on exact samples "
-                          f"{e_d.data_decay_error:.3f}; wall {wall:.1f} s"))
 
 
 def _latte_cases(cfg: CheckConfig):

@@ -50,6 +50,17 @@ model at the last evaluation is kept as ``<key>.partial.safetensors``: a run tha
 last finite loss and that checkpoint. ``run_grid`` writes ``results.json`` (settings and
 every record) to the folder; :func:`load_results` reads it back for the figures.
 
+DiT against U-Net (:func:`run_architectures`)
+---------------------------------------------
+The paper's fourth finding: on the same data, with parameter counts within 20% and the same
+training steps, a DiT's generated samples follow the temporal decay ``rho`` better than a
+U-Net's. One run per seed trains both (:class:`ArchConfig`), generates ``n_gen`` sequences
+from each with the same noise, and records each model's temporal-decay error (the normalised
+lag profile of the nearest-Kronecker temporal factor against ``rho``,
+:func:`gpdtheory.compare_models.temporal_decay_error`) with bootstrap replicates over the
+generated samples (:func:`temporal_decay_bootstrap`); checkpoints and records go to the
+folder as for the DiT runs, under ``results.json``'s ``architectures``.
+
 Device: every function takes ``device`` (``"cpu"``, ``"cuda"``, ``"auto"``); the claims read
 ``GPDTHEORY_DEVICE``. Torch runs on one intra-op thread on the CPU, so results do not depend
 on the machine's thread count.
@@ -78,7 +89,9 @@ __all__ = ["PaperConfig", "CovarianceErrors", "covariance_errors", "sampling_flo
            "bootstrap_errors", "percentile_ci", "hierarchical_bootstrap", "bootstrap_slope",
            "bootstrap_difference", "permutation_pvalue", "generate", "attention_map",
            "RunSpec", "run_key", "run_one", "run_grid", "load_results", "load_run",
-           "RESULTS_FILE", "kernel_of", "make_spec"]
+           "RESULTS_FILE", "kernel_of", "make_spec", "ArchConfig", "arch_key",
+           "run_architectures", "run_architectures_grid", "temporal_decay_bootstrap",
+           "signflip_pvalue", "paired_bootstrap_difference", "PARAM_TOL", "ARCH_SECTION"]
 
 #: The grid's summary file in a checkpoint folder.
 RESULTS_FILE = "results.json"
@@ -467,16 +480,28 @@ def run_grid(runs: Iterable[RunSpec], cfg: PaperConfig, folder: str | os.PathLik
     return records
 
 
-def _merge_results(folder: Path, cfg: PaperConfig, records: list[dict]) -> dict[str, Any]:
-    """``results.json`` of a folder: earlier records of other grids kept, these updated."""
+def _merge_results(folder: Path, cfg: PaperConfig | None, records: list[dict], *,
+                   arch: tuple[ArchConfig, list[dict]] | None = None) -> dict[str, Any]:
+    """``results.json`` of a folder: earlier records of other grids kept, these updated.
+
+    ``runs`` holds the DiT runs of :func:`run_grid`; ``architectures`` the DiT-against-U-Net
+    runs of :func:`run_architectures_grid` (``configs`` holds both kinds of settings).
+    """
     path = folder / RESULTS_FILE
     old = json.loads(path.read_text()) if path.is_file() else {"runs": {}}
     runs = dict(old.get("runs", {}))
+    archs = dict(old.get(ARCH_SECTION, {}))
     configs = dict(old.get("configs", {}))
-    configs[cfg.digest()] = cfg.to_dict()
+    if cfg is not None:
+        configs[cfg.digest()] = cfg.to_dict()
     for r in records:
         runs[r["key"]] = {k: v for k, v in r.items() if k != "resumed"}
-    return {"format": "gpdtheory-paper-results-1", "configs": configs, "runs": runs}
+    if arch is not None:
+        configs[arch[0].digest()] = arch[0].to_dict()
+        for r in arch[1]:
+            archs[r["key"]] = {k: v for k, v in r.items() if k != "resumed"}
+    return {"format": "gpdtheory-paper-results-1", "configs": configs, "runs": runs,
+            ARCH_SECTION: archs}
 
 
 def load_results(folder: str | os.PathLike) -> dict[str, Any]:
@@ -493,3 +518,261 @@ def load_run(folder: str | os.PathLike, key: str, device: Any = "cpu"):
     from .train import load_checkpoint
 
     return load_checkpoint(Path(folder) / key, device=device)
+
+
+# ----------------------------------------------------------------- DiT against U-Net
+#: Largest relative parameter-count mismatch allowed between the DiT and the U-Net.
+PARAM_TOL = 0.2
+#: Decay families of :class:`ArchConfig`.
+ARCH_FAMILIES = ("powered_exponential", "polynomial", "logarithmic")
+ARCH_SECTION = "architectures"
+
+
+@dataclass(frozen=True)
+class ArchConfig:
+    """Every setting of a DiT-against-U-Net run (hashed into the run's key).
+
+    The defaults are the regime where the paper's comparison binds (docs/theory.md §8): 64
+    frames with a slowly (polynomially) decaying ``rho(m) = (1 + m/4)^{-1/2}``, which still
+    correlates 0.24 at lag 63, far beyond the U-Net's receptive field of about +-8 frames.
+    The DiT (width 16, one block, 2 heads, sine-cosine-initialised positions) and the U-Net
+    (width 11) have parameter counts within :data:`PARAM_TOL` of each other; both train on
+    the same ``n`` sequences with the same :class:`gpdtheory.train.TrainConfig`.
+    """
+
+    family: str = "polynomial"
+    ell: float = 4.0
+    nu: float = 0.5
+    N: int = 64
+    Sigma: tuple[tuple[float, ...], ...] = ((1.0, 0.3), (0.3, 0.5))
+    n: int = 2048
+    dit_width: int = 16
+    dit_depth: int = 1
+    dit_heads: int = 2
+    unet_width: int = 11
+    time_dim: int = 16
+    dtype: str = "float32"
+    # training (gpdtheory.train.TrainConfig), the same for both models
+    steps: int = 600
+    batch_size: int = 64
+    lr: float = 3e-3
+    warmup: int = 20
+    eval_every: int = 50
+    patience: int = 100
+    val_noise: int = 2
+    # evaluation
+    n_gen: int = 2000
+    sample_steps: int = 40
+    T: float = 6.0
+    t0: float = 1e-2
+    bootstrap: int = 200
+
+    def __post_init__(self):
+        if self.family not in ARCH_FAMILIES:
+            raise InvalidArgumentError("family", self.family, "is not a decay family here",
+                                       f"pass one of {ARCH_FAMILIES}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def digest(self) -> str:
+        """8 hex digits of SHA-256 of the settings (the checkpoint key's suffix)."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    def spec(self) -> GPSpec:
+        from . import kernels
+
+        cls = {"powered_exponential": kernels.PoweredExponential,
+               "polynomial": kernels.Polynomial, "logarithmic": kernels.Logarithmic}[self.family]
+        return GPSpec(cls(float(self.ell), float(self.nu)), self.N,
+                      np.array(self.Sigma, dtype=np.float64))
+
+    def train_config(self, seed: int):
+        from .train import TrainConfig
+
+        return TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr,
+                           warmup=self.warmup, t0=self.t0, T=self.T,
+                           eval_every=self.eval_every, patience=self.patience,
+                           val_noise=self.val_noise, seed=seed)
+
+
+def arch_key(cfg: ArchConfig, seed: int) -> str:
+    """File stem of a DiT-against-U-Net run: decay pattern, N, seed and the settings' digest."""
+    def num(x: float) -> str:
+        return f"{x:g}".replace(".", "p")
+
+    return (f"dvu_{cfg.family}_ell{num(cfg.ell)}_nu{num(cfg.nu)}_N{cfg.N}_seed{seed}_"
+            f"{cfg.digest()}")
+
+
+def _arch_models(cfg: ArchConfig, seed: int, device):
+    """The DiT and the U-Net of a run, each initialised from ``seed``."""
+    from ._extras import require
+    from .models import SoftmaxDiT, UNet1d, torch_seed
+    from .protocol import count_parameters
+    from .train import resolve_device
+
+    torch = require("torch", "torch")
+    dtype = {"float32": torch.float32, "float64": torch.float64}[cfg.dtype]
+    dev = resolve_device(device)
+    d = len(cfg.Sigma)
+    torch.manual_seed(torch_seed(seed))
+    dit = SoftmaxDiT(cfg.N, d, width=cfg.dit_width, depth=cfg.dit_depth, heads=cfg.dit_heads,
+                     time_dim=cfg.time_dim, pos_init="sincos", dtype=dtype, device=dev)
+    torch.manual_seed(torch_seed(seed))
+    unet = UNet1d(cfg.N, d, width=cfg.unet_width, time_dim=cfg.time_dim, dtype=dtype,
+                  device=dev)
+    pd, pu = count_parameters(dit), count_parameters(unet)
+    if abs(pd - pu) > PARAM_TOL * max(pd, pu):
+        raise InvalidArgumentError("unet_width", cfg.unet_width,
+                                   f"gives {pu} U-Net parameters against the DiT's {pd}, more "
+                                   f"than {PARAM_TOL:.0%} apart",
+                                   "change unet_width or dit_width until the counts match")
+    return {"dit": dit, "unet": unet}
+
+
+def temporal_decay_bootstrap(samples, spec: GPSpec, B: int = 200, seed: Any = 0) -> np.ndarray:
+    """Bias-corrected bootstrap replicates of the temporal-decay error: ``(B,)``.
+
+    Each replicate resamples the ``m`` sequences with replacement and recomputes
+    :func:`gpdtheory.compare_models.temporal_decay_error`; the replicates are then shifted by
+    ``mean(replicates) - estimate`` as in :func:`bootstrap_errors`.
+    """
+    from .compare_models import temporal_decay_error
+
+    B = check_positive_int(B, "B")
+    X = as_real_array(samples, "samples", ndim=3)
+    rng = np.random.default_rng(seed)
+    out = np.array([temporal_decay_error(X[rng.integers(0, X.shape[0], X.shape[0])], spec)[0]
+                    for _ in range(B)])
+    est, _ = temporal_decay_error(X, spec)
+    return out - (out.mean() - est)
+
+
+def paired_bootstrap_difference(boot_a: Sequence[Sequence[float]],
+                                boot_b: Sequence[Sequence[float]], B: int = 2000,
+                                seed: Any = 0) -> np.ndarray:
+    """Replicates of ``mean over seeds of (error a - error b)``, seeds paired: ``(B,)``.
+
+    ``boot_a[s]`` and ``boot_b[s]`` are seed ``s``'s generated-sample bootstrap replicates of
+    the two models. Each replicate draws ``S`` seeds with replacement (the same draw for
+    both models, which share the seed's data and sampling noise) and, for each drawn seed,
+    one replicate of each model, and averages the differences.
+    """
+    A = [np.asarray(a, dtype=np.float64) for a in boot_a]
+    Bb = [np.asarray(b, dtype=np.float64) for b in boot_b]
+    if len(A) != len(Bb) or not A:
+        raise InvalidArgumentError("boot_b", f"{len(Bb)} seeds",
+                                   f"does not pair with boot_a's {len(A)} seeds",
+                                   "pass one replicate list per seed for both models")
+    B = check_positive_int(B, "B")
+    rng = np.random.default_rng(seed)
+    S = len(A)
+    out = np.empty(B)
+    for b in range(B):
+        picks = rng.integers(0, S, S)
+        out[b] = np.mean([A[s][rng.integers(0, A[s].size)] - Bb[s][rng.integers(0, Bb[s].size)]
+                          for s in picks])
+    return out
+
+
+def signflip_pvalue(differences: Sequence[float]) -> float:
+    """Exact one-sided sign-flip p-value of ``mean(differences) > 0`` (paired seeds).
+
+    Every assignment of signs to the ``S`` paired differences is enumerated; the p-value
+    is the fraction whose mean is at least the observed one. Its smallest value is
+    ``2^-S``: 0.125 for 3 seeds, 0.031 for 5.
+    """
+    import itertools
+
+    x = as_real_array(differences, "differences", ndim=1)
+    obs = x.mean()
+    hits = [np.mean(np.array(s) * x) >= obs - 1e-12
+            for s in itertools.product((1.0, -1.0), repeat=x.size)]
+    return float(np.mean(hits))
+
+
+def run_architectures(cfg: ArchConfig, seed: int, folder: str | os.PathLike | None = None, *,
+                      device: Any = "cpu") -> dict[str, Any]:
+    """Train (or load) the DiT and the U-Net of one seed and evaluate both; its record.
+
+    Both models train on ``spec.sample(n, seed=1000)`` (the same data at every seed)
+    from initialisations drawn with ``seed``, with ``cfg.train_config(seed)``; each then
+    generates ``n_gen`` sequences (exponential integrator, noise seed ``2000 + seed``, the
+    same for both). The record holds, per model, the temporal-decay error
+    (:func:`gpdtheory.compare_models.temporal_decay_error`), its bootstrap replicates over the
+    generated samples (:func:`temporal_decay_bootstrap`), the normalised lag profile and the
+    covariance error; and the estimator's floor on ``n_gen`` exact samples (seed
+    ``3000 + seed``). With ``folder``, the checkpoints ``<key>_dit``/``<key>_unet`` and
+    ``<key>.record.json`` are written, and a rerun loads what is there instead of training.
+    """
+    from .compare_models import temporal_decay_error
+    from .protocol import count_parameters
+    from .train import load_checkpoint, save_checkpoint, torch_threads, train
+
+    key = arch_key(cfg, seed)
+    path = Path(folder) / key if folder is not None else None
+    if path is not None and path.with_name(key + RECORD_SUFFIX).is_file():
+        record = json.loads(path.with_name(key + RECORD_SUFFIX).read_text())
+        record["resumed"] = True
+        return record
+    spec = cfg.spec()
+    data_seed, gen_seed, floor_seed = 1000, 2000 + seed, 3000 + seed
+    base = {"key": key, "family": cfg.family, "ell": cfg.ell, "nu": cfg.nu, "N": cfg.N,
+            "d": len(cfg.Sigma), "n": cfg.n, "steps": cfg.steps, "seed": seed,
+            "data_seed": data_seed, "train_seed": seed, "gen_seed": gen_seed,
+            "config_digest": cfg.digest(), "rho": [float(v) for v in spec.r]}
+    out: dict[str, Any] = {"params": {}, "errors": {}, "covariance_error": {}, "boot": {},
+                           "profile": {}, "training": {}}
+    with torch_threads(1):
+        models = _arch_models(cfg, seed, device)
+        data = None
+        for name, model in models.items():
+            ck = path.with_name(f"{key}_{name}") if path is not None else None
+            if ck is not None and ck.with_name(ck.name + ".safetensors").is_file():
+                model, side = load_checkpoint(ck, device=device)
+                training = side["extra"]["training"]
+            else:
+                if data is None:
+                    data = spec.sample(cfg.n, seed=data_seed)
+                partial = ck.with_name(ck.name + PARTIAL_SUFFIX) if ck is not None else None
+                res = train(model, data, cfg.train_config(seed), device=device,
+                            checkpoint=partial)
+                training = {"best_step": res.best_step, "best_val": res.best_val,
+                            "seconds": round(res.seconds, 3),
+                            "last_loss": res.history["loss"][-1]}
+                if ck is not None:
+                    save_checkpoint(model, ck, config=cfg.train_config(seed),
+                                    extra={**base, "model": name, "training": training,
+                                           "architectures": cfg.to_dict()})
+                    for suffix in (".safetensors", ".json"):
+                        with contextlib.suppress(FileNotFoundError):
+                            partial.with_name(partial.name + suffix).unlink()
+            Y = generate(model, spec, cfg.n_gen, T=cfg.T, t0=cfg.t0, steps=cfg.sample_steps,
+                         seed=gen_seed, device=device)
+            err, prof = temporal_decay_error(Y, spec)
+            out["params"][name] = count_parameters(model)
+            out["errors"][name] = float(err)
+            out["profile"][name] = [float(v) for v in prof]
+            out["covariance_error"][name] = covariance_errors(Y, spec).total
+            out["boot"][name] = temporal_decay_bootstrap(Y, spec, cfg.bootstrap,
+                                                         seed=gen_seed).tolist()
+            out["training"][name] = training
+    out["floor"] = float(temporal_decay_error(spec.sample(cfg.n_gen, seed=floor_seed), spec)[0])
+    record = {**base, **out}
+    if path is not None:
+        _atomic_json(path.with_name(key + RECORD_SUFFIX), record)
+    record["resumed"] = False
+    return record
+
+
+def run_architectures_grid(cfg: ArchConfig, seeds: Iterable[int],
+                           folder: str | os.PathLike | None = None, *,
+                           device: Any = "cpu") -> list[dict[str, Any]]:
+    """:func:`run_architectures` for every seed, then ``results.json``'s ``architectures``."""
+    records = [run_architectures(cfg, s, folder, device=device) for s in seeds]
+    if folder is not None:
+        merged = _merge_results(Path(folder), None, [], arch=(cfg, records))
+        _atomic_json(Path(folder) / RESULTS_FILE, merged)
+    return records

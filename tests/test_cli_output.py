@@ -152,3 +152,35 @@ def test_run_records_seconds_per_claim_and_calls_back():
     assert [c for c, _, _ in seen] == list(timings)
     assert sum(n for _, n, _ in seen) == len(rows)
     assert all(s >= 0 and timings[c] == s for c, _, s in seen)
+
+
+def test_device_flag_reaches_the_claims_and_is_restored(tmp_path, monkeypatch):
+    import os
+
+    import checks
+    from checks.cli import DEVICE_ENV
+
+    monkeypatch.delenv(DEVICE_ENV, raising=False)
+    seen = []
+    real = checks.run
+
+    def spy(*args, **kwargs):
+        seen.append(os.environ.get(DEVICE_ENV))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "run", spy)
+    assert main(["check", "--only", "psd.frontier", "--no-progress", "--device", "cpu",
+                 "--json", str(tmp_path / "p.json")]) == 0
+    assert seen == ["cpu"] and DEVICE_ENV not in os.environ
+    assert strict_loads((tmp_path / "p.json").read_text())["header"]["config"]["device"] == "cpu"
+
+
+@pytest.mark.parametrize("value, why", [("cuda", "not available"), ("cuda:0", "not available"),
+                                        ("gpu7", "not a device"), ("auto", "not accepted")])
+def test_unavailable_device_is_a_usage_error(value, why, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["check", "--only", "psd.frontier", "--device", value]) == 2
+    err = capsys.readouterr().err
+    assert f"--device {value!r}" in err and why in err and "Fix: pass --device cpu" in err

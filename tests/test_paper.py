@@ -197,3 +197,89 @@ def test_claim_reports_divergence_as_error(tiny_claims, monkeypatch):
     assert len(rows) == 1 and rows[0].verdict == "ERROR"
     assert "TrainingDivergedError" in rows[0].note and "non-finite loss at step" in rows[0].note
     assert "last finite loss" in rows[0].note and ".partial.safetensors" in rows[0].note
+
+
+# ------------------------------------------------------------------- DiT against U-Net
+ARCH = ex.ArchConfig(family="powered_exponential", ell=3.0, nu=1.0, N=16, n=64, steps=10,
+                     eval_every=5, warmup=2, n_gen=64, sample_steps=6, bootstrap=8)
+
+
+def test_signflip_and_paired_bootstrap():
+    assert ex.signflip_pvalue([1.0, 2.0, 3.0]) == pytest.approx(1 / 8)
+    assert ex.signflip_pvalue([-1.0, -2.0, -3.0]) == pytest.approx(1.0)
+    d = ex.paired_bootstrap_difference([[2.0, 2.0]] * 3, [[0.5, 0.5]] * 3, B=50, seed=0)
+    np.testing.assert_allclose(d, 1.5)
+    with pytest.raises(gp.errors.InvalidArgumentError, match="boot_b"):
+        ex.paired_bootstrap_difference([[1.0]] * 3, [[1.0]] * 2)
+
+
+def test_architectures_unmatched_budget_is_refused():
+    import dataclasses
+
+    with pytest.raises(gp.errors.InvalidArgumentError, match="unet_width"):
+        ex.run_architectures(dataclasses.replace(ARCH, unet_width=40), 0)
+    with pytest.raises(gp.errors.InvalidArgumentError, match="family"):
+        dataclasses.replace(ARCH, family="matern")
+
+
+def test_architectures_resume_and_reload(tmp_path):
+    recs = ex.run_architectures_grid(ARCH, (0, 1), tmp_path)
+    assert not any(r["resumed"] for r in recs)
+    r = recs[0]
+    assert set(r["errors"]) == {"dit", "unet"} and len(r["boot"]["unet"]) == ARCH.bootstrap
+    assert abs(r["params"]["dit"] - r["params"]["unet"]) <= ex.PARAM_TOL * r["params"]["unet"]
+    assert len(r["profile"]["dit"]) == ARCH.N and r["profile"]["unet"][0] == pytest.approx(1)
+    again = ex.run_architectures_grid(ARCH, (0, 1), tmp_path)
+    assert all(a["resumed"] for a in again)
+    assert _strip_arch(again) == _strip_arch(recs)
+    saved = ex.load_results(tmp_path)[ex.ARCH_SECTION]
+    assert set(saved) == {r["key"] for r in recs}
+    # a checkpoint regenerates the recorded samples: same profile, no training
+    model, side = ex.load_run(tmp_path, r["key"] + "_unet")
+    Y = ex.generate(model, ARCH.spec(), ARCH.n_gen, T=ARCH.T, t0=ARCH.t0,
+                    steps=ARCH.sample_steps, seed=r["gen_seed"])
+    from gpdtheory.compare_models import temporal_decay_error
+
+    assert temporal_decay_error(Y, ARCH.spec())[0] == pytest.approx(r["errors"]["unet"],
+                                                                    rel=1e-9)
+    # a record lost after both checkpoints: evaluated from them, same numbers
+    (tmp_path / (r["key"] + ex.RECORD_SUFFIX)).unlink()
+    (back,) = ex.run_architectures_grid(ARCH, (0,), tmp_path)
+    assert not back["resumed"] and back["errors"] == r["errors"]
+
+
+def _strip_arch(recs):
+    return [{k: v for k, v in r.items() if k not in ("resumed", "training")} for r in recs]
+
+
+def test_dit_vs_unet_claim_rows_and_figure(monkeypatch, tmp_path):
+    import dataclasses
+
+    from checks import paper, plots
+    from checks.table import CLAIMS, CheckConfig
+
+    def cases(full):
+        yield "long", ARCH, (0,), True
+        yield "short", dataclasses.replace(ARCH, ell=1.0), (0, 1), False
+
+    monkeypatch.setattr(paper, "dvu_cases", cases)
+    monkeypatch.setenv("GPDTHEORY_CHECKPOINTS", str(tmp_path / "ck"))
+    rows = CLAIMS["paper.dit_vs_unet"].run(CheckConfig())
+    assert not [r for r in rows if r.verdict == "ERROR"], [r.note for r in rows]
+    verdicts = [r for r in rows if not r.info]
+    assert len(verdicts) == 1 and verdicts[0].bound == 0.0 and verdicts[0].sense == ">="
+    assert verdicts[0].case["regime"] == "long" and "signflip_p" in verdicts[0].case
+    seeds = [r for r in rows if "profile_dit" in r.case]
+    assert len(seeds) == 3
+    json.dumps([r.to_dict() for r in rows])
+    fig = plots.dit_vs_unet(rows)
+    drawn = {line.get_gid(): line.get_ydata() for ax in fig.axes for line in ax.get_lines()
+             if line.get_gid()}
+    for r in seeds:
+        for m in ("dit", "unet"):
+            key = json.loads(next(g for g in drawn if json.loads(g).get("model") == m
+                                  and json.loads(g).get("seed") == r.case["seed"]
+                                  and json.loads(g)["ell"] == r.case["ell"]))
+            got = drawn[json.dumps(key, sort_keys=True)]
+            np.testing.assert_allclose(got, r.case[f"profile_{m}"])
+    assert "dit_vs_unet" in [f.name for f in plots.make_figures(rows)]
