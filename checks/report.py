@@ -15,16 +15,13 @@ counted apart: the header's ``counts["info"]``, never among the rows that hold.
 
 The directory is built under a temporary name beside ``DIR`` and renamed into
 place in one step, so a report is either complete or absent; an existing ``DIR``
-is never overwritten (on Linux the rename uses ``renameat2(RENAME_NOREPLACE)``, so
-not even an empty directory created meanwhile is replaced).
+is never overwritten, not even by a directory that appears while the report is written
+(:func:`gpdtheory.fileio.rename_noreplace`).
 """
 
 from __future__ import annotations
 
 import base64
-import ctypes
-import ctypes.util
-import errno
 import html
 import math
 import os
@@ -36,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from gpdtheory.errors import ReportExistsError
+from gpdtheory.fileio import rename_noreplace
 
 from .runner import SCHEMA, dumps, row_to_json
 from .table import CLAIMS, CheckConfig, Row, count_rows, format_table, summarize
@@ -260,23 +258,6 @@ def _draw(rows: list[Row], folder: Path) -> list[tuple[str, str, Path]]:
     return out
 
 
-def _rename_noreplace(src: Path, dst: Path) -> None:
-    """``rename(src, dst)`` that fails if ``dst`` exists, even as an empty directory."""
-    libc_name = ctypes.util.find_library("c")
-    renameat2 = getattr(ctypes.CDLL(libc_name, use_errno=True), "renameat2", None) \
-        if libc_name else None
-    if renameat2 is not None:
-        AT_FDCWD, RENAME_NOREPLACE = -100, 1
-        if renameat2(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_NOREPLACE) == 0:
-            return
-        err = ctypes.get_errno()
-        if err not in (errno.EINVAL, errno.ENOSYS):  # unsupported filesystem: fall back below
-            raise OSError(err, os.strerror(err), str(dst))
-    if dst.exists():
-        raise FileExistsError(errno.EEXIST, "exists", str(dst))
-    os.rename(src, dst)  # fails on a non-empty dst: two reports never replace each other
-
-
 def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
                  timings: dict[str, float] | None = None,
                  config: dict[str, Any] | None = None) -> Path:
@@ -335,10 +316,11 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
         (tmp / "results.json").write_text(dumps(payload), encoding="utf-8")
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0o700; a report is for reading
         try:
-            _rename_noreplace(tmp, out)
-        except OSError as exc:
-            raise ReportExistsError(f"{out} appeared while the report was written; "
-                                    "refusing to overwrite it.") from exc
+            rename_noreplace(tmp, out)
+        except FileExistsError as exc:
+            raise ReportExistsError(f"{out} appeared while the report was written; results "
+                                    "are never overwritten. Fix: choose a new directory or "
+                                    "remove the old one.") from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

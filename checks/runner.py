@@ -1,7 +1,7 @@
 """Run the claim table: selection, progress, per-claim timings and JSON output.
 
-Used by ``gpdtheory check`` and by pytest. Results are written atomically
-(temporary file, then a no-replace link) and never overwrite an existing file.
+Used by ``gpdtheory check`` and by pytest. Results are written atomically and never
+overwrite an existing file (:func:`gpdtheory.fileio.atomic_write_text`, re-exported here).
 
 JSON
 ----
@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
 from pathlib import Path
 from typing import Any
 
-from gpdtheory.errors import InvalidArgumentError, ReportExistsError
+from gpdtheory.errors import InvalidArgumentError
+from gpdtheory.fileio import atomic_write_text
 
 from .table import CLAIMS, CheckConfig, Row
 
@@ -224,28 +223,6 @@ def row_from_json(d: dict[str, Any]) -> Row:
 def dumps(document: Any) -> str:
     """Strict JSON text (``allow_nan=False``): a NaN or inf left unencoded raises ValueError."""
     return json.dumps(document, indent=1, allow_nan=False, default=_plain) + "\n"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically; refuse if ``path`` exists."""
-    path = Path(path)
-    if path.exists():
-        raise ReportExistsError(f"{path} exists; results are never overwritten. "
-                                "Fix: choose a new path or remove the old one.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # os.link fails if the target appeared meanwhile: no silent overwrite even in a race
-        os.link(tmp, path)
-    except FileExistsError as exc:
-        raise ReportExistsError(
-            f"{path} appeared while writing; refusing to overwrite it.") from exc
-    finally:
-        os.unlink(tmp)
 
 
 def write_json(rows: list[Row], path: Path, cfg: CheckConfig | None = None, wall_s: float = 0.0,

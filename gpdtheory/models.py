@@ -16,13 +16,13 @@ docs/theory.md §§5 and 7. Every model maps ``(X, t) -> score``, ``X`` of shape
 
 The baselines predict the noise: ``s = -eps_theta(x_t, t) / sigma_t``, the usual DiT
 parameterisation, under which the ``sigma_t^2``-weighted DSM loss is the noise-prediction
-loss. :func:`model_spec` and :func:`make_model` give a JSON-able description of a model
-and rebuild it (checkpoints never pickle).
+loss. :func:`model_spec` and :func:`make_model` (from :mod:`gpdtheory.train.checkpoints`,
+whose registry this module fills) give a JSON-able description of a model and rebuild it
+(checkpoints never pickle).
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -39,20 +39,11 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 
 from .construct.block import N_POS, GPDiT, check_dtype, model_inputs
 from .errors import InvalidArgumentError
+from .train.checkpoints import MODEL_CLASSES, make_model, model_spec, register_model_class
 from .validation import check_nonnegative_int, check_positive_int
 
 __all__ = ["matching_model", "SoftmaxDiT", "UNet1d", "model_spec", "make_model", "MODEL_CLASSES",
            "timestep_embedding", "sincos_position_embedding"]
-
-_DTYPES = {"float64": torch.float64, "float32": torch.float32}
-
-
-def _dtype_name(dtype: torch.dtype) -> str:
-    for k, v in _DTYPES.items():
-        if v == dtype:
-            return k
-    raise InvalidArgumentError("dtype", dtype, "is not supported", "use torch.float64 or float32")
-
 
 def matching_model(spec, L: int, J: int | None = None, *, tied: bool = True,
                    position_only: bool = True, dtype=torch.float64, device=None,
@@ -351,60 +342,23 @@ class UNet1d(nn.Module):
         return -eps / _sigma(t)[:, None, None]  # (B, N, d)
 
 
-#: Classes that checkpoints may name (nothing else is ever instantiated from a file).
-MODEL_CLASSES = {"GPDiT": GPDiT, "SoftmaxDiT": SoftmaxDiT, "UNet1d": UNet1d}
+def _describe_gpdit(model: GPDiT) -> dict[str, Any]:
+    """The constructor arguments of a :class:`GPDiT` (it keeps no ``init_kwargs``)."""
+    b = model.blocks[0]
+    return {"N": model.N, "d": model.d, "L": model.L, "heads": b.heads, "key_dim": b.key_dim,
+            "value_dim": b.value_dim, "tied": model.tied, "position_only": model.position_only,
+            "ffn_hidden": b.ffn_hidden, "n_frequencies": model.n_frequencies,
+            "has_mean": model.mean is not None}
 
 
-def model_spec(model: nn.Module) -> dict[str, Any]:
-    """A JSON-able description ``{"class", "kwargs", "dtype"}`` that rebuilds ``model``'s shape.
-
-    Raises
-    ------
-    InvalidArgumentError
-        The model's class is not in :data:`MODEL_CLASSES`.
-    """
-    name = type(model).__name__
-    if MODEL_CLASSES.get(name) is not type(model):
-        raise InvalidArgumentError("model", name, "is not a class checkpoints know",
-                                   f"use one of {sorted(MODEL_CLASSES)}")
-    dtype = _dtype_name(next(model.parameters()).dtype)
-    if isinstance(model, GPDiT):
-        b = model.blocks[0]
-        kwargs = {"N": model.N, "d": model.d, "L": model.L, "heads": b.heads, "key_dim": b.key_dim,
-                  "value_dim": b.value_dim, "tied": model.tied,
-                  "position_only": model.position_only,
-                  "ffn_hidden": b.ffn_hidden, "n_frequencies": model.n_frequencies,
-                  "has_mean": model.mean is not None}
-    else:
-        kwargs = dict(model.init_kwargs)
-    return {"class": name, "kwargs": kwargs, "dtype": dtype}
-
-
-def make_model(spec: dict[str, Any], device=None) -> nn.Module:
-    """Rebuild an (untrained) model from :func:`model_spec`'s description."""
-    if not isinstance(spec, dict) or not {"class", "kwargs", "dtype"} <= spec.keys():
-        raise InvalidArgumentError("spec", spec, "is not a model description",
-                                   "pass the dict model_spec(model) returns "
-                                   "(keys 'class', 'kwargs', 'dtype')")
-    name = spec["class"]
-    if not isinstance(name, str) or name not in MODEL_CLASSES:
-        raise InvalidArgumentError("class", name, "is not a class checkpoints know",
-                                   f"use one of {sorted(MODEL_CLASSES)}")
-    if not isinstance(spec["kwargs"], dict) or not all(isinstance(k, str) for k in spec["kwargs"]):
-        raise InvalidArgumentError("kwargs", spec["kwargs"], "is not a dict of arguments",
-                                   "pass the dict model_spec(model) returns")
-    kwargs = dict(spec["kwargs"])
-    if not isinstance(spec["dtype"], str) or spec["dtype"] not in _DTYPES:
-        raise InvalidArgumentError("dtype", spec["dtype"], "is not a supported dtype name",
-                                   f"use one of {sorted(_DTYPES)}")
-    dtype = _DTYPES[spec["dtype"]]
-    if name == "GPDiT" and kwargs.pop("has_mean", False):
+def _rebuild_gpdit(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A zero mean buffer of the stored shape; its values come with the weights."""
+    if kwargs.pop("has_mean", False):
         kwargs["mean"] = np.zeros((check_positive_int(kwargs.get("N"), "kwargs['N']"),
                                    check_positive_int(kwargs.get("d"), "kwargs['d']")))
-    cls = MODEL_CLASSES[name]
-    try:
-        inspect.signature(cls).bind(**kwargs, dtype=dtype, device=device)
-    except TypeError as exc:
-        raise InvalidArgumentError("kwargs", kwargs, f"do not fit {name} ({exc})",
-                                   "pass the dict model_spec(model) returns") from exc
-    return cls(**kwargs, dtype=dtype, device=device)
+    return kwargs
+
+
+register_model_class(GPDiT, describe=_describe_gpdit, rebuild=_rebuild_gpdit)
+register_model_class(SoftmaxDiT)
+register_model_class(UNet1d)

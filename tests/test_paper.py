@@ -127,7 +127,7 @@ def test_divergence_names_step_and_last_loss_and_keeps_checkpoint(tmp_path):
     kept, side = load_checkpoint(err.checkpoint)
     assert all(torch.isfinite(p).all() for p in kept.parameters())
     assert side["extra"]["partial"] is True
-    assert isinstance(err, gp.errors.InvalidArgumentError)
+    assert isinstance(err, gp.errors.ConvergenceError)
 
 
 # ------------------------------------------------------------------------- the claims

@@ -230,7 +230,7 @@ def test_refuses_existing_directory(tmp_path):
 
 
 def test_rename_never_replaces_an_empty_directory(tmp_path):
-    from checks.report import _rename_noreplace
+    from gpdtheory.fileio import rename_noreplace as _rename_noreplace
 
     src, dst = tmp_path / "src", tmp_path / "dst"
     src.mkdir()

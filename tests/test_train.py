@@ -7,15 +7,17 @@ import pytest
 import torch
 
 import gpdtheory as gp
-from gpdtheory.errors import CheckpointError, InvalidArgumentError
+from gpdtheory.errors import CheckpointError, ConvergenceError, InvalidArgumentError
 from gpdtheory.evaluate import linear_map, score_error
 from gpdtheory.models import SoftmaxDiT, UNet1d, matching_model
 from gpdtheory.train import (
     TrainConfig,
+    TrainingDivergedError,
     dsm_loss,
     linear_maps,
     load_checkpoint,
     marginal_dsm_loss,
+    midpoint_times,
     save_checkpoint,
     train,
 )
@@ -147,3 +149,87 @@ def test_corrupt_checkpoints_are_refused(tmp_path):
 def test_config_validation(kw):
     with pytest.raises(InvalidArgumentError):
         TrainConfig(**kw)
+
+
+# ------------------------------------------------------------------ numerical failure
+def _nan_after(monkeypatch, calls: int):
+    """Make the marginalised loss non-finite from its ``calls``-th evaluation on."""
+    from gpdtheory.train import loop
+
+    real, count = loop.marginal_dsm_loss, [0]
+
+    def flaky(*args, **kwargs):
+        count[0] += 1
+        out = real(*args, **kwargs)
+        return out * float("nan") if count[0] > calls else out
+
+    monkeypatch.setattr(loop, "marginal_dsm_loss", flaky)
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "lbfgs"])
+def test_non_finite_loss_is_a_numerical_error_that_keeps_the_last_good_state(
+        tmp_path, monkeypatch, optimizer):
+    spec = _spec(3, 1)
+    m = matching_model(spec, L=1, seed=0)
+    cfg = TrainConfig(steps=40, optimizer=optimizer, marginalize=True, lr=1e-2, n_times=2,
+                      eval_every=5, holdout=0.0, warmup=0)
+    _nan_after(monkeypatch, 12)
+    with pytest.raises(TrainingDivergedError) as info:
+        train(m, spec.sample(32, seed=0), cfg, checkpoint=tmp_path / "run")
+    err = info.value
+    assert isinstance(err, ConvergenceError) and not isinstance(err, InvalidArgumentError)
+    assert err.step > 0 and np.isfinite(err.last_loss) and 0 <= err.last_step <= err.step
+    assert f"non-finite loss at step {err.step}" in str(err)
+    assert f"last finite loss {err.last_loss:.6g}" in str(err) and "Fix:" in str(err)
+    assert err.checkpoint and err.checkpoint in str(err)
+    kept, side = load_checkpoint(err.checkpoint)
+    assert side["extra"]["partial"] and all(torch.isfinite(p).all() for p in kept.parameters())
+
+
+def test_first_step_non_finite_names_no_last_loss(monkeypatch):
+    spec = _spec(3, 1)
+    _nan_after(monkeypatch, 0)
+    with pytest.raises(TrainingDivergedError) as info:
+        train(matching_model(spec, L=1), spec.sample(16, seed=0),
+              TrainConfig(steps=5, marginalize=True, holdout=0.0))
+    assert info.value.step == 0 and info.value.last_step == -1 and info.value.checkpoint is None
+
+
+def test_lbfgs_without_held_out_data_returns_nan_best_val():
+    spec = _spec(3, 1)
+    cfg = TrainConfig(steps=6, optimizer="lbfgs", marginalize=True, lr=1.0, n_times=2,
+                      holdout=0.0, eval_every=4)
+    res = train(matching_model(spec, L=1), spec.sample(32, seed=0), cfg)
+    assert np.isnan(res.best_val) and res.best_step == res.history["step"][-1]
+    assert res.history["eval_step"] == res.history["step"]
+
+
+def test_midpoint_times_follow_the_sampling_rule():
+    cfg = TrainConfig(t0=0.01, T=1.0)
+    t = midpoint_times(cfg, 4, torch.float64, "cpu").numpy()
+    np.testing.assert_allclose(np.log(t), np.log(0.01) + (np.arange(4) + 0.5) / 4 * np.log(100))
+    fixed = midpoint_times(TrainConfig(t_sampling="fixed"), 3, torch.float32, "cpu")
+    assert fixed.dtype == torch.float32 and torch.all(fixed == 4.0)
+
+
+def test_registry_is_shared_with_models():
+    from gpdtheory import models
+    from gpdtheory.train import MODEL_CLASSES, make_model, model_spec
+
+    assert models.MODEL_CLASSES is MODEL_CLASSES and models.make_model is make_model
+    assert {"GPDiT", "SoftmaxDiT", "UNet1d"} <= set(MODEL_CLASSES)
+    m = matching_model(_spec(3, 2, mean=True), L=2, tied=False)
+    again = make_model(model_spec(m))
+    assert type(again) is type(m) and again.mean is not None
+
+
+def test_unregistered_class_is_refused():
+    from gpdtheory.train import model_spec
+
+    class Local(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+
+    with pytest.raises(InvalidArgumentError, match="checkpoints know"):
+        model_spec(Local())
