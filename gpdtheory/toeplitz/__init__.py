@@ -3,8 +3,9 @@
 Which method when: one right-hand side, symmetric Levinson (``4 N^2``); many with the
 same matrix, Durbin once then Gohberg–Semencul FFT solves; very large N, circulant-
 preconditioned CG (``pcg_solve``, tolerance reported); PD tests and ``logdet`` by
-Durbin with an early exit; ``min_eig``/``max_eig`` by a Durbin-certified symbol shift
-and shift-invert Lanczos (see each module's notes on stability). The Numba kernels
+Durbin with an early exit; ``min_eig``/``max_eig`` by block Davidson in the sine basis
+(``O(N log N)``), with a Durbin-certified symbol shift and shift-invert Lanczos as the
+``O(N^2)`` certified alternative (see each module's notes on stability and certification). The Numba kernels
 (``levinson_kernel``, ``inverse_column_kernel``, ``durbin_kernel``) can be called from
 user ``@njit`` code. One positive-definiteness verdict serves every route, including on
 near-singular matrices (:mod:`.reflection`); Gohberg–Semencul solves are scale-free.

@@ -1,0 +1,77 @@
+"""The ``O(N log N)`` sine-Davidson route of ``min_eig``/``max_eig`` against dense oracles
+(``numpy.linalg.eigvalsh``) and against the ``O(N^2)`` Durbin-certified route.
+
+Tolerance: ``EIG_ATOL * ||T||`` absolute, as for the other eigenvalue routes
+(test_eig_fft_pcg.py); the Durbin route is matched to the issue's ``1e-10`` relative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.fft
+import scipy.linalg
+
+import gpdtheory as gp
+import gpdtheory.toeplitz as tz
+from gpdtheory.toeplitz.eig import sine_rayleigh_quotients
+
+from .oracles import KERNEL_IDS, KERNELS
+
+EIG_ATOL = 1e-13
+
+
+def _inputs(N: int) -> dict[str, np.ndarray]:
+    """Correlations of every family plus user arrays whose eigenvectors are not sine-like."""
+    m = np.arange(N, dtype=float)
+    rng = np.random.default_rng(N)
+    out = {KERNEL_IDS[i]: k.autocovariance(N) for i, k in enumerate(KERNELS)}
+    out["damped cosine"] = np.exp(-m / 6.0) * np.cos(0.9 * m)       # interior symbol minimum
+    out["white noise"] = rng.standard_normal(N)                      # indefinite, unstructured
+    out["rough decay"] = rng.standard_normal(N) / (1.0 + m) ** 0.7
+    out["indefinite band"] = np.r_[1.0, 0.9, np.zeros(max(N - 2, 0))][:N]
+    return out
+
+
+@pytest.mark.parametrize("N", [1, 2, 3, 4, 17, 100])
+def test_sine_rayleigh_quotients_match_dense(N):
+    S = scipy.fft.dst(np.eye(N), type=1, norm="ortho")
+    for name, r in _inputs(N).items():
+        T = scipy.linalg.toeplitz(r)
+        ref = np.diag(S @ T @ S)
+        np.testing.assert_allclose(sine_rayleigh_quotients(r), ref, rtol=0,
+                                   atol=1e-13 * max(np.abs(r).sum(), 1.0), err_msg=name)
+
+
+@pytest.mark.parametrize("N", [1, 2, 3, 5, 24, 25, 64, 300, 1000, 2000])
+def test_davidson_matches_eigvalsh(N):
+    for name, r in _inputs(N).items():
+        ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+        scale = max(np.abs(ev).max(), np.finfo(float).tiny)
+        assert abs(tz.min_eig(r, method="davidson") - ev[0]) <= EIG_ATOL * scale, name
+        assert abs(tz.max_eig(r, method="davidson") - ev[-1]) <= EIG_ATOL * scale, name
+
+
+def test_davidson_scale_free_and_zero():
+    r = gp.Polynomial(2.0, 0.8).autocovariance(500)
+    ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+    for s in (1e-300, 1e-150, 1e150, 1e300):
+        assert abs(tz.min_eig(s * r, method="davidson") / s - ev[0]) <= EIG_ATOL * ev[-1]
+    assert tz.min_eig(np.zeros(500), method="davidson") == 0.0
+
+
+@pytest.mark.parametrize("kernel", [gp.Polynomial(2.0, 0.8), gp.Logarithmic(2.0, 1.0),
+                                    gp.PoweredExponential(2.0, 1.0), gp.Polynomial(2.0, 1.5)],
+                         ids=repr)
+@pytest.mark.parametrize("N", [2**12, pytest.param(2**14, marks=pytest.mark.slow)])
+def test_davidson_agrees_with_durbin_certified_route(kernel, N):
+    """The default route equals the O(N^2) Durbin-certified one to 1e-10 relative."""
+    r = kernel.autocovariance(N)
+    for fast, slow in ((tz.min_eig(r), tz.min_eig(r, method="lanczos")),
+                       (tz.max_eig(r), tz.max_eig(r, method="lanczos"))):
+        assert abs(fast - slow) <= 1e-10 * abs(slow)
+
+
+def test_method_name_checked():
+    with pytest.raises(gp.InvalidArgumentError, match="davidson"):
+        tz.min_eig([1.0, 0.5], method="nope")
