@@ -64,6 +64,12 @@ def synthetic_rows() -> list[Row]:
     rows.append(_row("paper.attention", {"family": "powered_exponential", "ell": 1.0, "nu": 1.0,
                                          "attention_map": gamma, "gamma": gamma}, 0.9, 0.8,
                      sense=">="))
+    rho = [0.5**lag for lag in range(4)]
+    rows.append(_row("paper.dit_vs_unet", {"regime": "long", "family": "polynomial", "ell": 4.0,
+                                           "nu": 0.5, "N": 4, "steps": 10, "seed": 0,
+                                           "unet_error": 0.6, "rho": rho, "profile_dit": rho,
+                                           "profile_unet": [1.0, 0.3, 0.0, 0.0]},
+                     0.1, math.nan, kind="info"))
     return rows
 
 
