@@ -28,6 +28,7 @@ from .checkpoints import (
 )
 from .config import TrainConfig
 from .device import resolve_device, torch_threads
+from .loop import TrainingDivergedError, TrainResult, train
 from .losses import (
     dsm_loss,
     linear_maps,
@@ -37,7 +38,6 @@ from .losses import (
     regression_loss,
     sample_times,
 )
-from .loop import TrainingDivergedError, TrainResult, train
 
 __all__ = ["TrainConfig", "TrainResult", "train", "dsm_loss", "marginal_dsm_loss", "linear_maps",
            "regression_loss", "noisy", "sample_times", "midpoint_times", "resolve_device",

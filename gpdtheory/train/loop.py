@@ -39,7 +39,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 
 from ..errors import ConvergenceError, InvalidArgumentError
 from ..validation import as_real_array
-from .checkpoints import _paths, save_checkpoint
+from .checkpoints import save_checkpoint
 from .config import TrainConfig, check_config
 from .device import resolve_device
 from .losses import dsm_loss, marginal_dsm_loss, midpoint_times, regression_loss, sample_times
@@ -267,9 +267,8 @@ class _Record:
         self.hist["track"].append(float(self.track(m)) if self.track is not None else math.nan)
         if self.checkpoint is not None and all(bool(torch.isfinite(p).all())
                                                for p in m.parameters()):
-            save_checkpoint(m, self.checkpoint, config=self.cfg,
-                            extra={"step": step, "partial": True})
-            self.kept = str(_paths(self.checkpoint)[0])
+            self.kept = str(save_checkpoint(m, self.checkpoint, config=self.cfg,
+                                            extra={"step": step, "partial": True}))
         if self.val_loss is None:
             return False
         if val < self.best_val:
