@@ -164,6 +164,20 @@ def test_no_pickle_anywhere():
     assert not offenders, offenders
 
 
+def test_one_atomic_writer():
+    """Renames, links and temporary files for writing live in gpdtheory.fileio alone; no ctypes."""
+    roots = [PACKAGE, PACKAGE.parent / "checks"]
+    offenders = []
+    for root in roots:
+        for f in root.rglob("*.py"):
+            if f == PACKAGE / "fileio.py":
+                continue
+            for m in re.finditer(r"^(?!\s*(#|>>>)).*\b(import ctypes|os\.replace\(|os\.rename\(|"
+                                 r"os\.link\(|mkstemp\()", f.read_text(encoding="utf-8"), re.M):
+                offenders.append(f"{f.relative_to(PACKAGE.parent)}: {m.group(0).strip()}")
+    assert not offenders, offenders
+
+
 def test_sidecar_sha_matches(saved):
     _, path, blob, sidecar = saved
     doc = json.loads(sidecar)
