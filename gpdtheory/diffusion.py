@@ -22,7 +22,7 @@ import scipy.linalg
 
 from .errors import AccuracyWarning, InvalidArgumentError
 from .linear import noisy_batch
-from .spec import DENSE_EIG_MAX_N, GPSpec
+from .spec import DENSE_FACTOR_MAX_N, GPSpec
 from .validation import check_diffusion_time, check_scalar_diffusion_time
 
 __all__ = [
@@ -132,7 +132,12 @@ def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndar
         forms ``C_t`` (the oracle, ``O((Nd)^3)``). ``"auto"`` picks ``"eig"`` up to
         ``N = 2048`` and for non-Toeplitz specs, ``"toeplitz"`` beyond.
         ``"toeplitz"`` uses Levinson (direct) below ``N = 4096`` and circulant-
-        preconditioned CG to relative residual ``1e-12`` beyond.
+        preconditioned CG to relative residual ``1e-12`` beyond. Between
+        ``STRUCTURED_FIRST_MIN_N = 256`` and ``2048`` a spec without a cached
+        eigendecomposition is scored by Levinson first, and the ``O(N^3)`` eigendecomposition
+        is built only once the Levinson work spent on the spec has reached its cost (or when
+        the certified ``kappa_t`` bound exceeds ``STRUCTURED_KAPPA_MAX``), so that a single
+        call never pays for it.
 
     Returns
     -------
@@ -156,15 +161,15 @@ def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndar
     X, a2, s2 = noisy_batch(spec, X, t)
     alpha_t = np.sqrt(a2)[..., None, None]
     Y = X - alpha_t * spec.mean_array if spec.mean is not None else X
-    if method == "auto":
-        method = "eig" if (spec.N < TOEPLITZ_SCORE_MIN_N or not spec.is_toeplitz) else "toeplitz"
-    if method not in ("eig", "toeplitz", "dense"):
+    if method not in ("auto", "eig", "toeplitz", "dense"):
         raise InvalidArgumentError("method", method, "is not a score method",
                                    "pass 'auto', 'eig', 'toeplitz' or 'dense'")
     if method == "toeplitz" and not spec.is_toeplitz:
         raise InvalidArgumentError("method", method, "needs equispaced frames (Toeplitz Gamma)",
                                    "use method='eig' or 'dense' for non-equispaced times")
-    _warn_accuracy(spec, a2, s2)
+    kappa_hi = _warn_accuracy(spec, a2, s2)
+    if method == "auto":
+        method = _auto_method(spec, kappa_hi, Y.size // spec.N)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
         out = {"eig": _score_eig, "toeplitz": _score_toeplitz, "dense": _score_dense}[method](
             spec, Y, a2, s2)
@@ -189,8 +194,9 @@ def _kappa(a2: np.ndarray, s2: np.ndarray, lmin_g: float, lmax_g: float, lmin_s:
         return (a2 * lmax_g * lmax_s + s2) / np.maximum(a2 * lmin_g * lmin_s + s2, s2)
 
 
-def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray) -> None:
-    """Warn when ``kappa_t * eps > ACCURACY_RTOL``, deciding from certified brackets.
+def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray) -> float:
+    """Warn when ``kappa_t * eps > ACCURACY_RTOL``, deciding from certified brackets; return
+    the largest certified upper bound on ``kappa_t`` over the batch.
 
     ``kappa_t`` is increasing in ``lmax(Gamma)`` and decreasing in ``lmin(Gamma)``, so
     the ``O(N log N)`` brackets of :attr:`GPSpec.gamma_eigenvalue_bounds` give
@@ -210,7 +216,7 @@ def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray) -> None:
         b = spec.gamma_eigenvalue_bounds
         kappa_hi = _kappa(a2, s2, b.lmin_lower, b.lmax_upper, lmin_s, lmax_s)
         if float(np.max(kappa_hi)) * eps <= ACCURACY_RTOL:
-            return
+            return float(np.max(kappa_hi))
         kappa_lo = _kappa(a2, s2, b.lmin_upper, b.lmax_lower, lmin_s, lmax_s)
         if float(np.max(kappa_lo)) * eps <= ACCURACY_RTOL:  # undecided: exact extremes
             lo_g, hi_g = spec.gamma_extreme_eigenvalues
@@ -227,6 +233,7 @@ def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray) -> None:
             f"{worst * eps:.1e} relative accuracy is guaranteed. Fix: use "
             "a larger diffusion time (early stopping t0), or a better-conditioned Sigma/kernel"),
             stacklevel=3)
+    return float(np.max(kappa_hi))
 
 
 def _score_eig(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) -> np.ndarray:
@@ -256,10 +263,41 @@ def _score_dense(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) ->
 
 
 #: ``method="auto"`` uses the Toeplitz engine from this N on (Toeplitz specs). Up to
-#: ``DENSE_EIG_MAX_N = 2048`` the spec holds Gamma's eigendecomposition and the "eig" route
-#: is as fast or faster (d = 8, one t: 1.5 ms vs 8 ms at N = 1024, 12 ms vs 16 ms at
-#: N = 2048); beyond, one O(N^3) eigh costs more than many O(N^2 d) Levinson solves.
-TOEPLITZ_SCORE_MIN_N = DENSE_EIG_MAX_N + 1
+#: ``DENSE_FACTOR_MAX_N = 2048`` a spec *holding* Gamma's eigendecomposition is scored by
+#: the "eig" route, as fast or faster (d = 8, one t: 1.5 ms vs 8 ms at N = 1024, 12 ms vs
+#: 16 ms at N = 2048); beyond, one O(N^3) eigh costs more than many O(N^2 d) Levinson solves.
+TOEPLITZ_SCORE_MIN_N = DENSE_FACTOR_MAX_N + 1
+#: From this N on (and below ``TOEPLITZ_SCORE_MIN_N``), ``method="auto"`` does not build the
+#: eigendecomposition for a spec that lacks one: it scores with Levinson (``4 N^2`` flops
+#: per system) until the Levinson flops spent on the spec reach ``EIGH_FLOPS_PER_N3 N^3``,
+#: the eigendecomposition's cost, then builds it (ski rental: never more than twice the
+#: cheaper of the two strategies). Below it the eigendecomposition costs < 5 ms.
+STRUCTURED_FIRST_MIN_N = 256
+#: Flops of ``numpy.linalg.eigh`` on an N x N matrix, divided by ``N^3`` (tridiagonal
+#: reduction plus divide and conquer with vectors, about 9 N^3).
+EIGH_FLOPS_PER_N3 = 9.0
+#: The Levinson route is used for the first calls only when the certified bound on
+#: ``kappa_t`` is at most this (Levinson's error grows like ``kappa eps``, as the eig
+#: route's does, but with a larger constant; below 1e6 both are at round-off for the
+#: score's ``1e-10`` oracle tolerance).
+STRUCTURED_KAPPA_MAX = 1e6
+
+
+def _auto_method(spec: GPSpec, kappa_hi: float, systems: int) -> str:
+    """The route of ``method="auto"`` for ``systems`` Toeplitz systems of order N."""
+    N = spec.N
+    if not spec.is_toeplitz:
+        return "eig"
+    if N >= TOEPLITZ_SCORE_MIN_N:
+        return "toeplitz"
+    if N < STRUCTURED_FIRST_MIN_N or "gamma_eigh" in spec.__dict__ \
+            or not kappa_hi <= STRUCTURED_KAPPA_MAX:
+        return "eig"
+    spent = spec.__dict__.get("_levinson_flops", 0.0)
+    if spent >= EIGH_FLOPS_PER_N3 * float(N) ** 3:
+        return "eig"
+    spec.__dict__["_levinson_flops"] = spent + 4.0 * float(N) ** 2 * systems
+    return "toeplitz"
 #: Beyond this N the d systems are solved by circulant-preconditioned CG (O(N log N) per
 #: iteration) instead of Levinson (4 N^2 each): ``gpdtheory.toeplitz.rows_pcg.pcg_rows``,
 #: the systems as contiguous rows, real FFTs only, converged systems retired (measured 2.5-3x

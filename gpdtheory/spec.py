@@ -24,12 +24,11 @@ from .validation import (
 
 __all__ = ["GPSpec", "as_kernel"]
 
-#: Largest N for which dense ``O(N^3)`` eigen-decompositions of Gamma are used by default.
-DENSE_EIG_MAX_N = 2048
-#: Largest N for which Gamma's *extreme* eigenvalues come from a dense ``eigvalsh``; beyond,
-#: the Toeplitz engine's ``min_eig``/``max_eig`` (measured: equal cost at N ~ 300, 13x
-#: faster at N = 1024, relative agreement ~1e-16).
-DENSE_EXTREME_EIG_MAX_N = 384
+#: Largest N for which a Toeplitz Gamma is *factored* densely by default: the ``O(N^3)``
+#: Cholesky factor of :meth:`GPSpec.sample` and the eigendecomposition of the score's
+#: ``"eig"`` route. Gamma's extreme eigenvalues have their own, smaller threshold in the
+#: Toeplitz engine (:data:`gpdtheory.toeplitz.eig.DENSE_EXTREMES_MAX_N`).
+DENSE_FACTOR_MAX_N = 2048
 #: Up to this N, :attr:`GPSpec.gamma_eigenvalue_bounds` returns the exact extremes (a dense
 #: ``eigvalsh`` of at most 64 x 64 costs less than the FFT bracket's set-up).
 DENSE_BOUNDS_MAX_N = 64
@@ -186,21 +185,19 @@ class GPSpec:
     def gamma_extreme_eigenvalues(self) -> tuple[float, float]:
         """``(lmin, lmax)`` of ``Gamma``, exact to round-off (lazy, cached).
 
-        From the cached dense eigendecomposition when one exists or ``N <= 384``, else
-        from the Toeplitz engine (``min_eig``/``max_eig``: Durbin-certified shift and
-        shift-invert Lanczos) for a Toeplitz Gamma, else a dense ``eigvalsh``.
-
-        Cost: the Toeplitz route runs Durbin's recursion a few times, ``O(N^2)`` time
-        (about 1 s per pass at ``N = 65536`` on one core). Nothing in ``score`` needs it:
-        the accuracy warning is decided from :attr:`gamma_eigenvalue_bounds`
-        (``O(N log N)``), which is the fast route when a certified bracket suffices.
+        From the cached dense eigendecomposition when one exists; else, for a Toeplitz
+        Gamma, from :func:`gpdtheory.toeplitz.extreme_eigenvalues` (dense ``eigvalsh`` up
+        to its threshold, then ``O(N log N)`` sine-Davidson; see
+        :mod:`gpdtheory.toeplitz.eig` for what each route certifies); else a dense
+        ``eigvalsh``. The accuracy warning of ``score`` does not need it: it is decided
+        from :attr:`gamma_eigenvalue_bounds` whenever a certified bracket suffices.
         """
-        if "gamma_eigh" in self.__dict__ or self.N <= DENSE_EXTREME_EIG_MAX_N:
+        if "gamma_eigh" in self.__dict__:
             g = self.gamma_eigh[0]
         elif self.is_toeplitz:
-            from .toeplitz import max_eig, min_eig
+            from .toeplitz import extreme_eigenvalues
 
-            return float(min_eig(self.r)), float(max_eig(self.r))
+            return extreme_eigenvalues(self.r)
         else:
             g = np.linalg.eigvalsh(self.gamma_dense())
         return float(g[0]), float(g[-1])
@@ -289,7 +286,7 @@ class GPSpec:
             raise InvalidArgumentError("method", method, "is not a sampling method",
                                        "pass 'auto', 'dense' or 'circulant'")
         if method == "auto":
-            method = "dense" if (self.N <= DENSE_EIG_MAX_N or not self.is_toeplitz) \
+            method = "dense" if (self.N <= DENSE_FACTOR_MAX_N or not self.is_toeplitz) \
                 else "circulant"
         rng = as_rng(seed)
         lam, U = self.sigma_eigh

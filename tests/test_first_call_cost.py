@@ -2,7 +2,8 @@
 eigenvalue brackets really bracket the dense eigenvalues (docs/theory.md §1.3, §2.3).
 
 No timing assertions: the O(N^2) Toeplitz kernels (Durbin, Levinson, the inverse column,
-``min_eig``/``max_eig``, ``Kernel.check_valid``) are wrapped with call counters.
+the Durbin-certified eigenvalue routes, ``Kernel.check_valid``) are wrapped with call
+counters, and the FFTs of the first and second call are counted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from gpdtheory.toeplitz import eigenvalue_bounds
 
 #: Names of the O(N^2) routines, wherever a gpdtheory module has imported them.
 QUADRATIC = ("inverse_column_kernel", "durbin_kernel", "durbin", "levinson_kernel",
-             "levinson_batch_kernel", "min_eig", "max_eig", "is_positive_definite", "logdet")
+             "levinson_batch_kernel", "is_positive_definite", "logdet", "_lanczos_min",
+             "_bisection_min", "_certified_shift")
 
 
 @pytest.fixture
@@ -88,11 +90,87 @@ def test_first_score_sampled_kernel_certified_by_symbol(quadratic_calls):
     assert quadratic_calls == []
 
 
-def test_counters_see_the_exact_route(quadratic_calls):
-    """Sanity of the instrumentation: the exact route does call the O(N^2) kernels."""
-    spec = gp.GPSpec(gp.Polynomial(2.0, 1.5), 1024, np.eye(2))
-    gp.condition_number(spec, 0.5)
-    assert any(c.endswith(("min_eig", "inverse_column_kernel")) for c in quadratic_calls)
+def test_counters_see_the_durbin_route(quadratic_calls):
+    """Sanity of the instrumentation: the Durbin-certified route does call the O(N^2) kernels."""
+    import gpdtheory.toeplitz.eig as eig
+
+    eig.min_eig(gp.Polynomial(2.0, 1.5).autocovariance(1024), method="lanczos")
+    assert any(c.endswith("inverse_column_kernel") for c in quadratic_calls)
+    assert any(c.endswith("_lanczos_min") for c in quadratic_calls)
+
+
+@pytest.mark.parametrize("kernel", [gp.Polynomial(2.0, 0.8), gp.Logarithmic(2.0, 1.0)],
+                         ids=repr)
+def test_exact_extremes_at_2_16_run_no_quadratic_kernel(kernel, quadratic_calls):
+    """min_eig/max_eig and the exact condition number are O(N log N) (sine-Davidson)."""
+    from gpdtheory.toeplitz import eigenvalue_bounds, max_eig, min_eig
+
+    r = kernel.autocovariance(N_BIG)
+    lo, hi = min_eig(r), max_eig(r)
+    spec = gp.GPSpec(kernel, N_BIG, np.eye(2))
+    c = gp.condition_number(spec, 0.5)
+    assert quadratic_calls == []
+    assert (c.lmin_gamma, c.lmax_gamma) == (lo, hi)
+    b = eigenvalue_bounds(r)
+    assert b.lmin_lower <= lo <= b.lmin_upper and b.lmax_lower <= hi <= b.lmax_upper
+
+
+@pytest.mark.parametrize("kernel", [gp.Polynomial(2.0, 1.5), gp.PoweredExponential(2.0, 1.0),
+                                    gp.Logarithmic(2.0, 1.0)], ids=repr)
+def test_first_score_costs_a_few_second_scores(kernel, quadratic_calls, monkeypatch):
+    """First vs second score on a new 2^16 spec, counted in FFT work (no timing): the first
+    call's set-up (certified brackets, preconditioner, product symbol) is at most a few
+    times the work of a call itself, and no O(N^2) kernel runs."""
+    import scipy.fft
+
+    work: list[int] = []
+    for name in ("rfft", "irfft", "fft", "ifft", "dst"):
+        orig = getattr(scipy.fft, name)
+
+        def counted(x, *args, _orig=orig, **kwargs):
+            work.append(int(np.size(x)))
+            return _orig(x, *args, **kwargs)
+
+        monkeypatch.setattr(scipy.fft, name, counted)
+    spec = gp.GPSpec(kernel, N_BIG, _sigma(4))
+    X = np.random.default_rng(1).standard_normal((N_BIG, 4))
+    gp.score(spec, X, 0.5)
+    first = sum(work)
+    work.clear()
+    gp.score(spec, X, 0.5)
+    second = sum(work)
+    assert quadratic_calls == []
+    assert second > 0 and first <= 3 * second
+
+
+@pytest.mark.parametrize("N", [300, 1024, 2048])
+def test_first_score_below_factor_threshold_skips_eigendecomposition(N):
+    """256 <= N <= 2048: the first calls use Levinson, the O(N^3) eigh comes only once
+    the Levinson work has paid for it; both routes agree with the dense oracle."""
+    from gpdtheory.diffusion import EIGH_FLOPS_PER_N3
+
+    from tests.helpers import SCORE_RTOL, dense_score, rel_err
+
+    spec = gp.GPSpec(gp.Polynomial(2.0, 1.5), N, _sigma(3))
+    X = np.random.default_rng(N).standard_normal((N, 3))
+    ref = dense_score(spec.gamma_dense(), spec.Sigma, X, 0.5)
+    s = gp.score(spec, X, 0.5)
+    assert "gamma_eigh" not in spec.__dict__
+    assert rel_err(s, ref) <= SCORE_RTOL
+    calls = int(np.ceil(EIGH_FLOPS_PER_N3 * N / (4 * 3)))
+    for _ in range(calls):
+        gp.score(spec, X, 0.5)
+    assert "gamma_eigh" in spec.__dict__
+    s_eig = gp.score(spec, X, 0.5)
+    assert rel_err(s_eig, ref) <= SCORE_RTOL
+    np.testing.assert_allclose(s_eig, s, rtol=0, atol=SCORE_RTOL * np.abs(ref).max())
+    # an ill-conditioned spec keeps the dense route from the first call
+    bad = gp.GPSpec(gp.PoweredExponential(5.0, 2.0), N, np.diag([0.05, 1.0]))
+    assert gp.condition_number(bad, 1e-6, eigenvalues="bounds").kappa > 1e6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gp.AccuracyWarning)
+        gp.score(bad, np.ones((N, 2)), 1e-6)
+    assert "gamma_eigh" in bad.__dict__
 
 
 def test_undecided_warning_falls_back_to_exact():
@@ -253,9 +331,9 @@ def test_circulant_sampler_covariance(kernel):
 
 
 def test_sample_auto_is_circulant_beyond_dense_limit(quadratic_calls):
-    from gpdtheory.spec import DENSE_EIG_MAX_N
+    from gpdtheory.spec import DENSE_FACTOR_MAX_N
 
-    N = 4 * DENSE_EIG_MAX_N
+    N = 4 * DENSE_FACTOR_MAX_N
     spec = gp.GPSpec(gp.Polynomial(2.0, 1.5), N, np.eye(3))
     X = spec.sample(3, seed=0)
     assert X.shape == (3, N, 3) and np.all(np.isfinite(X))

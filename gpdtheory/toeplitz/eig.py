@@ -398,13 +398,14 @@ def _davidson_min(r: np.ndarray) -> float | None:
         return scipy.fft.irfft(F, m, axis=-1, workers=-1)[:, :n]
 
     start = np.argsort(q, kind="stable")[:k]
-    j = np.arange(1, n + 1)
-    V = np.sqrt(2.0 / (n + 1)) * np.sin(np.pi * np.outer(start + 1, j) / (n + 1))  # rows
-    W = _krylov_start(product, n, norm_t)
-    W -= (W @ V.T) @ V
-    W = np.linalg.qr(W.T)[0].T
-    W -= (W @ V.T) @ V
-    V = np.vstack((V, np.linalg.qr(W.T)[0].T))
+    j = np.arange(1, n + 1, dtype=np.int64)
+    # the phase (k+1) j reduced modulo 2(N+1) in integers: sin of an argument of size ~N^2
+    # would carry an absolute error ~eps N^2 and spoil the orthonormality of the rows
+    phase = np.outer(start.astype(np.int64) + 1, j) % (2 * (n + 1))
+    V = np.sqrt(2.0 / (n + 1)) * np.sin(np.pi * phase / (n + 1))  # rows
+    V = np.vstack((V, _krylov_start(product, n, norm_t)))
+    for _ in range(2):  # orthonormal to working precision (Rayleigh-Ritz needs it)
+        V = np.linalg.qr(V.T)[0].T
     AV = product(V)
     prev = np.inf
     for _ in range(_DAVIDSON_MAXIT):
