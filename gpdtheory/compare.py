@@ -3,15 +3,22 @@
 Weights are not identifiable (heads permute, ``W_Q^T W_K`` and ``W_O W_V`` rescale
 against each other), so every comparison here is of an invariant:
 
-- :func:`kernel_by_lag`: the total y-to-y attention kernel averaged along diagonals,
-  against ``rho_bar`` (correlation and relative error after the best scale);
-- :func:`match_heads`: per-head ``W_Q^T W_K`` and ``W_O W_V``, matched by the Hungarian
-  algorithm (invariant under head permutations and under ``qk -> c qk, ov -> ov / c``);
+- :func:`kernel_by_lag`: the total y-to-y attention kernel of a GPDiT averaged along
+  diagonals, or, for any other model (:mod:`gpdtheory.protocol`), its recorded attention
+  (:mod:`gpdtheory.capture`) averaged the same way; :func:`compare_kernel` against
+  ``rho_bar`` (correlation and relative error after the best scale);
+- :func:`match_heads`: per-head ``W_Q^T W_K`` and ``W_O W_V`` of two ReLU-attention
+  models, matched by the Hungarian algorithm (invariant under head permutations and
+  under ``qk -> c qk, ov -> ov / c``); any other model's heads are matched by their lag
+  profiles (:func:`gpdtheory.compare_models.match_heads_by_lag`);
 - :func:`nearest_kronecker`: Van Loan–Pitsianis nearest Kronecker product, and
   :func:`kronecker_correlation` of temporal factors (trained map against ``C_t^{-1}``);
 - :func:`jacobian`, :func:`jacobian_cosine`: sensitivity of any model;
-- :func:`layers_vs_gd`: layer ``k`` of a model against gradient-descent iterate ``k``;
+- :func:`layers_vs_gd`: layer ``k`` of a model against gradient-descent iterate ``k``
+  (the y slot of a GPDiT; a linear probe of any other model's hidden state);
 - :func:`warm_start`: training from the constructed weights, distance tracked.
+
+:func:`correlation` is :func:`gpdtheory.profiles.correlation` (NaN on a constant input).
 """
 
 from __future__ import annotations
@@ -30,50 +37,20 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     require("torch", "torch")
     raise
 
-from .construct.block import full_time
+from .construct.block import GPDiT, full_time
 from .errors import InvalidArgumentError
+from .profiles import correlation, cosine, lag_profile
 from .validation import (
     as_real_array,
     check_positive_int,
     check_scalar_diffusion_time,
+    check_spec,
     check_torch_module,
 )
 
 __all__ = ["nearest_kronecker", "kronecker_correlation", "kernel_by_lag", "KernelComparison",
            "compare_kernel", "HeadMatch", "match_heads", "jacobian", "jacobian_cosine",
            "layers_vs_gd", "parameter_distance", "warm_start", "correlation"]
-
-
-def _pair(a, b, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """Two finite real arrays of equal size, flattened (documented errors otherwise)."""
-    a = np.ravel(as_real_array(a, names[0]))
-    b = np.ravel(as_real_array(b, names[1]))
-    if a.size != b.size:
-        raise InvalidArgumentError(names[1], f"array of {b.size} entries",
-                                   f"does not match the {a.size} entries of {names[0]}",
-                                   "compare arrays of the same size")
-    return a, b
-
-
-def _norm_ratio(num: float, na: float, nb: float) -> float:
-    """``num / (na nb)`` in [-1, 1], 0 when a norm is 0 (scaled: no overflow for huge entries)."""
-    if na == 0.0 or nb == 0.0:
-        return 0.0
-    return float(np.clip(num / na / nb, -1.0, 1.0))
-
-
-def _unit_scaled(a: np.ndarray) -> np.ndarray:
-    """``a / max|a|`` (unchanged when 0): sums and norms of the result cannot overflow."""
-    m = float(np.max(np.abs(a), initial=0.0))
-    return a / m if m > 0 else a
-
-
-def correlation(a, b) -> float:
-    """Pearson correlation of two arrays of equal size (flattened); 0 when one is constant."""
-    a, b = _pair(a, b, ("a", "b"))
-    a, b = _unit_scaled(a), _unit_scaled(b)
-    a, b = _unit_scaled(a - a.mean()), _unit_scaled(b - b.mean())
-    return _norm_ratio(float(a @ b), float(np.linalg.norm(a)), float(np.linalg.norm(b)))
 
 
 def _shape2(shape, name: str) -> tuple[int, int]:
@@ -137,25 +114,59 @@ def kronecker_correlation(M, M_ref, N: int, d: int) -> float:
     return correlation(A, A_ref)
 
 
-def kernel_by_lag(model, block: int = 0) -> np.ndarray:
-    """Total y-to-y attention kernel of a position-only model, as a function of the lag.
+def kernel_by_lag(model, block: int = 0, *, direction: str = "forward", spec=None,
+                  modules=None, data=None, times=(0.1, 0.5, 2.0), n: int = 128,
+                  seed=0) -> np.ndarray:
+    """Attention kernel of ``model`` as a function of the lag: ``(N,)`` ndarray.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A :class:`~gpdtheory.construct.block.GPDiT` (its kernel is read from its weights),
+        or any other model through the protocol (its attention is recorded).
+    block : int
+        GPDiT: the stored block (0 for a looped model). Any other model: the ``block``-th
+        attention module over frames, in forward order
+        (:func:`gpdtheory.compare_models.attention_by_module`).
+    direction : {"forward", "both", "backward"}
+        Which diagonals are averaged (:func:`gpdtheory.profiles.lag_profile`):
+        ``"forward"`` averages ``M[i, i + m]``, ``"both"`` every ``|i - j| = m``.
+    spec : GPSpec, optional
+        Required for a model that is not a GPDiT: its attention depends on the input, and
+        is recorded on noised samples of ``spec`` (with ``modules``, ``data``, ``times``,
+        ``n``, ``seed`` as in :func:`gpdtheory.compare_models.attention_by_module`).
 
     Returns
     -------
     (N,) ndarray
-        ``k[m] = mean_i <K[i, i + m], Sigma_dir>``: the kernel of
+        GPDiT: ``k[m] = mean_i <K[i, i + m], I / d>``, the kernel of
         :func:`gpdtheory.construct.inspect.attention_kernel` (``(N, N, d, d)``) projected
-        on the identity direction ``I / sqrt(d)`` of its ``d x d`` blocks and averaged
-        along the m-th diagonal. For the construction ``k[m] = -eta rho_bar(m) tr(Sigma)/d``
-        for ``m >= 1`` (lag 0 also carries the identity head).
+        on the identity of its ``d x d`` blocks and averaged along the m-th diagonal. For
+        the construction ``k[m] = -eta rho_bar(m) tr(Sigma)/d`` for ``m >= 1`` (lag 0 also
+        carries the identity head). Any other model: the attention probabilities (ReLU
+        weights for ReLU heads), averaged over samples, times and heads, by lag; they
+        carry no value map, so their sign is positive.
     """
-    from .construct.inspect import attention_kernel, check_model
+    from .construct.inspect import attention_kernel
 
-    K = attention_kernel(check_model(model), block)  # (N, N, d, d)
-    d = K.shape[-1]
-    Ks = np.einsum("ijaa->ij", K) / d  # (N, N)
-    N = Ks.shape[0]
-    return np.array([np.mean(np.diagonal(Ks, m)) for m in range(N)])
+    if isinstance(model, GPDiT):
+        K = attention_kernel(model, block)  # (N, N, d, d)
+        return lag_profile(np.einsum("ijaa->ij", K) / K.shape[-1], direction)
+    from .compare_models import attention_by_module
+    from .validation import check_nonnegative_int
+
+    if spec is None:
+        raise InvalidArgumentError("spec", None, f"is needed for a {type(model).__name__}: "
+                                   "its attention depends on the input and is recorded on "
+                                   "noised samples of spec", "pass spec=gpdtheory.GPSpec(...)")
+    maps = attention_by_module(model, check_spec(spec), modules=modules, data=data,
+                               times=times, n=n, seed=seed)
+    block = check_nonnegative_int(block, "block")
+    if block >= len(maps):
+        raise InvalidArgumentError("block", block, f"exceeds the {len(maps)} attention "
+                                   f"modules recorded ({list(maps)})",
+                                   f"pass 0..{len(maps) - 1}, or name them with modules=")
+    return lag_profile(list(maps.values())[block].mean(0), direction)
 
 
 @dataclass(frozen=True)
@@ -169,8 +180,10 @@ class KernelComparison:
     scale : float
         Least-squares ``c`` in ``rho_bar ≈ c * kernel`` on lags ``>= 1``.
     correlation : float
-        Pearson correlation of ``-kernel`` and ``rho_bar`` on lags ``>= 1`` (a GD
-        step subtracts ``eta Gamma_bar``, so the sign is negative).
+        Pearson correlation of ``sign * kernel`` and ``rho_bar`` on lags ``>= 1``, with
+        ``sign = -1`` for a GPDiT (a GD step subtracts ``eta Gamma_bar``) and ``+1`` for
+        recorded attention (its sign sits in the value maps). NaN when the kernel is
+        constant on these lags (:func:`gpdtheory.profiles.correlation`).
     relative_error : float
         ``||c kernel - rho_bar|| / ||rho_bar||`` on lags ``>= 1``.
     """
@@ -181,9 +194,15 @@ class KernelComparison:
     relative_error: float
 
 
-def compare_kernel(model, r_bar, block: int = 0) -> KernelComparison:
-    """:func:`kernel_by_lag` of ``model`` against the truncated correlation ``r_bar`` ``(N,)``."""
-    k = kernel_by_lag(model, block)
+def compare_kernel(model, r_bar, block: int = 0, **capture) -> KernelComparison:
+    """:func:`kernel_by_lag` of ``model`` against the truncated correlation ``r_bar`` ``(N,)``.
+
+    ``capture`` (``spec`` required, ``modules``, ``data``, ``times``, ``n``, ``seed``) is
+    passed to :func:`kernel_by_lag` for a model that is not a GPDiT. The profiles are
+    compared after the best scale ``c``; :func:`gpdtheory.compare_models.compare_attention`
+    compares them normalised to 1 at lag 0 instead.
+    """
+    k = kernel_by_lag(model, block, **capture)
     if k.size < 3:
         raise InvalidArgumentError("model", model, "has fewer than 3 frames",
                                    "compare kernels on N >= 3")
@@ -198,7 +217,8 @@ def compare_kernel(model, r_bar, block: int = 0) -> KernelComparison:
         raise InvalidArgumentError("r_bar", f"array of shape {r.shape}",
                                    "is too large against the model's kernel: the fitted scale "
                                    "overflows", "pass a correlation (entries of order 1)")
-    return KernelComparison(k, c, correlation(-a, b), rel)
+    sign = -1.0 if isinstance(model, GPDiT) else 1.0
+    return KernelComparison(k, c, correlation(sign * a, b), rel)
 
 
 @dataclass(frozen=True)
@@ -224,9 +244,14 @@ class HeadMatch:
 
 
 def _signatures(model, block: int):
-    from .construct.inspect import ov_products, qk_products
+    from .construct.inspect import check_model, ov_products, qk_products
 
-    qk = qk_products(model, block)  # checks that model is a GPDiT  # (M, Din, Din)
+    check_model(model, "its heads are not ReLU heads on the construction's token slots, so "
+                "W_Q^T W_K and W_O W_V have no counterpart in the construction (and softmax "
+                "attention is not invariant to rescaling them)",
+                "match heads by their attention lag profiles: gpdtheory.compare_models."
+                "match_heads_by_lag(compare_attention(model, spec).heads, spec)")
+    qk = qk_products(model, block)  # (M, Din, Din)
     ov = ov_products(model, block)  # (M, Dc, Dc)
     nq = np.linalg.norm(qk.reshape(qk.shape[0], -1), axis=1)
     qk_dir = qk / np.where(nq > 0, nq, 1.0)[:, None, None]
@@ -277,26 +302,37 @@ def jacobian(model, X, t: float) -> np.ndarray:
 
 
 def jacobian_cosine(J1, J2) -> float:
-    """Cosine ``<J1, J2>_F / (||J1|| ||J2||)`` of two Jacobians (1: same up to scale)."""
-    a, b = _pair(J1, J2, ("J1", "J2"))
-    a, b = _unit_scaled(a), _unit_scaled(b)
-    return _norm_ratio(float(a @ b), float(np.linalg.norm(a)), float(np.linalg.norm(b)))
+    """Cosine ``<J1, J2>_F / (||J1|| ||J2||)`` of two Jacobians (1: same up to scale).
 
-
-def layers_vs_gd(model, spec, X, t: float, J: int, truncation: str = "hard") -> np.ndarray:
-    """Relative distance of layer ``k``'s y slot to GD iterate ``k``, ``k = 1..L``: ``(L,)``.
-
-    Uses :func:`gpdtheory.gd.gd_iterates` with the same ``J`` and ``L = model.L``.
-    A looped *trained* model need not follow GD; the constructed one does exactly.
+    :func:`gpdtheory.profiles.cosine`: NaN when a Jacobian is zero (no direction).
     """
-    from .construct.inspect import check_model
-    from .gd import gd_iterates
-    from .spec import GPSpec
+    return cosine(J1, J2, ("J1", "J2"))
 
-    model = check_model(model)
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec")
+
+def layers_vs_gd(model, spec, X, t: float, J: int, truncation: str = "hard", **probe
+                 ) -> np.ndarray:
+    """Relative distance of layer ``k`` to GD iterate ``k``, ``k = 1..L``: ``(L,)``.
+
+    GPDiT: the y slot of the state after block ``k`` (``return_all``), against
+    :func:`gpdtheory.gd.gd_iterates` with the same ``J`` and ``L = model.L``; exact for
+    the construction, while a looped *trained* model need not follow GD. Any other model
+    (through the protocol) has no y slot: layer ``k``'s hidden state is read through a
+    linear probe fitted on fresh samples
+    (:func:`gpdtheory.compare_models.probe_iterates`; ``probe`` takes its ``layers``,
+    ``n_train``, ``ridge`` and ``seed``), and ``L`` is the number of layers probed.
+    """
+    from .gd import gd_iterates
+
+    spec = check_spec(spec)
+    if not isinstance(model, GPDiT):
+        from .compare_models import probe_iterates
+
+        return probe_iterates(model, spec, X, t, J, truncation, **probe)
+    if probe:
+        raise InvalidArgumentError("probe", sorted(probe), "are probe options, and a GPDiT is "
+                                   "compared through its y slot, without a probe",
+                                   "drop them, or probe its blocks with "
+                                   "gpdtheory.compare_models.probe_iterates")
     if (model.N, model.d) != (spec.N, spec.d):
         raise InvalidArgumentError("model", f"N={model.N}, d={model.d}",
                                    f"does not match the spec (N={spec.N}, d={spec.d})",

@@ -6,12 +6,13 @@ Every function takes a model through the protocol (:mod:`gpdtheory.protocol`: an
 noise/x0 outputs) and returns a small frozen dataclass with ``to_rows()`` (rows for a
 claim table: ``{"quantity", "value", ...}``).
 
-**One normalisation everywhere.** A lag profile ``p(0..J)`` is compared after dividing it
-by its value at lag 0 (``p / p[0]``; :func:`normalise_profile`). The scale-sensitive
-error is the relative L2 error of the normalised profiles,
-``||p / p[0] - q / q[0]|| / ||q / q[0]||`` (:func:`profile_error`), reported beside
-Pearson's correlation (:func:`gpdtheory.compare.correlation`), which is blind to scale
-and offset. The same normalisation is used by ``video.attention`` (checks/video.py).
+**One normalisation everywhere** (:mod:`gpdtheory.profiles`, re-exported here): a lag
+profile ``p(0..J)`` is compared after dividing it by its value at lag 0 (``p / p[0]``;
+:func:`normalise_profile`). The scale-sensitive error is the relative L2 error of the
+normalised profiles, ``||p / p[0] - q / q[0]|| / ||q / q[0]||`` (:func:`profile_error`),
+reported beside Pearson's correlation (:func:`gpdtheory.profiles.correlation`), which is
+blind to scale and offset. The same normalisation is used by ``video.attention``
+(checks/video.py).
 
 Profiles compared:
 
@@ -51,31 +52,25 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     require("torch", "torch")
     raise
 
-from .compare import correlation, nearest_kronecker
+from .compare import nearest_kronecker
 from .construct.block import full_time
 from .errors import InvalidArgumentError
+from .profiles import NORMALISATION, correlation, lag_profile, normalise_profile, profile_error
 from .protocol import ScoreModel, as_score_model, model_name, param_like
 from .spec import GPSpec
-from .validation import as_rng, check_positive_int, check_scalar_diffusion_time
+from .validation import as_rng, check_positive_int, check_scalar_diffusion_time, check_spec
 
 __all__ = ["normalise_profile", "profile_error", "lag_profile", "ProfileComparison",
-           "AttentionComparison", "attention_by_lag", "compare_attention", "constructed_profile",
+           "AttentionComparison", "attention_by_module", "attention_by_lag",
+           "compare_attention", "constructed_profile",
            "HeadMatching", "match_heads_by_lag", "ProbeResult", "probe_layers",
+           "default_layers", "probe_iterates",
            "LinearMapComparison", "compare_linear_map", "SampleErrors", "sample_errors",
            "temporal_decay_error", "exact_kl_any", "plot_attention", "DEFAULT_TIMES",
            "NORMALISATION"]
 
 #: Diffusion times at which attention is recorded by default.
 DEFAULT_TIMES = (0.1, 0.5, 2.0)
-#: The one normalisation of lag profiles (documented in the module docstring).
-NORMALISATION = "value 1 at lag 0"
-
-
-def _spec(spec) -> GPSpec:
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec")
-    return spec
 
 
 def _model(model, spec: GPSpec | None = None) -> ScoreModel:
@@ -86,34 +81,6 @@ def _model(model, spec: GPSpec | None = None) -> ScoreModel:
         raise InvalidArgumentError("model", model_name(sm), f"has N={sm.N}, d={sm.d}, the spec "
                                    f"N={spec.N}, d={spec.d}", "pass a model built for this spec")
     return sm
-
-
-def normalise_profile(p) -> np.ndarray:
-    """``p / p[0]`` (float64); nan everywhere when ``p[0] == 0``."""
-    p = np.asarray(p, dtype=np.float64)
-    if p.ndim != 1 or p.size == 0:
-        raise InvalidArgumentError("p", f"array of shape {p.shape}", "is not a 1-D profile",
-                                   "pass values at lags 0..J")
-    return p / p[0] if p[0] != 0 else np.full_like(p, math.nan)
-
-
-def profile_error(p, ref) -> float:
-    """``||p / p[0] - ref / ref[0]|| / ||ref / ref[0]||`` (nan when a lag-0 value is 0)."""
-    a, b = normalise_profile(p), normalise_profile(ref)
-    if a.shape != b.shape:
-        raise InvalidArgumentError("p", a.shape, f"does not match the reference {b.shape}",
-                                   "compare profiles over the same lags")
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
-
-
-def lag_profile(K) -> np.ndarray:
-    """Mean of a ``(..., N, N)`` array over ``|i - j| = m`` (leading axes averaged): ``(N,)``."""
-    K = np.asarray(K, dtype=np.float64)
-    N = K.shape[-1]
-    M = K.reshape(-1, N, K.shape[-2]).mean(axis=0) if K.ndim > 2 else K
-    i, j = np.indices(M.shape)
-    lag = np.abs(i - j).ravel()
-    return np.bincount(lag, M.ravel(), N) / np.bincount(lag, minlength=N)
 
 
 @dataclass(frozen=True)
@@ -192,37 +159,47 @@ def _noised(spec: GPSpec, data, n: int, t: float, rng) -> np.ndarray:
     return math.exp(-t / 2) * X0 + math.sqrt(-math.expm1(-t)) * rng.standard_normal(X0.shape)
 
 
-def attention_by_lag(model, spec: GPSpec, *, modules=None, data=None, times=DEFAULT_TIMES,
-                     n: int = 128, seed=0) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
-    """Attention of ``model`` by lag over frames.
+def attention_by_module(model, spec: GPSpec, *, modules=None, data=None,
+                        times=DEFAULT_TIMES, n: int = 128, seed=0) -> dict[str, np.ndarray]:
+    """Mean attention matrix over frames of every recorded attention module of ``model``.
 
     Parameters
     ----------
     model : nn.Module
-        Any model through the protocol.
+        Any model through the protocol (:func:`gpdtheory.protocol.as_score_model`).
     spec : GPSpec
         Gives ``N``, ``d`` and (without ``data``) the samples.
     modules : optional
         The temporal-attention modules (see :func:`gpdtheory.capture.capture_attention`);
-        every recorded module whose matrices are ``N x N`` is used.
+        every recorded module whose matrices are ``N x N`` is kept.
     data : (n, N, d) array_like, optional
         Clean samples (default: ``n`` fresh draws from ``spec``).
     times : sequence of float
+        Diffusion times; the inputs are ``alpha_t X_0 + sigma_t eps`` at each.
     n : int
     seed : int or Generator
 
     Returns
     -------
-    profile : (N,) ndarray
-        ``mean{A[i, j] : |i - j| = m}`` over samples, times, heads and layers.
-    heads : (H, N) ndarray
-        Per-head profiles (heads of equal-count layers averaged over layers).
-    modules : list of str
-    mean_map : (N, N) ndarray
+    dict of str -> (H, N, N) ndarray
+        Per module name, in recording (forward) order: the attention of each head averaged
+        over samples, times and calls (softmax probabilities, or ReLU weights for the
+        package's ReLU heads).
+
+    Raises
+    ------
+    InvalidArgumentError
+        No ``N x N`` attention was recorded (name the temporal-attention modules).
     """
+    return {name: m.numpy() for name, m in _module_maps(model, spec, modules, data, times, n,
+                                                         seed).items()}
+
+
+def _module_maps(model, spec, modules, data, times, n, seed) -> dict[str, torch.Tensor]:
+    """:func:`attention_by_module` as float64 CPU tensors (the averages are taken in torch)."""
     from .capture import capture_attention
 
-    spec = _spec(spec)
+    spec = check_spec(spec)
     sm = _model(model, spec)
     n = check_positive_int(n, "n")
     rng = as_rng(seed)
@@ -241,7 +218,27 @@ def attention_by_lag(model, spec: GPSpec, *, modules=None, data=None, times=DEFA
         raise InvalidArgumentError("modules", modules, f"recorded no {spec.N} x {spec.N} "
                                    f"attention in {model_name(sm)}",
                                    "name the temporal-attention modules (attention over frames)")
-    mats = [torch.cat(v).mean(0) for v in per_module.values()]  # each (H, N, N)
+    return {name: torch.cat(v).mean(0) for name, v in per_module.items()}
+
+
+def attention_by_lag(model, spec: GPSpec, *, modules=None, data=None, times=DEFAULT_TIMES,
+                     n: int = 128, seed=0) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Attention of ``model`` by lag over frames, averaged over its attention modules.
+
+    Parameters are those of :func:`attention_by_module`.
+
+    Returns
+    -------
+    profile : (N,) ndarray
+        :func:`~gpdtheory.profiles.lag_profile` (``mean{A[i, j] : |i - j| = m}``) of the
+        attention averaged over samples, times, heads and layers.
+    heads : (H, N) ndarray
+        Per-head profiles (heads of equal-count layers averaged over layers).
+    modules : list of str
+    mean_map : (N, N) ndarray
+    """
+    by_module = _module_maps(model, spec, modules, data, times, n, seed)
+    mats = list(by_module.values())  # each (H, N, N)
     mean_map = torch.cat(mats).mean(0).numpy()
     profile = lag_profile(mean_map)
     counts = {m.shape[0] for m in mats}
@@ -249,7 +246,7 @@ def attention_by_lag(model, spec: GPSpec, *, modules=None, data=None, times=DEFA
         heads = np.stack([lag_profile(h) for h in torch.stack(mats).mean(0).numpy()])
     else:
         heads = np.stack([lag_profile(h) for m in mats for h in m.numpy()])
-    return profile, heads, list(per_module), mean_map
+    return profile, heads, list(by_module), mean_map
 
 
 def constructed_profile(spec: GPSpec, J: int | None = None, *, truncation: str = "hard"
@@ -263,7 +260,7 @@ def constructed_profile(spec: GPSpec, J: int | None = None, *, truncation: str =
     from .construct import build
     from .truncation import truncated_autocovariance
 
-    spec = _spec(spec)
+    spec = check_spec(spec)
     J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
     net = build(spec, J=J, L=1, truncation=truncation)
     c = -kernel_by_lag(net)
@@ -287,7 +284,7 @@ def compare_attention(model, spec: GPSpec, *, J: int | None = None, modules=None
     >>> cmp.attention.shape, len(cmp.to_rows())
     ((6,), 6)
     """
-    spec = _spec(spec)
+    spec = check_spec(spec)
     prof, heads, names, mean_map = attention_by_lag(model, spec, modules=modules, data=data,
                                                     times=times, n=n, seed=seed)
     c, r_bar = constructed_profile(spec, J)
@@ -306,7 +303,8 @@ class HeadMatching:
     pairs : list of (int, int)
         ``(model head, constructed head)``.
     correlation : (len(pairs),) ndarray
-        Pearson correlation of each matched pair's lag profiles.
+        Pearson correlation of each matched pair's lag profiles (NaN for a constant
+        profile, which is matched at the cost of an uncorrelated one).
     relative_error : (len(pairs),) ndarray
         :func:`profile_error` of each pair.
     """
@@ -334,7 +332,7 @@ def match_heads_by_lag(heads, spec: GPSpec, J: int | None = None) -> HeadMatchin
     from .construct import build
     from .construct.inspect import weights_by_lag
 
-    spec = _spec(spec)
+    spec = check_spec(spec)
     H = np.asarray(heads, dtype=np.float64)
     if H.ndim != 2 or H.shape[1] != spec.N:
         raise InvalidArgumentError("heads", f"array of shape {H.shape}",
@@ -343,10 +341,12 @@ def match_heads_by_lag(heads, spec: GPSpec, J: int | None = None) -> HeadMatchin
     W = weights_by_lag(build(spec, J=J, L=1))
     keep = np.flatnonzero(np.abs(W).max(axis=1) > 0)
     W = W[keep]
-    cost = np.array([[1.0 - correlation(h, w) for w in W] for h in H])
+    corr_all = np.array([[correlation(h, w) for w in W] for h in H])
+    # a constant profile has no correlation (NaN): it costs as much as an uncorrelated one
+    cost = 1.0 - np.nan_to_num(corr_all, nan=0.0)
     rows, cols = scipy.optimize.linear_sum_assignment(cost)
     pairs = [(int(r), int(keep[c])) for r, c in zip(rows, cols, strict=True)]
-    corr = np.array([1.0 - cost[r, c] for r, c in zip(rows, cols, strict=True)])
+    corr = np.array([corr_all[r, c] for r, c in zip(rows, cols, strict=True)])
     err = np.array([profile_error(H[r], W[c]) for r, c in zip(rows, cols, strict=True)])
     return HeadMatching(pairs, corr, err)
 
@@ -381,17 +381,151 @@ class ProbeResult:
                 for k, (name, v) in enumerate(zip(self.layers, self.r2, strict=True))]
 
 
-def _r2(F_tr, Y_tr, F_te, Y_te, ridge: float) -> float:
-    F_tr = np.hstack([F_tr, np.ones((F_tr.shape[0], 1))])
-    F_te = np.hstack([F_te, np.ones((F_te.shape[0], 1))])
-    G = F_tr.T @ F_tr
+def _fit_probe(F, Y, ridge: float) -> np.ndarray:
+    """Ridge least squares ``[F, 1] W ≈ Y`` (ridge ``ridge * tr(G) / p``): ``W`` ``(p + 1, q)``."""
+    F = np.hstack([F, np.ones((F.shape[0], 1))])
+    G = F.T @ F
     lam = ridge * np.trace(G) / G.shape[0]
-    W = np.linalg.solve(G + lam * np.eye(G.shape[0]), F_tr.T @ Y_tr)
-    res = Y_te - F_te @ W
+    return np.linalg.solve(G + lam * np.eye(G.shape[0]), F.T @ Y)
+
+
+def _apply_probe(F, W) -> np.ndarray:
+    return np.hstack([F, np.ones((F.shape[0], 1))]) @ W
+
+
+def _r2(F_tr, Y_tr, F_te, Y_te, ridge: float) -> float:
+    res = Y_te - _apply_probe(F_te, _fit_probe(F_tr, Y_tr, ridge))
     return float(1.0 - np.sum(res**2) / np.sum((Y_te - Y_te.mean(0)) ** 2))
 
 
-def probe_layers(model, spec: GPSpec, layers, *, J: int | None = None, t: float = 0.5,
+def _layer_features(sm: ScoreModel, layers: list[str], X: np.ndarray, t: float
+                    ) -> dict[str, np.ndarray]:
+    """Outputs of ``layers`` on inputs ``X`` ``(n, N, d)`` at time ``t``, as ``(n, p)`` arrays."""
+    from .capture import capture_outputs
+
+    p = param_like(sm)
+    with capture_outputs(sm, layers) as cap, torch.no_grad():
+        for lo in range(0, X.shape[0], 512):
+            xb = torch.as_tensor(X[lo:lo + 512], dtype=p.dtype, device=p.device)
+            sm(xb, full_time(xb.shape[0], t, p))
+    feats = {}
+    for name in layers:
+        hits = [k for k in cap.records if k == name or _match(k, name)]
+        if not hits:
+            raise InvalidArgumentError("layers", name, "recorded no output",
+                                       "name modules that run in the forward pass")
+        chunks = cap.records[hits[0]]
+        if len(chunks) != -(-X.shape[0] // 512):
+            raise InvalidArgumentError("layers", name, f"ran {len(chunks)} times for "
+                                       f"{-(-X.shape[0] // 512)} batches",
+                                       "probe modules that run once per forward pass (for a "
+                                       "looped GPDiT use gpdtheory.compare.layers_vs_gd)")
+        feats[name] = np.concatenate([c.reshape(min(512, X.shape[0] - 512 * i), -1).numpy()
+                                      for i, c in enumerate(chunks)])
+    return feats
+
+
+def default_layers(model, spec: GPSpec | None = None) -> list[str]:
+    """The layers probed when none are named: the blocks holding the attention modules.
+
+    One forward pass (two zero inputs at ``t = 0.5``) under
+    :func:`gpdtheory.capture.capture_attention` finds the attention modules, by type and
+    by their calls of ``scaled_dot_product_attention``; each is mapped to its nearest
+    enclosing numbered block (the ancestor-or-self whose name ends in an index, e.g.
+    ``blocks.0.attn -> blocks.0``), else to itself. Names are those of the network
+    (``model.net`` for a :class:`~gpdtheory.protocol.ScoreModel`), in forward order.
+
+    Raises
+    ------
+    InvalidArgumentError
+        The model has no attention module to capture (name the layers yourself).
+    """
+    from .capture import capture_attention
+
+    sm = _model(model, spec)
+    p = param_like(sm)
+    X = torch.zeros(2, sm.N, sm.d, dtype=p.dtype, device=p.device)
+    with capture_attention(sm) as cap, torch.no_grad():
+        sm(X, full_time(2, 0.5, p))
+    out: list[str] = []
+    for name in cap.names:
+        parts = name.split(".")
+        block = next((".".join(parts[:k + 1]) for k in range(len(parts) - 1, -1, -1)
+                      if parts[k].isdigit()), name)
+        if block not in out:
+            out.append(block)
+    if not out:
+        raise InvalidArgumentError("model", model_name(sm), "has no attention module to capture "
+                                   "(no nn.MultiheadAttention, diffusers Attention or "
+                                   "scaled_dot_product_attention call)",
+                                   "name the layers to probe: layers=['blocks.0', ...]")
+    return out
+
+
+def _layer_list(sm: ScoreModel, spec: GPSpec, layers) -> list[str]:
+    if layers is None:
+        return default_layers(sm, spec)
+    return [layers] if isinstance(layers, str) else list(layers)
+
+
+def probe_iterates(model, spec: GPSpec, X, t: float, J: int | None = None,
+                   truncation: str = "hard", *, layers=None, n_train: int = 2048,
+                   ridge: float = 1e-6, seed=0) -> np.ndarray:
+    """Layer ``k`` against GD iterate ``k`` at one input ``X``, through linear probes: ``(K,)``.
+
+    The counterpart of :func:`gpdtheory.compare.layers_vs_gd` for a model without the
+    construction's ``y`` slot. Probe ``k`` (ridge least squares with intercept) maps the
+    output of ``layers[k - 1]`` to ``Y_k`` of :func:`gpdtheory.gd.gd_iterates` (same ``J``
+    and ``truncation``); it is fitted on ``n_train`` fresh noised samples
+    ``alpha_t X_0 + sigma_t eps`` of ``spec`` (never ``X``), then applied at ``X``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Through the protocol.
+    spec : GPSpec
+    X : (N, d) array_like
+        The input state at time ``t``.
+    t : float
+    J : int, optional
+        Truncation lag of the GD iterates (default ``N - 1``).
+    truncation : {"hard", "taper", "shift"}
+    layers : list of str, optional
+        Module names or patterns in forward order (default :func:`default_layers`).
+    n_train : int
+    ridge : float
+    seed : int or Generator
+        Draws the probe's training samples.
+
+    Returns
+    -------
+    (K,) ndarray
+        ``||probe_k(layer_k(X)) - Y_k(X)|| / ||Y_k(X)||`` for ``k = 1..K``.
+    """
+    from .gd import gd_iterates
+    from .validation import as_real_array
+
+    spec = check_spec(spec)
+    sm = _model(model, spec)
+    X = as_real_array(X, "X", ndim=2, shape=(spec.N, spec.d))
+    t = check_scalar_diffusion_time(t)
+    J = spec.N - 1 if J is None else J  # validated by gd_iterates
+    layers = _layer_list(sm, spec, layers)
+    n_train = check_positive_int(n_train, "n_train")
+    Xtr = _noised(spec, None, n_train, t, as_rng(seed))
+    Xall = np.concatenate([Xtr, X[None]])
+    Y = gd_iterates(spec, Xall, t, J, len(layers), truncation, return_all=True)
+    feats = _layer_features(sm, layers, Xall, t)
+    out = []
+    for k, name in enumerate(layers, start=1):
+        Yk = Y[k].reshape(Xall.shape[0], -1)
+        W = _fit_probe(feats[name][:n_train], Yk[:n_train], ridge)
+        pred = _apply_probe(feats[name][n_train:], W)[0]
+        out.append(np.linalg.norm(pred - Yk[n_train]) / max(np.linalg.norm(Yk[n_train]), 1e-300))
+    return np.array(out)
+
+
+def probe_layers(model, spec: GPSpec, layers=None, *, J: int | None = None, t: float = 0.5,
                  n_train: int = 2048, n_test: int = 512, ridge: float = 1e-6, seed=0
                  ) -> ProbeResult:
     """Layer ``k``'s hidden state against GD iterate ``k + 1`` through a linear probe.
@@ -401,8 +535,9 @@ def probe_layers(model, spec: GPSpec, layers, *, J: int | None = None, t: float 
     model : nn.Module
         Through the protocol.
     spec : GPSpec
-    layers : list of str
-        Module names (or patterns) in forward order: the output of ``layers[k]`` is probed
+    layers : list of str, optional
+        Module names (or patterns) in forward order (default :func:`default_layers`, the
+        blocks holding the attention modules): the output of ``layers[k]`` is probed
         against ``Y_{k+1}`` of :func:`gpdtheory.gd.gd_iterates` (same ``J``). Each must run
         once per forward pass with a batch-major output (a looped GPDiT's one block runs
         ``L`` times: probe its ``return_all`` iterates with
@@ -419,34 +554,18 @@ def probe_layers(model, spec: GPSpec, layers, *, J: int | None = None, t: float 
     -------
     ProbeResult
     """
-    from .capture import capture_outputs
     from .gd import gd_iterates
 
-    spec = _spec(spec)
+    spec = check_spec(spec)
     sm = _model(model, spec)
     t = check_scalar_diffusion_time(t)
     J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
-    if isinstance(layers, str):
-        layers = [layers]
-    layers = list(layers)
+    layers = _layer_list(sm, spec, layers)
     n_train, n_test = check_positive_int(n_train, "n_train"), check_positive_int(n_test, "n_test")
     rng = as_rng(seed)
-    p = param_like(sm)
     X = _noised(spec, None, n_train + n_test, t, rng)
     Y = gd_iterates(spec, X, t, J, len(layers), return_all=True)  # (K + 1, n, N, d)
-    feats = {}
-    with capture_outputs(sm, layers) as cap, torch.no_grad():
-        for lo in range(0, X.shape[0], 512):
-            xb = torch.as_tensor(X[lo:lo + 512], dtype=p.dtype, device=p.device)
-            sm(xb, full_time(xb.shape[0], t, p))
-    for name in layers:
-        hits = [k for k in cap.records if k == name or _match(k, name)]
-        if not hits:
-            raise InvalidArgumentError("layers", name, "recorded no output",
-                                       "name modules that run in the forward pass")
-        chunks = cap.records[hits[0]]
-        feats[name] = np.concatenate([c.reshape(min(512, X.shape[0] - 512 * i), -1).numpy()
-                                      for i, c in enumerate(chunks)])
+    feats = _layer_features(sm, layers, X, t)
     r2 = []
     for k, name in enumerate(layers):
         Fm = feats[name]
@@ -510,7 +629,7 @@ def compare_linear_map(model, spec: GPSpec, t: float, *, J: int | None = None, L
     from .construct.inspect import end_to_end_map
     from .diffusion import marginal_covariance
 
-    spec = _spec(spec)
+    spec = check_spec(spec)
     sm = _model(model, spec)
     t = check_scalar_diffusion_time(t)
     J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
@@ -537,7 +656,7 @@ def temporal_decay_error(samples, spec: GPSpec) -> tuple[float, np.ndarray]:
     profile : (N,) ndarray
         The normalised lag profile of the samples.
     """
-    spec = _spec(spec)
+    spec = check_spec(spec)
     Y = np.asarray(samples, dtype=np.float64)
     V = (Y - spec.mean_array).reshape(Y.shape[0], -1)
     S = V.T @ V / V.shape[0]
@@ -582,7 +701,7 @@ def generate(model, spec: GPSpec, n: int, *, T: float = 6.0, t0: float = 1e-2, s
     """``n`` samples ``(n, N, d)`` of the reverse SDE (exponential integrator) driven by a model."""
     from .sampling import reverse_sample
 
-    spec = _spec(spec)
+    spec = check_spec(spec)
     sm = _model(model, spec)
     p = param_like(sm)
 
@@ -598,7 +717,7 @@ def generate(model, spec: GPSpec, n: int, *, T: float = 6.0, t0: float = 1e-2, s
 def sample_errors(model, spec: GPSpec, n: int = 2000, *, T: float = 6.0, t0: float = 1e-2,
                   steps: int = 60, seed=0) -> SampleErrors:
     """Covariance and temporal-decay errors of ``n`` samples generated with ``model``."""
-    spec = _spec(spec)
+    spec = check_spec(spec)
     Y = generate(model, spec, n, T=T, t0=t0, steps=steps, seed=seed)
     V = (Y - spec.mean_array).reshape(n, -1)
     C = spec.covariance_dense()

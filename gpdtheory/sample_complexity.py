@@ -8,9 +8,9 @@
   against a predicted range of slopes (CI excludes 0 and overlaps the range).
 - :func:`population_samples`: ``N d`` sequences whose second moment is exactly
   ``Gamma ⊗ Sigma`` (training on them is training on the population: the error floor).
-- :func:`sweep_n`, :func:`sweep_decay`: the sweeps, run through any
-  :class:`concurrent.futures.Executor` (sequential in-process by default), returning
-  arrays ready to plot.
+- :func:`sweep_n`, :func:`sweep_decay`: the sweeps, run by :func:`gpdtheory.sweeps.run_sweep`
+  on any executor of its protocol (:class:`~gpdtheory.sweeps.SequentialExecutor`, in this
+  process, by default; a process pool or a Dask client), returning arrays ready to plot.
 
 Theory: the paper's rate is ``error ∝ n^{-1/2}``; the plug-in's error is driven by the
 covariance estimation error, which is ``O(n^{-1/2})``, so its slope is about -1/2.
@@ -18,7 +18,6 @@ covariance estimation error, which is ``O(n^{-1/2})``, so its slope is about -1/
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import scipy.stats
 from .errors import InvalidArgumentError
 from .linear import marginal_eigenvalues
 from .spec import GPSpec
+from .sweeps import SequentialExecutor, run_sweep
 from .validation import (
     SYMMETRY_RTOL,
     as_real_array,
@@ -36,6 +36,7 @@ from .validation import (
     check_diffusion_time,
     check_positive_int,
     check_seed,
+    check_spec,
 )
 
 __all__ = ["plugin_covariance", "plugin_matrix", "plugin_error", "SlopeFit", "fit_slope",
@@ -94,13 +95,6 @@ def _scalar_time(t) -> float:
     return float(arr)
 
 
-def _check_spec(spec) -> GPSpec:
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError("spec", spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec")
-    return spec
-
-
 def plugin_matrix(r_hat, Sigma_hat, t: float) -> np.ndarray:
     """``A_t = (alpha^2 Gamma_hat_+ ⊗ Sigma_hat + sigma^2 I)^{-1}``: ``(Nd, Nd)`` ndarray.
 
@@ -145,7 +139,7 @@ def plugin_error(spec: GPSpec, n: int, seed=0, t: float = 0.5) -> float:
     from .evaluate import score_norm2
     from .gd import l2_error
 
-    spec, t = _check_spec(spec), _scalar_time(t)
+    spec, t = check_spec(spec), _scalar_time(t)
     X = spec.sample(check_positive_int(n, "n"), seed=seed)
     r, S = plugin_covariance(X, spec.mean)
     return float(np.sqrt(l2_error(spec, plugin_matrix(r, S, t), t) / score_norm2(spec, t)))
@@ -158,7 +152,7 @@ def trained_error(spec: GPSpec, n: int, seed=0, t: float = 0.5, L: int = 6, cfg=
     from .models import matching_model
     from .train import train
 
-    spec, t = _check_spec(spec), _scalar_time(t)
+    spec, t = check_spec(spec), _scalar_time(t)
     init_seed = int(as_rng(seed).integers(2**31))
     model = matching_model(spec, L=L, tied=tied, seed=init_seed)
     train(model, spec.sample(check_positive_int(n, "n"), seed=seed), cfg)
@@ -268,7 +262,7 @@ def population_samples(spec: GPSpec) -> np.ndarray:
     on these rows (``holdout=0``) is training on the population: what remains of the score
     error is the model's and the optimiser's, not the sample's.
     """
-    spec = _check_spec(spec)
+    spec = check_spec(spec)
     if spec.mean is not None:
         raise InvalidArgumentError("spec", spec, "has a mean", "use a mean-zero spec")
     C = spec.covariance_dense()
@@ -276,18 +270,6 @@ def population_samples(spec: GPSpec) -> np.ndarray:
     R = (V * np.sqrt(np.maximum(w, 0.0))) @ V.T
     n = C.shape[0]
     return (np.sqrt(n) * R.T).reshape(n, spec.N, spec.d)
-
-
-class SequentialExecutor(cf.Executor):
-    """A :class:`concurrent.futures.Executor` running each task at ``submit``, in-process."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        fut: cf.Future = cf.Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # delivered through the future, like any executor
-            fut.set_exception(exc)
-        return fut
 
 
 @dataclass(frozen=True)
@@ -308,8 +290,14 @@ class SweepResult:
     fit: SlopeFit
 
 
+def _sweep_point(error_fn: Callable[..., float], spec: GPSpec, kwargs: dict, n: int,
+                 seed: int) -> float:
+    """One task of :func:`sweep_n` (module level: picklable for process pools and Dask)."""
+    return error_fn(spec, n, seed=seed, **kwargs)
+
+
 def sweep_n(error_fn: Callable[..., float], spec: GPSpec, ns: Sequence[int], replicates: int = 3,
-            seed: int = 0, executor: cf.Executor | None = None, **kwargs) -> SweepResult:
+            seed: int = 0, executor=None, **kwargs) -> SweepResult:
     """Run ``error_fn(spec, n, seed=..., **kwargs)`` over sizes and seeds; fit the slope.
 
     Parameters
@@ -323,9 +311,10 @@ def sweep_n(error_fn: Callable[..., float], spec: GPSpec, ns: Sequence[int], rep
     replicates : int
         Seeds per size.
     seed : int
-    executor : concurrent.futures.Executor, optional
-        Where the tasks run (e.g. ``ProcessPoolExecutor`` or a dask ``Client``'s
-        executor); :class:`SequentialExecutor` by default.
+    executor : optional
+        Where the tasks run, any executor of :func:`gpdtheory.sweeps.run_sweep` (e.g. a
+        ``ProcessPoolExecutor``, a Dask ``Client`` or its ``get_executor()``);
+        :class:`~gpdtheory.sweeps.SequentialExecutor` (in this process) by default.
 
     Returns
     -------
@@ -342,16 +331,16 @@ def sweep_n(error_fn: Callable[..., float], spec: GPSpec, ns: Sequence[int], rep
         raise InvalidArgumentError("ns", ns.tolist(), "has fewer than 2 distinct sizes",
                                    "sweep at least 2 sample sizes (5 spanning 30x is better)")
     R = check_positive_int(replicates, "replicates")
-    ex = executor or SequentialExecutor()
     seed = check_seed(seed)
     if isinstance(seed, (np.random.Generator, np.random.BitGenerator)):
         raise InvalidArgumentError("seed", seed, "is a generator: the sweep derives one seed per "
                                    "task from a SeedSequence", "pass an int (or None)")
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     seeds = ss.generate_state(ns.size * R).reshape(ns.size, R)
-    futs = [[ex.submit(functools.partial(error_fn, spec, int(n), seed=int(seeds[i, r]), **kwargs))
-             for r in range(R)] for i, n in enumerate(ns)]
-    err = np.array([[f.result() for f in row] for row in futs])
+    grid = [{"n": int(n), "seed": int(seeds[i, r])} for i, n in enumerate(ns) for r in range(R)]
+    task = functools.partial(_sweep_point, error_fn, spec, kwargs)
+    err = np.array(run_sweep(task, grid, SequentialExecutor() if executor is None else executor,
+                             desc="sweep_n")).reshape(ns.size, R)
     if err.dtype.kind not in "iuf" or not np.all(np.isfinite(err)) or np.any(err <= 0):
         raise InvalidArgumentError("error_fn", getattr(error_fn, "__name__", error_fn),
                                    "returned errors that are not finite positive floats",
@@ -361,7 +350,7 @@ def sweep_n(error_fn: Callable[..., float], spec: GPSpec, ns: Sequence[int], rep
 
 def sweep_decay(error_fn: Callable[..., float], make_spec: Callable[[float, float], GPSpec],
                 regimes: Sequence[tuple[float, float]], ns: Sequence[int], replicates: int = 3,
-                seed: int = 0, executor: cf.Executor | None = None, **kwargs
+                seed: int = 0, executor=None, **kwargs
                 ) -> dict[tuple[float, float], SweepResult]:
     """:func:`sweep_n` for every decay regime ``(nu, ell)``; ``make_spec(nu, ell) -> GPSpec``."""
     if not callable(make_spec):

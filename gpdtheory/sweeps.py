@@ -1,18 +1,24 @@
-"""Parameter sweeps on any ``concurrent.futures.Executor`` (local processes or Dask).
+"""Parameter sweeps on one executor protocol: local processes, this process, or Dask.
 
 A sweep maps a module-level function over a grid of keyword arguments and returns the
-results in grid order, whatever order the workers finish in. The engine is pluggable:
+results in grid order, whatever order the workers finish in. **The executor protocol** is
+that of ``concurrent.futures.Executor``: an object with ``submit(fn, *args, **kwargs)``
+returning a future with ``result()`` and ``cancel()``. Every sweep of the package runs
+through :func:`run_sweep` (the sample-complexity sweeps
+:func:`gpdtheory.sample_complexity.sweep_n` and ``sweep_decay`` included), on:
 
-- ``executor=None`` (default): local processes (``ProcessPoolExecutor``, spawn context,
-  so workers import the package fresh, exactly as a cluster worker would);
-- ``executor="serial"``: in this process, one point after another (debugging, tiny grids);
-- any ``concurrent.futures.Executor``: e.g. a Dask cluster through
-  ``distributed.Client(address).get_executor()`` (see :func:`executor_for`).
+- ``executor=None`` (default of :func:`run_sweep`): local processes
+  (``ProcessPoolExecutor``, spawn context, so workers import the package fresh, exactly
+  as a cluster worker would), shut down afterwards;
+- ``executor="serial"`` or :class:`SequentialExecutor`: in this process, one point after
+  another, each run at ``submit`` (debugging, tiny grids, code already inside a worker);
+- any ``concurrent.futures.Executor`` (``ThreadPoolExecutor``, a process pool) or a Dask
+  cluster, through ``distributed.Client(address).get_executor()`` or the ``Client``
+  itself (see :func:`executor_for`); these are used as given and left open.
 
 Results do not depend on the engine: each grid point must carry its own seed (or derive
 one from its parameters, like :meth:`checks.table.CheckConfig.rng`), never draw from a
-shared generator. Used by the check grids (``checks.runner.run``) and the sample-complexity
-sweeps.
+shared generator.
 """
 
 from __future__ import annotations
@@ -21,13 +27,42 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 from .errors import InvalidArgumentError
 
-__all__ = ["grid_product", "run_sweep", "executor_for"]
+__all__ = ["grid_product", "run_sweep", "executor_for", "SequentialExecutor", "is_executor",
+           "DASK_INSTALL"]
+
+
+class SequentialExecutor(Executor):
+    """A :class:`concurrent.futures.Executor` running each task at ``submit``, in-process.
+
+    An exception raised by the task is delivered through the future, as any executor does.
+
+    Examples
+    --------
+    >>> SequentialExecutor().submit(divmod, 7, 2).result()
+    (3, 1)
+    """
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered through the future, like any executor
+            fut.set_exception(exc)
+        return fut
+
+
+def is_executor(obj: Any) -> bool:
+    """Whether ``obj`` follows the executor protocol (a callable ``submit``).
+
+    True for every ``concurrent.futures.Executor`` and for ``distributed.Client``.
+    """
+    return isinstance(obj, Executor) or callable(getattr(obj, "submit", None))
 
 
 def grid_product(**axes: Iterable[Any]) -> list[dict[str, Any]]:
@@ -48,7 +83,7 @@ def _call(func: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:
 
 
 def run_sweep(func: Callable[..., Any], grid: Sequence[Mapping[str, Any]],
-              executor: Executor | str | None = None, *, workers: int | None = None,
+              executor: Any = None, *, workers: int | None = None,
               progress: bool = False, desc: str = "sweep") -> list[Any]:
     """Evaluate ``func(**point)`` for every point of ``grid``; results in grid order.
 
@@ -58,10 +93,11 @@ def run_sweep(func: Callable[..., Any], grid: Sequence[Mapping[str, Any]],
         A module-level (picklable) function of keyword arguments.
     grid : sequence of mappings
         The points, e.g. from :func:`grid_product`.
-    executor : Executor, "serial" or None
+    executor : executor, "serial" or None
         ``None``: a local process pool of ``workers`` processes, shut down afterwards;
-        ``"serial"``: in this process; an Executor (local or a Dask ``ClientExecutor``):
-        used as given and left open.
+        ``"serial"``: in this process (:class:`SequentialExecutor`); anything following
+        the executor protocol (:func:`is_executor`: a ``concurrent.futures.Executor``, a
+        Dask ``Client`` or its ``get_executor()``): used as given and left open.
     workers : int, optional
         Size of the default pool (default ``min(len(grid), os.cpu_count())``).
     progress : bool
@@ -77,36 +113,40 @@ def run_sweep(func: Callable[..., Any], grid: Sequence[Mapping[str, Any]],
     Raises
     ------
     InvalidArgumentError
-        If ``executor`` is neither an Executor, ``"serial"`` nor None, or ``workers < 1``.
+        If ``executor`` is neither an executor, ``"serial"`` nor None, or ``workers < 1``.
     Exception
         The first exception raised by ``func`` (the remaining points are cancelled).
 
     Example
     -------
-    >>> import math
-    >>> run_sweep(math.hypot, [{"x": 3, "y": 4}, {"x": 5, "y": 12}], executor="serial")
-    [5.0, 13.0]
+    >>> run_sweep(complex, [{"real": 3, "imag": 4}, {"real": 5, "imag": 12}], executor="serial")
+    [(3+4j), (5+12j)]
     """
     grid = [dict(p) for p in grid]
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise InvalidArgumentError("workers", workers, "is not a positive integer",
                                    "pass workers >= 1, or executor='serial'")
-    if executor is not None and executor != "serial" and not isinstance(executor, Executor):
+    if executor is not None and not (isinstance(executor, str) and executor == "serial") \
+            and not is_executor(executor):
         raise InvalidArgumentError("executor", executor,
-                                   "is not a concurrent.futures.Executor, 'serial' or None",
-                                   "pass e.g. distributed.Client(address).get_executor()")
+                                   "is not an executor (no submit method), 'serial' or None",
+                                   "pass e.g. distributed.Client(address).get_executor(), "
+                                   "SequentialExecutor() or 'serial'")
     from ._extras import progress_bar
 
+    if isinstance(executor, str):
+        executor = SequentialExecutor()
     with progress_bar(show=bool(progress), total=len(grid), desc=desc) as bar:
-        if executor == "serial" or not grid:
-            out = []
-            for p in grid:
-                out.append(func(**p))
-                bar.update()
-            return out
+        if not grid:
+            return []
         with _engine(executor, workers or min(len(grid), os.cpu_count() or 1)) as ex:
-            futures = [ex.submit(_call, func, p) for p in grid]
+            futures = []
             try:
+                for p in grid:
+                    fut = ex.submit(_call, func, p)
+                    futures.append(fut)
+                    if _failed(fut):  # an in-process executor ran it at submit: stop here
+                        fut.result()
                 out = []
                 for fut in futures:  # in grid order: the result does not depend on timing
                     out.append(fut.result())
@@ -118,8 +158,16 @@ def run_sweep(func: Callable[..., Any], grid: Sequence[Mapping[str, Any]],
                 raise
 
 
+def _failed(fut: Any) -> bool:
+    """Whether a future already holds an exception (without waiting for it)."""
+    try:
+        return bool(fut.done()) and fut.exception() is not None
+    except Exception:  # a cancelled future, or one that cannot report: let result() tell
+        return False
+
+
 @contextmanager
-def _engine(executor: Executor | None, workers: int):
+def _engine(executor: Any, workers: int):
     if executor is not None:
         yield executor
         return

@@ -15,7 +15,9 @@ truth is the temporal kernel ``rho`` of the ball's path. Two measurements compar
   trajectories (:func:`gpdtheory.data.temporal_correlation`).
 
 Each profile over lags ``0..max_lag`` is compared with ``rho(0..max_lag)`` by Pearson
-correlation (:func:`profile_correlation`) and by relative error.
+correlation and by relative error. ``lag_profile`` and ``profile_correlation`` are
+:func:`gpdtheory.profiles.lag_profile` and :func:`gpdtheory.profiles.correlation`
+(NaN when a profile is constant), re-exported under their former names.
 
 Training reuses :func:`gpdtheory.train.train` (denoising score matching) unchanged. The
 tokens (``2 I - 1``, one per frame) are standardised first: ``X' = (X - m) / s`` with
@@ -47,6 +49,8 @@ from .construct.block import GPDiT, full_time, model_inputs
 from .data.moving_ball import MovingBall, centroids, temporal_correlation, tokens_to_frames
 from .errors import InvalidArgumentError
 from .models import SoftmaxDiT, matching_model, torch_seed
+from .profiles import correlation as profile_correlation
+from .profiles import lag_profile
 from .sampling import reverse_sample
 from .spec import GPSpec
 from .train import TrainConfig, TrainResult, resolve_device, train
@@ -353,37 +357,6 @@ def _captured_maps(model: Any, X: Any, t: float) -> np.ndarray:
     return torch.stack(maps).numpy()
 
 
-def lag_profile(K: Any) -> np.ndarray:
-    """Mean of a ``(..., N, N)`` matrix over each pair of diagonals ``|i - j| = m``: ``(N,)``.
-
-    Leading axes are averaged too. Equals ``mean{K[i, j] : |i - j| = m}``.
-    """
-    K = as_real_array(K, "K", min_ndim=2)
-    N = K.shape[-1]
-    if K.shape[-2] != N:
-        raise InvalidArgumentError("K", f"array of shape {K.shape}", "is not square",
-                                   "pass (..., N, N)")
-    M = K.reshape(-1, N, N).mean(axis=0)
-    i, j = np.indices((N, N))
-    lag = np.abs(i - j)
-    return np.bincount(lag.ravel(), M.ravel(), N) / np.bincount(lag.ravel(), minlength=N)
-
-
-def profile_correlation(profile: Any, rho: Any) -> float:
-    """Pearson correlation of two lag profiles (nan when either is constant)."""
-    a = as_real_array(profile, "profile", ndim=1)
-    b = as_real_array(rho, "rho", ndim=1)
-    if a.shape != b.shape:
-        raise InvalidArgumentError("profile", a.shape, f"does not match rho {b.shape}",
-                                   "compare profiles over the same lags")
-    a, b = a - a.mean(), b - b.mean()
-    sa, sb = np.max(np.abs(a)), np.max(np.abs(b))
-    if sa == 0 or sb == 0:
-        return math.nan  # documented: a constant profile has no correlation
-    a, b = a / sa, b / sb  # scaled to max 1: norms cannot overflow
-    return float(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))
-
-
 def _time_list(times: Any) -> list[float]:
     """A non-empty flat sequence of diffusion times ``> 0``, as floats."""
     if not (isinstance(times, (list, tuple)) or (isinstance(times, np.ndarray)
@@ -416,10 +389,9 @@ def attention_lag_profile(vm: VideoModel, video: MovingBall, *, times=(0.1, 0.5,
     times = _time_list(times)
     n = check_positive_int(n, "n")
     if isinstance(vm.model, GPDiT):
-        from .construct.inspect import attention_kernel
+        from .compare import kernel_by_lag
 
-        K = attention_kernel(vm.model)  # (N, N, d, d)
-        prof = lag_profile(np.einsum("ijaa->ij", K) / K.shape[-1])
+        prof = kernel_by_lag(vm.model, direction="both")
         # the kernel's overall sign is carried by W_O W_V (and the gate): orient lag 0 up
         return prof if prof[0] >= 0 else -prof
     rng = as_rng(seed)

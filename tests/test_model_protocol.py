@@ -265,9 +265,162 @@ def test_older_tools_accept_or_explain_any_model():
     A = attention_maps(sm, np.zeros((3, 6, 2)), 0.5)
     assert A.shape == (1, 2, 6, 6) and np.allclose(A.sum(-1), 1.0)
     assert np.isfinite(score_error(sm, spec, 0.5, n_mc=64).relative[0])
-    with pytest.raises(InvalidArgumentError, match="compare_models"):
+    with pytest.raises(InvalidArgumentError, match="^spec=None: is needed"):
         compare_kernel(sm, spec.r)
+    k = compare_kernel(sm, spec.r, spec=spec, n=8)
+    assert k.kernel.shape == (6,) and np.all(k.kernel > 0)
     with pytest.raises(InvalidArgumentError, match="compare_linear_map"):
         linear_map(sm, 0.5)
     with pytest.raises(InvalidArgumentError, match="does not output a Gaussian"):
         exact_kl(sm, spec, 4.0, 0.01)
+
+
+# ---------------------------------------------------------------- a user's own model
+
+WIDTH, HEADS = 32, 4
+
+
+class UserBlock(nn.Module):
+    """Pre-norm transformer block around ``nn.MultiheadAttention``."""
+
+    def __init__(self, width=WIDTH, heads=HEADS):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width, dtype=F64)
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True, dtype=F64)
+        self.norm2 = nn.LayerNorm(width, dtype=F64)
+        self.mlp = nn.Sequential(nn.Linear(width, 2 * width, dtype=F64), nn.GELU(),
+                                 nn.Linear(2 * width, width, dtype=F64))
+
+    def forward(self, h):
+        a = self.norm1(h)
+        h = h + self.attn(a, a, a, need_weights=False)[0]
+        return h + self.mlp(self.norm2(h))
+
+
+class UserNet(nn.Module):
+    """A user's score network: 2 MHA blocks, width 32, 4 heads, learned positions, model(x, t).
+
+    No ``N`` or ``d`` attributes and no package base class: only the call convention.
+    """
+
+    def __init__(self, N=6, d=2, seed=0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.inp = nn.Linear(d, WIDTH, dtype=F64)
+        self.pos = nn.Parameter(torch.randn(N, WIDTH, dtype=F64))
+        self.time = nn.Linear(1, WIDTH, dtype=F64)
+        self.blocks = nn.ModuleList([UserBlock(), UserBlock()])
+        self.out = nn.Linear(WIDTH, d, dtype=F64)
+
+    def forward(self, x, t):
+        h = self.inp(x) + self.pos + self.time(torch.log(t)[:, None])[:, None, :]
+        for blk in self.blocks:
+            h = blk(h)
+        return self.out(h)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_user_model_capture_is_bitwise_and_leaves_no_hook(training):
+    net = UserNet().train(training)
+    X, t = torch.randn(3, 6, 2, dtype=F64), torch.full((3,), 0.5, dtype=F64)
+    cap = _check_bitwise(net, lambda: net(X, t), None, 2)
+    assert cap.names == ["blocks.0.attn", "blocks.1.attn"]
+    assert cap.maps("blocks.1.attn").shape == (3, HEADS, 6, 6)
+    assert torch.allclose(cap.maps().sum(-1), torch.ones(6, HEADS, 6, dtype=F64))
+    ref = net(X, t)
+    with capture_outputs(net, ["blocks.0", "blocks.1"]) as out:
+        got = net(X, t)
+    assert torch.equal(ref, got) and set(out.records) == {"blocks.0", "blocks.1"}
+    _no_hooks(net)
+    with pytest.raises(RuntimeError):  # a forward pass that raises: hooks still removed
+        with capture_attention(net), capture_outputs(net, ["blocks.*"]):
+            net(torch.randn(3, 5, 2, dtype=F64), t)
+    _no_hooks(net)
+    assert torch.equal(net(X, t), ref)
+
+
+def test_user_model_through_compare_and_inspect():
+    from gpdtheory.compare import (
+        compare_kernel,
+        jacobian,
+        kernel_by_lag,
+        layers_vs_gd,
+        match_heads,
+    )
+    from gpdtheory.compare_models import attention_by_module, default_layers
+    from gpdtheory.construct import inspect
+
+    spec = _spec()
+    net = UserNet()
+    by_module = attention_by_module(net, spec, n=16)
+    assert list(by_module) == ["blocks.0.attn", "blocks.1.attn"]
+    for block, name in enumerate(by_module):
+        k = kernel_by_lag(net, block, spec=spec, n=16)
+        # the module's mean map averaged along its upper diagonals (the default direction)
+        M = by_module[name].mean(0)
+        np.testing.assert_allclose(k, [np.diagonal(M, m).mean() for m in range(6)], rtol=1e-12)
+    with pytest.raises(InvalidArgumentError, match="^block=2: exceeds the 2 attention modules"):
+        kernel_by_lag(net, 2, spec=spec, n=4)
+    cmp = compare_kernel(net, spec.r, 1, spec=spec, n=16)
+    assert cmp.kernel.shape == (6,) and -1.0 <= cmp.correlation <= 1.0
+    X = spec.sample(1, seed=3)[0]
+    W = inspect.head_weights(net, 1, X, 0.5)
+    assert W.shape == (HEADS, 6, 6) and np.allclose(W.sum(-1), 1.0)
+    A = inspect.end_to_end_map(net, 0.5, X)
+    np.testing.assert_array_equal(A, -jacobian(as_score_model(net, N=6, d=2), X, 0.5))
+    assert default_layers(net, spec) == ["blocks.0", "blocks.1"]
+    dist = layers_vs_gd(net, spec, X, 0.5, 5, n_train=256)
+    assert dist.shape == (2,) and np.all(np.isfinite(dist))
+    # functions that read the construction's weights say why, and what works instead
+    for call, fix in ((lambda: match_heads(net, net), "match_heads_by_lag"),
+                      (lambda: inspect.qk_products(net), "match_heads_by_lag"),
+                      (lambda: inspect.ov_products(net), "match_heads_by_lag"),
+                      (lambda: inspect.attention_kernel(net), "compare_attention"),
+                      (lambda: inspect.implied_gamma(net, np.eye(2), 0.1), "compare_attention"),
+                      (lambda: inspect.weights_by_lag(net), "attention_by_lag")):
+        with pytest.raises(InvalidArgumentError, match=f"is not a GPDiT: .*{fix}") as info:
+            call()
+        assert "\n" not in str(info.value)
+
+
+class GDLayers(nn.Module):
+    """Layer ``k`` outputs GD iterate ``k`` exactly (fixed linear maps of ``vec X``)."""
+
+    def __init__(self, spec, t, J):
+        from gpdtheory.gd import gd_iterates
+
+        super().__init__()
+        n = spec.N * spec.d
+        basis = np.eye(n).reshape(n, spec.N, spec.d)
+        Y = gd_iterates(spec, basis, t, J, 2, return_all=True)  # (3, n, N, d): linear in X
+        self.layers = nn.ModuleList()
+        for k in (1, 2):
+            lin = nn.Linear(n, n, bias=False, dtype=F64)
+            with torch.no_grad():
+                lin.weight.copy_(torch.as_tensor(Y[k].reshape(n, n).T))
+            self.layers.append(lin)
+        self.first_frame = nn.Linear(n, spec.d, bias=False, dtype=F64)  # keeps x_0 only
+        with torch.no_grad():
+            self.first_frame.weight.copy_(torch.eye(spec.d, n, dtype=F64))
+        self.shape = (spec.N, spec.d)
+
+    def forward(self, x, t):
+        v = x.reshape(x.shape[0], -1)
+        outs = [layer(v) for layer in self.layers]
+        return (outs[-1] + 0 * self.first_frame(v).sum()).reshape(x.shape[0], *self.shape)
+
+
+def test_probe_recovers_layers_that_are_gd_iterates():
+    from gpdtheory.compare import layers_vs_gd
+
+    spec, t, J = _spec(), 0.5, 3
+    model = GDLayers(spec, t, J)
+    X = spec.sample(1, seed=4)[0]
+    dist = layers_vs_gd(model, spec, X, t, J, layers=["layers.0", "layers.1"], n_train=512,
+                        ridge=1e-12)
+    assert dist.shape == (2,) and dist.max() < 1e-8
+    # a layer that has lost information stays far, whatever the probe
+    far = layers_vs_gd(model, spec, X, t, J, layers=["first_frame"], n_train=512, ridge=1e-12)
+    assert far[0] > 0.1
+    with pytest.raises(InvalidArgumentError, match="no attention module"):
+        layers_vs_gd(model, spec, X, t, J)

@@ -25,7 +25,13 @@ from checks.cli import main
 from checks.runner import row_from_json
 from checks.table import CheckConfig
 from gpdtheory.errors import InvalidArgumentError
-from gpdtheory.sweeps import executor_for, grid_product, run_sweep
+from gpdtheory.sweeps import (
+    SequentialExecutor,
+    executor_for,
+    grid_product,
+    is_executor,
+    run_sweep,
+)
 
 distributed = pytest.importorskip("distributed")
 
@@ -98,6 +104,41 @@ def test_run_sweep_propagates_errors():
     bad = [{"family": "pe", "ell": 1.0, "nu": 1.0, "N": 0, "seed": 1}]
     with pytest.raises(InvalidArgumentError):
         run_sweep(point, bad, executor="serial")
+
+
+CALLS: list[int] = []
+
+
+def _counted(i: int) -> int:
+    CALLS.append(i)
+    if i == 1:
+        raise ValueError("point 1 fails")
+    return i
+
+
+def test_serial_sweep_stops_at_the_first_failure():
+    CALLS.clear()
+    with pytest.raises(ValueError, match="point 1 fails"):
+        run_sweep(_counted, [{"i": i} for i in range(4)], executor=SequentialExecutor())
+    assert CALLS == [0, 1]  # points 2 and 3 never ran
+
+
+def test_one_executor_protocol_for_every_sweep(thread_cluster):
+    from gpdtheory import sample_complexity
+    from gpdtheory.sample_complexity import plugin_error, sweep_n
+
+    assert sample_complexity.SequentialExecutor is SequentialExecutor
+    assert is_executor(SequentialExecutor()) and not is_executor("serial")
+    spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 4, np.eye(2))
+    ns = [20, 60, 200]
+    local = sweep_n(plugin_error, spec, ns, replicates=2, seed=3)
+    assert np.array_equal(sweep_n(plugin_error, spec, ns, 2, 3, executor="serial").errors,
+                          local.errors)
+    with distributed.Client(thread_cluster) as client:
+        assert is_executor(client)
+        for ex in (client, client.get_executor()):  # the Client itself, or its executor
+            got = sweep_n(plugin_error, spec, ns, replicates=2, seed=3, executor=ex)
+            np.testing.assert_array_equal(got.errors, local.errors)
 
 
 def _canonical(rows):

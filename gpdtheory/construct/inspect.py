@@ -5,6 +5,12 @@ or trained); weights are not identifiable (heads permute, products rescale), so 
 return the invariants: attention weights, ``W_Q^T W_K``, ``W_O W_V``, the y-to-y
 attention kernel, the implied ``Gamma``, and the end-to-end map ``A_t`` with
 ``s_theta(X, t) = -A_t vec X`` (plus an offset when the model has a mean).
+
+Any other score network (:mod:`gpdtheory.protocol`): :func:`head_weights` records its
+attention (:mod:`gpdtheory.capture`) and :func:`end_to_end_map` linearises it at ``X``.
+The others read the construction's parametrisation (heads acting on the token slots
+``[x, y, position]``); for another model they raise an error that says why in one
+sentence and names the :mod:`gpdtheory.compare_models` function that applies.
 """
 
 from __future__ import annotations
@@ -32,16 +38,28 @@ __all__ = ["head_weights", "weights_by_lag", "qk_products", "ov_products", "atte
            "implied_gamma", "end_to_end_map"]
 
 
-def check_model(model) -> GPDiT:
-    """``model`` if it is a :class:`GPDiT` (the ReLU-attention class), else a documented error."""
+def check_model(model, why: str = "these invariants read ReLU-attention weights",
+                fix: str = "for any other model use gpdtheory.compare_models "
+                           "(compare_attention, match_heads_by_lag, probe_layers, "
+                           "compare_linear_map)") -> GPDiT:
+    """``model`` if it is a :class:`GPDiT` (the ReLU-attention class), else a documented error.
+
+    ``why`` says in one sentence why the calling function needs a GPDiT; ``fix`` names
+    what works for another model.
+    """
     if not isinstance(model, GPDiT):
-        raise InvalidArgumentError("model", type(model).__name__, "is not a GPDiT (these "
-                                   "invariants read ReLU-attention weights)",
+        raise InvalidArgumentError("model", type(model).__name__, f"is not a GPDiT: {why}",
                                    "pass a model from gpdtheory.construct.build or "
-                                   "gpdtheory.models.matching_model; for any other model use "
-                                   "gpdtheory.compare_models (compare_attention, "
-                                   "match_heads_by_lag, probe_layers, compare_linear_map)")
+                                   f"gpdtheory.models.matching_model; {fix}")
     return model
+
+
+#: Why the functions reading the y slot need a GPDiT.
+_NO_Y_SLOT = ("only the construction's tokens carry a y slot, so another model has no y-to-y "
+              "operator to read")
+#: Why the per-head products need a GPDiT.
+_NO_HEAD_PRODUCTS = ("its heads do not act on the construction's token slots [x, y, position], "
+                     "so their W_Q^T W_K and W_O W_V have no counterpart in the construction")
 
 
 def _point(model: GPDiT, X) -> np.ndarray:
@@ -49,8 +67,10 @@ def _point(model: GPDiT, X) -> np.ndarray:
     return as_real_array(X, "X", ndim=2, shape=(model.N, model.d))
 
 
-def _block(model: GPDiT, block: int) -> ReLUAttentionBlock:
-    model = check_model(model)
+def _block(model: GPDiT, block: int, why: str = _NO_HEAD_PRODUCTS,
+           fix: str = "compare per-head attention by lag with gpdtheory.compare_models."
+                      "match_heads_by_lag") -> ReLUAttentionBlock:
+    model = check_model(model, why, fix)
     block = check_nonnegative_int(block, "block")
     if block >= len(model.blocks):
         raise InvalidArgumentError("block", block, f"exceeds the {len(model.blocks)} stored blocks",
@@ -69,26 +89,66 @@ def _tokens(model: GPDiT, X=None, t: float = 1.0) -> torch.Tensor:
 
 
 @torch.no_grad()
-def head_weights(model: GPDiT, block: int = 0, X=None, t: float = 1.0) -> np.ndarray:
-    """Attention weights ``ReLU(q_{h,i}^T k_{h,j})`` of every head.
+def head_weights(model, block: int = 0, X=None, t: float = 1.0) -> np.ndarray:
+    """Attention weights of every head.
 
     Parameters
     ----------
-    model : GPDiT
+    model : GPDiT or nn.Module
+        A GPDiT: ``ReLU(q_{h,i}^T k_{h,j})`` from its weights. Any other model through
+        the protocol (:func:`gpdtheory.protocol.as_score_model`): the attention recorded by
+        :func:`gpdtheory.capture.capture_attention` on the input ``X`` (softmax
+        probabilities for softmax attention).
     block : int
-        Stored block index (0 for a looped model).
+        GPDiT: the stored block index (0 for a looped model). Another model: the
+        ``block``-th attention module over the ``N`` frames, in forward order.
     X : (N, d) array_like, optional
-        Input; needed only when queries/keys read x or y (``position_only=False``),
-        where the weights are those of the *first* application of the block.
+        Input (zeros by default); for a GPDiT needed only when queries/keys read x or y
+        (``position_only=False``), where the weights are those of the *first* application
+        of the block.
     t : float
-        Diffusion time (only the mean shift depends on it).
+        Diffusion time (for a GPDiT only the mean shift depends on it).
 
     Returns
     -------
     (M, N, N) ndarray of float64
     """
+    if not isinstance(model, GPDiT):
+        return _captured_head_weights(model, block, X, t)
     blk = _block(model, block)
     return blk.attention_weights(_tokens(model, X, t))[0].double().cpu().numpy()
+
+
+def _sizes(X) -> dict:
+    """``N`` and ``d`` read from an ``(N, d)`` input (the model's own when X is absent)."""
+    try:
+        shape = np.shape(X)
+    except ValueError:  # ragged: as_real_array reports it once the sizes are known
+        return {}
+    return dict(zip(("N", "d"), shape, strict=True)) if len(shape) == 2 else {}
+
+
+def _captured_head_weights(model, block: int, X, t: float) -> np.ndarray:
+    """:func:`head_weights` of any model: its attention recorded on one input."""
+    from ..capture import capture_attention
+    from ..protocol import as_score_model, model_name, param_like
+
+    sm = as_score_model(model, **_sizes(X))
+    t = check_scalar_diffusion_time(t)
+    p = param_like(sm)
+    X = np.zeros((sm.N, sm.d)) if X is None else as_real_array(X, "X", ndim=2,
+                                                               shape=(sm.N, sm.d))
+    with capture_attention(sm) as cap:
+        sm(torch.as_tensor(X[None], dtype=p.dtype, device=p.device), full_time(1, t, p))
+    maps = [cap.records[n][0][0] for n in cap.names
+            if tuple(cap.records[n][0].shape[-2:]) == (sm.N, sm.N)]
+    block = check_nonnegative_int(block, "block")
+    if block >= len(maps):
+        raise InvalidArgumentError("block", block, f"exceeds the {len(maps)} attention modules "
+                                   f"over {sm.N} frames recorded in {model_name(sm)}",
+                                   f"pass a block below {len(maps)}" if maps else
+                                   "give the model attention over its N frames")
+    return maps[block].numpy()
 
 
 def weights_by_lag(model: GPDiT, block: int = 0) -> np.ndarray:
@@ -101,7 +161,11 @@ def weights_by_lag(model: GPDiT, block: int = 0) -> np.ndarray:
         position-only model built on the sinusoidal embedding the weights are
         functions of ``|i - j|`` (Toeplitz), so row 0 says everything.
     """
-    if not check_model(model).position_only:
+    model = check_model(model, "another model's attention depends on its input, so it has no "
+                        "weights by lag independent of X",
+                        "use gpdtheory.compare_models.attention_by_lag (per-head profiles on "
+                        "noised samples) or head_weights(model, X=...)")
+    if not model.position_only:
         raise InvalidArgumentError("model", model, "has queries/keys that read x or y",
                                    "use head_weights(model, X=...) for a given input")
     return head_weights(model, block)[:, 0, :]
@@ -143,6 +207,8 @@ def attention_kernel(model: GPDiT, block: int = 0, X=None) -> np.ndarray:
     -------
     (N, N, d, d) ndarray of float64
     """
+    check_model(model, _NO_Y_SLOT, "compare its attention by lag with rho_bar and the "
+                "constructed kernel: gpdtheory.compare_models.compare_attention")
     A = head_weights(model, block, X)  # (M, N, N)
     d = model.d
     V = ov_products(model, block)[:, d:2 * d, d:2 * d]  # (M, d, d)
@@ -168,7 +234,9 @@ def implied_gamma(model: GPDiT, Sigma, eta: float, block: int = 0) -> np.ndarray
     (N, N) ndarray of float64
         Equals ``Gamma_bar`` for the constructed model (to round-off times ``N^2``).
     """
-    model = check_model(model)
+    model = check_model(model, _NO_Y_SLOT + " and no step size eta to read Gamma from",
+                        "compare its attention by lag with rho_bar: "
+                        "gpdtheory.compare_models.compare_attention")
     Sigma = as_real_array(Sigma, "Sigma", ndim=2, shape=(model.d, model.d))
     if not np.any(Sigma):
         raise InvalidArgumentError("Sigma", "zero matrix", "is zero: nothing to project on",
@@ -187,25 +255,34 @@ def implied_gamma(model: GPDiT, Sigma, eta: float, block: int = 0) -> np.ndarray
     return G
 
 
-def end_to_end_map(model: GPDiT, t: float, X=None) -> np.ndarray:
+def end_to_end_map(model, t: float, X=None) -> np.ndarray:
     """The linear map ``A_t`` with ``s_theta(X, t) = -A_t vec X`` (row-major vec).
 
     Parameters
     ----------
-    model : GPDiT
+    model : GPDiT or nn.Module
+        Any model through the protocol; a non-linear one is linearised at ``X``.
     t : float
         Diffusion time.
     X : (N, d) array_like, optional
-        Point of linearisation (zeros by default). A position-only model is affine in
+        Point of linearisation (zeros by default). A position-only GPDiT is affine in
         ``X``, so the map does not depend on it.
 
     Returns
     -------
     (N d, N d) ndarray of float64
         ``-d s_theta / d vec X`` by ``torch.func.jacrev``; compare with
-        :func:`gpdtheory.gd.gd_matrix` and with ``C_t^{-1}``.
+        :func:`gpdtheory.gd.gd_matrix` and with ``C_t^{-1}``
+        (:func:`gpdtheory.compare_models.compare_linear_map` does both).
     """
-    model, t = check_model(model), check_scalar_diffusion_time(t)
+    if not isinstance(model, GPDiT):
+        from ..compare import jacobian
+        from ..protocol import as_score_model
+
+        sm = as_score_model(model, **_sizes(X))
+        t = check_scalar_diffusion_time(t)
+        return -jacobian(sm, np.zeros((sm.N, sm.d)) if X is None else X, t)
+    t = check_scalar_diffusion_time(t)
     p = model.pos
     N, d = model.N, model.d
     X0 = torch.zeros(N, d, dtype=p.dtype, device=p.device) if X is None else \
