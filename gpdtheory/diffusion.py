@@ -314,10 +314,10 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray)
     lam, U = spec.sigma_eigh
     N, d = spec.N, spec.d
     batch = Y.shape[:-2]
-    Z = (Y @ U).reshape(-1, N, d)                                       # (B, N, d)
     scale = (a2.reshape(-1, 1) * lam).ravel()                           # (B*d,)
     shift = np.repeat(s2.reshape(-1), d)                                # (B*d,)
     if N < PCG_SCORE_MIN_N:
+        Z = (Y @ U).reshape(-1, N, d)                                   # (B, N, d)
         R = np.multiply.outer(scale, spec.r)                            # (B*d, N)
         R[:, 0] += shift
         rhs = np.ascontiguousarray(Z.transpose(0, 2, 1).reshape(-1, N))  # (B*d, N)
@@ -332,11 +332,13 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray)
     else:
         from .toeplitz.rows_pcg import pcg_rows
 
-        rhs = np.ascontiguousarray(Z.transpose(0, 2, 1)).reshape(-1, N)  # (B*d, N) rows
-        del Z
+        # (B*d, N) rows straight from one BLAS product per sequence (no transposed copy)
+        rhs = np.matmul(U.T, np.swapaxes(Y.reshape(-1, N, d), 1, 2)).reshape(-1, N)
         W = pcg_rows(spec.r, rhs, scale, shift, tol=PCG_SCORE_TOL).x
         del rhs
-        W = W.reshape(-1, d, N).transpose(0, 2, 1)
+        out = np.matmul(np.swapaxes(W.reshape(-1, d, N), 1, 2), U.T)
+        out *= -1.0
+        return out.reshape(*batch, N, d)
     return -(W @ U.T).reshape(*batch, N, d)
 
 
