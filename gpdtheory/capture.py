@@ -30,7 +30,7 @@ attention call inside a model's forward pass, the attention matrix of every head
 ``fnmatch`` patterns such as ``"temporal_transformer_blocks.*.attn1"``, or the module
 objects); by default every module of the types above, and every module that calls
 ``scaled_dot_product_attention``, is recorded. Capturing never changes an output bit
-(``tests/test_capture.py`` checks ``torch.equal``) and every hook, patch and processor
+(``tests/test_model_protocol.py`` checks ``torch.equal``) and every hook, patch and processor
 is removed on exit, also when the forward pass raises.
 
 :func:`capture_outputs` records the outputs of named modules (hidden states for the
