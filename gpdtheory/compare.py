@@ -319,7 +319,9 @@ def layers_vs_gd(model, spec, X, t: float, J: int, truncation: str = "hard", **p
     (through the protocol) has no y slot: layer ``k``'s hidden state is read through a
     linear probe fitted on fresh samples
     (:func:`gpdtheory.compare_models.probe_iterates`; ``probe`` takes its ``layers``,
-    ``n_train``, ``ridge`` and ``seed``), and ``L`` is the number of layers probed.
+    ``n_train``, ``ridge`` and ``seed``), and ``L`` is the number of layers probed. A
+    probe measures whether the iterate is linearly decodable from the layer, which any
+    layer that keeps ``X`` decodable passes (see that function's notes).
     """
     from .gd import gd_iterates
 

@@ -501,6 +501,16 @@ def probe_iterates(model, spec: GPSpec, X, t: float, J: int | None = None,
     -------
     (K,) ndarray
         ``||probe_k(layer_k(X)) - Y_k(X)|| / ||Y_k(X)||`` for ``k = 1..K``.
+
+    Notes
+    -----
+    ``Y_k`` is linear in ``X``, so a layer from which ``X`` can be decoded linearly (a
+    wide, nearly invertible one, trained or not: an untrained 2-block MHA model of width
+    32 on ``N = 8``, ``d = 2`` gives about 1e-3) scores near 0 at every ``k``. A small
+    distance says the iterate is linearly decodable from the layer, not that the layer
+    computes it; a large one says the layer lost what the iterate needs. The exact
+    comparison of a GPDiT's y slot (:func:`gpdtheory.compare.layers_vs_gd`) has no such
+    freedom.
     """
     from .gd import gd_iterates
     from .validation import as_real_array
