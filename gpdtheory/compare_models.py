@@ -58,7 +58,13 @@ from .errors import InvalidArgumentError
 from .profiles import NORMALISATION, correlation, lag_profile, normalise_profile, profile_error
 from .protocol import ScoreModel, as_score_model, model_name, param_like
 from .spec import GPSpec
-from .validation import as_rng, check_positive_int, check_scalar_diffusion_time, check_spec
+from .validation import (
+    as_rng,
+    check_positive_int,
+    check_positive_scalar,
+    check_scalar_diffusion_time,
+    check_spec,
+)
 
 __all__ = ["normalise_profile", "profile_error", "lag_profile", "ProfileComparison",
            "AttentionComparison", "attention_by_module", "attention_by_lag",
@@ -381,6 +387,11 @@ class ProbeResult:
                 for k, (name, v) in enumerate(zip(self.layers, self.r2, strict=True))]
 
 
+def _check_ridge(ridge) -> float:
+    """The probe's relative ridge: finite and ``> 0`` (it keeps the normal equations PD)."""
+    return check_positive_scalar(ridge, "ridge", fix="pass a small positive float, e.g. 1e-6")
+
+
 def _fit_probe(F, Y, ridge: float) -> np.ndarray:
     """Ridge least squares ``[F, 1] W ≈ Y`` (ridge ``ridge * tr(G) / p``): ``W`` ``(p + 1, q)``."""
     F = np.hstack([F, np.ones((F.shape[0], 1))])
@@ -420,8 +431,13 @@ def _layer_features(sm: ScoreModel, layers: list[str], X: np.ndarray, t: float
                                        f"{-(-X.shape[0] // 512)} batches",
                                        "probe modules that run once per forward pass (for a "
                                        "looped GPDiT use gpdtheory.compare.layers_vs_gd)")
-        feats[name] = np.concatenate([c.reshape(min(512, X.shape[0] - 512 * i), -1).numpy()
-                                      for i, c in enumerate(chunks)])
+        F = np.concatenate([c.reshape(min(512, X.shape[0] - 512 * i), -1).numpy()
+                            for i, c in enumerate(chunks)])
+        if not np.all(np.isfinite(F)):
+            raise InvalidArgumentError("layers", name, f"gave non-finite outputs (NaN/inf) in "
+                                       f"{model_name(sm)}", "check the model's weights, or "
+                                       "probe another layer")
+        feats[name] = F
     return feats
 
 
@@ -494,6 +510,7 @@ def probe_iterates(model, spec: GPSpec, X, t: float, J: int | None = None,
         Module names or patterns in forward order (default :func:`default_layers`).
     n_train : int
     ridge : float
+        Relative ridge ``> 0``: ``ridge * tr(G) / p`` is added to the normal equations.
     seed : int or Generator
         Draws the probe's training samples.
 
@@ -522,6 +539,7 @@ def probe_iterates(model, spec: GPSpec, X, t: float, J: int | None = None,
     J = spec.N - 1 if J is None else J  # validated by gd_iterates
     layers = _layer_list(sm, spec, layers)
     n_train = check_positive_int(n_train, "n_train")
+    ridge = _check_ridge(ridge)
     Xtr = _noised(spec, None, n_train, t, as_rng(seed))
     Xall = np.concatenate([Xtr, X[None]])
     Y = gd_iterates(spec, Xall, t, J, len(layers), truncation, return_all=True)
@@ -532,7 +550,12 @@ def probe_iterates(model, spec: GPSpec, X, t: float, J: int | None = None,
         W = _fit_probe(feats[name][:n_train], Yk[:n_train], ridge)
         pred = _apply_probe(feats[name][n_train:], W)[0]
         out.append(np.linalg.norm(pred - Yk[n_train]) / max(np.linalg.norm(Yk[n_train]), 1e-300))
-    return np.array(out)
+    out = np.array(out)
+    if not np.all(np.isfinite(out)):
+        raise InvalidArgumentError("X", "input", "gives a relative distance that is not "
+                                   "finite (a GD iterate of norm ~0 at X, or an ill-conditioned "
+                                   "probe)", "pass a non-zero X, or a larger ridge")
+    return out
 
 
 def probe_layers(model, spec: GPSpec, layers=None, *, J: int | None = None, t: float = 0.5,
@@ -572,6 +595,7 @@ def probe_layers(model, spec: GPSpec, layers=None, *, J: int | None = None, t: f
     J = spec.N - 1 if J is None else min(check_positive_int(J, "J"), spec.N - 1)
     layers = _layer_list(sm, spec, layers)
     n_train, n_test = check_positive_int(n_train, "n_train"), check_positive_int(n_test, "n_test")
+    ridge = _check_ridge(ridge)
     rng = as_rng(seed)
     X = _noised(spec, None, n_train + n_test, t, rng)
     Y = gd_iterates(spec, X, t, J, len(layers), return_all=True)  # (K + 1, n, N, d)
@@ -608,6 +632,7 @@ class LinearMapComparison:
         ``||A - A_constructed||_F / ||A_constructed||_F``.
     cosine_exact, kron_corr_exact : float
         Cosine with ``C_t^{-1}``; correlation of the temporal nearest-Kronecker factors.
+        Both NaN for a zero map (a zero-initialised output layer): it has no direction.
     """
 
     t: float
