@@ -82,6 +82,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidArgumentError
+from .fileio import atomic_write_json
 from .spec import GPSpec
 from .validation import as_real_array, check_positive_int
 
@@ -409,12 +410,6 @@ def _evaluate(model, run: RunSpec, cfg: PaperConfig, device) -> dict[str, Any]:
             "attention": att.tolist(), "rho": [float(v) for v in spec.r]}
 
 
-def _atomic_json(path: Path, obj: Any) -> None:
-    from .train import _atomic_write
-
-    _atomic_write(path, json.dumps(obj, indent=1, sort_keys=True, allow_nan=False).encode())
-
-
 def run_one(run: RunSpec, cfg: PaperConfig, folder: str | os.PathLike | None = None, *,
             device: Any = "cpu") -> dict[str, Any]:
     """Train (or load) and evaluate one run; returns its record (JSON-able dict).
@@ -458,7 +453,7 @@ def run_one(run: RunSpec, cfg: PaperConfig, folder: str | os.PathLike | None = N
                         partial.with_name(partial.name + suffix).unlink()
         record = {**base, "training": training, **_evaluate(model, run, cfg, device)}
     if path is not None:
-        _atomic_json(path.with_name(key + RECORD_SUFFIX), record)
+        atomic_write_json(path.with_name(key + RECORD_SUFFIX), record, overwrite=True)
     record["resumed"] = False
     return record
 
@@ -476,7 +471,7 @@ def run_grid(runs: Iterable[RunSpec], cfg: PaperConfig, folder: str | os.PathLik
         records.append(run_one(run, cfg, folder, device=device))
     if folder is not None:
         merged = _merge_results(Path(folder), cfg, records)
-        _atomic_json(Path(folder) / RESULTS_FILE, merged)
+        atomic_write_json(Path(folder) / RESULTS_FILE, merged, overwrite=True)
     return records
 
 
@@ -762,7 +757,7 @@ def run_architectures(cfg: ArchConfig, seed: int, folder: str | os.PathLike | No
     out["floor"] = float(temporal_decay_error(spec.sample(cfg.n_gen, seed=floor_seed), spec)[0])
     record = {**base, **out}
     if path is not None:
-        _atomic_json(path.with_name(key + RECORD_SUFFIX), record)
+        atomic_write_json(path.with_name(key + RECORD_SUFFIX), record, overwrite=True)
     record["resumed"] = False
     return record
 
@@ -774,5 +769,5 @@ def run_architectures_grid(cfg: ArchConfig, seeds: Iterable[int],
     records = [run_architectures(cfg, s, folder, device=device) for s in seeds]
     if folder is not None:
         merged = _merge_results(Path(folder), None, [], arch=(cfg, records))
-        _atomic_json(Path(folder) / RESULTS_FILE, merged)
+        atomic_write_json(Path(folder) / RESULTS_FILE, merged, overwrite=True)
     return records

@@ -16,7 +16,6 @@ Every public name is importable from ``gpdtheory.train`` itself.
 
 from __future__ import annotations
 
-from ..fileio import atomic_write_bytes as _atomic_write_bytes
 from .checkpoints import (
     CHECKPOINT_FORMAT,
     MODEL_CLASSES,
@@ -45,7 +44,3 @@ __all__ = ["TrainConfig", "TrainResult", "train", "dsm_loss", "marginal_dsm_loss
            "MODEL_CLASSES", "register_model_class", "model_spec", "make_model",
            "TrainingDivergedError"]
 
-
-def _atomic_write(target, payload: bytes):
-    """Replace ``target`` by ``payload`` atomically (callers: use gpdtheory.fileio directly)."""
-    return _atomic_write_bytes(target, payload, overwrite=True)
