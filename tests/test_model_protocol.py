@@ -424,3 +424,16 @@ def test_probe_recovers_layers_that_are_gd_iterates():
     assert far[0] > 0.1
     with pytest.raises(InvalidArgumentError, match="no attention module"):
         layers_vs_gd(model, spec, X, t, J)
+
+
+def test_head_weights_of_latte_average_its_spatial_positions():
+    from gpdtheory.construct.inspect import head_weights
+    from gpdtheory.latte import TEMPORAL
+
+    sm = _latte()
+    X = np.random.default_rng(0).standard_normal((6, 8))
+    W = head_weights(sm, 0, X, 0.5)  # spatial attention is over 2 x 2 positions, not frames
+    with capture_attention(sm, TEMPORAL) as cap, torch.no_grad():
+        sm(torch.as_tensor(X[None]), torch.full((1,), 0.5, dtype=F64))
+    np.testing.assert_allclose(W, cap.maps().mean(0).numpy(), rtol=1e-12)
+    assert W.shape == (2, 6, 6) and np.allclose(W.sum(-1), 1.0)

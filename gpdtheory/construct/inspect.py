@@ -140,7 +140,9 @@ def _captured_head_weights(model, block: int, X, t: float) -> np.ndarray:
                                                                shape=(sm.N, sm.d))
     with capture_attention(sm) as cap:
         sm(torch.as_tensor(X[None], dtype=p.dtype, device=p.device), full_time(1, t, p))
-    maps = [cap.records[n][0][0] for n in cap.names
+    # the first call of each module; its batch axis holds the one input, or the spatial
+    # positions of a video model's temporal attention: averaged
+    maps = [cap.records[n][0].mean(0) for n in cap.names
             if tuple(cap.records[n][0].shape[-2:]) == (sm.N, sm.N)]
     block = check_nonnegative_int(block, "block")
     if block >= len(maps):
