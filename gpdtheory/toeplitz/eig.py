@@ -334,11 +334,25 @@ _DAVIDSON_MAXIT = 40
 #: Residuals of the lowest Ritz pairs that expand the space each step (each costs two
 #: DSTs, the dominant cost).
 _DAVIDSON_EXPAND = 2
+#: Precondition in a sine basis of fast length (see :func:`_fast_sine_length`).
+_DAVIDSON_FAST_PRECONDITIONER = True
 
 
 def _dst(X: np.ndarray) -> np.ndarray:
     """Orthonormal DST-I along rows (its own inverse)."""
     return scipy.fft.dst(X, type=1, axis=-1, norm="ortho", workers=-1)
+
+
+def _fast_sine_length(n: int) -> int:
+    """Smallest ``n' >= n`` whose DST-I (an FFT of length ``2(n' + 1)``) is fast.
+
+    ``2(N + 1)`` can have a large prime factor (``N = 2^16``: ``2 * 65537``), and a
+    Bluestein DST then costs about ten real FFTs of length ``2N``.
+    """
+    size = int(scipy.fft.next_fast_len(2 * (n + 1), real=True))
+    while size % 2:
+        size = int(scipy.fft.next_fast_len(size + 1, real=True))
+    return size // 2 - 1
 
 
 #: Lanczos steps whose lowest Ritz vectors join the sine vectors in the starting space.
@@ -397,6 +411,16 @@ def _davidson_min(r: np.ndarray) -> float | None:
         F *= fc
         return scipy.fft.irfft(F, m, axis=-1, workers=-1)[:, :n]
 
+    # the preconditioner acts in the sine basis of a slightly longer section of the
+    # zero-padded sequence when the basis of length N has no fast transform (any SPD
+    # preconditioner keeps Rayleigh-Ritz exact; this one only steers the expansion)
+    n_pre = _fast_sine_length(n) if _DAVIDSON_FAST_PRECONDITIONER else n
+    if n_pre == n:
+        q_pre = q
+    else:
+        r_pre = np.zeros(n_pre)
+        r_pre[:n] = r
+        q_pre = sine_rayleigh_quotients(r_pre)
     start = np.argsort(q, kind="stable")[:k]
     j = np.arange(1, n + 1, dtype=np.int64)
     # the phase (k+1) j reduced modulo 2(N+1) in integers: sin of an argument of size ~N^2
@@ -430,9 +454,14 @@ def _davidson_min(r: np.ndarray) -> float | None:
         # the directions of the bottom cluster most
         spread = float(theta[-1] - theta[0])
         sigma = theta[0] - max(spread, 1e-3 * res[0])
-        d = q - sigma
+        d = q_pre - sigma
         d = np.where(d > 0.0, d, np.abs(d) + spread + eps * norm_t)
-        W = _dst(_dst(R[:_DAVIDSON_EXPAND]) / d)
+        if n_pre == n:
+            W = _dst(_dst(R[:_DAVIDSON_EXPAND]) / d)
+        else:
+            W = np.zeros((min(_DAVIDSON_EXPAND, k), n_pre))
+            W[:, :n] = R[:_DAVIDSON_EXPAND]
+            W = np.ascontiguousarray(_dst(_dst(W) / d)[:, :n])
         if V.shape[0] + _DAVIDSON_EXPAND > _DAVIDSON_MAX_SPACE:
             V, AV = X, AX
         for _ in range(2):  # twice is enough (Kahan)
