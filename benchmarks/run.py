@@ -9,13 +9,18 @@ Sections (each timing beside its peer, measured in the same run):
    ``scipy.linalg.solve_toeplitz`` on the d rotated systems (N <= 2^14) and a dense
    ``numpy.linalg.solve`` of ``C_t`` (N d <= 2048); figure ``benchmarks/score_vs_n.png``
    (log-log, with N log N and N^2 guide lines);
-3. ``condition_number``: exact (Durbin-certified extremes) and ``eigenvalues="bounds"``
-   (certified O(N log N) brackets) vs a dense ``eigvalsh`` (N <= 2^10);
-4. ``min_eig`` (existing Durbin-certified route) vs ``eigvalsh``.
+3. ``condition_number``: exact (``toeplitz.extreme_eigenvalues``, O(N log N)
+   sine-Davidson beyond N = 384) and ``eigenvalues="bounds"`` (certified O(N log N)
+   brackets) vs a dense ``eigvalsh`` (N <= 2^10);
+4. ``min_eig``/``max_eig`` (default: O(N log N) sine-Davidson) beside the O(N^2)
+   Durbin-certified route (``method="lanczos"``) and ``eigvalsh`` (N <= 2048), with the
+   relative differences, at N = 2^11, 2^12, 2^14 (and 2^16 with ``--goals``).
 
 ``--goals`` adds the issue's goal runs (several minutes): the first ``score`` at
 N = 2^20, d = 16 for the three families with the tracemalloc peak, ``min_eig`` at
-N = 2^16 for Polynomial(nu=0.8) and Logarithmic, and ``condition_number`` at 2^16.
+N = 2^16 for Polynomial(nu=0.8) and Logarithmic beside the certified route (20-40 s
+each), and ``condition_number`` at 2^16. ``--only SECTION`` runs one section
+(engine, score, condition, eig, goals).
 ``--quick`` (about 30 s) stops the sweep at 2^15 and repeats less. Results and the
 machine (``lscpu`` model, cores, load average before and after) are printed as
 Markdown and appended to ``benchmarks/RESULTS.md``
@@ -245,21 +250,31 @@ def bench_condition(exponents: list[int], families: dict | None = None,
 
 # ------------------------------------------------------------------ 4. min_eig
 def bench_min_eig(cases: list[tuple[str, gp.Kernel, int]]) -> list[str]:
-    rows = ["| kernel | N | min_eig (s) | eigvalsh (s) | lmin | rel. agreement |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| kernel | N | min_eig (s) | max_eig (s) | Durbin-certified min+max (s) "
+            "| eigvalsh (s) | lmin | lmax | rel. diff to certified | rel. diff to eigvalsh |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     tz.min_eig(gp.PoweredExponential(2.0, 1.0).autocovariance(64))  # compile
+    tz.min_eig(gp.PoweredExponential(2.0, 1.0).autocovariance(512), method="lanczos")
     for name, kernel, N in cases:
         r = kernel.autocovariance(N)
         t0 = time.perf_counter()
-        lam = tz.min_eig(r)
-        t_ours = time.perf_counter() - t0
+        lo = tz.min_eig(r)
+        t_lo = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        hi = tz.max_eig(r)
+        t_hi = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        c_lo, c_hi = tz.min_eig(r, method="lanczos"), tz.max_eig(r, method="lanczos")
+        t_c = time.perf_counter() - t0
+        agree_c = max(abs(lo - c_lo) / abs(c_lo), abs(hi - c_hi) / abs(c_hi))
         t_d = agree = None
         if N <= 2048:
             t0 = time.perf_counter()
-            ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0]
+            ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
             t_d = time.perf_counter() - t0
-            agree = abs(lam - ev) / abs(ev)
-        rows.append(f"| {name} | {N} | {fmt(t_ours)} | {fmt(t_d)} | {lam:.12g} | "
+            agree = max(abs(lo - ev[0]) / abs(ev[0]), abs(hi - ev[-1]) / abs(ev[-1]))
+        rows.append(f"| {name} | 2^{int(np.log2(N))} | {fmt(t_lo)} | {fmt(t_hi)} | {fmt(t_c)} "
+                    f"| {fmt(t_d)} | {lo:.12g} | {hi:.12g} | {agree_c:.1e} | "
                     f"{'-' if agree is None else f'{agree:.1e}'} |")
         print(rows[-1], flush=True)
     return rows
@@ -297,38 +312,50 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--goals", action="store_true",
                    help="add the goal runs (2^20 x 16 first score, min_eig at 2^16; minutes)")
     p.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
+    p.add_argument("--only", action="append", default=None,
+                   choices=["engine", "score", "condition", "eig", "goals"],
+                   help="run only this section (repeatable); 'goals' implies --goals")
     args = p.parse_args(argv)
+    only = set(args.only or ["engine", "score", "condition", "eig", "goals"])
+    if args.only and "goals" in only:
+        args.goals = True
     start = time.perf_counter()
     mach = machine()
     print(f"machine: {mach}", flush=True)
     out = [f"## Run {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC: "
            f"`python benchmarks/run.py{' --quick' if args.quick else ''}"
-           f"{' --goals' if args.goals else ''}`", "",
+           f"{' --goals' if args.goals else ''}"
+           f"{''.join(' --only ' + x for x in (args.only or []))}`", "",
            f"Machine: {mach['model']}, {mach['cores']} logical cores, load average "
            f"{mach['load']} (1/5/15 min) at start; Python {mach['python']}, numpy "
            f"{mach['numpy']}, scipy {mach['scipy']}.", ""]
-    out += ["### Toeplitz engine", ""] + bench_engine(args.quick) + [""]
-    print("\n".join(out[-8:]), flush=True)
-    exps = list(range(9, 17, 2)) if args.quick else [9] + list(range(10, 21, 2))
-    d = 4
-    rows, data = bench_score(exps, d, 2 if args.quick else 3)
-    fig = ("(not written: --no-append)" if args.no_append
-           else figure(data, d, HERE / "score_vs_n.png"))
-    out += [f"### Exact score, d = {d}, t = {T_SCORE}: cold (new spec, first call) and warm",
-            "", *rows, "", f"Figure: `{fig}`.", ""]
-    cexp = [10, 13] if args.quick else [10, 12, 14]
-    out += ["### condition_number, t = 0.5, d = 4 (each column a new spec)", "",
-            *bench_condition(cexp), ""]
-    cases = [("Polynomial(2, 0.8)", gp.Polynomial(2.0, 0.8), 2048),
-             ("Logarithmic(2, 1)", gp.Logarithmic(2.0, 1.0), 2048)]
-    if args.goals:
-        cases += [("Polynomial(2, 0.8)", gp.Polynomial(2.0, 0.8), 2**16),
-                  ("Logarithmic(2, 1)", gp.Logarithmic(2.0, 1.0), 2**16)]
-    out += ["### min_eig (Durbin-certified shift + shift-invert Lanczos)", "",
-            *bench_min_eig(cases), ""]
-    if args.goals:
+    if "engine" in only:
+        out += ["### Toeplitz engine", ""] + bench_engine(args.quick) + [""]
+        print("\n".join(out[-8:]), flush=True)
+    if "score" in only:
+        exps = list(range(9, 17, 2)) if args.quick else [9] + list(range(10, 21, 2))
+        d = 4
+        rows, data = bench_score(exps, d, 2 if args.quick else 3)
+        fig = ("(not written: --no-append)" if args.no_append
+               else figure(data, d, HERE / "score_vs_n.png"))
+        out += [f"### Exact score, d = {d}, t = {T_SCORE}: cold (new spec, first call) and "
+                "warm", "", *rows, "", f"Figure: `{fig}`.", ""]
+    if "condition" in only:
+        cexp = [10, 13] if args.quick else [10, 12, 14]
+        out += ["### condition_number, t = 0.5, d = 4 (each column a new spec)", "",
+                *bench_condition(cexp), ""]
+    if "eig" in only:
+        sizes = [2**11, 2**12] if args.quick else [2**11, 2**12, 2**14]
+        if args.goals:
+            sizes.append(2**16)
+        cases = [(name, kernel, n) for n in sizes
+                 for name, kernel in (("Polynomial(2, 0.8)", gp.Polynomial(2.0, 0.8)),
+                                      ("Logarithmic(2, 1)", gp.Logarithmic(2.0, 1.0)))]
+        out += ["### min_eig / max_eig: sine-Davidson (default) beside the Durbin-certified "
+                "route and eigvalsh", "", *bench_min_eig(cases), ""]
+    if args.goals and "goals" in only:
         out += ["### Goal: first score at N = 2^20, d = 16", "", *bench_goals(), ""]
-        out += ["### condition_number at N = 2^16 (exact route is O(N^2))", "",
+        out += ["### condition_number at N = 2^16", "",
                 *bench_condition([16], {"Polynomial(2, 1.5)": gp.Polynomial(2.0, 1.5)}), ""]
     total = time.perf_counter() - start
     out += [f"Total {total:.0f} s; load average at the end {load()}.", ""]
