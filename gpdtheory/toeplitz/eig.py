@@ -8,10 +8,14 @@ is small. The route therefore
 
 a. computes every Rayleigh quotient ``q_k = s_k^T T s_k`` in ``O(N log N)``
    (:func:`sine_rayleigh_quotients`, the optimal tau preconditioner's eigenvalues);
-b. starts a block of ``4`` vectors at the ``s_k`` with the smallest ``q_k``;
-c. expands the search space with ``(P - sigma I)^{-1} R``, ``P = S diag(q) S`` (two DSTs),
-   ``R`` the block residual ``T X - X Theta`` (FFT products), ``sigma`` below the block's
-   Ritz values; Rayleigh–Ritz with the exact products; restarts at ``24`` vectors.
+b. starts from the ``4`` vectors ``s_k`` with the smallest ``q_k`` and the ``2`` lowest
+   Ritz vectors of a 32-step Lanczos run (which carry a well separated bottom eigenvalue
+   whose eigenvector is not sine-like, e.g. for white-noise ``r``);
+c. expands the search space with ``(P - sigma I)^{-1} R``, ``P = S diag(q) S`` (two DSTs;
+   on a zero-padded section of fast DST length when ``2(N+1)`` has a large prime factor),
+   ``R`` the residuals ``T x - theta x`` of the two lowest Ritz pairs (FFT products),
+   ``sigma`` below the block's Ritz values; Rayleigh–Ritz with the exact products on an
+   orthonormal basis; restarts at ``24`` vectors.
 
 It stops when the smallest Ritz value ``theta`` no longer moves (``2 eps`` relative) or its
 residual is at round-off, and hands over to the ``O(N^2)`` routes below when it does not
@@ -20,7 +24,7 @@ converge (residual above ``sqrt(eps) ||T||`` after 40 steps). What this route ce
 products (about ``eps ||T|| log N``); with the unit Ritz vector's residual ``rho``, some
 eigenvalue lies in ``[theta - rho, theta + rho]`` (Weyl). That this eigenvalue is the
 *smallest* is not certified (a block started at the smallest ``q_k`` finds it in every
-family tested, and agrees with the Durbin-certified route below to ``1e-11`` relative at
+family tested, and agrees with the Durbin-certified route below to ``2e-11`` relative at
 ``N = 2^16``); ``method="lanczos"`` or ``"bisection"`` certify the lower side with
 Durbin's inertia test in ``O(N^2)``.
 
