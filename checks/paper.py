@@ -323,13 +323,13 @@ def paper_attention(cfg: CheckConfig):
     measured: the DiT's softmax attention on 256 fresh sequences noised at t = 0.1, 0.5, 2
     (:func:`gpdtheory.experiments.attention_map`: averaged over the batch, blocks, heads and
     times), reduced to its lag profile (mean over ``|i - j| = m``,
-    :func:`gpdtheory.video.lag_profile`) and correlated (Pearson) with ``rho(0..N-1)``; nan
+    :func:`gpdtheory.profiles.lag_profile`) and correlated (Pearson) with ``rho(0..N-1)``; nan
     (so FAILS) when the profile spreads less than 25% (:func:`checks.video.profile_spread`:
     a flat profile carries no lag information). bound: ``ATT_CORR_MIN`` = 0.8 (as
     ``video.attention``). ``rho`` is the kernel's, not estimated.
 
     Info rows: the scale-sensitive relative L2 error of the profile normalised to 1 at lag
-    0 (:func:`checks.video.normalised_profile_error`); the seed-mean map itself is in the
+    0 (:func:`gpdtheory.profiles.profile_error`); the seed-mean map itself is in the
     case (``attention_map``) beside ``Gamma`` for the figure. No bound on the normalised
     error: softmax rows sum to 1 and a query always keeps weight on distant keys, so the
     profile does not fall to ``rho``'s near-zero tail (it rises again at the largest lags,
@@ -340,9 +340,9 @@ def paper_attention(cfg: CheckConfig):
     spreading 77-99%; the tightest row 0.858 against 0.8. Normalised profile errors 0.26 to
     0.77 (info).
     """
-    from gpdtheory.video import lag_profile, profile_correlation
+    from gpdtheory.profiles import correlation, lag_profile, profile_error
 
-    from .video import MIN_SPREAD, normalised_profile_error, profile_spread
+    from .video import MIN_SPREAD, profile_spread
 
     pc = paper_config(cfg.full)
     g = grids(cfg.full)
@@ -356,7 +356,7 @@ def paper_attention(cfg: CheckConfig):
             rho = np.array(r["rho"])
             prof = lag_profile(A)
             spread = profile_spread(prof)
-            corr = profile_correlation(prof, rho)
+            corr = correlation(prof, rho)
             maps.append(A)
             case = {**_pattern_case(ell, nu, pc), "n": n, "seed": s,
                     "spread": round(spread, 4)}
@@ -366,7 +366,7 @@ def paper_attention(cfg: CheckConfig):
                               note="profile/profile[0] = "
                               + ", ".join(f"{v / prof[0]:.3f}" for v in prof))
             yield Measurement({**case, "quantity": "normalised profile rel. L2 error"},
-                              normalised_profile_error(prof, rho), math.nan, kind="info",
+                              profile_error(prof, rho), math.nan, kind="info",
                               note="profiles normalised to 1 at lag 0")
         M = np.mean(maps, axis=0)
         yield Measurement({**_pattern_case(ell, nu, pc), "n": n, "seeds": _seeds_text(SEEDS),
@@ -374,7 +374,7 @@ def paper_attention(cfg: CheckConfig):
                            "attention_map": np.round(M, 4).tolist(),
                            "gamma": np.round(np.array([[rho[abs(i - j)] for j in range(len(rho))]
                                                        for i in range(len(rho))]), 4).tolist()},
-                          float(profile_correlation(lag_profile(M), rho)), math.nan,
+                          float(correlation(lag_profile(M), rho)), math.nan,
                           kind="info", note="Pearson corr of the seed-mean map's lag profile")
 
 

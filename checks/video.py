@@ -64,24 +64,6 @@ def attention_evidence(corr: float, spread: float) -> float:
     return corr if spread >= MIN_SPREAD else math.nan
 
 
-def normalised_profile_error(profile, rho) -> float:
-    """``||p / p[0] - rho / rho[0]|| / ||rho / rho[0]||`` over the lags given (nan if ``p[0] = 0``).
-
-    Both profiles are normalised to value 1 at lag 0, so a profile of the right shape but
-    the wrong decay (too fast, too flat) is penalised, which Pearson's correlation is not.
-    """
-    import numpy as np
-
-    p = np.asarray(profile, dtype=np.float64)
-    r = np.asarray(rho, dtype=np.float64)
-    if p.shape != r.shape or p.ndim != 1 or p.size == 0:
-        raise ValueError(f"profiles of shapes {p.shape} and {r.shape} do not match")
-    if p[0] == 0.0 or r[0] == 0.0:
-        return math.nan
-    rn = r / r[0]
-    return float(np.linalg.norm(p / p[0] - rn) / np.linalg.norm(rn))
-
-
 def pixel_lag_profile(tokens, max_lag: int):
     """Temporal correlation of the frames themselves by lag: ``(max_lag + 1,)``, 1 at lag 0.
 
@@ -158,6 +140,7 @@ def _measure(cfg: CheckConfig, kernel, seed: int):
     import torch
 
     from gpdtheory.data import moving_ball
+    from gpdtheory.profiles import profile_error
     from gpdtheory.video import evaluate_video, train_video
 
     for model, sizes, tcfg, kwargs in _cases(cfg):
@@ -167,9 +150,9 @@ def _measure(cfg: CheckConfig, kernel, seed: int):
         ev = evaluate_video(vm, video, max_lag=MAX_LAG, n_gen=256, seed=seed % 1000)
         wall = time.perf_counter() - start
         spread = profile_spread(ev.attention)
-        norm_err = normalised_profile_error(ev.attention, ev.rho)
+        norm_err = profile_error(ev.attention, ev.rho)
         pix = pixel_lag_profile(video.tokens, MAX_LAG)
-        pix_err = normalised_profile_error(pix, ev.rho)
+        pix_err = profile_error(pix, ev.rho)
         note = (f"spread {spread:.0%}; generated centroid corr {ev.generated_corr:.3f} "
                 f"(rel. err {ev.generated_relerr:.2f}; data's own {ev.data_corr:.4f}), "
                 f"wall {wall:.1f} s")

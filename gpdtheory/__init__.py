@@ -59,9 +59,9 @@ __version__ = "0.1.0"
 
 #: Subpackages imported on first attribute access (PEP 562); the torch ones are heavy.
 _LAZY = ("linear", "bounds", "truncation", "psd", "gd", "sampling", "distribution", "construct",
-         "models", "train",
-         "evaluate", "compare", "sample_complexity", "sweeps", "data", "video", "strategies",
-         "fuzz_strategies")
+         "models", "train", "protocol", "capture", "profiles", "evaluate", "compare",
+         "compare_models", "latte", "sample_complexity", "sweeps", "experiments", "data", "video",
+         "fileio", "testing", "strategies", "fuzz_strategies")
 
 
 def __getattr__(name: str):

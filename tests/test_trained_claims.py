@@ -13,12 +13,13 @@ import torch
 
 import gpdtheory as gp
 from checks.training import hidden_states, layer_distances
-from checks.video import normalised_profile_error, pixel_lag_profile
+from checks.video import pixel_lag_profile
 from gpdtheory import distribution as dist
 from gpdtheory.construct import build
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.evaluate import exact_kl, linear_map, polynomial_map
 from gpdtheory.models import matching_model
+from gpdtheory.profiles import profile_error
 from gpdtheory.sample_complexity import fit_slope, population_samples, rate_test
 from gpdtheory.train import TrainConfig, train
 
@@ -162,16 +163,16 @@ def test_trained_final_layer_within_derived_level_small():
 
 
 # ------------------------------------------------------------------ video.attention
-def test_normalised_profile_error_sees_scale_and_decay():
+def test_profile_error_sees_scale_and_decay():
     rho = np.exp(-np.arange(9) / 4.0)
-    assert normalised_profile_error(rho, rho) == 0.0
-    assert normalised_profile_error(0.01 * rho, rho) == pytest.approx(0.0, abs=1e-15)
+    assert profile_error(rho, rho) == 0.0
+    assert profile_error(0.01 * rho, rho) == pytest.approx(0.0, abs=1e-15)
     fast = rho**4  # decays four times as fast: Pearson stays high, the error does not
-    from gpdtheory.video import profile_correlation
+    from gpdtheory.profiles import correlation as profile_correlation
 
     assert profile_correlation(fast, rho) > 0.85  # 0.883
-    assert normalised_profile_error(fast, rho) > 0.3
-    assert math.isnan(normalised_profile_error(np.r_[0.0, rho[1:]], rho))
+    assert profile_error(fast, rho) > 0.3
+    assert math.isnan(profile_error(np.r_[0.0, rho[1:]], rho))
 
 
 def test_pixel_lag_profile_of_a_known_sequence():
