@@ -100,8 +100,20 @@ RECORD_SUFFIX = ".record.json"
 PARTIAL_SUFFIX = ".partial"
 
 
+class _Digestible:
+    """Settings that name their checkpoints: a JSON form and a short digest of it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def digest(self) -> str:
+        """8 hex digits of SHA-256 of the settings (the checkpoint key's suffix)."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 @dataclass(frozen=True)
-class PaperConfig:
+class PaperConfig(_Digestible):
     """Every setting of a paper run that changes its result (hashed into the run's key).
 
     The defaults are the small version of ``gpdtheory check`` (seconds per run on one CPU
@@ -132,14 +144,6 @@ class PaperConfig:
     bootstrap: int = 200
     attention_times: tuple[float, ...] = (0.1, 0.5, 2.0)
     attention_n: int = 256
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def digest(self) -> str:
-        """8 hex digits of SHA-256 of the settings (the checkpoint key's suffix)."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:8]
 
     def train_config(self, seed: int):
         from .train import TrainConfig
@@ -524,7 +528,7 @@ ARCH_SECTION = "architectures"
 
 
 @dataclass(frozen=True)
-class ArchConfig:
+class ArchConfig(_Digestible):
     """Every setting of a DiT-against-U-Net run (hashed into the run's key).
 
     The defaults are the regime where the paper's comparison binds (docs/theory.md §8): 64
@@ -566,14 +570,6 @@ class ArchConfig:
         if self.family not in ARCH_FAMILIES:
             raise InvalidArgumentError("family", self.family, "is not a decay family here",
                                        f"pass one of {ARCH_FAMILIES}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def digest(self) -> str:
-        """8 hex digits of SHA-256 of the settings (the checkpoint key's suffix)."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:8]
 
     def spec(self) -> GPSpec:
         from . import kernels
