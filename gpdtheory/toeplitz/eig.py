@@ -577,7 +577,8 @@ def extreme_eigenvalues(r: Any) -> tuple[float, float]:
     a hard-truncated ``Gamma_bar``) is bisected with banded Cholesky
     (:func:`.banded.banded_extreme_eigenvalue`, accurate to ``1e-13`` relative to the
     Gershgorin radius); anything else goes to :func:`min_eig` and :func:`max_eig`
-    (``method="auto"``, about ``eps ||T||`` absolute). Equivalent dense computation:
+    (``method="auto"``: ``O(N log N)`` sine-Davidson, about ``eps ||T|| log N`` absolute;
+    the module notes say what it certifies). Equivalent dense computation:
     ``numpy.linalg.eigvalsh(scipy.linalg.toeplitz(r))[[0, -1]]``.
 
     Examples
