@@ -269,9 +269,10 @@ def _score_dense(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) ->
 TOEPLITZ_SCORE_MIN_N = DENSE_FACTOR_MAX_N + 1
 #: From this N on (and below ``TOEPLITZ_SCORE_MIN_N``), ``method="auto"`` does not build the
 #: eigendecomposition for a spec that lacks one: it scores with Levinson (``4 N^2`` flops
-#: per system) until the Levinson flops spent on the spec reach ``EIGH_FLOPS_PER_N3 N^3``,
-#: the eigendecomposition's cost, then builds it (ski rental: never more than twice the
-#: cheaper of the two strategies). Below it the eigendecomposition costs < 5 ms.
+#: per system) as long as the Levinson flops spent on the spec, this call included, stay
+#: below ``EIGH_FLOPS_PER_N3 N^3``, the eigendecomposition's cost, then builds it (ski
+#: rental: never more than twice the cheaper of the two strategies; a large batch builds it
+#: at once). Below it the eigendecomposition costs < 5 ms.
 STRUCTURED_FIRST_MIN_N = 256
 #: Flops of ``numpy.linalg.eigh`` on an N x N matrix, divided by ``N^3`` (tridiagonal
 #: reduction plus divide and conquer with vectors, about 9 N^3).
@@ -293,10 +294,10 @@ def _auto_method(spec: GPSpec, kappa_hi: float, systems: int) -> str:
     if N < STRUCTURED_FIRST_MIN_N or "gamma_eigh" in spec.__dict__ \
             or not kappa_hi <= STRUCTURED_KAPPA_MAX:
         return "eig"
-    spent = spec.__dict__.get("_levinson_flops", 0.0)
-    if spent >= EIGH_FLOPS_PER_N3 * float(N) ** 3:
+    spent = spec.__dict__.get("_levinson_flops", 0.0) + 4.0 * float(N) ** 2 * systems
+    if spent >= EIGH_FLOPS_PER_N3 * float(N) ** 3:  # this call would complete the rent
         return "eig"
-    spec.__dict__["_levinson_flops"] = spent + 4.0 * float(N) ** 2 * systems
+    spec.__dict__["_levinson_flops"] = spent
     return "toeplitz"
 #: Beyond this N the d systems are solved by circulant-preconditioned CG (O(N log N) per
 #: iteration) instead of Levinson (4 N^2 each): ``gpdtheory.toeplitz.rows_pcg.pcg_rows``,
