@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gpdtheory as gp
-import gpdtheory.strategies as gst
 from gpdtheory.construct import (
     GPDiT,
     build,
@@ -38,6 +37,7 @@ from gpdtheory.construct.inspect import (
 from gpdtheory.construct.sizes import float32_error, model_sizes, weight_growth
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.gd import gd_iterates
+from gpdtheory.testing import strategies as gst
 from gpdtheory.truncation import truncated_autocovariance
 
 from .helpers import rel_err

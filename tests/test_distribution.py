@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 
 import gpdtheory as gp
-import gpdtheory.strategies as gst
 from gpdtheory import distribution as dist
 from gpdtheory.errors import AssumptionViolated, InvalidArgumentError, NotPositiveDefiniteError
 from gpdtheory.gd import gd_iterates, l2_error
 from gpdtheory.sampling import SAMPLERS, time_grid
+from gpdtheory.testing import strategies as gst
 from gpdtheory.truncation import truncated_autocovariance
 
 from .helpers import rel_err

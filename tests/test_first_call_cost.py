@@ -148,7 +148,6 @@ def test_first_score_below_factor_threshold_skips_eigendecomposition(N):
     """256 <= N <= 2048: the first calls use Levinson, the O(N^3) eigh comes only once
     the Levinson work has paid for it; both routes agree with the dense oracle."""
     from gpdtheory.diffusion import EIGH_FLOPS_PER_N3
-
     from tests.helpers import SCORE_RTOL, dense_score, rel_err
 
     spec = gp.GPSpec(gp.Polynomial(2.0, 1.5), N, _sigma(3))

@@ -13,7 +13,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import gpdtheory as gp
-import gpdtheory.strategies as gst
 from gpdtheory.errors import AssumptionViolated, InvalidArgumentError
 from gpdtheory.gd import (
     gd_iterates,
@@ -26,6 +25,7 @@ from gpdtheory.gd import (
     theorem_s_bound,
     truncated_score,
 )
+from gpdtheory.testing import strategies as gst
 from gpdtheory.truncation import truncated_autocovariance
 
 from .helpers import rel_err

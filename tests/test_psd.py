@@ -13,7 +13,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
-import gpdtheory.strategies as gst
 from gpdtheory.errors import NotPositiveDefiniteError
 from gpdtheory.psd import (
     certify_all_n,
@@ -28,6 +27,7 @@ from gpdtheory.psd import (
     truncated_column,
 )
 from gpdtheory.psd.certificate import KERNEL_REL_ERROR, chebyshev_to_monomial
+from gpdtheory.testing import strategies as gst
 from gpdtheory.toeplitz import (
     banded_cholesky,
     banded_extreme_eigenvalue,

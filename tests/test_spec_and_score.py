@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
-import gpdtheory.strategies as gst
+from gpdtheory.testing import strategies as gst
 
 from .helpers import SCORE_RTOL, dense_score, kms, kms_inverse, rel_err
 

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
-import gpdtheory.strategies as gst
 from gpdtheory.errors import InvalidArgumentError
+from gpdtheory.testing import strategies as gst
 from gpdtheory.truncation import (
     error_bound,
     smallest_J,

@@ -4,7 +4,7 @@
   (closed-form, scikit-learn and measured kernels, ``Sigma`` with means, specs);
   importing it registers ``st.from_type`` strategies for :class:`GPSpec` and
   every kernel class.
-* :mod:`gpdtheory.fuzz_strategies` (re-exported here) -- strategies for *bad* input and
+* :mod:`gpdtheory.testing.bad_input` (re-exported here) -- strategies for *bad* input and
   :func:`call_clean`, the contract every entry point keeps: return a NaN-free result or
   raise a documented error (a ``GPDTheoryError``, or one of the caller's own exception
   types passed as ``accept=``).
@@ -25,7 +25,8 @@ Examples
 
 from __future__ import annotations
 
-from ..fuzz_strategies import (
+from . import strategies
+from .bad_input import (
     ALLOWED_WARNINGS,
     assert_no_nan,
     bad_arrays,
@@ -37,7 +38,6 @@ from ..fuzz_strategies import (
     nonfinite_arrays,
     nonstationary_sklearn_kernels,
 )
-from . import strategies
 from .pytest_plugin import PROFILES, register_profiles
 from .strategies import (
     depths,

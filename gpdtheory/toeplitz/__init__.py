@@ -5,10 +5,11 @@ same matrix, Durbin once then Gohberg–Semencul FFT solves; very large N, circu
 preconditioned CG (``pcg_solve``, tolerance reported); PD tests and ``logdet`` by
 Durbin with an early exit; ``min_eig``/``max_eig`` by block Davidson in the sine basis
 (``O(N log N)``), with a Durbin-certified symbol shift and shift-invert Lanczos as the
-``O(N^2)`` certified alternative (see each module's notes on stability and certification). The Numba kernels
-(``levinson_kernel``, ``inverse_column_kernel``, ``durbin_kernel``) can be called from
-user ``@njit`` code. One positive-definiteness verdict serves every route, including on
-near-singular matrices (:mod:`.reflection`); Gohberg–Semencul solves are scale-free.
+``O(N^2)`` certified alternative (see each module's notes on stability and
+certification). The Numba kernels (``levinson_kernel``, ``inverse_column_kernel``,
+``durbin_kernel``) can be called from user ``@njit`` code. One positive-definiteness
+verdict serves every route, including on near-singular matrices (:mod:`.reflection`);
+Gohberg–Semencul solves are scale-free.
 
 Every routine here states the dense computation it is equivalent to and is tested
 against it (``tests/toeplitz``).

@@ -153,7 +153,7 @@ def test_no_pickle_anywhere():
     offenders = []
     for root in roots:
         for f in root.rglob("*.py"):
-            if f.name == "fuzz_strategies.py":
+            if f.name == "bad_input.py":
                 continue
             text = f.read_text(encoding="utf-8")
             for m in re.finditer(r"^(?!\s*#).*\b(import pickle|cPickle|dill|joblib\.load|"

@@ -2,7 +2,7 @@
 
 Correlations, Kronecker fits, kernels, heads, Jacobians, warm starts.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -19,16 +19,16 @@ import gpdtheory as gp
 from gpdtheory import compare, train
 from gpdtheory.construct import build
 from gpdtheory.errors import InvalidArgumentError
-from gpdtheory.fuzz_strategies import (
-    bad_arrays,
-    bad_ints,
-    bad_scalars,
-    call_clean,
-)
 from gpdtheory.models import (
     SoftmaxDiT,
     UNet1d,
     matching_model,
+)
+from gpdtheory.testing.bad_input import (
+    bad_arrays,
+    bad_ints,
+    bad_scalars,
+    call_clean,
 )
 
 from ._settings import fuzz

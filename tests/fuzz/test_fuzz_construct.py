@@ -2,7 +2,7 @@
 
 The construction's numbers and weights, ``build``, inspection and sizes.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -20,16 +20,16 @@ from gpdtheory import construct
 from gpdtheory.construct import block, build, inspect, sizes
 from gpdtheory.construct import weights as cw
 from gpdtheory.errors import InvalidArgumentError
-from gpdtheory.fuzz_strategies import (
+from gpdtheory.models import (
+    SoftmaxDiT,
+    matching_model,
+)
+from gpdtheory.testing.bad_input import (
     bad_arrays,
     bad_ints,
     bad_scalars,
     bad_sigmas,
     call_clean,
-)
-from gpdtheory.models import (
-    SoftmaxDiT,
-    matching_model,
 )
 
 from ._settings import fuzz

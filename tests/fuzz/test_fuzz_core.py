@@ -1,6 +1,6 @@
 """Fuzz the core entry points (kernels, GPSpec, diffusion, score) with bad input.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: it returns a
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: it returns a
 NaN-free result or raises a documented error with the argument, value and fix.
 Where the input is certainly invalid (NaN, ``<= 0``, complex, ...) the test also
 asserts that an error *was* raised, so a silently accepted bad value fails.
@@ -22,7 +22,8 @@ from gpdtheory.errors import (
     InvalidArgumentError,
     NotPositiveDefiniteError,
 )
-from gpdtheory.fuzz_strategies import (
+from gpdtheory.kernels import ELL_MAX, NU_MAX
+from gpdtheory.testing.bad_input import (
     bad_arrays,
     bad_correlations,
     bad_ints,
@@ -31,7 +32,6 @@ from gpdtheory.fuzz_strategies import (
     call_clean,
     nonstationary_sklearn_kernels,
 )
-from gpdtheory.kernels import ELL_MAX, NU_MAX
 
 from ._settings import fuzz
 

@@ -1,6 +1,6 @@
 """Fuzz :mod:`gpdtheory.data` (moving-ball videos): generation, rendering, tokens, correlations.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import gpdtheory as gp
 from gpdtheory import data as mb
 from gpdtheory.errors import InvalidArgumentError
-from gpdtheory.fuzz_strategies import (
+from gpdtheory.testing.bad_input import (
     bad_arrays,
     bad_correlations,
     bad_ints,

@@ -2,7 +2,7 @@
 
 Estimators, Lyapunov covariances, Gaussian divergences, the Girsanov bound.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -16,7 +16,7 @@ import gpdtheory as gp
 from gpdtheory import distribution as dist
 from gpdtheory import sampling
 from gpdtheory.errors import InvalidArgumentError
-from gpdtheory.fuzz_strategies import (
+from gpdtheory.testing.bad_input import (
     bad_arrays,
     bad_ints,
     bad_scalars,

@@ -1,6 +1,6 @@
 """Fuzz :mod:`gpdtheory.evaluate`: score error, exact KL and covariance error of a model.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 import gpdtheory as gp
 from gpdtheory import evaluate
 from gpdtheory.construct import build
-from gpdtheory.fuzz_strategies import bad_arrays, bad_ints, bad_scalars, call_clean
 from gpdtheory.models import (
     SoftmaxDiT,
     matching_model,
 )
+from gpdtheory.testing.bad_input import bad_arrays, bad_ints, bad_scalars, call_clean
 
 from ._settings import fuzz
 

@@ -2,7 +2,7 @@
 
 Iterates, matrices, bounds.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -17,7 +17,7 @@ import gpdtheory as gp
 from gpdtheory import distribution as dist
 from gpdtheory import gd
 from gpdtheory.errors import InvalidArgumentError
-from gpdtheory.fuzz_strategies import bad_arrays, bad_ints, bad_scalars, bad_sigmas, call_clean
+from gpdtheory.testing.bad_input import bad_arrays, bad_ints, bad_scalars, bad_sigmas, call_clean
 
 from ._settings import fuzz
 

@@ -2,7 +2,7 @@
 
 Model constructors, ``model_spec``/``make_model``, forward passes, time embeddings.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 import gpdtheory as gp
 from gpdtheory.construct import block, build
-from gpdtheory.fuzz_strategies import bad_arrays, bad_ints, bad_scalars, call_clean
 from gpdtheory.models import (
     SoftmaxDiT,
     UNet1d,
@@ -25,6 +24,7 @@ from gpdtheory.models import (
     sincos_position_embedding,
     timestep_embedding,
 )
+from gpdtheory.testing.bad_input import bad_arrays, bad_ints, bad_scalars, call_clean
 
 from ._settings import fuzz
 

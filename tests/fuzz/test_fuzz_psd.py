@@ -1,6 +1,6 @@
 """Fuzz :mod:`gpdtheory.psd`: per-N verdicts, the all-N certificate, phase diagrams and frontiers.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import gpdtheory as gp
 from gpdtheory import psd
-from gpdtheory.fuzz_strategies import (
+from gpdtheory.testing.bad_input import (
     bad_arrays,
     bad_correlations,
     bad_ints,

@@ -2,7 +2,7 @@
 
 The plug-in estimator, slopes, sweeps and the trained error.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import gpdtheory as gp
 from gpdtheory import sample_complexity, train
 from gpdtheory.errors import InvalidArgumentError
-from gpdtheory.fuzz_strategies import (
+from gpdtheory.testing.bad_input import (
     bad_arrays,
     bad_ints,
     bad_scalars,

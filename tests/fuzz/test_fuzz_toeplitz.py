@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from gpdtheory import toeplitz as T
 from gpdtheory.errors import ConvergenceError, InvalidArgumentError, NotPositiveDefiniteError
-from gpdtheory.fuzz_strategies import bad_arrays, bad_scalars, call_clean
+from gpdtheory.testing.bad_input import bad_arrays, bad_scalars, call_clean
 
 from ._settings import fuzz
 

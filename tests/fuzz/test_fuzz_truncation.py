@@ -1,6 +1,6 @@
 """Fuzz :mod:`gpdtheory.truncation`: truncations, the symbol minimum, error bounds, ``smallest_J``.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import gpdtheory as gp
 from gpdtheory import truncation
-from gpdtheory.fuzz_strategies import bad_arrays, bad_ints, bad_scalars, call_clean
+from gpdtheory.testing.bad_input import bad_arrays, bad_ints, bad_scalars, call_clean
 
 from ._settings import fuzz
 

@@ -2,7 +2,7 @@
 
 Standardisation, training, generation, attention maps, evaluation, plots.
 
-Every call goes through :func:`gpdtheory.fuzz_strategies.call_clean`: a NaN-free result
+Every call goes through :func:`gpdtheory.testing.bad_input.call_clean`: a NaN-free result
 or a documented error naming the argument, the value and the fix.
 """
 
@@ -20,14 +20,14 @@ import gpdtheory as gp
 from gpdtheory import train, video
 from gpdtheory.construct import build
 from gpdtheory.data import moving_ball
-from gpdtheory.fuzz_strategies import (
+from gpdtheory.models import (
+    SoftmaxDiT,
+)
+from gpdtheory.testing.bad_input import (
     bad_arrays,
     bad_ints,
     bad_scalars,
     call_clean,
-)
-from gpdtheory.models import (
-    SoftmaxDiT,
 )
 
 from ._settings import fuzz

@@ -21,7 +21,7 @@ Examples
 --------
 >>> from hypothesis import given
 >>> import gpdtheory as gp
->>> from gpdtheory.fuzz_strategies import bad_scalars, call_clean
+>>> from gpdtheory.testing.bad_input import bad_scalars, call_clean
 >>> @given(bad_scalars())
 ... def test_ell(ell):
 ...     call_clean(gp.PoweredExponential, ell, 1.0)
@@ -40,12 +40,12 @@ import numpy as np
 try:
     from hypothesis import strategies as st
 except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
+    from .._extras import require
 
     require("hypothesis", "testing")
     raise
 
-from .errors import (
+from ..errors import (
     AccuracyWarning,
     AssumptionViolated,
     GPDTheoryError,
