@@ -61,7 +61,7 @@ __version__ = "0.1.0"
 _LAZY = ("linear", "bounds", "truncation", "psd", "gd", "sampling", "distribution", "construct",
          "models", "train", "protocol", "capture", "profiles", "evaluate", "compare",
          "compare_models", "latte", "sample_complexity", "sweeps", "experiments", "data", "video",
-         "fileio", "testing")
+         "figures", "fileio", "testing")
 
 
 def __getattr__(name: str):

@@ -31,9 +31,9 @@ Profiles compared:
 Also: per-head profiles matched to the construction's heads (:func:`match_heads_by_lag`),
 linear probes of hidden states against GD iterates (:func:`probe_layers`), the effective
 linear map against ``C_t^{-1}`` and the construction's map (:func:`compare_linear_map`),
-the covariance and temporal-decay errors of generated samples (:func:`sample_errors`),
-and :func:`plot_attention`. :func:`exact_kl_any` says in one sentence why the exact KL
-is not defined for a non-linear model.
+the covariance and temporal-decay errors of generated samples (:func:`sample_errors`);
+the figure is :func:`gpdtheory.figures.plot_attention`. :func:`exact_kl_any` says in one
+sentence why the exact KL is not defined for a non-linear model.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ __all__ = ["normalise_profile", "profile_error", "lag_profile", "ProfileComparis
            "HeadMatching", "match_heads_by_lag", "ProbeResult", "probe_layers",
            "default_layers", "probe_iterates",
            "LinearMapComparison", "compare_linear_map", "SampleErrors", "sample_errors",
-           "temporal_decay_error", "exact_kl_any", "plot_attention", "DEFAULT_TIMES",
+           "temporal_decay_error", "exact_kl_any", "DEFAULT_TIMES",
            "NORMALISATION"]
 
 #: Diffusion times at which attention is recorded by default.
@@ -139,7 +139,7 @@ class AttentionComparison:
     head_corr : (heads,) ndarray
         Pearson correlation of each head's profile with ``rho_bar``.
     maps : (N, N) ndarray
-        The mean attention matrix (for :func:`plot_attention`).
+        The mean attention matrix (for :func:`gpdtheory.figures.plot_attention`).
     modules : list of str
     """
 
@@ -781,44 +781,3 @@ def exact_kl_any(model, spec: GPSpec, T: float, t0: float) -> float:
             "the closed-form KL of docs/theory.md §6.2 does not exist",
             "compare generated samples with sample_errors (covariance and temporal decay)")
     return exact_kl(model, spec, T, t0)
-
-
-def plot_attention(cmp: AttentionComparison, spec: GPSpec | None = None, *, title: str = ""):
-    """Figure: the mean attention map, ``Gamma_bar``, the constructed kernel and the profiles.
-
-    Panels: (1) the model's mean attention matrix over frames; (2) ``Gamma_bar``
-    (Toeplitz of ``rho_bar``); (3) the constructed kernel ``eta Gamma_bar tr(Sigma)/d``
-    (Toeplitz of the constructed profile); (4) the three lag profiles normalised to 1 at
-    lag 0. Returns the matplotlib Figure.
-    """
-    from ._extras import require
-
-    matplotlib = require("matplotlib", "report")
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import scipy.linalg
-
-    if not isinstance(cmp, AttentionComparison):
-        raise InvalidArgumentError("cmp", type(cmp).__name__, "is not an AttentionComparison",
-                                   "pass compare_attention(...)")
-    fig, ax = plt.subplots(1, 4, figsize=(14, 3.4))
-    panels = [(cmp.maps, "attention (mean over heads, layers, t)"),
-              (scipy.linalg.toeplitz(cmp.rho_bar), "Gamma_bar"),
-              (scipy.linalg.toeplitz(cmp.constructed), "constructed kernel (eta Gamma_bar)")]
-    for a, (M, name) in zip(ax[:3], panels, strict=True):
-        im = a.imshow(M, cmap="viridis")
-        a.set_title(name, fontsize=9)
-        fig.colorbar(im, ax=a, fraction=0.046)
-    lags = np.arange(cmp.attention.size)
-    ax[3].plot(lags, normalise_profile(cmp.attention), "o-",
-               label=f"attention (r={cmp.vs_rho.correlation:.2f}, "
-                     f"err={cmp.vs_rho.relative_error:.2f})")
-    ax[3].plot(lags, normalise_profile(cmp.rho_bar), "s--", label="rho_bar")
-    ax[3].plot(lags, normalise_profile(cmp.constructed), "x:", label="constructed")
-    ax[3].set_xlabel("lag")
-    ax[3].set_title(f"by lag ({NORMALISATION})", fontsize=9)
-    ax[3].legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig

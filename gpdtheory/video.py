@@ -65,7 +65,7 @@ from .validation import (
 
 __all__ = ["VideoModel", "VideoEvaluation", "train_video", "generate", "attention_maps",
            "lag_profile", "attention_lag_profile", "profile_correlation", "evaluate_video",
-           "plot_video", "VIDEO_TRAIN_CONFIG"]
+           "VIDEO_TRAIN_CONFIG"]
 
 #: Training defaults for videos: the trainer's, with a smaller batch and fewer evaluations.
 VIDEO_TRAIN_CONFIG = TrainConfig(steps=400, batch_size=64, lr=3e-3, warmup=20, eval_every=50,
@@ -195,7 +195,7 @@ def train_video(video: MovingBall, model: str = "dit", *, cfg: TrainConfig | Non
     >>> vm.model(torch.zeros(2, 4, 16), torch.ones(2)).shape
     torch.Size([2, 4, 16])
     """
-    _check_video(video)
+    check_video(video)
     if cfg is not None and not isinstance(cfg, TrainConfig):
         raise InvalidArgumentError("cfg", cfg, "is not a TrainConfig",
                                    "pass gpdtheory.train.TrainConfig(...) or None")
@@ -231,21 +231,24 @@ def train_video(video: MovingBall, model: str = "dit", *, cfg: TrainConfig | Non
     return VideoModel(res.model, shift, scale, video.size, res)
 
 
-def _check_video(video: Any) -> MovingBall:
+def check_video(video: Any) -> MovingBall:
+    """``video`` if it is a :class:`~gpdtheory.data.MovingBall`, else a documented error."""
     if not isinstance(video, MovingBall):
         raise InvalidArgumentError("video", type(video).__name__, "is not a MovingBall",
                                    "pass gpdtheory.data.moving_ball(...)")
     return video
 
 
-def _check_vm(vm: Any) -> VideoModel:
+def check_video_model(vm: Any) -> VideoModel:
+    """``vm`` if it is a :class:`VideoModel` (from :func:`train_video`), else a documented error."""
     if not isinstance(vm, VideoModel):
         raise InvalidArgumentError("vm", type(vm).__name__, "is not a VideoModel",
                                    "pass the result of train_video(...)")
     return vm
 
 
-def _match(vm: VideoModel, video: MovingBall) -> None:
+def check_model_matches(vm: VideoModel, video: MovingBall) -> None:
+    """Refuse videos whose token size differs from the one ``vm`` was trained on."""
     if video.patch is not None or video.tokens.shape[-1] != vm.shift.shape[0]:
         raise InvalidArgumentError("video", f"tokens of shape {video.tokens.shape}",
                                    f"do not match the model's {vm.shift.shape[0]} features",
@@ -262,7 +265,7 @@ def generate(vm: VideoModel, n: int, N: int, *, T: float = 4.0, t0: float = 1e-2
     (n, N, size, size) ndarray
         Intensities ``(X + 1) / 2`` of the de-standardised tokens, clipped to ``[0, 1]``.
     """
-    vm = _check_vm(vm)
+    vm = check_video_model(vm)
     n, N = check_positive_int(n, "n"), check_positive_int(N, "N")
     if getattr(vm.model, "N", N) != N:
         raise InvalidArgumentError("N", N, f"differs from the model's {vm.model.N} frames",
@@ -384,8 +387,8 @@ def attention_lag_profile(vm: VideoModel, video: MovingBall, *, times=(0.1, 0.5,
     GPDiT (position-only ReLU attention): the trace over features of the y-to-y kernel
     of :func:`gpdtheory.construct.inspect.attention_kernel` (independent of ``X`` and ``t``).
     """
-    vm, video = _check_vm(vm), _check_video(video)
-    _match(vm, video)
+    vm, video = check_video_model(vm), check_video(video)
+    check_model_matches(vm, video)
     times = _time_list(times)
     n = check_positive_int(n, "n")
     if isinstance(vm.model, GPDiT):
@@ -425,8 +428,8 @@ def evaluate_video(vm: VideoModel, video: MovingBall, *, max_lag: int = 8, n_gen
     VideoEvaluation
     """
     start = time.perf_counter()
-    vm, video = _check_vm(vm), _check_video(video)
-    _match(vm, video)
+    vm, video = check_video_model(vm), check_video(video)
+    check_model_matches(vm, video)
     N = video.tokens.shape[1]
     max_lag = check_nonnegative_int(max_lag, "max_lag")
     if not max_lag < N:
@@ -444,77 +447,3 @@ def evaluate_video(vm: VideoModel, video: MovingBall, *, max_lag: int = 8, n_gen
                            profile_correlation(gen_c, rho), profile_correlation(dat_c, rho),
                            float(np.linalg.norm(gen_c - rho) / np.linalg.norm(rho)), frames,
                            time.perf_counter() - start)
-
-
-def plot_video(video: MovingBall, ev: VideoEvaluation, vm: VideoModel | None = None, *,
-               n_frames: int = 8, path: Any = None):
-    """Side by side: true frames, generated frames, attention heatmap against Gamma.
-
-    Parameters
-    ----------
-    video : MovingBall
-    ev : VideoEvaluation
-    vm : VideoModel, optional
-        A SoftmaxDiT model for the attention heatmap (at ``t = 0.5``); without it the
-        Toeplitz matrix of the attention lag profile is shown.
-    n_frames : int
-    path : str or Path, optional
-        Save the figure there (PNG).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Not registered with pyplot (works under any backend, e.g. Agg).
-    """
-    import scipy.linalg
-
-    from ._extras import require
-
-    # object API: no pyplot state, no backend switch
-    Figure = require("matplotlib.figure", "report").Figure
-
-    video = _check_video(video)
-    if not isinstance(ev, VideoEvaluation):
-        raise InvalidArgumentError("ev", type(ev).__name__, "is not a VideoEvaluation",
-                                   "pass the result of evaluate_video(...)")
-    if vm is not None:
-        _match(_check_vm(vm), video)
-    N = video.tokens.shape[1]
-    k = min(check_positive_int(n_frames, "n_frames"), N, ev.frames.shape[1])
-    if vm is not None and isinstance(vm.model, SoftmaxDiT):
-        X0 = vm.standardize(video.tokens[:64])
-        noise = np.random.default_rng(0).standard_normal(X0.shape)
-        A = attention_maps(vm.model, math.exp(-0.25) * X0 + math.sqrt(-math.expm1(-0.5)) * noise,
-                           0.5).mean(axis=(0, 1))
-    else:
-        A = scipy.linalg.toeplitz(np.r_[ev.attention, np.full(N - ev.attention.size,
-                                                                ev.attention[-1])])
-    fig = Figure(figsize=(1.3 * k + 5, 4.2), layout="constrained")
-    grid = fig.add_gridspec(2, k + 3)
-    for row, (frames, name) in enumerate(((video.images[0], "true"), (ev.frames[0], "generated"))):
-        for i in range(k):
-            ax = fig.add_subplot(grid[row, i])
-            ax.imshow(frames[i], cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i == 0:
-                ax.set_ylabel(name)
-            if row == 0:
-                ax.set_title(f"frame {i}", fontsize=8)
-    ax = fig.add_subplot(grid[0, k:k + 3])
-    lags = np.arange(ev.rho.size)
-    ax.plot(lags, ev.rho, "k-o", label="rho (truth)")
-    ax.plot(lags, ev.generated, "C1-s", label=f"generated ({ev.generated_corr:.2f})")
-    ax.plot(lags, ev.attention / ev.attention[0], "C0-^",
-            label=f"attention/att[0] ({ev.attention_corr:.2f})")
-    ax.set_xlabel("lag")
-    ax.legend(fontsize=7)
-    for j, (M, name) in enumerate(((A, "attention"), (video.spec.gamma_dense(), "Gamma"))):
-        ax = fig.add_subplot(grid[1, k + j])
-        ax.imshow(M, cmap="viridis")
-        ax.set_title(name, fontsize=8)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if path is not None:
-        fig.savefig(path, dpi=100)
-    return fig

@@ -18,12 +18,12 @@ from gpdtheory.compare_models import (
     exact_kl_any,
     match_heads_by_lag,
     normalise_profile,
-    plot_attention,
     probe_layers,
     profile_error,
     sample_errors,
 )
 from gpdtheory.errors import InvalidArgumentError
+from gpdtheory.figures import plot_attention
 from gpdtheory.models import SoftmaxDiT, matching_model
 from gpdtheory.protocol import as_score_model, to_score
 

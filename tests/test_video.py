@@ -156,8 +156,9 @@ def test_profile_correlation_is_pearson(rng):
 
 
 def test_train_and_evaluate_smoke(tmp_path):
+    from gpdtheory.figures import plot_video
     from gpdtheory.train import TrainConfig
-    from gpdtheory.video import attention_maps, evaluate_video, plot_video, train_video
+    from gpdtheory.video import attention_maps, evaluate_video, train_video
 
     v = moving_ball(32, 6, size=6, seed=0)
     cfg = TrainConfig(steps=4, batch_size=8, eval_every=2)
@@ -171,6 +172,10 @@ def test_train_and_evaluate_smoke(tmp_path):
     assert ev.data_corr > 0.9  # the training videos' own centroid paths carry rho
     fig = plot_video(v, ev, vm, n_frames=4, path=tmp_path / "video.png")
     assert len(fig.axes) == 4 * 2 + 3 and (tmp_path / "video.png").stat().st_size > 0
+    before = (tmp_path / "video.png").read_bytes()
+    with pytest.raises(gp.errors.ReportExistsError):  # a saved figure is never overwritten
+        plot_video(v, ev, vm, n_frames=2, path=tmp_path / "video.png")
+    assert (tmp_path / "video.png").read_bytes() == before
     vr = train_video(v, "relu", cfg=cfg, L=1, J=2)
     assert evaluate_video(vr, v, max_lag=3, n_gen=4, steps=3).attention[0] >= 0
     with pytest.raises(InvalidArgumentError):

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
 
 import gpdtheory as gp
-from gpdtheory import train, video
+from gpdtheory import figures, train, video
 from gpdtheory.construct import build
 from gpdtheory.data import moving_ball
 from gpdtheory.models import (
@@ -162,6 +162,6 @@ def test_evaluate_video(vm, vid, max_lag, n_gen, steps, floor, seed):
        vm=st.sampled_from([None, VM_DIT, VM_RELU, "vm"]),
        n_frames=st.one_of(st.integers(1, 3), bad_ints()))
 def test_plot_video(vid, ev, vm, n_frames):
-    out = call_clean(video.plot_video, vid, ev, vm, n_frames=n_frames)
+    out = call_clean(figures.plot_video, vid, ev, vm, n_frames=n_frames)
     if not isinstance(out, gp.GPDTheoryError):
         assert type(out).__name__ == "Figure"
