@@ -27,6 +27,7 @@ import math
 import time
 
 import numpy as np
+import scipy.linalg
 
 import gpdtheory as gp
 
@@ -98,8 +99,15 @@ def latte_attention(cfg: CheckConfig):
                         case["steps"], "dtype": case["dtype"], "params": count_parameters(sm),
                         "data_seed": data_seed, "train_seed": ts, "attention_seed": ts}
                 prof = ", ".join(f"{v:.3f}" for v in cmp.vs_rho.profile)
+                # the report draws the mean map beside Gamma_bar and the constructed kernel
+                # (both Toeplitz, the constructed one normalised to 1 at lag 0)
+                figure = {"attention_map": np.round(cmp.maps, 4).tolist(),
+                          "gamma": np.round(scipy.linalg.toeplitz(cmp.rho_bar), 4).tolist(),
+                          "constructed_kernel": np.round(scipy.linalg.toeplitz(
+                              cmp.constructed / cmp.constructed[0]), 4).tolist()}
                 yield Measurement({**base, "quantity": "Pearson corr(attention by lag, rho_bar)",
-                                   "spread": round(spread, 4)}, corr, CORR_MIN, sense=">=",
+                                   "spread": round(spread, 4), **figure}, corr, CORR_MIN,
+                                  sense=">=",
                                   note=f"attention/att[0] = [{prof}]; train {res.seconds:.1f} s,"
                                        f" wall {wall:.1f} s")
                 yield Measurement({**base, "quantity": "normalised profile rel. L2 error vs "

@@ -599,30 +599,37 @@ def decay_order(rows: Iterable[Row | dict]) -> Figure | None:
 
 
 def attention_maps(rows: Iterable[Row | dict]) -> Figure | None:
-    """Learned attention maps beside Gamma: one column per decay pattern (row above: the
-    map; row below: Gamma on the same colour scale [0, 1] of correlations, the map rescaled
-    by its largest entry so that the two shapes compare)."""
+    """Learned attention maps beside Gamma: one column per decay pattern or model (row
+    above: the map; below: Gamma on the same colour scale [0, 1] of correlations, the map
+    rescaled by its largest entry so that the two shapes compare; a third row, where the
+    claim records it, the constructed kernel normalised to 1 at lag 0)."""
     rows = [r for r in as_rows(rows) if isinstance(r.case.get("attention_map"), list)
             and isinstance(r.case.get("gamma"), list)]
     if not rows:
         return None
     import numpy as np
 
-    fig = Figure(figsize=(2.6 * len(rows), 5.2), layout="constrained")
-    axes = fig.subplots(2, len(rows), squeeze=False)
+    panels = [("attention_map", "attention / max"), ("gamma", "Gamma (rho(|i - j|))")]
+    if any(isinstance(r.case.get("constructed_kernel"), list) for r in rows):
+        panels.append(("constructed_kernel", "constructed kernel / lag 0"))
+    fig = Figure(figsize=(2.6 * len(rows), 2.6 * len(panels)), layout="constrained")
+    axes = fig.subplots(len(panels), len(rows), squeeze=False)
     for j, r in enumerate(rows):
-        A = np.asarray(r.case["attention_map"], dtype=float)
-        G = np.asarray(r.case["gamma"], dtype=float)
-        key = {k: v for k, v in r.case.items() if k not in ("attention_map", "gamma")}
-        top = A / A.max() if A.max() > 0 else A
-        im = axes[0][j].imshow(top, vmin=0.0, vmax=1.0, cmap="viridis")
-        im.set_gid(json.dumps({**key, "panel": "attention"}, sort_keys=True, default=str))
-        axes[0][j].set_title(f"{_kernel_label(r.case)}\nattention / max", fontsize=8)
-        im2 = axes[1][j].imshow(G, vmin=0.0, vmax=1.0, cmap="viridis")
-        im2.set_gid(json.dumps({**key, "panel": "gamma"}, sort_keys=True, default=str))
-        axes[1][j].set_title("Gamma (rho(|i - j|))", fontsize=8)
-        for ax in (axes[0][j], axes[1][j]):
+        key = {k: v for k, v in r.case.items() if k not in {p for p, _ in panels}}
+        title = r.claim if r.claim.startswith("models.") else _kernel_label(r.case)
+        for i, (name, label) in enumerate(panels):
+            ax = axes[i][j]
             ax.set(xlabel="key frame j", ylabel="query frame i")
+            if not isinstance(r.case.get(name), list):
+                ax.set_axis_off()
+                continue
+            M = np.asarray(r.case[name], dtype=float)
+            if name == "attention_map" and M.max() > 0:
+                M = M / M.max()
+            im = ax.imshow(M, vmin=0.0, vmax=1.0, cmap="viridis")
+            im.set_gid(json.dumps({**key, "panel": name.split("_")[0]}, sort_keys=True,
+                                  default=str))
+            ax.set_title(f"{title}\n{label}" if i == 0 else label, fontsize=8)
     fig.colorbar(im, ax=list(axes.ravel()), shrink=0.6, label="value (map / max; Gamma)")
     return fig
 
