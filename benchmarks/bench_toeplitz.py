@@ -12,18 +12,10 @@ import tracemalloc
 
 import numpy as np
 import scipy.linalg
+from run import best  # the suite's timer: best of several repeats, setup outside
 
 import gpdtheory as gp
 import gpdtheory.toeplitz as tz
-
-
-def best(f, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
