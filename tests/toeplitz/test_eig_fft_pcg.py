@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gpdtheory.toeplitz as tz
+from gpdtheory import Logarithmic
 from gpdtheory.errors import ConvergenceError
 
 from ..helpers import rel_err
@@ -95,6 +96,54 @@ def test_pcg_matches_dense(kernel, N, rng):
         assert rel_err(A @ res.x[:, k], B[:, k]) <= 1e-12
         assert rel_err(res.x[:, k], x) <= 1e-12 * np.linalg.cond(A) * 10
     assert res.residual <= 1e-12
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=KERNEL_IDS)
+@pytest.mark.parametrize("N", [1, 2, 3, 4, 5, 8, 17, 64, 255, 1000])
+def test_strang_corners_are_toeplitz_minus_strang(kernel, N, rng):
+    """The corner product that replaces ``T z`` in the Strang iteration, against the dense
+    ``toeplitz(r) - circulant(strang(r))``."""
+    from gpdtheory.toeplitz.rows_pcg import _strang, _StrangCorners
+
+    r = kernel.autocovariance(N)
+    E = scipy.linalg.toeplitz(r) - scipy.linalg.circulant(_strang(r))
+    Z = rng.standard_normal((3, N))
+    corners = _StrangCorners(r)
+    EZ = np.zeros_like(Z)
+    if corners.L:
+        Y = corners.convolutions(Z)
+        EZ[:, corners.p:] = Y[:3, :corners.L]
+        EZ[:, :corners.L] += Y[3:, :corners.L][:, ::-1]
+    exact = Z @ E.T
+    assert np.abs(EZ - exact).max() <= 1e-13 * max(1.0, np.abs(exact).max())
+    assert np.all(np.abs(E)[np.abs(np.subtract.outer(np.arange(N), np.arange(N))) <= N // 2] == 0)
+
+
+@pytest.mark.parametrize("N", [4096, 5000])
+def test_strang_iteration_never_forms_the_full_product(N, rng, monkeypatch):
+    """Per iteration the Strang route transforms at length ~N only; length-2N transforms
+    appear once for the final true residual (and at restarts)."""
+    import scipy.fft
+
+    from gpdtheory.toeplitz import rows_pcg
+    from gpdtheory.toeplitz.fft import embedding_length
+
+    lengths = []
+    real_rfft = scipy.fft.rfft
+
+    def counting_rfft(x, n=None, *args, **kwargs):
+        lengths.append(n if n is not None else np.shape(x)[-1])
+        return real_rfft(x, n, *args, **kwargs)
+
+    monkeypatch.setattr(rows_pcg.scipy.fft, "rfft", counting_rfft)
+    r = Logarithmic(2.0, 1.0).autocovariance(N)   # slow decay: many iterations
+    B = rng.standard_normal((4, N))
+    res = rows_pcg.pcg_rows(r, B, np.array([0.5, 1.0, 2.0, 3.0]), np.full(4, 0.4), tol=1e-12)
+    assert res.preconditioner == "strang" and res.iterations >= 3
+    long = sum(n == embedding_length(N) for n in lengths)
+    assert long <= 2  # fc once, the final residual once
+    x = np.linalg.solve(0.5 * scipy.linalg.toeplitz(r) + 0.4 * np.eye(N), B[0])
+    assert rel_err(res.x[0], x) <= 1e-9
 
 
 def test_pcg_reports_failure():
