@@ -137,7 +137,7 @@ def tiny_claims(monkeypatch, tmp_path):
 
     monkeypatch.setattr(paper, "paper_config", lambda full: TINY)
     monkeypatch.setattr(paper, "grids", lambda full: {
-        "n_patterns": [(1.0, 1.0)], "ns": [16, 64], "n_fixed": 64,
+        "n_patterns": [(1.0, 1.0)], "ns": [16, 64], "n_fixed": 64, "n_verdict": 16,
         "decay": [(1.0, 0.5), (1.0, 1.0), (1.0, 2.0)]})
     monkeypatch.setattr(paper, "_CACHE", {})
     monkeypatch.setenv("GPDTHEORY_CHECKPOINTS", str(tmp_path / "ck"))
@@ -145,6 +145,7 @@ def tiny_claims(monkeypatch, tmp_path):
 
 
 def test_claims_rows_and_figures(tiny_claims):
+    paper = tiny_claims
     from checks import plots
     from checks.table import CLAIMS, CheckConfig
 
@@ -155,6 +156,20 @@ def test_claims_rows_and_figures(tiny_claims):
         assert "quantity" in r.case and ("seed" in r.case or "seeds" in r.case), r.case
     checked = {r.claim for r in rows if not r.info}
     assert checked == {"paper.error_vs_n", "paper.decay_order", "paper.attention"}
+    # decay_order's verdict and its resolution check sit at n_verdict, the same ratio at
+    # n_fixed is info; both ratios recomputed from the pattern rows and their floors
+    dec_rows = [r for r in rows if r.claim == "paper.decay_order"]
+    res = {r.case["n"]: r for r in dec_rows if str(r.case["quantity"]).startswith("min over")}
+    assert set(res) == {"16", "64"} and res["64"].info and not res["16"].info
+    assert res["16"].bound == paper.RESOLUTION_MIN
+    for n, row in res.items():
+        pats = [r for r in dec_rows if r.case.get("n") == int(n) and "floor" in r.case
+                and r.case.get("nu") in (0.5, 2.0)]
+        assert len(pats) == 2
+        assert row.measured == pytest.approx(min(r.measured / r.case["floor"] for r in pats),
+                                             rel=1e-3)
+    (verdict,) = [r for r in dec_rows if "lower bound" in str(r.case["quantity"])]
+    assert verdict.case["n"] == "16"
     json.dumps([r.to_dict() for r in rows])  # JSON-able cases
     # decay_order: every line point is a row's measured value at its nu
     fig = plots.decay_order(rows)
