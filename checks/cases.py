@@ -14,7 +14,16 @@ import gpdtheory as gp
 from .table import CheckConfig
 
 __all__ = ["default_kernels", "grid", "scenario_d", "scenario_sigma", "scenario_mean",
-           "case_params", "random_sigma", "sigma_with_spectrum"]
+           "case_params", "random_sigma", "sigma_with_spectrum", "training_device"]
+
+
+def training_device() -> str:
+    """The torch device the claims train on: ``GPDTHEORY_DEVICE`` (set by ``gpdtheory check
+    --device``, validated there), else ``"cpu"``. Read at call time, so worker processes
+    that inherit the environment train on the same device."""
+    import os
+
+    return os.environ.get("GPDTHEORY_DEVICE") or "cpu"
 
 
 def default_kernels(cfg: CheckConfig) -> list[gp.Kernel]:

@@ -76,8 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--resume", metavar="JOURNAL",
                    help="resume the run of this journal: skip its claims, append the rest")
     c.add_argument("--device", metavar="DEVICE",
-                   help="torch device of the training claims (paper.*): cpu (default), cuda, "
-                        "cuda:0 or mps; refused when torch reports it unavailable")
+                   help="torch device the claims train on (paper.*, trained.*, "
+                        "sample_complexity.slope, models.latte_attention, video.attention): "
+                        "cpu (default), cuda, cuda:0 or mps; refused when torch reports it "
+                        "unavailable")
     _scenario_arguments(c)
     return p
 

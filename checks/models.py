@@ -31,6 +31,7 @@ import scipy.linalg
 
 import gpdtheory as gp
 
+from .cases import training_device
 from .table import CheckConfig, Measurement, claim
 
 #: Required Pearson correlation of Latte's temporal attention by lag with rho_bar.
@@ -88,7 +89,8 @@ def latte_attention(cfg: CheckConfig):
                 sm = latte_score_model(N=N, frame_shape=fs, dtype=dtype, seed=ts)
                 tcfg = TrainConfig(steps=case["steps"], batch_size=64, lr=3e-3, warmup=20,
                                    eval_every=50, patience=100, val_noise=2, seed=ts)
-                res = train(sm, data, tcfg)
+                res = train(sm, data, tcfg, device=training_device())
+                sm.cpu()   # the comparison reads the maps into numpy
                 cmp = compare_attention(sm, spec, modules=TEMPORAL, data=data, n=128, seed=ts)
                 wall = time.perf_counter() - start
                 a = cmp.attention

@@ -44,6 +44,7 @@ import os
 
 import numpy as np
 
+from .cases import training_device
 from .table import CheckConfig, Measurement, claim
 
 #: Pearson correlation of the attention lag profile with rho required (as video.attention).
@@ -95,7 +96,7 @@ def records(full: bool, patterns, ns, seeds=SEEDS) -> dict[tuple, dict]:
                     out[(ell, nu, n, s)] = _CACHE[k]
                 else:
                     todo.append(RunSpec(ell, nu, n, s))
-    for run, rec in zip(todo, run_grid(todo, cfg, folder, device=device()), strict=True):
+    for run, rec in zip(todo, run_grid(todo, cfg, folder, device=training_device()), strict=True):
         _CACHE[(cfg.digest(), folder, run.ell, run.nu, run.n, run.seed)] = rec
         out[(run.ell, run.nu, run.n, run.seed)] = rec
     return out
@@ -417,11 +418,6 @@ def paper_attention(cfg: CheckConfig):
                           kind="info", note="Pearson corr of the seed-mean map's lag profile")
 
 
-def device() -> str:
-    """The torch device of the training claims: ``GPDTHEORY_DEVICE`` (``--device``), else cpu."""
-    return os.environ.get("GPDTHEORY_DEVICE") or "cpu"
-
-
 def dvu_cases(full: bool):
     """``(name, ArchConfig, seeds, verdict)`` of ``paper.dit_vs_unet``."""
     from gpdtheory.experiments import ArchConfig
@@ -511,7 +507,7 @@ def paper_dit_vs_unet(cfg: CheckConfig):
 
     folder = os.environ.get("GPDTHEORY_CHECKPOINTS") or None
     for name, ac, seeds, verdict in dvu_cases(cfg.full):
-        recs = run_architectures_grid(ac, seeds, folder, device=device())
+        recs = run_architectures_grid(ac, seeds, folder, device=training_device())
         base = {"regime": name, "family": ac.family, "ell": ac.ell, "nu": ac.nu, "N": ac.N,
                 "d": len(ac.Sigma), "n": ac.n, "steps": ac.steps, "n_gen": ac.n_gen}
         for r in recs:

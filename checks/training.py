@@ -54,6 +54,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 import gpdtheory as gp
 from gpdtheory.train import torch_threads
 
+from .cases import training_device
 from .table import CheckConfig, Measurement, claim
 
 #: Trained matching model's relative score error at t = 0.5 (default / --full).
@@ -92,7 +93,11 @@ def train_config(full: bool, seed: int, holdout: float = 0.1):
 
 @functools.lru_cache(maxsize=8)
 def trained_matching_model(full: bool, seed: int, family: int = 0):
-    """``(spec, model, construct, J, L)``: the looped matching model trained once per process."""
+    """``(spec, model, construct, J, L)``: the looped matching model trained once per process.
+
+    Trained on :func:`~checks.cases.training_device` (``--device``), then moved to the CPU:
+    the trained.* claims read it as float64 linear maps against exact numpy quantities.
+    """
     from gpdtheory.construct import build
     from gpdtheory.models import matching_model
     from gpdtheory.train import train
@@ -102,8 +107,9 @@ def trained_matching_model(full: bool, seed: int, family: int = 0):
     J, L = s["N"] - 1, s["L"]
     with torch.random.fork_rng(), torch_threads(1):
         model = matching_model(spec, L=L, J=J, tied=True, seed=seed)
-        train(model, spec.sample(s["n"], seed=seed + 1), train_config(full, seed))
-    return spec, model, build(spec, J, L), J, L
+        train(model, spec.sample(s["n"], seed=seed + 1), train_config(full, seed),
+              device=training_device())
+    return spec, model.cpu(), build(spec, J, L), J, L
 
 
 def _models(cfg: CheckConfig):
@@ -413,7 +419,7 @@ def sample_complexity_slope(cfg: CheckConfig):
         spec = gp.GPSpec(kernel, 8, SIGMA)
         with torch.random.fork_rng(), torch_threads(1):
             res = sweep_n(trained_error, spec, list(tns), replicates=R, seed=cfg.seed, t=T_EVAL,
-                          L=SLOPE_L, cfg=tcfg)
+                          L=SLOPE_L, cfg=tcfg, device=training_device())
             floor = [trained_error_population(spec, s) for s in range(3)]
         f = res.fit
         test = rate_test(f, SLOPE_RANGE)
@@ -450,7 +456,7 @@ def trained_error_population(spec, seed: int) -> float:
     from gpdtheory.train import train
 
     model = matching_model(spec, L=SLOPE_L, tied=True, seed=seed)
-    train(model, population_samples(spec), slope_train_config())
+    train(model, population_samples(spec), slope_train_config(), device=training_device())
     return float(score_error(model, spec, T_EVAL).relative[0])
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.stats
@@ -146,8 +147,12 @@ def plugin_error(spec: GPSpec, n: int, seed=0, t: float = 0.5) -> float:
 
 
 def trained_error(spec: GPSpec, n: int, seed=0, t: float = 0.5, L: int = 6, cfg=None,
-                  tied: bool = True) -> float:
-    """Relative L2(p_t) error of the matching model trained on ``n`` samples (exact)."""
+                  tied: bool = True, device: Any = "cpu") -> float:
+    """Relative L2(p_t) error of the matching model trained on ``n`` samples (exact).
+
+    ``device`` is where it trains (:func:`gpdtheory.train.train`); the error is computed
+    in float64 against the exact score wherever the model lives.
+    """
     from .evaluate import score_error
     from .models import matching_model
     from .train import train
@@ -155,7 +160,7 @@ def trained_error(spec: GPSpec, n: int, seed=0, t: float = 0.5, L: int = 6, cfg=
     spec, t = check_spec(spec), _scalar_time(t)
     init_seed = int(as_rng(seed).integers(2**31))
     model = matching_model(spec, L=L, tied=tied, seed=init_seed)
-    train(model, spec.sample(check_positive_int(n, "n"), seed=seed), cfg)
+    train(model, spec.sample(check_positive_int(n, "n"), seed=seed), cfg, device=device)
     return float(score_error(model, spec, t).relative[0])
 
 

@@ -184,3 +184,40 @@ def test_unavailable_device_is_a_usage_error(value, why, capsys, monkeypatch):
     assert main(["check", "--only", "psd.frontier", "--device", value]) == 2
     err = capsys.readouterr().err
     assert f"--device {value!r}" in err and why in err and "Fix: pass --device cpu" in err
+
+
+TRAINING_CLAIMS = ["paper.error_vs_n", "paper.dit_vs_unet", "trained.kernel",
+                   "sample_complexity.slope", "models.latte_attention", "video.attention"]
+
+
+@pytest.mark.parametrize("cid", TRAINING_CLAIMS)
+def test_every_training_claim_trains_on_the_device_flag(cid, monkeypatch):
+    """The device ``--device`` puts in the environment reaches every claim that trains: the
+    first device a training resolves is recorded, then the run stops (an ERROR row)."""
+    import gpdtheory.train
+    import gpdtheory.train.loop
+    import gpdtheory.video
+    from checks import training
+    from checks.cli import DEVICE_ENV
+    from checks.table import CLAIMS, CheckConfig
+
+    seen = []
+
+    class Stop(RuntimeError):
+        pass
+
+    def recorder(device=None):
+        seen.append(str(device))
+        raise Stop("recorded")
+
+    for mod in (gpdtheory.train, gpdtheory.train.loop, gpdtheory.video):
+        monkeypatch.setattr(mod, "resolve_device", recorder)
+    monkeypatch.setenv(DEVICE_ENV, "cpu:0")
+    monkeypatch.delenv("GPDTHEORY_CHECKPOINTS", raising=False)
+    training.trained_matching_model.cache_clear()
+    try:
+        rows = list(CLAIMS[cid].run(CheckConfig()))
+    finally:
+        training.trained_matching_model.cache_clear()
+    assert seen and set(seen) == {"cpu:0"}, seen
+    assert any(r.verdict == "ERROR" and "recorded" in r.note for r in rows)
