@@ -39,6 +39,7 @@ import time
 
 import gpdtheory as gp
 
+from .cases import training_device
 from .table import CheckConfig, Measurement, claim
 
 #: Required Pearson correlation with rho over lags 0..MAX_LAG.
@@ -146,7 +147,8 @@ def _measure(cfg: CheckConfig, kernel, seed: int):
     for model, sizes, tcfg, kwargs in _cases(cfg):
         start = time.perf_counter()
         video = moving_ball(sizes["n"], sizes["N"], size=sizes["size"], kernel=kernel, seed=seed)
-        vm = train_video(video, model, cfg=tcfg, **kwargs, dtype=torch.float32, seed=seed % 1000)
+        vm = train_video(video, model, cfg=tcfg, **kwargs, dtype=torch.float32,
+                         device=training_device(), seed=seed % 1000)
         ev = evaluate_video(vm, video, max_lag=MAX_LAG, n_gen=256, seed=seed % 1000)
         wall = time.perf_counter() - start
         spread = profile_spread(ev.attention)
