@@ -81,6 +81,20 @@ def grids(full: bool) -> dict:
 _CACHE: dict[tuple, dict] = {}
 
 
+def training_engine(runs: int):
+    """Where a grid's trainings run: local processes, one per core (``None`` in the
+    :func:`gpdtheory.sweeps.run_sweep` protocol), when the claim runs in the main process
+    on the CPU and there are at least two runs; else ``"serial"``. Each training uses one
+    torch thread and its own seeds, so the records are the same either way (tested); a
+    claim already inside a worker (``--workers``, Dask) or on a GPU trains in its process.
+    """
+    import multiprocessing
+
+    parallel = (runs > 1 and (os.cpu_count() or 1) > 1 and training_device() == "cpu"
+                and multiprocessing.parent_process() is None)
+    return None if parallel else "serial"
+
+
 def records(full: bool, patterns, ns, seeds=SEEDS) -> dict[tuple, dict]:
     """``{(ell, nu, n, seed): record}`` for the grid, trained once per process (and folder)."""
     from gpdtheory.experiments import RunSpec, run_grid
@@ -96,7 +110,9 @@ def records(full: bool, patterns, ns, seeds=SEEDS) -> dict[tuple, dict]:
                     out[(ell, nu, n, s)] = _CACHE[k]
                 else:
                     todo.append(RunSpec(ell, nu, n, s))
-    for run, rec in zip(todo, run_grid(todo, cfg, folder, device=training_device()), strict=True):
+    recs = run_grid(todo, cfg, folder, device=training_device(),
+                    executor=training_engine(len(todo)))
+    for run, rec in zip(todo, recs, strict=True):
         _CACHE[(cfg.digest(), folder, run.ell, run.nu, run.n, run.seed)] = rec
         out[(run.ell, run.nu, run.n, run.seed)] = rec
     return out
@@ -507,7 +523,8 @@ def paper_dit_vs_unet(cfg: CheckConfig):
 
     folder = os.environ.get("GPDTHEORY_CHECKPOINTS") or None
     for name, ac, seeds, verdict in dvu_cases(cfg.full):
-        recs = run_architectures_grid(ac, seeds, folder, device=training_device())
+        recs = run_architectures_grid(ac, seeds, folder, device=training_device(),
+                                      executor=training_engine(len(seeds)))
         base = {"regime": name, "family": ac.family, "ell": ac.ell, "nu": ac.nu, "N": ac.N,
                 "d": len(ac.Sigma), "n": ac.n, "steps": ac.steps, "n_gen": ac.n_gen}
         for r in recs:

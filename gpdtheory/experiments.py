@@ -462,17 +462,28 @@ def run_one(run: RunSpec, cfg: PaperConfig, folder: str | os.PathLike | None = N
     return record
 
 
+def _run_one_point(run: RunSpec, cfg: PaperConfig, folder, device) -> dict[str, Any]:
+    """:func:`run_one` with keyword arguments only (a sweep point)."""
+    return run_one(run, cfg, folder, device=device)
+
+
 def run_grid(runs: Iterable[RunSpec], cfg: PaperConfig, folder: str | os.PathLike | None = None,
-             *, device: Any = "cpu", limit: int | None = None) -> list[dict[str, Any]]:
+             *, device: Any = "cpu", limit: int | None = None,
+             executor: Any = "serial") -> list[dict[str, Any]]:
     """Every run of ``runs`` (:func:`run_one`), then ``results.json`` in ``folder``.
 
     ``limit`` stops after that many runs (to simulate an interruption in tests).
+    ``executor`` follows :func:`gpdtheory.sweeps.run_sweep`: ``"serial"`` (this process,
+    the default), ``None`` (local processes, one per core) or any executor. Each run carries
+    its own seeds and trains on one torch thread, so the records do not depend on the engine;
+    each finished run is checkpointed by the process that trained it.
     """
-    records = []
-    for i, run in enumerate(runs):
-        if limit is not None and i >= limit:
-            break
-        records.append(run_one(run, cfg, folder, device=device))
+    from .sweeps import run_sweep
+
+    runs = list(runs) if limit is None else list(runs)[:limit]
+    records = run_sweep(_run_one_point, [{"run": r, "cfg": cfg, "folder": folder,
+                                          "device": device} for r in runs], executor,
+                        desc="paper runs")
     if folder is not None:
         merged = _merge_results(Path(folder), cfg, records)
         atomic_write_json(Path(folder) / RESULTS_FILE, merged, overwrite=True)
@@ -758,11 +769,23 @@ def run_architectures(cfg: ArchConfig, seed: int, folder: str | os.PathLike | No
     return record
 
 
+def _run_architectures_point(cfg: ArchConfig, seed: int, folder, device) -> dict[str, Any]:
+    """:func:`run_architectures` with keyword arguments only (a sweep point)."""
+    return run_architectures(cfg, seed, folder, device=device)
+
+
 def run_architectures_grid(cfg: ArchConfig, seeds: Iterable[int],
                            folder: str | os.PathLike | None = None, *,
-                           device: Any = "cpu") -> list[dict[str, Any]]:
-    """:func:`run_architectures` for every seed, then ``results.json``'s ``architectures``."""
-    records = [run_architectures(cfg, s, folder, device=device) for s in seeds]
+                           device: Any = "cpu", executor: Any = "serial") -> list[dict[str, Any]]:
+    """:func:`run_architectures` for every seed, then ``results.json``'s ``architectures``.
+
+    ``executor`` as in :func:`run_grid`.
+    """
+    from .sweeps import run_sweep
+
+    records = run_sweep(_run_architectures_point, [{"cfg": cfg, "seed": s, "folder": folder,
+                                                    "device": device} for s in seeds],
+                        executor, desc="architecture runs")
     if folder is not None:
         merged = _merge_results(Path(folder), None, [], arch=(cfg, records))
         atomic_write_json(Path(folder) / RESULTS_FILE, merged, overwrite=True)

@@ -90,6 +90,34 @@ def _strip(recs):
     return out
 
 
+def test_grid_records_do_not_depend_on_the_engine(tmp_path):
+    """Local processes (the claims' engine on CPU) give the serial records exactly, and
+    each process checkpoints its own runs into the shared folder."""
+    serial = ex.run_grid(GRID, TINY, tmp_path / "s")
+    pool = ex.run_grid(GRID, TINY, tmp_path / "p", executor=None)
+    assert _strip(pool) == _strip(serial)
+    assert _strip(ex.load_results(tmp_path / "p")["runs"].values()) == _strip(
+        ex.load_results(tmp_path / "s")["runs"].values())
+    assert sorted(f.name for f in (tmp_path / "p").iterdir()) == sorted(
+        f.name for f in (tmp_path / "s").iterdir())
+
+
+def test_training_engine_is_serial_inside_workers_and_off_cpu(monkeypatch):
+    import multiprocessing
+
+    from checks import paper
+
+    monkeypatch.delenv("GPDTHEORY_DEVICE", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert paper.training_engine(1) == "serial"
+    assert paper.training_engine(5) is None
+    monkeypatch.setenv("GPDTHEORY_DEVICE", "cuda")
+    assert paper.training_engine(5) == "serial"
+    monkeypatch.setenv("GPDTHEORY_DEVICE", "cpu")
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    assert paper.training_engine(5) == "serial"
+
+
 def test_interrupted_grid_resumes_to_the_same_table(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     full = ex.run_grid(GRID, TINY, a)
