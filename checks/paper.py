@@ -18,7 +18,8 @@ for the metric, its nearest-Kronecker factors, the sampling floor and the bootst
 shared by the three claims (cached per process) and, when ``GPDTHEORY_CHECKPOINTS`` names a
 folder, checkpointed there (a rerun skips finished trainings; ``results.json`` feeds
 notebooks/08_paper_experiments.ipynb). ``gpdtheory check --device`` (or ``GPDTHEORY_DEVICE``)
-selects the device (default cpu).
+selects the device (default cpu). On the CPU a grid's trainings run in local processes, one
+per core (:func:`training_engine`); the records are those of a serial run.
 
 Sizes. Default: N = 8, d = 2, width 16, one block, 2 heads, 150 AdamW steps, 1000 generated
 samples by 40 sampler steps, 200 bootstrap resamples, seeds 0-2; error_vs_n at n = 64, 256,
