@@ -326,3 +326,13 @@ def test_dit_vs_unet_claim_rows_and_figure(monkeypatch, tmp_path):
             got = drawn[json.dumps(key, sort_keys=True)]
             np.testing.assert_allclose(got, r.case[f"profile_{m}"])
     assert "dit_vs_unet" in [f.name for f in plots.make_figures(rows)]
+
+
+def test_full_grid_reaches_the_papers_largest_n_on_an_accelerator(monkeypatch):
+    from checks import paper
+
+    monkeypatch.delenv("GPDTHEORY_DEVICE", raising=False)
+    assert max(paper.grids(True)["ns"]) == 10000 and max(paper.grids(False)["ns"]) == 1024
+    monkeypatch.setenv("GPDTHEORY_DEVICE", "cuda")
+    assert max(paper.grids(True)["ns"]) == 100000
+    assert paper.grids(True)["ns"][:5] == list(paper.NS_FULL)
