@@ -50,8 +50,27 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _rebuild(cls: type, args: tuple, kwargs: dict) -> GPDTheoryError:
+    return cls(*args, **kwargs)
+
+
 class GPDTheoryError(Exception):
-    """Base class of every exception gpdtheory raises on purpose."""
+    """Base class of every exception gpdtheory raises on purpose.
+
+    Picklable with its constructor's arguments, whatever the subclass's signature: an
+    error raised in a worker process (``concurrent.futures``, Dask) reaches the caller
+    intact instead of breaking the pool (``Exception`` pickles ``self.args``, the message,
+    which a subclass constructor with named fields cannot take back).
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        self = super().__new__(cls, *args)
+        self._init_args = (args, kwargs)
+        return self
+
+    def __reduce__(self):
+        args, kwargs = self.__dict__.get("_init_args", (self.args, {}))
+        return _rebuild, (type(self), args, kwargs), self.__dict__
 
 
 class InvalidArgumentError(GPDTheoryError, ValueError):

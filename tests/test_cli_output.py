@@ -197,7 +197,7 @@ def test_every_training_claim_trains_on_the_device_flag(cid, monkeypatch):
     import gpdtheory.train
     import gpdtheory.train.loop
     import gpdtheory.video
-    from checks import training
+    from checks import paper, training
     from checks.cli import DEVICE_ENV
     from checks.table import CLAIMS, CheckConfig
 
@@ -214,6 +214,7 @@ def test_every_training_claim_trains_on_the_device_flag(cid, monkeypatch):
         monkeypatch.setattr(mod, "resolve_device", recorder)
     monkeypatch.setenv(DEVICE_ENV, "cpu:0")
     monkeypatch.delenv("GPDTHEORY_CHECKPOINTS", raising=False)
+    monkeypatch.setattr(paper, "_CACHE", {})   # runs of earlier tests would skip training
     training.trained_matching_model.cache_clear()
     try:
         rows = list(CLAIMS[cid].run(CheckConfig()))
