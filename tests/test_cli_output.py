@@ -204,7 +204,7 @@ def test_every_training_claim_trains_on_the_device_flag(cid, monkeypatch):
     seen = []
 
     class Stop(RuntimeError):
-        pass
+        """Ends the claim once the device is recorded."""
 
     def recorder(device=None):
         seen.append(str(device))
