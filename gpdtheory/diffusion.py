@@ -336,8 +336,10 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray)
         # (B*d, N) rows straight from one BLAS product per sequence (no transposed copy)
         rhs = np.matmul(U.T, np.swapaxes(Y.reshape(-1, N, d), 1, 2)).reshape(-1, N)
         W = pcg_rows(spec.r, rhs, scale, shift, tol=PCG_SCORE_TOL).x
-        del rhs
-        out = np.matmul(np.swapaxes(W.reshape(-1, d, N), 1, 2), U.T)
+        # the score goes into the right-hand sides' memory, free now: fresh memory costs
+        # more than the product at this size (benchmarks/RESULTS.md, first-touch cost)
+        out = np.matmul(np.swapaxes(W.reshape(-1, d, N), 1, 2), U.T,
+                        out=rhs.reshape(-1, N, d))
         out *= -1.0
         return out.reshape(*batch, N, d)
     return -(W @ U.T).reshape(*batch, N, d)

@@ -124,14 +124,16 @@ def test_first_score_costs_a_few_second_scores(kernel, quadratic_calls, monkeypa
     import scipy.fft
 
     work: list[int] = []
-    for name in ("rfft", "irfft", "fft", "ifft", "dst"):
-        orig = getattr(scipy.fft, name)
+    for module, names in ((scipy.fft, ("rfft", "irfft", "fft", "ifft", "dst")),
+                          (np.fft, ("rfft", "irfft"))):
+        for name in names:
+            orig = getattr(module, name)
 
-        def counted(x, *args, _orig=orig, **kwargs):
-            work.append(int(np.size(x)))
-            return _orig(x, *args, **kwargs)
+            def counted(x, *args, _orig=orig, **kwargs):
+                work.append(int(np.size(x)))
+                return _orig(x, *args, **kwargs)
 
-        monkeypatch.setattr(scipy.fft, name, counted)
+            monkeypatch.setattr(module, name, counted)
     spec = gp.GPSpec(kernel, N_BIG, _sigma(4))
     X = np.random.default_rng(1).standard_normal((N_BIG, 4))
     gp.score(spec, X, 0.5)
