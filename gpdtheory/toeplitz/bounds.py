@@ -41,12 +41,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import scipy.fft
 
 from ..validation import as_real_array, check_positive_int
+from .threads import parallel
 
 __all__ = ["EigenvalueBounds", "eigenvalue_bounds"]
 
@@ -83,13 +85,20 @@ class EigenvalueBounds:
 
 
 def _embedding_fft(r: np.ndarray, m: int) -> np.ndarray:
-    """Symbol grid ``rfft`` of the even circulant embedding of each row of ``r``."""
+    """Symbol grid ``rfft`` of the even circulant embedding of each row of ``r`` (2-D), one
+    row per thread (a batched transform of a few rows runs on one thread)."""
     n = r.shape[-1]
-    c = np.zeros(r.shape[:-1] + (m,))
-    c[..., :n] = r
-    if n > 1:
-        c[..., m - n + 1:] = r[..., :0:-1]
-    return scipy.fft.rfft(c, axis=-1, workers=-1).real
+    out = np.empty((r.shape[0], m // 2 + 1), dtype=np.complex128)
+
+    def row(i: int) -> None:
+        c = np.zeros(m)
+        c[:n] = r[i]
+        if n > 1:
+            c[m - n + 1:] = r[i, :0:-1]
+        np.fft.rfft(c, out=out[i])
+
+    parallel([partial(row, i) for i in range(r.shape[0])])
+    return out.real
 
 
 def eigenvalue_bounds(r: Any, grid_factor: int = GRID_FACTOR) -> EigenvalueBounds:
@@ -143,7 +152,7 @@ def eigenvalue_bounds(r: Any, grid_factor: int = GRID_FACTOR) -> EigenvalueBound
     delta = min(h * s1, h * h * s2 / 4.0) * (1.0 + 1e-12)
     eps = float(np.finfo(np.float64).eps)
     roundoff = 8.0 * eps * math.log2(M) * (abs(r0) + 2.0 * s0) + 4.0 * n * eps * abs(r0)
-    # the symbol and its Fejér mean as two rows of one batched transform (one per core)
+    # the symbol and its Fejér mean, one transform per thread
     both = _embedding_fft(np.stack((r, r * (1.0 - np.arange(n) / n))), M)
     fmin, fmax = float(both[0].min()), float(both[0].max())
     gmin, gmax = float(both[1].min()), float(both[1].max())

@@ -33,9 +33,7 @@ Equivalent dense computation: ``numpy.linalg.solve(s_k T + h_k I, b_k)``.
 
 from __future__ import annotations
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -47,6 +45,8 @@ from scipy.linalg.blas import dgemm
 
 from ..errors import ConvergenceError, NotPositiveDefiniteError
 from .fft import embedding_length
+from .threads import parallel as _parallel
+from .threads import threads as _threads
 
 __all__ = ["RowsPCGResult", "pcg_rows"]
 
@@ -206,50 +206,6 @@ class _Workspace:
             with self._lock:
                 self._buffers[key] = buf
         return buf
-
-
-_POOL: tuple[int, ThreadPoolExecutor] | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _threads() -> int:
-    """Numba's thread count: it follows ``NUMBA_NUM_THREADS`` and ``numba.set_num_threads``,
-    so one setting bounds every thread of the iteration."""
-    return max(int(nb.get_num_threads()), 1)
-
-
-def _pool() -> ThreadPoolExecutor:
-    """One pool per process (a forked child makes its own: threads do not survive fork)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or _POOL[0] != os.getpid():
-            _POOL = (os.getpid(), ThreadPoolExecutor(nb.config.NUMBA_NUM_THREADS,
-                                                     thread_name_prefix="gpd-fft"))
-        return _POOL[1]
-
-
-def _parallel(tasks: list) -> None:
-    """Run the independent ``tasks`` (callables) on the transform threads.
-
-    NumPy's transforms and the ``nogil`` kernels release the GIL. A task transforms one
-    row at a time on purpose: a multi-row transform vectorises over rows with a scratch
-    buffer of 4 rows (32 MB at N = 2^20), above glibc's largest mmap threshold, so every
-    such call maps and faults in fresh pages (measured: 20 000 page faults per call, none
-    for single rows, at the same speed per row). No result depends on which thread ran it.
-    """
-    workers = min(_threads(), len(tasks))
-    if workers <= 1:
-        for task in tasks:
-            task()
-        return
-
-    def run(share: list) -> None:
-        for task in share:
-            task()
-
-    jobs = [_pool().submit(run, tasks[w::workers]) for w in range(workers)]
-    for job in jobs:
-        job.result()
 
 
 def _symmetric_circulant_eigenvalues(c: np.ndarray) -> np.ndarray:
@@ -426,9 +382,10 @@ class _Harvest:
         self.j += 1
         return True
 
-    def deflation_space(self) -> np.ndarray | None:
-        """``U = [W; T W]`` ``(2q, N)``: orthonormal rows ``W`` spanning the Ritz vectors
-        with ``|log theta|`` largest; None when no Ritz value lies outside the cluster."""
+    def deflation_space(self, out: np.ndarray | None = None) -> np.ndarray | None:
+        """``U = [W; T W]`` ``(2q, N)`` (the leading rows of ``out`` when given): orthonormal
+        rows ``W`` spanning the Ritz vectors with ``|log theta|`` largest; None when no Ritz
+        value lies outside the cluster around 1."""
         j = min(self.j, len(self.alpha))
         if j < 2:
             return None
@@ -456,7 +413,7 @@ class _Harvest:
             return None
         C = (Q[:, keep].T / np.sqrt(g[keep])[:, None]) @ C
         q = C.shape[0]
-        U = np.empty((2 * q, Zs.shape[1]))
+        U = np.empty((2 * q, Zs.shape[1])) if out is None else out[:2 * q]
         np.matmul(C, Zs, out=U[:q])
         # T z = (A z - h z) / s for the reference system
         np.matmul(C / self.s, self.AZ[:j], out=U[q:])
@@ -479,26 +436,32 @@ class _Deflation:
         G = s[:, None, None] * (0.5 * (WTW + WTW.T)) + h[:, None, None] * (0.5 * (WW + WW.T))
         self.Ginv = np.linalg.inv(G)
 
-    def coefficients(self, AZ: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """``mu_k = G_k^{-1} W (A_k z_k)`` as ``(K, q)``."""
-        return np.einsum("kij,kj->ki", self.Ginv[rows], AZ @ self.U[:self.q].T)
+    def coefficients(self, V: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``mu_k = G_k^{-1} W v_k`` as ``(K, q)`` (``v = A z`` for a direction)."""
+        return np.einsum("kij,kj->ki", self.Ginv[rows], V @ self.U[:self.q].T)
+
+    def _add(self, V: np.ndarray, mu: np.ndarray, rows: np.ndarray, sign: float,
+             product: bool) -> None:
+        """``V += sign W^T mu`` or, with ``product``, ``V += sign (A W)^T mu`` in place."""
+        if not product:
+            dgemm(sign, self.U[:self.q].T, mu.T, beta=1.0, c=V.T, overwrite_c=True)
+            return
+        coef = np.hstack([self.h[rows, None] * mu, self.s[rows, None] * mu])
+        dgemm(sign, self.U.T, coef.T, beta=1.0, c=V.T, overwrite_c=True)
 
     def subtract(self, Z: np.ndarray, AZ: np.ndarray, mu: np.ndarray, rows: np.ndarray) -> None:
         """``Z -= W^T mu`` and ``AZ -= (A W)^T mu`` in place (BLAS, no temporaries)."""
-        dgemm(-1.0, self.U[:self.q].T, mu.T, beta=1.0, c=Z.T, overwrite_c=True)
-        coef = np.hstack([self.h[rows, None] * mu, self.s[rows, None] * mu])
-        dgemm(-1.0, self.U.T, coef.T, beta=1.0, c=AZ.T, overwrite_c=True)
+        self._add(Z, mu, rows, -1.0, False)
+        self._add(AZ, mu, rows, -1.0, True)
 
     def start(self, X: np.ndarray, R: np.ndarray, rows: np.ndarray) -> None:
         """Move ``X[rows]`` to ``X + W^T G^{-1} W R`` and update ``R[rows]``, so the residuals
         are orthogonal to ``W`` (in place, a block of rows at a time)."""
-        W = self.U[:self.q]
         for block in _blocks(rows):
             Xb, Rb = _take(X, block), _take(R, block)
-            mu = np.einsum("kij,kj->ki", self.Ginv[block], Rb @ W.T)
-            dgemm(1.0, W.T, mu.T, beta=1.0, c=Xb.T, overwrite_c=True)
-            coef = np.hstack([self.h[block, None] * mu, self.s[block, None] * mu])
-            dgemm(-1.0, self.U.T, coef.T, beta=1.0, c=Rb.T, overwrite_c=True)
+            mu = self.coefficients(Rb, block)
+            self._add(Xb, mu, block, 1.0, False)
+            self._add(Rb, mu, block, -1.0, True)
             _put(X, block, Xb)
             _put(R, block, Rb)
 
@@ -521,6 +484,24 @@ def _put(A: np.ndarray, rows: np.ndarray, block: np.ndarray) -> None:
     """Write back a block from :func:`_take` (nothing to do for a view)."""
     if not np.shares_memory(A, block):
         A[rows] = block
+
+
+def _touch_in_background(arrays: list[np.ndarray]) -> threading.Thread:
+    """Write zeros into ``arrays`` on a thread of its own (joined by the caller).
+
+    Touching memory for the first time is expensive on some virtual machines (about 2.5 ms
+    per MB on the one of benchmarks/RESULTS.md); done while the single-row reference pass
+    leaves a core idle, it leaves the deflated pass's critical path. The arrays must be
+    disjoint from anything the reference pass reads or writes, and already zero.
+    """
+
+    def touch() -> None:
+        for a in arrays:
+            a.fill(0.0)
+
+    thread = threading.Thread(target=touch, name="gpd-touch", daemon=True)
+    thread.start()
+    return thread
 
 
 def _iterate(ops: _Operators, state: tuple[np.ndarray, ...], rows: np.ndarray,
@@ -652,10 +633,18 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         last = np.array([k - 1])
         slots = min(HARVEST_MAX, k - 1)
         harvest = _Harvest(s[-1], h[-1], P[:slots], AP[:slots])
+        # The reference (one row) leaves a core idle for part of each iteration; it faults
+        # in, meanwhile, the memory the deflated pass writes (rows the reference never uses).
+        block = min(len(_blocks(todo)[0]), k - 1)
+        space = np.zeros((2 * RECYCLE_MAX_VECTORS, n))
+        toucher = _touch_in_background([space, X[:k - 1],
+                                        ops.work.get("preconditioned", block, n)[1:],
+                                        ops.work.get("product", block, n)[1:]])
         _iterate(ops, state, last, bnorm, tol, maxiter, spent, harvest=harvest)
         todo = todo[todo != k - 1]
-        U = harvest.deflation_space() if spent[-1] >= RECYCLE_MIN_ITERATIONS else None
-        del harvest
+        toucher.join()
+        U = harvest.deflation_space(space) if spent[-1] >= RECYCLE_MIN_ITERATIONS else None
+        del harvest, space
         if U is not None:
             deflated = U.shape[0] // 2
             todo = _iterate(ops, state, todo, bnorm, tol, min(maxiter, 2 * int(spent[-1])),

@@ -112,7 +112,7 @@ def test_a_useless_deflation_space_is_abandoned(monkeypatch):
     B = np.random.default_rng(3).standard_normal((10, N))
     noise = np.random.default_rng(4)
 
-    def broken(self):
+    def broken(self, out=None):
         W = np.linalg.qr(noise.standard_normal((N, 4)))[0].T
         return np.vstack([W, 50.0 * noise.standard_normal((4, N))])
 
