@@ -7,12 +7,16 @@ Solves ``(s_k T + h_k I) x_k = b_k`` for every column ``k`` at once (one scale `
 and shift ``h_k >= 0`` per column: the ``d`` systems of the exact score, docs/theory.md
 §2), with ``T = toeplitz(r)`` symmetric positive definite:
 
-* products ``T X`` by circulant embedding (:mod:`.fft`), all columns in one batched FFT;
 * preconditioner ``s_k C + h_k I`` with ``C`` Strang's circulant (first column
   ``r_0..r_{N/2}`` wrapped), whose eigenvalues cluster those of ``T`` when ``sum |r_m|``
   converges (R. Chan & Strang 1989: superlinear convergence). When Strang's ``C`` makes
   some ``s_k C + h_k I`` indefinite, T. Chan's optimal circulant (eigenvalues inside
-  ``[lmin(T), lmax(T)]``, always positive definite) is used instead.
+  ``[lmin(T), lmax(T)]``, always positive definite) is used instead;
+* products ``T x`` as ``C x`` plus the two corners where ``T`` and Strang's circulant
+  differ (transforms of length ``N`` only; the circulant embedding of :mod:`.fft` with
+  T. Chan's preconditioner);
+* with 8 or more columns, the column with the widest preconditioned spectrum is solved
+  first and its Ritz vectors deflate the others (docs/theory.md §2.2).
 
 ``O(N log N)`` per iteration, ``O(N k)`` memory. The stopping rule is the relative
 residual ``||b_k - A_k x_k|| / ||b_k|| <= tol`` for every column, checked on the *true*
