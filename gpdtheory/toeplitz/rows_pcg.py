@@ -58,11 +58,12 @@ _WORKERS = -1
 RECYCLE_MIN_ROWS = 8
 #: A reference converging in fewer iterations has no outliers worth deflating.
 RECYCLE_MIN_ITERATIONS = 6
-#: At most this many Lanczos vectors of the reference are kept (2 vectors of N doubles each).
+#: At most this many Lanczos vectors of the reference are kept (``z_j`` and ``A z_j``, in the
+#: other systems' ``P`` and ``AP`` rows).
 HARVEST_MAX = 24
 #: Deflate the Ritz values ``theta`` with ``|log theta| > RECYCLE_MIN_DEVIATION``, at most
-#: ``RECYCLE_MAX_VECTORS`` of them (measured: 8-12 vectors take the logarithmic kernel at
-#: N = 2^17 from 14 iterations to 7-8; more add GEMM work per iteration and gain nothing).
+#: ``RECYCLE_MAX_VECTORS`` of them (measured, logarithmic kernel at N = 2^17, 14 plain
+#: iterations: 6 / 8 / 10-15 vectors give 9 / 8 / 7; more add GEMM work and gain nothing).
 RECYCLE_MIN_DEVIATION = 0.01
 RECYCLE_MAX_VECTORS = 12
 #: Systems per block of the iteration (the score's d = 16 systems in one block).
@@ -358,7 +359,7 @@ class _Harvest:
     PCG's preconditioned residuals ``z_j`` are ``M``-orthogonal, so ``v_j = (-1)^j z_j /
     sqrt(r_j . z_j)`` is an ``M``-orthonormal basis of the Krylov space of ``M^{-1} A`` in
     which ``V^T A V`` is the Lanczos tridiagonal with diagonal ``1/a_j + b_{j-1}/a_{j-1}``
-    and off-diagonal ``sqrt(b_j)/a_j`` (Saad, *Iterative Methods*, §6.7.3). ``T v_j`` comes
+    and off-diagonal ``sqrt(b_j)/a_j`` (docs/theory.md §2.2). ``T v_j`` comes
     free from the direction's product ``A z_j = s T z_j + h z_j`` already formed.
 
     ``Z`` and ``AZ`` are rows the caller lends (the other systems' direction rows, unused
