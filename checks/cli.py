@@ -128,7 +128,14 @@ def _device(text: str) -> str:
 def _check(args: argparse.Namespace) -> int:
     import checks
     from checks import runner
-    from checks.table import CLAIMS, CheckConfig, count_rows, format_summary, format_table
+    from checks.table import (
+        CLAIMS,
+        CheckConfig,
+        count_rows,
+        format_counts,
+        format_summary,
+        format_table,
+    )
     from gpdtheory.errors import GPDTheoryError
 
     if args.list:
@@ -202,9 +209,7 @@ def _check(args: argparse.Namespace) -> int:
     print(format_table(rows) if args.rows else format_summary(rows))
     c = count_rows(rows)
     n_fail = c["failing"]
-    info = f", {c['info']} informational (no verdict)" if c["info"] else ""
-    print(f"\n{len(rows)} rows from {len(ids)} claims in {wall:.1f} s: "
-          f"{c['hold']} hold ({c['vacuous']} vacuous), {n_fail} fail or error{info}")
+    print(f"\n{len(rows)} rows from {len(ids)} claims in {wall:.1f} s: {format_counts(c)}")
     if scenario is not None:
         for line in config["scenario"]["advice"]:
             print(f"advice: {line}")
@@ -249,13 +254,13 @@ def _both(first, second):
 
 def _claim_line(claim_id: str, rows: list, seconds: float) -> None:
     """One line as soon as a claim finishes: id, cases, tightest ratio, verdict, seconds."""
-    from checks.table import summarize
+    from checks.table import ratio_text, summarize
 
     if not rows:
         print(f"{claim_id:26s} no rows  {seconds:7.1f} s", flush=True)
         return
     (s,) = summarize(rows)
-    ratio = f"{s.ratio:.3g}" if s.ratio == s.ratio else "-"
+    ratio = ratio_text(s) if not s.info else "-"
     print(f"{claim_id:26s} {s.case.get('cases', len(rows)):4d} cases  tightest ratio "
           f"{ratio:>9s}  {s.verdict:20s} {seconds:7.1f} s", flush=True)
 

@@ -36,7 +36,16 @@ from gpdtheory.errors import ReportExistsError
 from gpdtheory.fileio import rename_noreplace
 
 from .runner import SCHEMA, dumps, row_to_json
-from .table import CLAIMS, CheckConfig, Row, count_rows, format_table, summarize
+from .table import (
+    CLAIMS,
+    CheckConfig,
+    Row,
+    bound_text,
+    count_rows,
+    format_table,
+    ratio_text,
+    summarize,
+)
 
 __all__ = ["write_report", "versions", "machine", "results_document", "render_markdown",
            "render_html"]
@@ -151,8 +160,13 @@ def _totals(header: dict[str, Any]) -> str:
     c = header["counts"]
     info, failing = c.get("info", 0), c["failing"]
     checked = c["rows"] - info
-    text = (f"{checked - failing} of {checked} {'checked ' if info else ''}rows "
+    text = (f"{c.get('hold', checked - failing)} of {checked} {'checked ' if info else ''}rows "
             f"hold; {failing} fail or error.")
+    if c.get("unresolved"):
+        text += f" {c['unresolved']} unresolved (bound below float64 resolution)."
+    if c.get("not_reproduced") or c.get("reproduced"):
+        text += (f" Paper findings: {c.get('reproduced', 0)} reproduced, "
+                 f"{c.get('not_reproduced', 0)} not reproduced.")
     return text + (f" {info} informational rows (no bound, no verdict)." if info else "")
 
 
@@ -198,6 +212,7 @@ def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}
 table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px}
 th{background:#eee}.FAILS,.ERROR{background:#fdd}.vacuous{background:#ffd}.info{color:#666}
+.unresolved{background:#def}
 figure{display:inline-block;margin:1em}img{max-width:46em}"""
 
 
@@ -208,9 +223,10 @@ def _html_table(rows: list[Row]) -> str:
         case = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                         for k, v in r.case.items()) or r.note
         cls = (r.verdict.split()[0] if not r.ok else "info" if r.info
-               else "vacuous" if "vacuous" in r.verdict else "")
-        cells = [r.claim, r.section, case, _g(r.measured), r.sense, _g(r.bound), _g(r.ratio),
-                 r.verdict]
+               else "vacuous" if "vacuous" in r.verdict
+               else "unresolved" if r.unresolved or r.not_reproduced else "")
+        cells = [r.claim, r.section, case, _g(r.measured), r.sense, bound_text(r),
+                 ratio_text(r) if not r.info else "-", r.verdict]
         out.append(f'<tr class="{cls}">' + "".join(f"<td>{html.escape(str(c))}</td>"
                                                   for c in cells) + "</tr>")
     return "\n".join(out + ["</table>"])

@@ -7,15 +7,32 @@ measured value, the bound, their ratio and the verdict. The same table runs from
 
 Verdicts
 --------
-``holds``            the bound holds (``measured <= bound``, or ``>=`` for lower bounds);
-                     where theory says the bound is *attained*, the row carries a round-off
-                     ``allowance`` derived from its own data (:mod:`checks.roundoff`) and
-                     holds when ``measured <= bound + allowance``
-``holds (vacuous)``  it holds but the bound is looser than ``VACUOUS_FACTOR`` times
-``FAILS``            the bound is violated
-``ERROR``            the case raised; the note says why
-``info``             an informational measurement (``kind="info"``): no bound, no verdict;
-                     shown and plotted, never counted as holding or failing
+``holds``                the bound holds with margin (``measured <= bound``, or ``>=`` for a
+                         lower bound)
+``holds (attained)``     theory says the bound is *attained*; the measured side exceeds it by
+                         no more than the row's derived round-off ``allowance``
+                         (:mod:`checks.roundoff`, docs/theory.md §11)
+``holds (vacuous)``      it holds but the bound is looser than ``VACUOUS_FACTOR`` times (upper
+                         bounds: ``measured/bound < 1e-6``; lower bounds: ``0 < bound <
+                         1e-6 measured``)
+``holds (loose by design)``  a bound the claim declares loose (an integral tail bound, say):
+                         never counted as vacuous, labelled so that the looseness is expected
+``holds (measured 0)``   the measured side is exactly 0 (an exact computation), bound > 0
+``holds (both 0)``       measured and bound are both exactly 0 (e.g. both underflowed)
+``unresolved``           the bound lies below the row's round-off floor (its ``allowance``
+                         exceeds the bound): float64 cannot tell the theorem's error from
+                         round-off, so the row neither holds nor fails. It still FAILS when the
+                         measured side exceeds ``bound + allowance``. Counted apart.
+``reproduced`` / ``not reproduced``  a paper's finding (``kind="finding"``): the statement as
+                         the paper makes it, measured; ``not reproduced`` is reported and counted
+                         apart, never as holding, and does not make the run fail
+``FAILS``                the bound is violated
+``ERROR``                the case raised; the note says why
+``info``                 an informational measurement (``kind="info"``): no bound, no verdict;
+                         shown and plotted, never counted as holding or failing
+
+A ratio ``measured / bound`` is printed for positive bounds; a zero bound or a sign test
+prints ``n/a`` (the ratio is stored as NaN).
 """
 
 from __future__ import annotations
@@ -26,7 +43,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 __all__ = ["Measurement", "Row", "Claim", "CheckConfig", "CLAIMS", "claim", "VACUOUS_FACTOR",
-           "INFO", "format_table", "summarize", "format_summary", "count_rows"]
+           "INFO", "UNRESOLVED", "REPRODUCED", "NOT_REPRODUCED", "format_table", "summarize",
+           "format_summary", "count_rows", "format_counts", "ratio_text", "bound_text"]
 
 #: A bound looser than this factor is flagged as vacuous even when it holds.
 VACUOUS_FACTOR = 1e6
@@ -72,29 +90,69 @@ class Measurement:
     measured, bound : float
     sense : {"<=", ">="}
         ``measured <= bound`` (an upper bound) or ``measured >= bound`` (a lower bound).
-    kind : {"bound", "tolerance", "info"}
-        A theorem's bound (checked for vacuity), a numerical tolerance (not), or an
+    kind : {"bound", "tolerance", "info", "finding"}
+        A theorem's bound (checked for vacuity), a numerical tolerance (not), an
         informational value with no bound (``bound`` is NaN, the verdict ``info``; a
-        non-finite measured value still ``FAILS``).
+        non-finite measured value still ``FAILS``), or a paper's finding (verdict
+        ``reproduced`` or ``not reproduced``, counted apart).
     note : str
     allowance : float
-        Round-off allowance, non-zero only on rows where theory says the bound is attained
-        (empty tail, ``Gamma_bar`` a multiple of ``I``, exact GD at ``N = d = 1``). It is
-        computed from the row's own data by :func:`checks.roundoff.allowance` (never a
-        blanket tolerance) and shown in the row; a row that is not attained gets 0.
+        Round-off allowance from a derived forward-error bound of the computation
+        (:func:`checks.roundoff.allowance`, docs/theory.md §11), never a blanket tolerance.
+        Non-zero only on rows where theory says the bound is attained (empty tail,
+        ``Gamma_bar`` a multiple of ``I``, exact GD at ``N = d = 1``) or where the bound may
+        lie below what float64 resolves for that computation. When the allowance exceeds
+        the bound the row is ``unresolved`` (or ``FAILS`` above ``bound + allowance``).
+    loose : bool
+        The claim declares the bound loose by design (e.g. an integral tail bound): the row
+        is labelled ``holds (loose by design)`` instead of being flagged vacuous.
     """
 
     case: dict[str, Any]
     measured: float
     bound: float
     sense: Literal["<=", ">="] = "<="
-    kind: Literal["bound", "tolerance", "info"] = "bound"
+    kind: Literal["bound", "tolerance", "info", "finding"] = "bound"
     note: str = ""
     allowance: float = 0.0
+    loose: bool = False
 
 
 #: The verdict of a ``kind="info"`` row.
 INFO = "info"
+#: The verdict of a row whose bound float64 cannot resolve for its computation.
+UNRESOLVED = "unresolved"
+#: The verdicts of a paper's finding (``kind="finding"``).
+REPRODUCED, NOT_REPRODUCED = "reproduced", "not reproduced"
+
+
+def _verdict(measured: float, bound: float, allow: float, sense: str, kind: str,
+             loose: bool) -> str:
+    """The verdict of one checked row (see the module docstring for each label)."""
+    if not (math.isfinite(measured) and not math.isnan(bound)):
+        return "FAILS" if kind != "finding" else NOT_REPRODUCED
+    upper = sense == "<="
+    margin_ok = measured <= bound if upper else measured >= bound
+    within = measured <= bound + allow if upper else measured >= bound - allow
+    if kind == "finding":
+        return REPRODUCED if margin_ok else NOT_REPRODUCED
+    if not within:
+        return "FAILS"
+    if allow > 0.0 and allow > abs(bound):
+        return UNRESOLVED  # the bound sits below the round-off floor of its own computation
+    if not margin_ok:
+        return "holds (attained)"
+    if kind != "bound":
+        return "holds"
+    if loose:
+        return "holds (loose by design)"
+    if upper and measured == 0.0:
+        return "holds (measured 0)" if bound > 0.0 else "holds (both 0)"
+    if upper and bound > 0.0 and measured / bound * VACUOUS_FACTOR < 1.0:
+        return "holds (vacuous)"
+    if not upper and 0.0 < bound and bound * VACUOUS_FACTOR < measured:
+        return "holds (vacuous)"
+    return "holds"
 
 
 @dataclass(frozen=True)
@@ -122,18 +180,9 @@ class Row:
             verdict = INFO if math.isfinite(measured) else "FAILS"
             return cls(claim_id, section, dict(m.case), measured, math.nan, math.nan, verdict,
                        "", m.kind, m.note)
-        if bound != 0.0:
-            ratio = measured / bound
-        else:
-            ratio = 0.0 if measured == 0.0 else math.copysign(math.inf, measured)
-        if not (math.isfinite(measured) and not math.isnan(bound)):
-            verdict = "FAILS"
-        elif m.sense == "<=":
-            verdict = "holds" if measured <= bound + allow else "FAILS"
-            if verdict == "holds" and m.kind == "bound" and ratio * VACUOUS_FACTOR < 1.0:
-                verdict = "holds (vacuous)"
-        else:
-            verdict = "holds" if measured >= bound - allow else "FAILS"
+        # a ratio only means something against a positive bound (a sign test has none)
+        ratio = measured / bound if bound > 0.0 and math.isfinite(bound) else math.nan
+        verdict = _verdict(measured, bound, allow, m.sense, m.kind, m.loose)
         return cls(claim_id, section, dict(m.case), measured, bound, ratio, verdict,
                    m.sense, m.kind, m.note, allow)
 
@@ -144,8 +193,19 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        """True unless the verdict is ``FAILS`` or ``ERROR`` (an ``info`` row is ok)."""
+        """True unless the verdict is ``FAILS`` or ``ERROR`` (``info``, ``unresolved`` and
+        ``not reproduced`` rows are ok: reported and counted apart, not failures)."""
         return not self.verdict.startswith(("FAILS", "ERROR"))
+
+    @property
+    def unresolved(self) -> bool:
+        """True when the bound lies below the row's round-off floor (neither holds nor fails)."""
+        return self.verdict == UNRESOLVED
+
+    @property
+    def not_reproduced(self) -> bool:
+        """True for a paper finding that the measurement does not reproduce."""
+        return self.verdict == NOT_REPRODUCED
 
     @property
     def info(self) -> bool:
@@ -214,12 +274,21 @@ def _case_text(case: dict[str, Any]) -> str:
     return " ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in case.items())
 
 
+def ratio_text(r: Row) -> str:
+    """The ratio as printed: ``n/a`` where the bound is zero, a sign or absent."""
+    return "n/a" if math.isnan(r.ratio) else _fmt(r.ratio)
+
+
+def bound_text(r: Row) -> str:
+    """The bound as printed, with the round-off allowance beside it (``b + a``)."""
+    return _fmt(r.bound) + (f" + {r.allowance:.2g}" if r.allowance else "")
+
+
 def format_table(rows: list[Row], markdown: bool = False) -> str:
     """Render rows as an aligned text table (or a Markdown table)."""
-    head = ["claim", "section", "case", "measured", "", "bound", "ratio", "verdict"]
+    head = ["claim", "section", "case", "measured", "", "bound (+ allowance)", "ratio", "verdict"]
     body = [[r.claim, r.section, _case_text(r.case) or r.note, _fmt(r.measured), r.sense,
-             _fmt(r.bound) + (f" ±{r.allowance:.1e}" if r.allowance else ""), _fmt(r.ratio),
-             r.verdict] for r in rows]
+             bound_text(r), ratio_text(r) if not r.info else "-", r.verdict] for r in rows]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body]
@@ -253,16 +322,40 @@ def tightness(r: Row) -> float:
 
 def _tightest(rows: list[Row]) -> Row:
     """The row closest to failing (largest :func:`tightness`), or its first failing row."""
-    return max(rows, key=lambda r: math.inf if not r.ok else tightness(r))
+    return max(rows, key=lambda r: math.inf if not r.ok else
+               (-math.inf if r.unresolved or r.not_reproduced else tightness(r)))
+
+
+def _claim_verdict(group: list[Row]) -> str:
+    """A claim's verdict from its checked rows (see :func:`summarize`)."""
+    bad = [r for r in group if not r.ok]
+    if bad:
+        verdict = "ERROR" if any(r.verdict == "ERROR" for r in bad) else "FAILS"
+        return verdict + f" ({len(bad)}/{len(group)})"
+    n_not = sum(r.not_reproduced for r in group)
+    if n_not:
+        return f"{NOT_REPRODUCED} ({n_not}/{len(group)})"
+    if all(r.verdict == REPRODUCED for r in group):
+        return REPRODUCED
+    n_unres = sum(r.unresolved for r in group)
+    if n_unres == len(group):
+        return UNRESOLVED
+    if all(r.verdict == "holds (vacuous)" for r in group):
+        return "holds (vacuous)"
+    n_vac = sum(r.verdict == "holds (vacuous)" for r in group)
+    notes = [f"{n} {what}" for n, what in ((n_vac, "vacuous"), (n_unres, UNRESOLVED)) if n]
+    return "holds" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def summarize(rows: list[Row]) -> list[Row]:
     """One row per claim: its tightest case (or its first failing one), in table order.
 
     The verdict of the summary row is the claim's: ``FAILS``/``ERROR`` if any case
-    does, ``holds (vacuous)`` if every case is vacuous, else ``holds``. Informational
-    rows are left out (``cases`` counts the checked rows, ``info`` the others); a claim
-    with informational rows only is summarised by its first one, verdict ``info``.
+    does, ``not reproduced (k/n)`` if a paper finding is not reproduced, ``unresolved``
+    or ``holds (vacuous)`` if every case is, else ``holds`` with the counts of vacuous
+    and unresolved cases. Informational rows are left out (``cases`` counts the checked
+    rows, ``info`` the others); a claim with informational rows only is summarised by its
+    first one, verdict ``info``.
     """
     by_claim: dict[str, list[Row]] = {}
     for r in rows:
@@ -279,37 +372,50 @@ def summarize(rows: list[Row]) -> list[Row]:
             continue
         extra = {"info": n_info} if n_info else {}
         worst = _tightest(group)
-        bad = [r for r in group if not r.ok]
-        if bad:
-            verdict = "ERROR" if any(r.verdict == "ERROR" for r in bad) else "FAILS"
-            verdict += f" ({len(bad)}/{len(group)})"
-        elif all(r.verdict == "holds (vacuous)" for r in group):
-            verdict = "holds (vacuous)"
-        else:
-            n_vac = sum(r.verdict == "holds (vacuous)" for r in group)
-            verdict = "holds" + (f" ({n_vac} vacuous)" if n_vac else "")
         out.append(Row(cid, worst.section, {"cases": len(group), **extra, **worst.case},
-                       worst.measured, worst.bound, worst.ratio, verdict, worst.sense, worst.kind,
-                       worst.note))
+                       worst.measured, worst.bound, worst.ratio, _claim_verdict(group),
+                       worst.sense, worst.kind, worst.note, worst.allowance))
     return out
 
 
 def count_rows(rows: list[Row]) -> dict[str, int]:
-    """``{"rows", "checked", "hold", "vacuous", "failing", "info"}``: counts for the run's totals.
+    """Counts for the run's totals.
 
-    ``checked = hold + failing`` (``hold`` includes ``vacuous``); ``rows = checked + info``.
+    ``{"rows", "checked", "hold", "vacuous", "unresolved", "reproduced", "not_reproduced",
+    "failing", "info"}``: ``checked = hold + unresolved + reproduced + not_reproduced +
+    failing`` (``hold`` includes ``vacuous``); ``rows = checked + info``.
     """
     n_info = sum(r.info for r in rows)
-    n_fail = sum(not r.ok for r in rows)
     return {"rows": len(rows), "checked": len(rows) - n_info, "hold": sum(r.holds for r in rows),
-            "vacuous": sum(r.verdict == "holds (vacuous)" for r in rows), "failing": n_fail,
-            "info": n_info}
+            "vacuous": sum(r.verdict == "holds (vacuous)" for r in rows),
+            "unresolved": sum(r.unresolved for r in rows),
+            "reproduced": sum(r.verdict == REPRODUCED for r in rows),
+            "not_reproduced": sum(r.not_reproduced for r in rows),
+            "failing": sum(not r.ok for r in rows), "info": n_info}
+
+
+def format_counts(c: dict[str, int]) -> str:
+    """The totals as one phrase: ``H hold (V vacuous), U unresolved, ... F fail or error``."""
+    parts = [f"{c['hold']} hold ({c['vacuous']} vacuous)"]
+    if c["unresolved"]:
+        parts.append(f"{c['unresolved']} unresolved (bound below float64 resolution)")
+    if c["reproduced"] or c["not_reproduced"]:
+        parts.append(f"paper findings: {c['reproduced']} reproduced, "
+                     f"{c['not_reproduced']} not reproduced")
+    parts.append(f"{c['failing']} fail or error")
+    if c["info"]:
+        parts.append(f"{c['info']} informational (no verdict)")
+    return ", ".join(parts)
 
 
 def format_summary(rows: list[Row]) -> str:
-    """The per-claim summary (tightest case of each claim), then every failing row."""
+    """The per-claim summary (tightest case of each claim), then every failing row and every
+    paper finding that is not reproduced."""
     text = format_table(summarize(rows))
     bad = [r for r in rows if not r.ok]
     if bad:
         text += "\n\nFailing rows:\n" + format_table(bad)
+    nots = [r for r in rows if r.not_reproduced]
+    if nots:
+        text += "\n\nPaper findings not reproduced:\n" + format_table(nots)
     return text

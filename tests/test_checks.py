@@ -50,7 +50,8 @@ def test_info_rows_have_no_verdict():
     assert s.verdict == "info" and s.case["cases"] == 0
     bad = Row.from_measurement("x", "1", Measurement({}, 2.0, 1.0))
     assert count_rows([check, bad, info]) == {"rows": 3, "checked": 2, "hold": 1, "vacuous": 0,
-                                               "failing": 1, "info": 1}
+                                               "unresolved": 0, "reproduced": 0,
+                                               "not_reproduced": 0, "failing": 1, "info": 1}
     assert summarize([bad, info])[0].verdict == "FAILS (1/1)"
 
 
