@@ -31,7 +31,14 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 import gpdtheory as gp
 
 from .cases import case_params, default_kernels, random_sigma
-from .roundoff import allowance
+from .reference import (
+    gd_reference,
+    head_coefficients,
+    marginal_covariance_dense,
+    rho_column,
+    theorem_s_constants,
+)
+from .roundoff import C0, UNIT_ROUNDOFF, allowance, gd_floor
 from .table import CheckConfig, Measurement, claim
 
 #: Block k against GD iterate k, relative Frobenius. Measured <= 1e-13 at N <= 64.
@@ -68,6 +75,19 @@ def _network_all(model, X, t):
         return model(torch.as_tensor(X), tt, return_all=True).numpy()  # (L + 1, B, N, d)
 
 
+def _blocks_applied(model, X, t) -> int:
+    """Number of block calls in one forward pass, counted by torch forward hooks."""
+    calls = []
+    blocks = {id(m): m for m in model.modules() if type(m).__name__ == "ReLUAttentionBlock"}
+    handles = [m.register_forward_hook(lambda *_: calls.append(1)) for m in blocks.values()]
+    try:
+        _network_all(model, X[:1], t)
+    finally:
+        for h in handles:
+            h.remove()
+    return len(calls)
+
+
 @claim("construct.exact", "5", "the output of block k equals GD iterate k to "
        f"{EXACT_RTOL:g} relative (float64); the total attention kernel equals Gamma_bar to "
        f"{KERNEL_TOL:g}")
@@ -75,9 +95,10 @@ def construct_exact(cfg: CheckConfig):
     """Block k of the built network is GD iterate k (docs/theory.md §5).
 
     measured: the torch network's hidden y-slot after each block (float64 forward pass),
-    and its total attention kernel read from the weights. bound: tolerances against the
-    numpy GD iterates (:func:`gpdtheory.gd.gd_iterates`) and the banded Toeplitz
-    ``Gamma_bar``, built independently of the network.
+    and its total attention kernel read from the weights with the documented step size.
+    bound: tolerances against the documented GD iterates and ``Gamma_bar`` recomputed from
+    ``rho`` by :mod:`checks.reference` (closed-form GD in the eigenbasis of ``C_bar_t``;
+    the truncation rule; ``eta = 1/Lambda`` from dense spectra), never the library's.
     """
     from gpdtheory.construct.inspect import implied_gamma
 
@@ -87,97 +108,117 @@ def construct_exact(cfg: CheckConfig):
     for kernel in default_kernels(cfg):
         for N in sizes:
             d = int(rng.integers(1, 4))
-            spec = gp.GPSpec(kernel, N, random_sigma(rng, d), mean=rng.standard_normal((N, d)))
+            Sigma = random_sigma(rng, d)
+            spec = gp.GPSpec(kernel, N, Sigma, mean=rng.standard_normal((N, d)))
+            r = rho_column(kernel, N)
             X = spec.sample(2, seed=rng)
             for truncation in TRUNCATIONS:
                 J = int(rng.integers(0, N))
                 t = float(np.exp(rng.uniform(np.log(1e-2), np.log(5.0))))
                 model = _build(spec, J, L, truncation)
                 ys = _network_all(model, X, t)
-                ref = _gd_iterates(spec, X, t, J, L, truncation)
+                c = theorem_s_constants(r, Sigma, t, J, L, truncation)
+                ref = gd_reference(c.r_bar, Sigma, X - np.exp(-t / 2) * spec.mean_array, t,
+                                   list(range(1, L + 1)))
                 err = max(np.linalg.norm(ys[k] - ref[k]) / np.linalg.norm(ref[k])
                           for k in range(1, L + 1))
                 case = case_params(kernel, N=N, d=d, J=J, truncation=truncation, t=round(t, 4))
                 yield Measurement({**case, "quantity": "blocks"}, err, EXACT_RTOL, kind="tolerance")
-                cw = model.construction
-                Gb = scipy.linalg.toeplitz(cw.r_bar)
-                kerr = np.abs(implied_gamma(model, cw.Sigma, cw.eta) - Gb).max() / np.abs(Gb).max()
+                Gb = scipy.linalg.toeplitz(c.r_bar)
+                kerr = np.abs(implied_gamma(model, Sigma, c.eta) - Gb).max() / np.abs(Gb).max()
                 yield Measurement({**case, "quantity": "kernel"}, kerr, KERNEL_TOL,
                                   kind="tolerance")
 
 
-def _spectral(spec, t, J, truncation):
-    """Dense quantities of Theorem S: (Lambda, mu_bar, mu, ||Gamma - Gamma_bar||_2, tau_J)."""
-    from gpdtheory.truncation import truncated_autocovariance
+def _network_floor(c, J: int, N: int, d: int, Sigma: np.ndarray, steps: float) -> float:
+    """Forward-error bound of the built network, relative to ``||Y_bar*||`` (§11).
 
-    a2, s2 = np.exp(-t), 1.0 - np.exp(-t)
-    G = scipy.linalg.toeplitz(spec.r)
-    rb = truncated_autocovariance(spec.r, min(J, spec.N - 1), method=truncation)
-    Gb = scipy.linalg.toeplitz(rb)
-    gb = np.linalg.eigvalsh(Gb)
-    lam = np.linalg.eigvalsh(spec.Sigma)
-    Lambda = max(1.0, gb[-1] * lam[-1])
-    mu_bar = s2 + a2 * min(gb[0] * lam[0], gb[0] * lam[-1])
-    mu = s2 + a2 * np.linalg.eigvalsh(G)[0] * lam[0]
-    tau_exact = float(np.linalg.norm(G - Gb, 2))
-    tau_J = 2.0 * float(np.sum(np.abs(spec.r[J + 1:])))
-    return Lambda, mu_bar, mu, tau_exact, tau_J
+    A block forms each y entry from ``N (J + 2)`` head-weighted terms and ``2d + 3`` token
+    terms (``D = 2d + 3``), so its sums round like :func:`checks.roundoff.gd_floor` with
+    ``terms = N (J + 2) + 2d + 3`` and the absolute head sum ``A_abs = max row sum of
+    sum_m |s_m| ReLU(c_|i-j| - c_{m+1})`` in place of ``|Gamma_bar|``. Each ReLU argument
+    ``cos(i th) cos(j th) + sin(i th) sin(j th) - c_{m+1}`` is off by at most ``12 u`` (three
+    products and sums of terms below 1, and the rounded cosines and sines), which head ``m``
+    multiplies by ``|s_m|`` on at most ``2m + 1`` keys: ``12 u eta alpha^2 Q ||Sigma||``,
+    ``Q = sum_m |s_m| (2m + 1)``, per step. Both are carried by the contraction as in
+    :func:`checks.roundoff.gd_floor`.
+    """
+    Je = min(J, N - 1)
+    s = head_coefficients(c.r_bar, Je)
+    cos = np.cos(np.arange(N + 1) * np.pi / N)
+    lags = np.arange(N)
+    weights = np.abs(s)[:, None] * np.maximum(cos[lags][None, :] - cos[1: Je + 2][:, None], 0.0)
+    a_abs = float(weights.sum(axis=0)[0] + 2.0 * weights.sum(axis=0)[1:].sum())
+    q = float(np.sum(np.abs(s) * (2 * np.arange(Je + 1) + 1)))
+    s_abs = float(np.linalg.norm(np.abs(Sigma), 2))
+    eff = min(steps, c.Lambda / c.mu_bar)
+    return (gd_floor(N * (Je + 2) + 2 * d + 3, c.eta * c.alpha2 * a_abs * s_abs + 3.0, eff)
+            + 2.0 * C0 * 12.0 * UNIT_ROUNDOFF * c.eta * c.alpha2 * q * s_abs * eff)
 
 
 @claim("construct.theorem_s", "3", "||s_theta - s*||_F <= [(1 - mu_bar/Lambda)^L + alpha^2 tau "
        "||Sigma||_2 / mu_t] ||Y_bar*||_F for the built network (tau = tau_J for hard truncation, "
-       "||Gamma - Gamma_tilde||_2 for taper/shift)")
+       "|d_0| + 2 sum |d_m| for taper/shift); the network applies L blocks and its kernel is "
+       "the documented Gamma_bar at J")
 def construct_theorem_s(cfg: CheckConfig):
     """Theorem S for the built network (docs/theory.md §3, §5).
 
-    measured: the torch network's output against the exact score (Toeplitz solves).
-    bound: ``[(1 - mu_bar/Lambda)^L + alpha^2 tau ||Sigma|| / mu_t] ||Y_bar*||`` from the
-    dense spectra of ``Gamma``, ``Gamma_bar`` and ``Sigma``.
+    measured: the torch network's output against the library's exact score; the number of
+    block calls in one forward pass (torch forward hooks); the network's attention kernel
+    read from its weights. bound: ``[(1 - mu_bar/Lambda)^L + alpha^2 tau ||Sigma|| / mu_t]
+    ||Y_bar*||`` from :func:`checks.reference.theorem_s_constants` (dense spectra of the
+    documented ``Gamma_bar``, ``Gamma`` and ``Sigma``; ``Y_bar*`` by a dense solve); ``L``;
+    the documented ``Gamma_bar`` at the row's ``J``.
 
-    Where the bracket is below ``C0 n u (L + kappa_t)`` (``n = N d``; e.g. a Gaussian kernel
-    at J = 8, whose tail is ~1e-35, after L = 200 steps) the bound is below what float64 can
-    resolve: the measured side is then the round-off of the network's L blocks and of the
-    ``kappa_t`` solve for ``s*`` alone, and the row gets the allowance
-    ``C0 n u (L + kappa_t) ||Y_bar*||`` of docs/theory.md §11 (``kappa_t`` from a dense
-    ``cond`` of ``C_t``). Other rows get none.
+    Round-off (docs/theory.md §11): the score rows carry the network's forward-error bound
+    (:func:`_network_floor`) plus ``C0 n u kappa_t`` of the solve for ``s*``. Where the
+    bound is below that floor (e.g. a Gaussian kernel at J = 8, tail ~1e-35, after L = 200
+    blocks) float64 cannot resolve it: the row is ``unresolved``, and FAILS only above bound
+    + floor. A network weaker than the row says (fewer blocks, a smaller J) fails the block
+    count or the kernel row of the same case, which float64 resolves.
     """
+    from gpdtheory.construct.inspect import implied_gamma
 
     rng = cfg.rng("construct.theorem_s")
     N = 24 if not cfg.full else 64
     Ls = (5, 40) + ((200,) if cfg.full else ())
     for kernel in default_kernels(cfg):
         d = 2
-        spec = gp.GPSpec(kernel, N, random_sigma(rng, d))
+        Sigma = random_sigma(rng, d)
+        spec = gp.GPSpec(kernel, N, Sigma)
+        r = rho_column(kernel, N)
         X0 = spec.sample(3, seed=rng)
         for J in (2, 8):
             for truncation in TRUNCATIONS:
                 model = _build(spec, J, max(Ls), truncation)
                 for t in (0.05, 1.0):
-                    Lambda, mu_bar, mu, tau_exact, tau_J = _spectral(spec, t, J, truncation)
+                    c0 = theorem_s_constants(r, Sigma, t, J, 0, truncation)
                     case = case_params(kernel, N=N, J=J, truncation=truncation, t=t)
-                    if mu_bar <= 0:
+                    if c0.mu_bar <= 0:
                         continue  # Lemma GD's hypothesis fails (indefinite hard truncation)
                     a2 = np.exp(-t)
                     X = np.sqrt(a2) * X0 + np.sqrt(1 - a2) * rng.standard_normal(X0.shape)  # ~ p_t
                     ys = _network_all(model, X, t)
                     s_star = gp.score(spec, X, t)
-                    Cb = a2 * np.kron(scipy.linalg.toeplitz(model.construction.r_bar), spec.Sigma) \
-                        + (1 - a2) * np.eye(N * d)
+                    Cb = marginal_covariance_dense(c0.r_bar, Sigma, t)
                     Ybar = np.stack([scipy.linalg.solve(Cb, x.ravel()) for x in X])
-                    tau = tau_J if truncation == "hard" else tau_exact
-                    sig = float(np.linalg.eigvalsh(spec.Sigma)[-1])
-                    kappa_t = float(np.linalg.cond(
-                        a2 * np.kron(scipy.linalg.toeplitz(spec.r), spec.Sigma)
-                        + (1 - a2) * np.eye(N * d)))
+                    kappa_t = float(np.linalg.cond(marginal_covariance_dense(r, Sigma, t)))
                     ybar_norm = float(np.linalg.norm(Ybar))
+                    yield Measurement({**case, "L": max(Ls), "quantity": "blocks applied"},
+                                      abs(_blocks_applied(model, X, t) - max(Ls)), 0.0,
+                                      kind="tolerance", note="torch forward hooks count calls")
+                    Gb = scipy.linalg.toeplitz(c0.r_bar)
+                    kerr = np.abs(implied_gamma(model, Sigma, c0.eta) - Gb).max() / np.abs(
+                        Gb).max()
+                    yield Measurement({**case, "quantity": "kernel = documented Gamma_bar"},
+                                      kerr, KERNEL_TOL, kind="tolerance")
                     for L in Ls:
+                        c = theorem_s_constants(r, Sigma, t, J, L, truncation)
                         err = np.linalg.norm(-ys[L] - s_star)
-                        coef = (1 - mu_bar / Lambda) ** L + a2 * tau * sig / mu
-                        # below the resolution of float64: L rounded blocks and the kappa_t
-                        # solve of s* leave C0 n u (L + kappa_t) ||Y_bar*|| whatever the bound
-                        floor = allowance(N * d, L + kappa_t, 1.0)
-                        below = coef <= floor
-                        yield Measurement({**case, "L": L}, err, coef * ybar_norm,
+                        floor = (_network_floor(c, J, N, d, Sigma, L)
+                                 + allowance(N * d, kappa_t, 1.0))
+                        below = c.factor <= floor
+                        yield Measurement({**case, "L": L}, err, c.factor * ybar_norm,
                                           allowance=floor * ybar_norm if below else 0.0,
                                           note="bound below round-off" if below else "")
 
@@ -207,11 +248,12 @@ def _J_needed(spec, t, eps, truncation="hard"):
 
 
 def _J_theorem(spec, t, eps):
-    """Theorem S: smallest J with alpha^2 tau_J ||Sigma|| / (mu_t mu_bar_t) <= eps/2."""
+    """Theorem S: smallest J with alpha^2 tau_J ||Sigma|| / (mu_t mu_bar_t) <= eps/2
+    (constants from :func:`checks.reference.theorem_s_constants`)."""
+    r = rho_column(spec.kernel, spec.N)
     for J in range(spec.N):
-        Lambda, mu_bar, mu, _, tau_J = _spectral(spec, t, J, "hard")
-        sig = float(np.linalg.eigvalsh(spec.Sigma)[-1])
-        if mu_bar > 0 and np.exp(-t) * tau_J * sig / (mu * mu_bar) <= eps / 2:
+        c = theorem_s_constants(r, spec.Sigma, t, J, 0, "hard")
+        if c.mu_bar > 0 and c.tr_factor / c.mu_bar <= eps / 2:
             return J
     return spec.N - 1
 
@@ -314,5 +356,5 @@ def _slope_and_tolerance(kernel, eps_grid, Js) -> tuple[float, float, str]:
 
 def _L_theorem(spec, t, J, eps):
     """Theorem S: (1 - mu_bar/Lambda)^L / mu_bar <= eps / 2 (the truncation half is J's)."""
-    Lambda, mu_bar, *_ = _spectral(spec, t, J, "hard")
-    return float(np.ceil(np.log(eps * mu_bar / 2) / np.log(1 - mu_bar / Lambda)))
+    c = theorem_s_constants(rho_column(spec.kernel, spec.N), spec.Sigma, t, J, 0, "hard")
+    return float(np.ceil(np.log(eps * c.mu_bar / 2) / np.log(c.rate)))

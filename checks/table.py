@@ -15,8 +15,8 @@ Verdicts
 ``holds (vacuous)``      it holds but the bound is looser than ``VACUOUS_FACTOR`` times (upper
                          bounds: ``measured/bound < 1e-6``; lower bounds: ``0 < bound <
                          1e-6 measured``)
-``holds (loose by design)``  a bound the claim declares loose (an integral tail bound, say):
-                         never counted as vacuous, labelled so that the looseness is expected
+``holds (loose by design)``  a row the claim declares loose (an integral tail bound, say)
+                         whose ratio is in the vacuous range: labelled apart, not counted vacuous
 ``holds (measured 0)``   the measured side is exactly 0 (an exact computation), bound > 0
 ``holds (both 0)``       measured and bound are both exactly 0 (e.g. both underflowed)
 ``unresolved``           the bound lies below the row's round-off floor (its ``allowance``
@@ -144,14 +144,12 @@ def _verdict(measured: float, bound: float, allow: float, sense: str, kind: str,
         return "holds (attained)"
     if kind != "bound":
         return "holds"
-    if loose:
-        return "holds (loose by design)"
     if upper and measured == 0.0:
         return "holds (measured 0)" if bound > 0.0 else "holds (both 0)"
-    if upper and bound > 0.0 and measured / bound * VACUOUS_FACTOR < 1.0:
-        return "holds (vacuous)"
-    if not upper and 0.0 < bound and bound * VACUOUS_FACTOR < measured:
-        return "holds (vacuous)"
+    far = ((upper and bound > 0.0 and measured / bound * VACUOUS_FACTOR < 1.0)
+           or (not upper and 0.0 < bound and bound * VACUOUS_FACTOR < measured))
+    if far:
+        return "holds (loose by design)" if loose else "holds (vacuous)"
     return "holds"
 
 
@@ -308,8 +306,8 @@ def tightness(r: Row) -> float:
     """How close a holding row is to its bound: 1 = attained, smaller = looser.
 
     ``measured / bound`` for an upper bound and ``bound / measured`` for a lower bound when
-    both are positive; rows whose bound or measured value is not positive have no such
-    ratio and count as loose (``-inf``) unless ``measured == bound`` (1).
+    both are positive; rows whose bound or measured value is not positive (sign tests, zero
+    tolerances) have no such ratio and count as loose (``-inf``).
     """
     m, b = r.measured, r.bound
     if r.sense == "<=":
@@ -317,7 +315,7 @@ def tightness(r: Row) -> float:
             return m / b
     elif m > 0 and b > 0:
         return b / m
-    return 1.0 if m == b else -math.inf
+    return -math.inf
 
 
 def _tightest(rows: list[Row]) -> Row:

@@ -29,6 +29,7 @@ def verdict(*args, **kw) -> Row:
     (1.0 + 1e-14, 1.0, {"allowance": 1e-15}, "FAILS"),
     (1e-9, 1.0, {}, "holds (vacuous)"),
     (1e-9, 1.0, {"loose": True}, "holds (loose by design)"),
+    (0.5, 1.0, {"loose": True}, "holds"),
     (0.0, 1.0, {}, "holds (measured 0)"),
     (0.0, 0.0, {}, "holds (both 0)"),
     (4e-14, 1e-19, {"allowance": 1e-13}, UNRESOLVED),   # bound below the round-off floor
