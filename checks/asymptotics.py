@@ -118,7 +118,9 @@ def kappa_asymptotics(cfg: CheckConfig):
     measured: extreme eigenvalues from the Toeplitz engine (``max_eig``, ``min_eig``) and
     the local exponent of ``lmax`` between two N. bound: sums of ``rho`` only, with no
     eigenvalue: the Rayleigh quotient of the all-ones vector and Gershgorin's row sum
-    (the exponent's interval), ``max f = 1 + 2 sum rho`` and the symbol's minimum.
+    (each ``lmax(Gamma_N)`` and the exponent's interval), ``max f = 1 + 2 sum rho`` and the
+    symbol's minimum. None of these bounds is attained for the kernels of the grid (their
+    ``rho`` is not constant), so no row has a round-off allowance.
     """
     nmax_exp = 16 if cfg.full else 14
     nmax_min = 16 if cfg.full else 14
@@ -132,6 +134,12 @@ def kappa_asymptotics(cfg: CheckConfig):
         r1, r2 = kernel.autocovariance(N1), kernel.autocovariance(N2)
         lo = math.log(rayleigh_ones(r2) / gershgorin_max(r1)) / math.log(N2 / N1)
         hi = math.log(gershgorin_max(r2) / rayleigh_ones(r1)) / math.log(N2 / N1)
+        for N in Ns:  # each lmax inside its own bracket (sums of rho, no eigenvalue)
+            rN = kernel.autocovariance(N)
+            yield Measurement({**case, "N": N, "quantity": "lmax >= Rayleigh 1^T G 1 / N"},
+                              lmax[N], rayleigh_ones(rN), sense=">=")
+            yield Measurement({**case, "N": N, "quantity": "lmax <= Gershgorin row sum"},
+                              lmax[N], gershgorin_max(rN))
         if kernel.summable:
             maxf = 1.0 + 2.0 * kernel.abs_sum()
             yield Measurement({**case, "N": N2, "quantity": "lmax <= max f"}, lmax[N2], maxf)

@@ -80,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
                         "sample_complexity.slope, models.latte_attention, video.attention): "
                         "cpu (default), cuda, cuda:0 or mps; refused when torch reports it "
                         "unavailable")
+    c.add_argument("--mutants", nargs="?", const="all", metavar="NAMES",
+                   help="run the claims under each deliberate bug of the catalogue "
+                        "(checks/mutants.py) and print the kill matrix; NAMES: all (default) or "
+                        "a comma-separated list; with --list, list the catalogue")
     _scenario_arguments(c)
     return p
 
@@ -126,6 +130,10 @@ def _device(text: str) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.mutants is not None:
+        from checks.mutants_cli import run_mutants
+
+        return run_mutants(args)
     import checks
     from checks import runner
     from checks.table import (
