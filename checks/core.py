@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.linalg
 
@@ -22,6 +24,7 @@ from .cases import (
     scenario_sigma,
     sigma_with_spectrum,
 )
+from .reference import marginal_covariance_dense, rho_column
 from .roundoff import allowance
 from .table import CheckConfig, Measurement, claim
 
@@ -37,7 +40,9 @@ def score_exact(cfg: CheckConfig):
 
     measured: relative Frobenius distance between :func:`gpdtheory.score` (Toeplitz solves
     per eigenvector of ``Sigma``) and ``scipy.linalg.solve`` with the dense ``N d x N d``
-    matrix ``C_t``. bound: the fixed tolerance ``SCORE_RTOL`` (a tolerance row: both sides
+    matrix ``C_t = e^-t toeplitz(rho) ⊗ Sigma + (1 - e^-t) I`` built here from the kernel's
+    values (:func:`checks.reference.marginal_covariance_dense`), with the mean subtracted
+    as ``X - e^{-t/2} mu``. bound: the fixed tolerance ``SCORE_RTOL`` (a tolerance row: both sides
     are computations of the same quantity; 1e-10 is far above their ``kappa_t u`` error).
     """
     rng = cfg.rng("score.exact")
@@ -48,10 +53,11 @@ def score_exact(cfg: CheckConfig):
             Sigma = scenario_sigma(cfg, rng, d)
             spec = gp.GPSpec(kernel, N, Sigma, mean=scenario_mean(cfg, rng, N, d))
             X = spec.sample(2, seed=rng)
+            r = rho_column(kernel, N)
             for t in grid(cfg, "t", (1e-3, 0.5, 5.0)):
                 s = gp.score(spec, X, t)
-                a = np.exp(-t / 2)
-                C = gp.marginal_covariance(spec, t)
+                a = math.exp(-t / 2)
+                C = marginal_covariance_dense(r, Sigma, t)
                 oracle = np.stack([-scipy.linalg.solve(C, (x - a * spec.mean_array).ravel())
                                    .reshape(N, d) for x in X])
                 err = np.linalg.norm(s - oracle) / np.linalg.norm(oracle)

@@ -17,8 +17,8 @@ that the edit reaches them.
 """
 
 from __future__ import annotations
-
 import __future__
+
 import contextlib
 import importlib
 import inspect

@@ -12,6 +12,8 @@ Verdicts
 ``holds (attained)``     theory says the bound is *attained*; the measured side exceeds it by
                          no more than the row's derived round-off ``allowance``
                          (:mod:`checks.roundoff`, docs/theory.md §11)
+``holds (within round-off)``  a tolerance or sign test (bound 0) met within the row's derived
+                         round-off allowance
 ``holds (vacuous)``      it holds but the bound is looser than ``VACUOUS_FACTOR`` times (upper
                          bounds: ``measured/bound < 1e-6``; lower bounds: ``0 < bound <
                          1e-6 measured``)
@@ -19,10 +21,11 @@ Verdicts
                          whose ratio is in the vacuous range: labelled apart, not counted vacuous
 ``holds (measured 0)``   the measured side is exactly 0 (an exact computation), bound > 0
 ``holds (both 0)``       measured and bound are both exactly 0 (e.g. both underflowed)
-``unresolved``           the bound lies below the row's round-off floor (its ``allowance``
-                         exceeds the bound): float64 cannot tell the theorem's error from
-                         round-off, so the row neither holds nor fails. It still FAILS when the
-                         measured side exceeds ``bound + allowance``. Counted apart.
+``unresolved``           a theorem's positive bound lies below the row's round-off floor
+                         (its ``allowance`` exceeds the bound): float64 cannot tell the
+                         theorem's error from round-off, so the row neither holds nor fails.
+                         It still FAILS when the measured side exceeds ``bound + allowance``.
+                         Counted apart.
 ``reproduced`` / ``not reproduced``  a paper's finding (``kind="finding"``): the statement as
                          the paper makes it, measured; ``not reproduced`` is reported and counted
                          apart, never as holding, and does not make the run fail
@@ -138,10 +141,10 @@ def _verdict(measured: float, bound: float, allow: float, sense: str, kind: str,
         return REPRODUCED if margin_ok else NOT_REPRODUCED
     if not within:
         return "FAILS"
-    if allow > 0.0 and allow > abs(bound):
+    if kind == "bound" and 0.0 < abs(bound) < allow:
         return UNRESOLVED  # the bound sits below the round-off floor of its own computation
     if not margin_ok:
-        return "holds (attained)"
+        return "holds (attained)" if kind == "bound" else "holds (within round-off)"
     if kind != "bound":
         return "holds"
     if upper and measured == 0.0:

@@ -197,9 +197,13 @@ def psd_per_n(cfg: CheckConfig):
                           kind="tolerance", note=f"closed form N = {N_cf}")
 
 
+#: Relative width (to the Gershgorin radius) of the bisection for lmin(Gamma_bar_N).
+LMIN_TOL = 1e-13
+
+
 def _cert_vs_large_n(kernel, J: int, N: int):
     """(certificate, lmin(Gamma_bar_N)) for one kernel and J."""
-    return certify_all_n(kernel, J), smallest_eigenvalue(kernel, J, N)
+    return certify_all_n(kernel, J), smallest_eigenvalue(kernel, J, N, tol=LMIN_TOL)
 
 
 @claim("psd.all_n", "4", "the exact-arithmetic certificate f_J >= 0 (every N) agrees with the "
@@ -238,9 +242,15 @@ def psd_all_n(cfg: CheckConfig):
                                   note="|min f_J| is within the certificate's rounding slack")
             else:
                 yield Measurement(case, math.nan, 0.0, note="inconclusive certificate")
-            # symbol bound lmin(T_N) >= min f_J, up to the float error of both sides
+            # symbol bound lmin(T_N) >= min f_J: the bisection brackets lmin to
+            # LMIN_TOL (|r_0| + R), the symbol's minimum is an exact evaluation at a point
+            # (an upper bound on min f_J) rounded like a sum of J + 1 terms
+            r_J = rho_column(kernel, J + 1)
+            radius = abs(float(r_J[0])) + 2.0 * math.fsum(abs(float(x)) for x in r_J[1:])
+            slack = LMIN_TOL * radius + C0 * (J + 2) * UNIT_ROUNDOFF * radius
             yield Measurement({**case, "quantity": "lmin - min f_J"}, lmin - cert.min_value,
-                              -1e-12, sense=">=", kind="tolerance")
+                              0.0, sense=">=", kind="tolerance", allowance=slack,
+                              note="bisection width + rounding of f_J at its minimiser")
             if diagonally_dominant(kernel, J):
                 yield Measurement({**case, "quantity": "dominance => certificate"},
                                   float(cert.verdict != "psd"), 0.0, kind="tolerance")

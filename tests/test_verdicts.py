@@ -44,6 +44,10 @@ def verdict(*args, **kw) -> Row:
     (math.nan, 0.0, {"kind": "finding"}, NOT_REPRODUCED),
     (math.nan, 1.0, {}, "FAILS"),
     (1e-9, 1.0, {"kind": "tolerance"}, "holds"),         # tolerances are never vacuous
+    (-1e-15, 0.0, {"sense": ">=", "kind": "tolerance", "allowance": 1e-13},
+     "holds (within round-off)"),                       # a sign test is never unresolved
+    (-1e-12, 0.0, {"sense": ">=", "kind": "tolerance", "allowance": 1e-13}, "FAILS"),
+    (0.5, 1e-19, {"kind": "tolerance", "allowance": 1e-13}, "FAILS"),
 ])
 def test_verdict_labels(m, b, kw, want):
     assert verdict(m, b, **kw).verdict == want
