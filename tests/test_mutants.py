@@ -67,7 +67,8 @@ def test_probe_records_only_what_is_called():
 
 
 #: (mutant, claim) pairs of the fast subset: each must be caught by that claim alone.
-FAST = [("truncation.off_by_one", "truncation.error"), ("truncation.shift_half", "truncation.error"),
+FAST = [("truncation.off_by_one", "truncation.error"),
+        ("truncation.shift_half", "truncation.error"),
         ("gd.step_size_10pct", "gd.rate"), ("gd.wrong_sign", "gd.rate"),
         ("score.alpha_dropped", "score.exact"), ("score.sigma_transposed", "score.exact"),
         ("kappa.lmax_only", "kappa.bound"), ("psd.grid_coarse", "psd.frontier"),
