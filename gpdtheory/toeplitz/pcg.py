@@ -114,4 +114,9 @@ def pcg_solve(r: Any, b: Any, tol: float = 1e-10, maxiter: int | None = None,
         return PCGResult(np.zeros(b.shape), 0.0, 0, "strang")
     # the iteration itself is pcg_rows's: columns become contiguous rows
     res = pcg_rows(r, np.ascontiguousarray(B.T), s, h, tol=tol, maxiter=maxiter)
+    if not np.all(np.isfinite(res.x)):
+        raise InvalidArgumentError("b", f"array of shape {b.shape}, max |b| = "
+                                   f"{float(np.max(np.abs(b))):.3g}",
+                                   "is so large that the solution overflows float64",
+                                   "rescale b (the solution of c b is c times that of b)")
     return PCGResult(res.x.T.reshape(b.shape), res.residual, res.iterations, res.preconditioner)

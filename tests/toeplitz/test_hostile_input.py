@@ -1,0 +1,69 @@
+"""Hostile input to the Toeplitz engine: extreme scales, read-only and strided arrays,
+threads, fork, endless loops and argument validation (issue 26)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gpdtheory as gp
+import gpdtheory.toeplitz as tz
+from gpdtheory.toeplitz.rows_pcg import pcg_rows
+
+# --- scale-free PCG: the answer for c b is c times the answer for b ----------------------
+
+SCALES = [1e-300, 1e-250, 1e-170, 1e-160, 1e-100, 1e100, 1e160, 1e250, 1e300]
+
+
+def _system(n: int = 200):
+    r = np.exp(-np.arange(n) / 5.0)
+    b = np.cos(np.arange(n) * 0.7) + 0.5
+    return r, b
+
+
+@pytest.mark.parametrize("c", SCALES)
+def test_pcg_solve_is_scale_free(c):
+    r, b = _system()
+    x0 = tz.pcg_solve(r, b).x
+    x = tz.pcg_solve(r, c * b).x
+    assert np.max(np.abs(x / c - x0)) <= 1e-9 * np.max(np.abs(x0))
+
+
+def test_pcg_solve_tiny_scalar_system():
+    res = tz.pcg_solve([1.0], [1e-170])
+    assert res.x[0] == 1e-170
+
+
+@pytest.mark.parametrize("e", [-900, -600, -510, -300, 300, 510, 900])
+def test_pcg_rows_power_of_two_scaling_is_exact(e):
+    r, b = _system()
+    B = np.stack([b, 2 * b, np.sin(np.arange(200.0))] * 3)
+    s = np.linspace(0.5, 2.0, 9)
+    h = np.linspace(0.1, 1.0, 9)
+    x0 = pcg_rows(r, B, s, h).x
+    x = pcg_rows(r, np.ldexp(B, e), s, h).x
+    assert np.array_equal(x, np.ldexp(x0, e))
+
+
+def test_pcg_rows_mixed_scales_in_one_call():
+    r, b = _system()
+    B = np.stack([b * c for c in (1e-300, 1.0, 1e300, 0.0)])
+    x0 = pcg_rows(r, b[None, :], np.ones(1), np.zeros(1)).x[0]
+    x = pcg_rows(r, B, np.ones(4), np.zeros(4)).x
+    for row, c in zip(x, (1e-300, 1.0, 1e300, 0.0), strict=True):
+        assert np.allclose(row, c * x0, rtol=1e-9, atol=0.0)
+
+
+def test_pcg_solve_overflowing_solution_is_refused():
+    with pytest.raises(gp.InvalidArgumentError, match="overflows"):
+        tz.pcg_solve([1e-10, 0.0], [1e300, 1e300])
+
+
+@pytest.mark.parametrize("N", [64, 4095, 4096])
+@pytest.mark.parametrize("c", [1e-300, 1e-170, 1e160, 1e300])
+def test_score_is_scale_free(N, c):
+    spec = gp.GPSpec(gp.PoweredExponential(10.0, 1.0), N=N, Sigma=np.eye(1))
+    X = np.cos(np.arange(N) * 0.3)[:, None] + 0.25
+    ref = gp.score(spec, X, 0.5)
+    out = gp.score(spec, c * X, 0.5)
+    assert np.max(np.abs(out / c - ref)) <= 1e-9 * np.max(np.abs(ref))
