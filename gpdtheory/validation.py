@@ -65,7 +65,9 @@ def as_real_array(
     Returns
     -------
     (...) ndarray of float64
-        A C-contiguous copy-or-view; the caller must not write into it.
+        A C-contiguous, writeable copy-or-view; the caller must not write into it. A
+        read-only input (a spec's frozen ``r``, a memory-mapped file) is copied: the
+        compiled kernels' signatures take writeable arrays only.
 
     Raises
     ------
@@ -86,6 +88,8 @@ def as_real_array(
         raise InvalidArgumentError(name, value, f"has dtype {arr.dtype}, not a real number type",
                                    "pass a float or integer array")
     arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d scalars 0-d
+    if not arr.flags.writeable:
+        arr = arr.copy()
     if ndim is not None and arr.ndim != ndim:
         raise InvalidArgumentError(name, value, f"has {arr.ndim} dimensions, expected {ndim}",
                                    f"pass an array of shape with {ndim} dimensions")

@@ -67,3 +67,59 @@ def test_score_is_scale_free(N, c):
     ref = gp.score(spec, X, 0.5)
     out = gp.score(spec, c * X, 0.5)
     assert np.max(np.abs(out / c - ref)) <= 1e-9 * np.max(np.abs(ref))
+
+
+# --- read-only and strided arrays are accepted everywhere --------------------------------
+
+def _frozen(a) -> np.ndarray:
+    a = np.array(a, dtype=np.float64)
+    a.flags.writeable = False
+    return a
+
+
+def _strided(a) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    out = np.zeros((a.shape[0] * 2,) + a.shape[1:])
+    out[::2] = a
+    return out[::2]
+
+
+_R = 0.6 ** np.arange(80)
+_B = np.cos(np.arange(80.0))
+_PUBLIC = {
+    "solve": lambda r, b: tz.solve(r, b).x,
+    "solve-gs": lambda r, b: tz.solve(r, np.stack([b] * 3, axis=1), "gohberg-semencul").x[:, 0],
+    "solve-batch": lambda r, b: tz.solve(r, np.stack([b] * 2, axis=1), "levinson").x[:, 0],
+    "ToeplitzSolver": lambda r, b: tz.ToeplitzSolver(r).solve(b),
+    "pcg_solve": lambda r, b: tz.pcg_solve(r, b, tol=1e-13).x,
+    "matvec": lambda r, b: tz.matvec(r, b),
+    "logdet": lambda r, b: tz.logdet(r),
+    "durbin": lambda r, b: tz.durbin(r).logdet,
+    "is_positive_definite": lambda r, b: tz.is_positive_definite(r),
+    "min_eig": lambda r, b: tz.min_eig(r),
+    "max_eig": lambda r, b: tz.max_eig(r),
+    "extreme_eigenvalues": lambda r, b: tz.extreme_eigenvalues(r),
+    "eigenvalue_bounds": lambda r, b: tz.eigenvalue_bounds(r).lmin_lower,
+    "symbol_bounds": lambda r, b: tz.symbol_bounds(r),
+    "banded_cholesky": lambda r, b: tz.banded_cholesky(r, 10),
+    "banded_extreme_eigenvalue": lambda r, b: tz.banded_extreme_eigenvalue(r, 10),
+    "is_positive_definite_banded": lambda r, b: tz.is_positive_definite_banded(r, 10),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PUBLIC))
+@pytest.mark.parametrize("wrap", [_frozen, _strided], ids=["read-only", "strided"])
+def test_read_only_and_strided_inputs(name, wrap):
+    f = _PUBLIC[name]
+    expected = f(_R.copy(), _B.copy())
+    np.testing.assert_array_equal(f(wrap(_R), wrap(_B)), expected)
+    np.testing.assert_array_equal(f(_R.copy(), wrap(_B)), expected)
+
+
+def test_spec_r_is_accepted_as_is():
+    spec = gp.GPSpec(gp.PoweredExponential(3.0, 1.0), N=16, Sigma=np.eye(1))
+    assert not spec.r.flags.writeable
+    b = _frozen(np.ones(16))
+    assert np.allclose(tz.matvec(spec.r, tz.solve(spec.r, b).x), b)
+    assert tz.logdet(spec.r) == tz.durbin(spec.r).logdet
+    assert np.allclose(tz.ToeplitzSolver(spec.r).solve(b), tz.solve(spec.r, b).x)
