@@ -311,6 +311,7 @@ PCG_SCORE_TOL = 1e-12
 def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) -> np.ndarray:
     """All ``batch x d`` systems ``(a2 lam_k Gamma + s2 I) w = z`` in one call, O(N d) memory."""
     from .toeplitz import levinson_batch_kernel
+    from .toeplitz.threads import launch
 
     lam, U = spec.sigma_eigh
     N, d = spec.N, spec.d
@@ -322,7 +323,7 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray)
         R = np.multiply.outer(scale, spec.r)                            # (B*d, N)
         R[:, 0] += shift
         rhs = np.ascontiguousarray(Z.transpose(0, 2, 1).reshape(-1, N))  # (B*d, N)
-        W, _logdet, fail = levinson_batch_kernel(R, rhs)
+        W, _logdet, fail = launch(levinson_batch_kernel, R, rhs)
         if np.any(fail >= 0):
             from .errors import NotPositiveDefiniteError
 

@@ -45,6 +45,7 @@ from scipy.linalg.blas import dgemm
 
 from ..errors import ConvergenceError, NotPositiveDefiniteError
 from .fft import embedding_length
+from .threads import launch as _launch
 from .threads import parallel as _parallel
 from .threads import threads as _threads
 
@@ -356,7 +357,7 @@ class _Operators:
         F = scipy.fft.rfft(X, m, axis=-1, workers=_WORKERS)
         F *= self._fc
         Y = scipy.fft.irfft(F, m, axis=-1, workers=_WORKERS, overwrite_x=True)
-        return _affine_rows(Y, X, self.s[rows], self.h[rows], out)
+        return _launch(_affine_rows, Y, X, self.s[rows], self.h[rows], out)
 
 
 class _Harvest:
@@ -543,11 +544,11 @@ def _iterate(ops: _Operators, state: tuple[np.ndarray, ...], rows: np.ndarray,
             beta = np.where(old > 0, rz_new / np.where(old > 0, old, 1.0), 0.0)
             if harvest is not None and step > 0:
                 harvest.beta.append(float(beta[0]))
-            pap = _directions(Z, AZ, beta, P, AP, block, step == 0)
+            pap = _launch(_directions, Z, AZ, beta, P, AP, block, step == 0)
             a = np.where(pap > 0, rz_new / np.where(pap > 0, pap, 1.0), 0.0)
             if harvest is not None:
                 harvest.alpha.append(float(a[0]))
-            rel = np.sqrt(_cg_step(X, R, P, AP, a, block)) / bnorm[block]
+            rel = np.sqrt(_launch(_cg_step, X, R, P, AP, a, block)) / bnorm[block]
             rz[block] = rz_new
             converged.append(block[rel <= tol])
         active = np.setdiff1d(active, np.concatenate(converged), assume_unique=True)

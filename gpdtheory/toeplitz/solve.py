@@ -49,6 +49,7 @@ from ..errors import InvalidArgumentError, NotPositiveDefiniteError
 from ..validation import as_columns, as_real_array
 from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
 from .levinson import levinson_batch_kernel, levinson_kernel
+from .threads import launch
 
 __all__ = ["SolveResult", "solve", "is_positive_definite", "logdet"]
 
@@ -148,7 +149,7 @@ def solve(r: Any, b: Any, method: SolveMethod = "auto") -> SolveResult:
         return SolveResult(x, True, float(ld), method)
     if k == 0:  # no right-hand side: the verdict and logdet still come with the result
         return SolveResult(np.zeros((n, 0)), True, logdet(r), method)
-    X, lds, fails = levinson_batch_kernel(r[None, :], np.ascontiguousarray(b.T))
+    X, lds, fails = launch(levinson_batch_kernel, r[None, :], np.ascontiguousarray(b.T))
     if fails[0] >= 0:
         raise _not_pd(n, int(fails[0]))
     return SolveResult(np.ascontiguousarray(X.T), True, float(lds[0]), method)

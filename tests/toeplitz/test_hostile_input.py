@@ -123,3 +123,45 @@ def test_spec_r_is_accepted_as_is():
     assert np.allclose(tz.matvec(spec.r, tz.solve(spec.r, b).x), b)
     assert tz.logdet(spec.r) == tz.durbin(spec.r).logdet
     assert np.allclose(tz.ToeplitzSolver(spec.r).solve(b), tz.solve(spec.r, b).x)
+
+
+# --- fork and threads: parallel kernels in the parent, then in forked children -----------
+
+_FORK_SCRIPT = r'''
+import multiprocessing as mp, threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+import numpy as np
+import gpdtheory as gp
+from gpdtheory.toeplitz import threads
+
+def score(N):
+    spec = gp.GPSpec(gp.PoweredExponential(10.0, 1.0), N=N, Sigma=np.eye(3))
+    X = np.cos(np.arange(3 * N) * 0.1).reshape(N, 3)
+    return gp.score(spec, X, 0.5, method="toeplitz")
+
+ref = {N: score(N) for N in (300, 4096)}          # Levinson batch and rows PCG, in parallel
+with ThreadPoolExecutor(4) as ex:                 # concurrent launches from Python threads
+    assert all(np.array_equal(o, ref[4096]) for o in ex.map(score, [4096] * 4))
+    assert all(np.array_equal(o, ref[300]) for o in ex.map(score, [300] * 4))
+held = threading.Event(); release = threading.Event()
+def hold():                                       # a parent thread holds the launch lock
+    with getattr(threads, "LAUNCH_LOCK", threading.Lock()):
+        held.set(); release.wait()
+holder = threading.Thread(target=hold); holder.start(); held.wait()
+with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as ex:
+    outs = list(ex.map(score, [300, 4096, 4096]))
+release.set(); holder.join()
+assert np.array_equal(outs[0], ref[300]) and np.array_equal(outs[1], ref[4096])
+print("ok")
+'''
+
+
+def test_fork_after_parallel_solve_and_concurrent_threads():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    done = subprocess.run([sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True,
+                          timeout=180, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
