@@ -18,6 +18,8 @@ Equivalent dense computation: ``scipy.linalg.toeplitz(r) @ x``.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -32,6 +34,18 @@ __all__ = ["ToeplitzOperator", "matvec", "embedding_length"]
 #: How many operators :func:`matvec` keeps (their FFTs cost ``O(M)`` memory each).
 _CACHE_SIZE = 8
 _cache: OrderedDict[tuple[int, bytes], ToeplitzOperator] = OrderedDict()
+# The cache's look-up, reordering and eviction form one step: two threads interleaving them
+# would evict or move a key the other just read (KeyError). A forked child gets a fresh
+# lock, in case a parent thread held it at the fork.
+_cache_lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    global _cache_lock
+    _cache_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def embedding_length(n: int) -> int:
@@ -97,14 +111,17 @@ class ToeplitzOperator:
 def operator(r: np.ndarray) -> ToeplitzOperator:
     """The cached :class:`ToeplitzOperator` of a validated float64 ``r``."""
     key = (r.shape[0], r.tobytes())
-    op = _cache.get(key)
-    if op is None:
-        op = ToeplitzOperator(r)
+    with _cache_lock:
+        op = _cache.get(key)
+        if op is not None:
+            _cache.move_to_end(key)
+            return op
+    op = ToeplitzOperator(r)  # outside the lock: the FFT may take a while
+    with _cache_lock:
         _cache[key] = op
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    else:
         _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
     return op
 
 

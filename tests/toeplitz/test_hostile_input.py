@@ -165,3 +165,48 @@ def test_fork_after_parallel_solve_and_concurrent_threads():
     done = subprocess.run([sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True,
                           timeout=180, env=env)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+# --- the matvec operator cache under concurrent threads ----------------------------------
+
+def test_matvec_cache_is_thread_safe(monkeypatch):
+    import sys
+    import threading
+    import time
+    from collections import OrderedDict
+
+    from gpdtheory.toeplitz import fft
+
+    class SlowLookup(OrderedDict):
+        """Yields the GIL between a look-up and what follows it: the window of the race."""
+
+        def get(self, *args):
+            out = super().get(*args)
+            time.sleep(1e-5)
+            return out
+
+    monkeypatch.setattr(fft, "_cache", SlowLookup())
+    rs = [np.exp(-np.arange(4 + i) / 3.0) for i in range(10)]   # more than the cache holds
+    xs = [np.cos(np.arange(r.size)) for r in rs]
+    refs = [np.array(tz.ToeplitzOperator(r) @ x) for r, x in zip(rs, xs, strict=True)]
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:  # random keys: hits (reordering) and misses (eviction) interleave
+            for i in np.random.default_rng(seed).integers(0, len(rs), 1000):
+                assert np.allclose(tz.matvec(rs[i], xs[i]), refs[i], rtol=1e-13, atol=1e-13)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        workers = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, repr(errors[0])
+    assert len(fft._cache) <= fft._CACHE_SIZE
