@@ -210,3 +210,33 @@ def test_matvec_cache_is_thread_safe(monkeypatch):
         sys.setswitchinterval(interval)
     assert not errors, repr(errors[0])
     assert len(fft._cache) <= fft._CACHE_SIZE
+
+
+# --- every bisection ends, whatever the tolerance -----------------------------------------
+
+_ENDLESS_SCRIPT = r'''
+import numpy as np
+import gpdtheory as gp
+import gpdtheory.psd
+import gpdtheory.toeplitz as tz
+r = 0.5 ** np.arange(40)
+ref = np.linalg.eigvalsh(__import__("scipy.linalg").linalg.toeplitz(r))
+for tol in (1e-300, 1e-20, 5e-324):
+    lo = tz.banded_extreme_eigenvalue(r, 39, "min", tol=tol)
+    hi = tz.banded_extreme_eigenvalue(r, 39, "max", tol=tol)
+    assert abs(lo - ref[0]) <= 1e-14 * ref[-1] and abs(hi - ref[-1]) <= 1e-14 * ref[-1]
+k = gp.PoweredExponential(2.0, 1.0)
+v = gpdtheory.psd.smallest_eigenvalue(k, 3, 600, tol=1e-20)
+w = gpdtheory.psd.smallest_eigenvalue(k, 3, 600)
+assert abs(v - w) <= 1e-12, (v, w)
+print("ok")
+'''
+
+
+def test_bisections_end_for_any_tolerance():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _ENDLESS_SCRIPT], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
