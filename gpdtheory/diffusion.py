@@ -23,7 +23,7 @@ import scipy.linalg
 from .errors import AccuracyWarning, InvalidArgumentError
 from .linear import noisy_batch
 from .spec import DENSE_FACTOR_MAX_N, GPSpec
-from .validation import check_diffusion_time, check_scalar_diffusion_time
+from .validation import check_diffusion_time, check_scalar_diffusion_time, check_spec
 
 __all__ = [
     "alpha",
@@ -60,6 +60,7 @@ def marginal_covariance(spec: GPSpec, t: float) -> np.ndarray:
     form it. For products with ``C_t`` at large N use :func:`marginal_covariance_operator`
     (``O(N d log N)`` per product).
     """
+    check_spec(spec)
     t = check_scalar_diffusion_time(t)
     a2 = np.exp(-t)
     return a2 * spec.covariance_dense() + (-np.expm1(-t)) * np.eye(spec.N * spec.d)
@@ -89,6 +90,7 @@ def marginal_covariance_operator(spec: GPSpec, t: float):
     """
     import scipy.sparse.linalg
 
+    check_spec(spec)
     t = check_scalar_diffusion_time(t)
     a2, s2 = float(np.exp(-t)), float(-np.expm1(-t))
     N, d = spec.N, spec.d
@@ -413,6 +415,7 @@ def condition_number(spec: GPSpec, t: float,
     increasing in ``lmax(G)`` and decreasing in ``lmin(G)``, which is why the brackets
     give an upper bound on ``kappa_t``.
     """
+    check_spec(spec)
     t = check_scalar_diffusion_time(t)
     a2, s2 = np.exp(-t), -np.expm1(-t)
     if eigenvalues == "exact":

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.fft
 import scipy.sparse.linalg
 
-from ..validation import as_columns, as_real_array
+from ..validation import as_columns, as_real_array, check_real_scalar
 
 __all__ = ["ToeplitzOperator", "matvec", "embedding_length"]
 
@@ -100,6 +100,8 @@ class ToeplitzOperator:
 
     def as_linear_operator(self, scale: float = 1.0, shift: float = 0.0):
         """``scale * T + shift * I`` as a ``scipy.sparse.linalg.LinearOperator``."""
+        scale = check_real_scalar(scale, "scale")
+        shift = check_real_scalar(shift, "shift")
         def mv(v):
             v = np.asarray(v, dtype=np.float64).reshape(self.n)
             return scale * self.matvec(v) + shift * v
@@ -133,6 +135,7 @@ def matvec(r: Any, x: Any) -> np.ndarray:
     r : (N,) array_like
         First column of the symmetric Toeplitz matrix.
     x : (N,) or (N, k) array_like
+        ``N = 0`` or ``k = 0`` give an empty product.
 
     Returns
     -------
@@ -149,6 +152,8 @@ def matvec(r: Any, x: Any) -> np.ndarray:
     >>> bool(np.allclose(matvec(r, x), scipy.linalg.toeplitz(r) @ x))
     True
     """
-    r = as_real_array(r, "r", ndim=1)
-    x = as_columns(x, r.shape[0], "x")
+    r = as_real_array(r, "r", ndim=1, allow_empty=True)
+    x = as_columns(x, r.shape[0], "x", allow_empty=True)
+    if x.size == 0:  # the empty product, as solve's empty system
+        return np.zeros(x.shape)
     return operator(r).matvec(x)

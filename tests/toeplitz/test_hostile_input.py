@@ -240,3 +240,44 @@ def test_bisections_end_for_any_tolerance():
     done = subprocess.run([sys.executable, "-c", _ENDLESS_SCRIPT], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+# --- arguments: the project's errors, naming the argument, the value and the fix ---------
+
+@pytest.mark.parametrize("rtol", ["x", None, float("nan"), 0.0, -1e-3, True, [1e-3]])
+@pytest.mark.parametrize("which", [tz.min_eig, tz.max_eig])
+def test_eig_rtol_is_validated(which, rtol):
+    with pytest.raises(gp.InvalidArgumentError, match=r"^rtol=.*Fix: "):
+        which(0.5 ** np.arange(40), "bisection", rtol=rtol)
+
+
+@pytest.mark.parametrize("name, value", [("scale", [1.0, 2.0, 3.0]), ("scale", np.ones((1, 1))),
+                                         ("scale", 0.0), ("scale", True), ("shift", -1.0),
+                                         ("shift", [0.0, 1.0, 2.0]), ("shift", "a")])
+def test_pcg_scale_and_shift_are_validated(name, value):
+    r, b = _system(20)
+    with pytest.raises(gp.InvalidArgumentError, match=rf"^{name}=.*Fix: "):
+        tz.pcg_solve(r, np.stack([b, b], axis=1), **{name: value})
+
+
+def test_pcg_per_column_scale_still_works():
+    r, b = _system(20)
+    x = tz.pcg_solve(r, np.stack([b, b], axis=1), tol=1e-13, scale=[1.0, 2.0], shift=0.5).x
+    assert np.allclose(x[:, 1], tz.pcg_solve(r, b, tol=1e-13, scale=2.0, shift=0.5).x)
+
+
+@pytest.mark.parametrize("b", [np.zeros(0), np.zeros((0, 3))])
+def test_empty_systems_are_consistent(b):
+    r = np.zeros(0)
+    for x in (tz.solve(r, b).x, tz.pcg_solve(r, b).x, tz.matvec(r, b)):
+        assert x.shape == b.shape
+    r = np.ones(1)
+    B = np.zeros((1, 0))
+    for x in (tz.solve(r, B).x, tz.pcg_solve(r, B).x, tz.matvec(r, B)):
+        assert x.shape == (1, 0)
+
+
+@pytest.mark.parametrize("arg", ["scale", "shift"])
+def test_linear_operator_arguments_are_validated(arg):
+    with pytest.raises(gp.InvalidArgumentError, match=rf"^{arg}="):
+        tz.ToeplitzOperator([1.0, 0.5]).as_linear_operator(**{arg: "x"})
