@@ -59,3 +59,50 @@ def test_certify_all_n_unit_scale_is_unchanged():
     """A correlation (r_0 = 1) is certified exactly as before: no rescaling at all."""
     cert = certify_all_n(np.array([1.0, 0.45, 0.1]), 2)
     assert cert.coefficients[0] == 1 and cert.slack >= 0
+
+
+# --- one kernel, one positive-definiteness verdict ----------------------------------------
+
+def test_rbf_and_powered_exponential_get_one_verdict():
+    from sklearn.gaussian_process.kernels import RBF
+
+    import gpdtheory.toeplitz as tz
+
+    pe, sk = gp.PoweredExponential(5000, 2), gp.from_sklearn(RBF(50))
+    lags = np.arange(600.0)
+    np.testing.assert_allclose(pe(lags), sk(lags), rtol=1e-12)
+    specs = [gp.GPSpec(k, N=600, Sigma=np.eye(1)) for k in (pe, sk)]   # both accepted
+    assert pe.is_positive_definite(600) and sk.is_positive_definite(600)
+    assert pe.always_positive_definite and sk.always_positive_definite
+    for spec in specs:  # singular to float64 precision: a clear error naming the fix
+        with pytest.raises(gp.NotPositiveDefiniteError, match="float64 precision.*nugget"):
+            tz.logdet(spec.r.copy())
+        r = spec.r.copy()
+        r[0] += 1e-10
+        assert np.isfinite(tz.logdet(r))
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda K: K.RBF(3.0), True),
+    (lambda K: K.Matern(2.0, nu=0.5), True),
+    (lambda K: K.RationalQuadratic(2.0, alpha=0.5), True),
+    (lambda K: K.ConstantKernel(2.0) * K.RBF(3.0) + K.WhiteKernel(0.1), True),
+    (lambda K: K.ExpSineSquared(1.0, 5.0) + K.WhiteKernel(0.1), True),
+    (lambda K: K.RBF(3.0) ** 0.5, True),
+    (lambda K: K.Matern(2.0, nu=1.5) ** 2, True),
+    (lambda K: K.ExpSineSquared(1.0, 5.0), False),
+    (lambda K: K.ConstantKernel(0.0) * K.RBF(3.0) + K.ConstantKernel(1.0), False),
+    (lambda K: K.Matern(2.0, nu=1.5) ** 0.5, False),
+])
+def test_sklearn_definiteness_by_construction(make, expected):
+    from sklearn.gaussian_process import kernels as K
+
+    assert gp.from_sklearn(make(K)).always_positive_definite is expected
+
+
+def test_matern_half_and_exponential_agree():
+    from sklearn.gaussian_process.kernels import Matern
+
+    pe, sk = gp.PoweredExponential(2.0, 1.0), gp.from_sklearn(Matern(2.0, nu=0.5))
+    np.testing.assert_allclose(pe(np.arange(50.0)), sk(np.arange(50.0)), rtol=1e-14)
+    assert pe.always_positive_definite == sk.always_positive_definite

@@ -84,7 +84,10 @@ class SolveResult:
 
 
 def _not_pd(n: int, k: int, fix: str = "check the correlation (gpdtheory.toeplitz.min_eig) "
-            "or add a nugget to r[0]") -> NotPositiveDefiniteError:
+            "or add a nugget to r[0]; a kernel positive definite in exact arithmetic (a "
+            "Gaussian with a long length scale, say) can be singular to float64 precision, "
+            "with rounded values of r that are indefinite: a nugget such as 1e-10 r[0] "
+            "restores definiteness") -> NotPositiveDefiniteError:
     what = ("r[0] <= 0" if k == 0 else
             f"the leading {k + 1} x {k + 1} block has a non-positive prediction error beta_{k}")
     return NotPositiveDefiniteError(f"toeplitz(r) (N={n})", what, fix)
