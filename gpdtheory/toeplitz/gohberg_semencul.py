@@ -167,6 +167,16 @@ class ToeplitzSolver:
         self._fv = scipy.fft.rfft(v / root, m)
         self._op = operator(r / r0)  # T', for the refinement residual
 
+    def kappa_lower_bound(self) -> float:
+        """A lower bound on ``kappa_2(T)``, ``O(N log N)``: ``||T e_0|| / r_0`` times the
+        larger of ``||T'^{-1} e_0||`` and ``||T'^{-1} v||`` for ``v`` the normalised first
+        column of ``T'^{-1}`` (one power step), ``T' = T / r_0``."""
+        if self.n == 0:
+            return 1.0
+        g = float(np.linalg.norm(self._gs))
+        step = float(np.linalg.norm(self._apply_scaled(self._gs / g)))
+        return float(np.linalg.norm(self.r / self._r0)) * max(g, step)
+
     @property
     def first_column(self) -> np.ndarray:
         """``T^{-1} e_0`` (overflows to inf when ``r_0 beta_{N-1} < ~1e-308``)."""

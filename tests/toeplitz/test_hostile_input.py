@@ -281,3 +281,23 @@ def test_empty_systems_are_consistent(b):
 def test_linear_operator_arguments_are_validated(arg):
     with pytest.raises(gp.InvalidArgumentError, match=rf"^{arg}="):
         tz.ToeplitzOperator([1.0, 0.5]).as_linear_operator(**{arg: "x"})
+
+
+# --- "auto" prefers the more accurate route on ill-conditioned multi-RHS solves -----------
+
+def test_auto_prefers_levinson_when_ill_conditioned():
+    r = 0.9 ** (np.arange(100.0) ** 2)          # scipy's test_unstable case, kappa = 6.4e9
+    B = np.random.default_rng(0).standard_normal((100, 4))
+    auto = tz.solve(r, B)
+    assert auto.method == "levinson"
+    np.testing.assert_array_equal(auto.x, tz.solve(r, B, method="levinson").x)
+    assert tz.ToeplitzSolver(r).kappa_lower_bound() <= np.linalg.cond(
+        __import__("scipy.linalg").linalg.toeplitz(r)) * (1 + 1e-6)
+
+
+def test_auto_keeps_gohberg_semencul_when_well_conditioned():
+    r = 0.5 ** np.arange(200.0)
+    B = np.ones((200, 3))
+    res = tz.solve(r, B)
+    assert res.method == "gohberg-semencul"
+    np.testing.assert_array_equal(res.x, tz.ToeplitzSolver(r).solve(B))
