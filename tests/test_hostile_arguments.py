@@ -106,3 +106,39 @@ def test_matern_half_and_exponential_agree():
     pe, sk = gp.PoweredExponential(2.0, 1.0), gp.from_sklearn(Matern(2.0, nu=0.5))
     np.testing.assert_allclose(pe(np.arange(50.0)), sk(np.arange(50.0)), rtol=1e-14)
     assert pe.always_positive_definite == sk.always_positive_definite
+
+
+# --- the accuracy warning follows the error estimate of the route taken ------------------
+
+def test_eig_route_warns_when_its_error_exceeds_the_tolerance():
+    """exp(-m^2/20), N = 600, t = 3e-7: kappa_t = 2.6e7, the eig route's error ~ 1-2.5e-8."""
+    import warnings
+
+    spec = gp.GPSpec(gp.PoweredExponential(20.0, 2.0), N=600, Sigma=np.eye(1))
+    X = np.random.default_rng(0).standard_normal((600, 1))
+    with pytest.warns(gp.AccuracyWarning, match=r"kappa_t.*eig route"):
+        gp.score(spec, X, 3e-7, method="eig")
+    with warnings.catch_warnings():  # Levinson's error there is 10x smaller: no warning
+        warnings.simplefilter("error", gp.AccuracyWarning)
+        gp.score(spec, X, 3e-7, method="toeplitz")
+    with pytest.warns(gp.AccuracyWarning, match=r"eig route"):  # "auto" takes eig here
+        gp.score(gp.GPSpec(gp.PoweredExponential(20.0, 2.0), N=600, Sigma=np.eye(1)), X, 3e-7)
+
+
+def test_cg_route_warns_from_its_residual(monkeypatch):
+    import gpdtheory.diffusion as dif
+
+    monkeypatch.setattr(dif, "PCG_SCORE_MIN_N", 64)
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), N=256, Sigma=np.eye(1))
+    X = np.random.default_rng(0).standard_normal((256, 1))
+    assert gp.condition_number(spec, 1e-3).kappa > 10
+    gp.score(spec, X, 1e-3, method="toeplitz")      # kappa * 1e-12 < 1e-8: silent
+    import dataclasses
+
+    from gpdtheory.toeplitz import rows_pcg
+
+    solve = rows_pcg.pcg_rows                        # a CG run that stopped at residual 1e-6
+    monkeypatch.setattr(rows_pcg, "pcg_rows", lambda *a, **k: dataclasses.replace(
+        solve(*a, **k), residual=1e-6))
+    with pytest.warns(gp.AccuracyWarning, match="CG route"):
+        gp.score(spec, X, 1e-3, method="toeplitz")
