@@ -31,7 +31,7 @@ import numba as nb
 import numpy as np
 import scipy.fft
 
-from ..errors import NotPositiveDefiniteError
+from ..errors import InvalidArgumentError, NotPositiveDefiniteError
 from ..validation import as_columns, as_real_array, check_nonnegative_int
 from .fft import embedding_length, operator
 from .reflection import durbin_core, logdet_from_reflection
@@ -241,7 +241,12 @@ class ToeplitzSolver:
 
     def residual(self, x: np.ndarray, b: np.ndarray) -> float:
         """Relative residual ``||b - T x|| / ||b||`` (Frobenius over all columns)."""
-        b = np.asarray(b, dtype=np.float64)
+        b = as_columns(b, self.n, allow_empty=True)
+        x = as_columns(x, self.n, "x", allow_empty=True)
+        if x.shape != b.shape:
+            raise InvalidArgumentError("x", f"array of shape {x.shape}",
+                                       f"does not match b's shape {b.shape}",
+                                       "pass the solution of these right-hand sides")
         bs = float(np.max(np.abs(b))) if b.size else 0.0
         bs = bs if bs > 0.0 and np.isfinite(bs) else 1.0
         bn = b / bs

@@ -46,7 +46,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import InvalidArgumentError, NotPositiveDefiniteError
-from ..validation import as_columns, as_real_array
+from ..validation import as_columns, as_real_array, check_real_scalar
 from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
 from .levinson import levinson_batch_kernel, levinson_kernel
 from .threads import launch
@@ -193,7 +193,7 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
     (True, False)
     """
     r = as_real_array(r, "r", ndim=1, allow_empty=True)
-    tol = float(as_real_array(tol, "tol", ndim=0))
+    tol = check_real_scalar(tol, "tol")
     if r.size == 0:
         return True  # the empty matrix (no eigenvalue below tol)
     rs = r.copy()

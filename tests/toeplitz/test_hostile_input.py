@@ -301,3 +301,35 @@ def test_auto_keeps_gohberg_semencul_when_well_conditioned():
     res = tz.solve(r, B)
     assert res.method == "gohberg-semencul"
     np.testing.assert_array_equal(res.x, tz.ToeplitzSolver(r).solve(B))
+
+
+@pytest.mark.parametrize("tol", [True, "x", None, float("inf"), [0.1]])
+def test_is_positive_definite_tol_is_validated(tol):
+    with pytest.raises(gp.InvalidArgumentError, match=r"^tol="):
+        tz.is_positive_definite([1.0, 0.5], tol)
+
+
+def test_solver_residual_arguments_are_validated():
+    S = tz.ToeplitzSolver([2.0, 0.5, 0.1])
+    b = np.ones(3)
+    assert S.residual(S.solve(b), b) < 1e-14
+    with pytest.raises(gp.InvalidArgumentError, match=r"^x="):
+        S.residual(np.ones(4), b)
+    with pytest.raises(gp.InvalidArgumentError, match=r"^b="):
+        S.residual(np.ones(3), [1.0, np.nan, 1.0])
+    with pytest.raises(gp.InvalidArgumentError, match=r"^x="):
+        S.residual(np.ones((3, 2)), b)
+
+
+def test_pcg_rows_mixed_scales_with_recycling():
+    n = 2000
+    r = gp.Logarithmic(2.0, 1.0).autocovariance(n)   # slow enough to recycle
+    scales = [1e-300, 1.0, 1e300, 1e-170, 1e170, 3.0, 1e-200, 1e250, 0.5, 1e-305]
+    B = np.stack([np.cos(np.arange(n) * 0.01 * (k + 1)) * c for k, c in enumerate(scales)])
+    s = np.linspace(0.5, 2.0, len(scales))
+    h = np.linspace(1e-3, 1.0, len(scales))
+    res = pcg_rows(r, B, s, h)
+    assert res.deflated > 0  # the recycled path
+    for k, c in enumerate(scales):
+        ref = pcg_rows(r, B[k:k + 1] / c, s[k:k + 1], h[k:k + 1]).x[0]
+        np.testing.assert_allclose(res.x[k] / c, ref, rtol=1e-8, atol=1e-8 * np.abs(ref).max())
