@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gpdtheory as gp
 import gpdtheory.toeplitz as tz
@@ -43,6 +45,16 @@ def test_pcg_rows_power_of_two_scaling_is_exact(e):
     x0 = pcg_rows(r, B, s, h).x
     x = pcg_rows(r, np.ldexp(B, e), s, h).x
     assert np.array_equal(x, np.ldexp(x0, e))
+
+
+@settings(deadline=None)  # the first call compiles; examples follow the conftest profile
+@given(e=st.integers(-960, 960), mantissa=st.floats(0.5, 1.0))
+def test_pcg_scale_invariance_property(e, mantissa):
+    r, b = _system(120)
+    c = np.ldexp(mantissa, e)
+    x0 = tz.pcg_solve(r, b, tol=1e-12).x
+    x = tz.pcg_solve(r, c * b, tol=1e-12).x
+    assert np.max(np.abs(x / c - x0)) <= 1e-9 * np.max(np.abs(x0))
 
 
 def test_pcg_rows_mixed_scales_in_one_call():
