@@ -23,7 +23,7 @@ import scipy.linalg
 from .errors import AccuracyWarning, InvalidArgumentError
 from .linear import noisy_batch
 from .spec import DENSE_FACTOR_MAX_N, GPSpec
-from .validation import check_diffusion_time, check_scalar_diffusion_time
+from .validation import check_diffusion_time, check_scalar_diffusion_time, check_spec
 
 __all__ = [
     "alpha",
@@ -36,9 +36,17 @@ __all__ = [
     "ACCURACY_RTOL",
 ]
 
-#: ``score`` issues an :class:`~gpdtheory.errors.AccuracyWarning` when the relative
-#: accuracy it can guarantee, ``kappa_t * eps``, is worse than this.
+#: ``score`` issues an :class:`~gpdtheory.errors.AccuracyWarning` when the estimated
+#: relative error of the route it took (:data:`ROUTE_ERROR_PER_KAPPA_EPS`, or for the CG
+#: route ``kappa_t`` times the residual reached) is worse than this.
 ACCURACY_RTOL = 1e-8
+#: Estimated relative error of each direct route of ``score``, in units of ``kappa_t eps``.
+#: Measured maxima against an extended-precision oracle (Gaussian correlations, N = 200-1500,
+#: kappa_t = 2e5-1e8): the eigendecomposition route 2-4 (``eigh``'s backward error spreads
+#: over every eigenvector), Levinson 0.16; the factors leave a margin of 2 over the eig
+#: route and keep 1 (the bound of a backward-stable solver) for Levinson and the dense
+#: Cholesky solve.
+ROUTE_ERROR_PER_KAPPA_EPS = {"eig": 8.0, "toeplitz": 1.0, "dense": 1.0}
 
 ScoreMethod = Literal["auto", "eig", "toeplitz", "dense"]
 
@@ -60,6 +68,7 @@ def marginal_covariance(spec: GPSpec, t: float) -> np.ndarray:
     form it. For products with ``C_t`` at large N use :func:`marginal_covariance_operator`
     (``O(N d log N)`` per product).
     """
+    check_spec(spec)
     t = check_scalar_diffusion_time(t)
     a2 = np.exp(-t)
     return a2 * spec.covariance_dense() + (-np.expm1(-t)) * np.eye(spec.N * spec.d)
@@ -89,6 +98,7 @@ def marginal_covariance_operator(spec: GPSpec, t: float):
     """
     import scipy.sparse.linalg
 
+    check_spec(spec)
     t = check_scalar_diffusion_time(t)
     a2, s2 = float(np.exp(-t)), float(-np.expm1(-t))
     N, d = spec.N, spec.d
@@ -167,12 +177,20 @@ def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndar
     if method == "toeplitz" and not spec.is_toeplitz:
         raise InvalidArgumentError("method", method, "needs equispaced frames (Toeplitz Gamma)",
                                    "use method='eig' or 'dense' for non-equispaced times")
-    kappa_hi = _warn_accuracy(spec, a2, s2)
+    brackets = _kappa_brackets(spec, a2, s2)
     if method == "auto":
-        method = _auto_method(spec, kappa_hi, Y.size // spec.N)
+        method = _auto_method(spec, float(np.max(brackets[1])), Y.size // spec.N)
+    eps = np.finfo(np.float64).eps
+    cg = method == "toeplitz" and spec.N >= PCG_SCORE_MIN_N
+    if not cg:  # a priori: the route's error per unit of kappa_t
+        _warn_accuracy(spec, a2, s2, brackets, ROUTE_ERROR_PER_KAPPA_EPS[method] * eps, method)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
-        out = {"eig": _score_eig, "toeplitz": _score_toeplitz, "dense": _score_dense}[method](
-            spec, Y, a2, s2)
+        if method == "toeplitz":
+            out, residual = _score_toeplitz(spec, Y, a2, s2)
+        else:
+            out = {"eig": _score_eig, "dense": _score_dense}[method](spec, Y, a2, s2)
+    if cg:  # a posteriori: forward error <= kappa_t times the relative residual reached
+        _warn_accuracy(spec, a2, s2, brackets, residual, "CG")
     if not np.all(np.isfinite(out)):
         big = float(np.max(np.abs(X)))
         raise InvalidArgumentError("X", f"array of shape {X.shape}, max |X| = {big:.3g}",
@@ -194,46 +212,56 @@ def _kappa(a2: np.ndarray, s2: np.ndarray, lmin_g: float, lmax_g: float, lmin_s:
         return (a2 * lmax_g * lmax_s + s2) / np.maximum(a2 * lmin_g * lmin_s + s2, s2)
 
 
-def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray) -> float:
-    """Warn when ``kappa_t * eps > ACCURACY_RTOL``, deciding from certified brackets; return
-    the largest certified upper bound on ``kappa_t`` over the batch.
+def _kappa_brackets(spec: GPSpec, a2: np.ndarray, s2: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(kappa_lo, kappa_hi, exact)``: certified brackets on ``kappa_t`` over the batch.
 
-    ``kappa_t`` is increasing in ``lmax(Gamma)`` and decreasing in ``lmin(Gamma)``, so
-    the ``O(N log N)`` brackets of :attr:`GPSpec.gamma_eigenvalue_bounds` give
-    ``kappa_lo <= kappa_t <= kappa_hi``. No warning when ``kappa_hi * eps`` is below the
-    threshold (the usual case); a warning quoting the bracket when ``kappa_lo * eps`` is
-    above it. Only in between are the exact extremes computed
-    (:attr:`GPSpec.gamma_extreme_eigenvalues`, ``O(N log N)`` sine-Davidson for a large
-    Toeplitz Gamma), so that the verdict is the same as with exact eigenvalues.
+    ``kappa_t`` is increasing in ``lmax(Gamma)`` and decreasing in ``lmin(Gamma)``, so the
+    ``O(N log N)`` brackets of :attr:`GPSpec.gamma_eigenvalue_bounds` give
+    ``kappa_lo <= kappa_t <= kappa_hi``; the exact values when the spec holds them.
     """
     lam = spec.sigma_eigh[0]
     lmin_s, lmax_s = float(lam[0]), float(lam[-1])
-    eps = np.finfo(np.float64).eps
     if "gamma_extreme_eigenvalues" in spec.__dict__:
         lo_g, hi_g = spec.gamma_extreme_eigenvalues
-        kappa_lo = kappa_hi = _kappa(a2, s2, lo_g, hi_g, lmin_s, lmax_s)
-    else:
-        b = spec.gamma_eigenvalue_bounds
-        kappa_hi = _kappa(a2, s2, b.lmin_lower, b.lmax_upper, lmin_s, lmax_s)
-        if float(np.max(kappa_hi)) * eps <= ACCURACY_RTOL:
-            return float(np.max(kappa_hi))
-        kappa_lo = _kappa(a2, s2, b.lmin_upper, b.lmax_lower, lmin_s, lmax_s)
-        if float(np.max(kappa_lo)) * eps <= ACCURACY_RTOL:  # undecided: exact extremes
-            lo_g, hi_g = spec.gamma_extreme_eigenvalues
-            kappa_lo = kappa_hi = _kappa(a2, s2, lo_g, hi_g, lmin_s, lmax_s)
+        kappa = _kappa(a2, s2, lo_g, hi_g, lmin_s, lmax_s)
+        return kappa, kappa, True
+    b = spec.gamma_eigenvalue_bounds
+    return (_kappa(a2, s2, b.lmin_upper, b.lmax_lower, lmin_s, lmax_s),
+            _kappa(a2, s2, b.lmin_lower, b.lmax_upper, lmin_s, lmax_s), False)
+
+
+def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray,
+                   brackets: tuple[np.ndarray, np.ndarray, bool], per_kappa: float,
+                   route: str) -> None:
+    """Warn when the estimated error ``kappa_t * per_kappa`` exceeds ``ACCURACY_RTOL``.
+
+    Decided from the certified brackets of :func:`_kappa_brackets`: no warning when
+    ``kappa_hi * per_kappa`` is below the threshold (the usual case); a warning quoting the
+    bracket when ``kappa_lo * per_kappa`` is above it. Only in between are the exact
+    extremes computed (:attr:`GPSpec.gamma_extreme_eigenvalues`, ``O(N log N)``
+    sine-Davidson for a large Toeplitz Gamma), so that the verdict is the same as with
+    exact eigenvalues.
+    """
+    kappa_lo, kappa_hi, exact = brackets
+    if float(np.max(kappa_hi)) * per_kappa <= ACCURACY_RTOL:
+        return
+    if not exact and float(np.max(kappa_lo)) * per_kappa <= ACCURACY_RTOL:  # undecided
+        lam = spec.sigma_eigh[0]
+        lo_g, hi_g = spec.gamma_extreme_eigenvalues
+        kappa_lo = kappa_hi = _kappa(a2, s2, lo_g, hi_g, float(lam[0]), float(lam[-1]))
     worst = float(np.max(kappa_lo))
-    if worst * eps > ACCURACY_RTOL:
+    if worst * per_kappa > ACCURACY_RTOL:
         i = int(np.argmax(kappa_lo))
         t_worst = _time(np.ravel(a2)[i], np.ravel(s2)[i])
         hi = float(np.ravel(kappa_hi)[i])
         value = (f"kappa_t = {worst:.3e}" if hi <= worst * (1 + 1e-9)
                  else f"kappa_t is in [{worst:.3e}, {hi:.3e}]")
         warnings.warn(AccuracyWarning(
-            f"score at t={t_worst:.3g}: {value}, so only about "
-            f"{worst * eps:.1e} relative accuracy is guaranteed. Fix: use "
-            "a larger diffusion time (early stopping t0), or a better-conditioned Sigma/kernel"),
-            stacklevel=3)
-    return float(np.max(kappa_hi))
+            f"score at t={t_worst:.3g}: {value}, so the {route} route's relative error may "
+            f"reach about {worst * per_kappa:.1e} (ACCURACY_RTOL = {ACCURACY_RTOL:g}). Fix: "
+            "use a larger diffusion time (early stopping t0), or a better-conditioned "
+            "Sigma/kernel"), stacklevel=3)
 
 
 def _score_eig(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) -> np.ndarray:
@@ -308,9 +336,12 @@ PCG_SCORE_MIN_N = 4096
 PCG_SCORE_TOL = 1e-12
 
 
-def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) -> np.ndarray:
-    """All ``batch x d`` systems ``(a2 lam_k Gamma + s2 I) w = z`` in one call, O(N d) memory."""
+def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray
+                    ) -> tuple[np.ndarray, float | None]:
+    """All ``batch x d`` systems ``(a2 lam_k Gamma + s2 I) w = z`` in one call, O(N d) memory;
+    with the worst relative residual of the CG route (None for Levinson)."""
     from .toeplitz import levinson_batch_kernel
+    from .toeplitz.threads import launch
 
     lam, U = spec.sigma_eigh
     N, d = spec.N, spec.d
@@ -322,7 +353,7 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray)
         R = np.multiply.outer(scale, spec.r)                            # (B*d, N)
         R[:, 0] += shift
         rhs = np.ascontiguousarray(Z.transpose(0, 2, 1).reshape(-1, N))  # (B*d, N)
-        W, _logdet, fail = levinson_batch_kernel(R, rhs)
+        W, _logdet, fail = launch(levinson_batch_kernel, R, rhs)
         if np.any(fail >= 0):
             from .errors import NotPositiveDefiniteError
 
@@ -335,14 +366,15 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray)
 
         # (B*d, N) rows straight from one BLAS product per sequence (no transposed copy)
         rhs = np.matmul(U.T, np.swapaxes(Y.reshape(-1, N, d), 1, 2)).reshape(-1, N)
-        W = pcg_rows(spec.r, rhs, scale, shift, tol=PCG_SCORE_TOL).x
+        res = pcg_rows(spec.r, rhs, scale, shift, tol=PCG_SCORE_TOL)
+        W = res.x
         # the score goes into the right-hand sides' memory, free now: fresh memory costs
         # more than the product at this size (benchmarks/RESULTS.md, first-touch cost)
         out = np.matmul(np.swapaxes(W.reshape(-1, d, N), 1, 2), U.T,
                         out=rhs.reshape(-1, N, d))
         out *= -1.0
-        return out.reshape(*batch, N, d)
-    return -(W @ U.T).reshape(*batch, N, d)
+        return out.reshape(*batch, N, d), res.residual
+    return -(W @ U.T).reshape(*batch, N, d), None
 
 
 @dataclass(frozen=True)
@@ -412,6 +444,7 @@ def condition_number(spec: GPSpec, t: float,
     increasing in ``lmax(G)`` and decreasing in ``lmin(G)``, which is why the brackets
     give an upper bound on ``kappa_t``.
     """
+    check_spec(spec)
     t = check_scalar_diffusion_time(t)
     a2, s2 = np.exp(-t), -np.expm1(-t)
     if eigenvalues == "exact":

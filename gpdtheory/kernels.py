@@ -504,7 +504,11 @@ class SampledKernel(Kernel):
 class SklearnKernel(Kernel):
     """Any stationary scikit-learn kernel, normalised: ``rho(m) = k(0, m) / k(0, 0)``.
 
-    Use :func:`from_sklearn` to build one. Positive definiteness is checked per N.
+    Use :func:`from_sklearn` to build one. Kernels built from RBF, Matérn,
+    RationalQuadratic, WhiteKernel, positive constants and ExpSineSquared by sums, products
+    and powers are positive definite on every N by construction (``always_positive_definite``,
+    the same verdict as the equal :class:`PoweredExponential`); any other kernel is checked
+    per N.
 
     Decay certificates
     ------------------
@@ -558,6 +562,9 @@ class SklearnKernel(Kernel):
             self.summable = math.isfinite(self._env.tail(0))
         else:
             self.summable = decay is not None and decay.summable
+        # one verdict per kernel, however it is built: RBF(l) is PoweredExponential(2 l^2, 2),
+        # proved positive definite on every N, and so is every expression of such parts
+        self.always_positive_definite = _definiteness(kernel) == "pd"
         self.advice = ("a periodic part (ExpSineSquared) makes Gamma_N singular or nearly so "
                        "for large N: add a nugget, e.g. jitter = 1e-6"
                        if self._env is not None and self._env.singular else "")
@@ -834,6 +841,43 @@ def _scalar_length_scale(kernel: Any) -> float:
     if ls.size != 1:
         raise _Uncertified(f"{type(kernel).__name__} has an anisotropic length scale")
     return float(ls[0])
+
+
+def _definiteness(kernel: Any) -> str | None:
+    """``"pd"`` when the scikit-learn kernel is strictly positive definite on distinct
+    integer lags by construction, ``"psd"`` when only semidefinite, None when unknown.
+
+    RBF, Matérn and RationalQuadratic (a scale mixture of RBFs) are strictly positive
+    definite (Bochner: a positive spectral density), as is WhiteKernel with a positive noise
+    level; a positive ConstantKernel and ExpSineSquared are semidefinite. A sum is definite
+    when both parts are at least semidefinite and one is definite; a product likewise (Schur:
+    definite times semidefinite with a positive diagonal is definite); an integer power of a
+    definite kernel is a repeated product, and RBF^p, RQ^p are again RBF, RQ. Zero
+    constants and zero noise levels count as unknown: they would break the Schur argument.
+    """
+    from sklearn.gaussian_process import kernels as K
+
+    if isinstance(kernel, (K.RBF, K.RationalQuadratic)):  # Matern subclasses RBF
+        return "pd"
+    if isinstance(kernel, K.WhiteKernel):
+        return "pd" if float(kernel.noise_level) > 0 else None
+    if isinstance(kernel, K.ConstantKernel):  # semidefinite parts keep a positive diagonal
+        return "psd" if float(np.asarray(kernel.constant_value)) > 0 else None
+    if isinstance(kernel, K.ExpSineSquared):
+        return "psd"
+    if isinstance(kernel, (K.Sum, K.Product)):
+        parts = (_definiteness(kernel.k1), _definiteness(kernel.k2))
+        if None in parts:
+            return None
+        return "pd" if "pd" in parts else "psd"
+    if isinstance(kernel, K.Exponentiation):
+        p, base = float(kernel.exponent), kernel.kernel
+        if p >= 1.0 and p.is_integer():
+            return _definiteness(base)
+        if p > 0.0 and isinstance(base, (K.RBF, K.RationalQuadratic)) \
+                and not isinstance(base, K.Matern):
+            return "pd"
+    return None
 
 
 def _certify(kernel: Any) -> _Env:

@@ -46,6 +46,7 @@ def as_real_array(
     min_ndim: int | None = None,
     shape: tuple[int | None, ...] | None = None,
     allow_empty: bool = False,
+    allow_bool: bool = True,
 ) -> np.ndarray:
     """Convert ``value`` to a finite float64 ndarray or raise a clear error.
 
@@ -61,11 +62,16 @@ def as_real_array(
         Trailing shape to match; ``None`` entries match anything.
     allow_empty : bool
         Whether a zero-size array is acceptable.
+    allow_bool : bool
+        Whether boolean input is read as 0/1 (refuse it where ``True`` is surely a slip,
+        e.g. a diffusion time or a scale).
 
     Returns
     -------
     (...) ndarray of float64
-        A C-contiguous copy-or-view; the caller must not write into it.
+        A C-contiguous, writeable copy-or-view; the caller must not write into it. A
+        read-only input (a spec's frozen ``r``, a memory-mapped file) is copied: the
+        compiled kernels' signatures take writeable arrays only.
 
     Raises
     ------
@@ -85,7 +91,12 @@ def as_real_array(
     if arr.dtype.kind not in "biuf":
         raise InvalidArgumentError(name, value, f"has dtype {arr.dtype}, not a real number type",
                                    "pass a float or integer array")
+    if arr.dtype.kind == "b" and not allow_bool:
+        raise InvalidArgumentError(name, value, "is a boolean, not a number",
+                                   "pass a float")
     arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d scalars 0-d
+    if not arr.flags.writeable:
+        arr = arr.copy()
     if ndim is not None and arr.ndim != ndim:
         raise InvalidArgumentError(name, value, f"has {arr.ndim} dimensions, expected {ndim}",
                                    f"pass an array of shape with {ndim} dimensions")
@@ -106,6 +117,8 @@ def as_real_array(
                                    "pass at least one element")
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        if arr.ndim == 0:
+            raise InvalidArgumentError(name, float(arr), "is not finite", "pass a finite value")
         raise InvalidArgumentError(name, f"array of shape {arr.shape}",
                                    f"contains {bad} NaN or infinite value(s)",
                                    "remove or replace the non-finite entries")
@@ -195,7 +208,7 @@ def check_diffusion_time(t: Any, name: str = "t") -> np.ndarray:
         If any ``t <= 0`` (the score of the data itself may not exist, and
         ``sigma_t = 0`` makes ``C_t`` singular) or non-finite.
     """
-    arr = as_real_array(t, name)
+    arr = as_real_array(t, name, allow_bool=False)
     if np.any(arr <= 0.0):
         raise InvalidArgumentError(
             name, t, "must be > 0: at t = 0 the marginal covariance has no noise floor",

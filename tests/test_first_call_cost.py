@@ -175,7 +175,8 @@ def test_first_score_below_factor_threshold_skips_eigendecomposition(N):
 
 
 def test_undecided_warning_falls_back_to_exact():
-    """Near the threshold the verdict equals the one from exact eigenvalues."""
+    """Near the threshold the verdict equals the one from exact eigenvalues (for the error
+    estimate of the route taken: eig above STRUCTURED_KAPPA_MAX, Levinson below)."""
     spec = gp.GPSpec(gp.Logarithmic(2.0, 1.0), 600, np.eye(1))
     b = spec.gamma_eigenvalue_bounds
     lo, hi = spec.__class__(gp.Logarithmic(2.0, 1.0), 600, np.eye(1)).gamma_extreme_eigenvalues
@@ -189,7 +190,10 @@ def test_undecided_warning_falls_back_to_exact():
             warnings.simplefilter("always")
             gp.score(fresh, np.ones((600, 1)), t)
         warned = any(issubclass(x.category, gp.AccuracyWarning) for x in w)
-        assert warned == (kappa * eps > gp.diffusion.ACCURACY_RTOL)
+        hi_b = gp.diffusion._kappa(a2, s2, b.lmin_lower, b.lmax_upper, 1.0, 1.0)
+        route = "eig" if hi_b > gp.diffusion.STRUCTURED_KAPPA_MAX else "toeplitz"
+        factor = gp.diffusion.ROUTE_ERROR_PER_KAPPA_EPS[route]
+        assert warned == (kappa * eps * factor > gp.diffusion.ACCURACY_RTOL)
 
 
 # ------------------------------------------------------------------ oracle: bounds
@@ -305,7 +309,8 @@ def test_score_large_n_matches_levinson_route():
     old = dif.PCG_SCORE_MIN_N
     try:
         dif.PCG_SCORE_MIN_N = N + 1  # force Levinson
-        ref = _score_toeplitz(spec, X, np.exp(-t), -np.expm1(-t))
+        ref, residual = _score_toeplitz(spec, X, np.exp(-t), -np.expm1(-t))
+        assert residual is None  # the Levinson route reports no residual
     finally:
         dif.PCG_SCORE_MIN_N = old
     for i in range(2):

@@ -255,13 +255,19 @@ def certify_all_n(kernel_or_r: Any, J: int, rel_error: Any = None, dt: float = 1
                                        "pass more lags or a smaller J")
         r = r[:J + 1]
         rel = Fraction(0) if rel_error is None else Fraction(rel_error)
-    q = [_to_grid(float(x)) for x in r]
-    slack = abs(Fraction(float(r[0])) - q[0])
-    for m, x in enumerate(r):
-        err = abs(Fraction(float(x)) - q[m])
-        if rel:
+    # Scale-free: the grid is relative to max |r|, which r / 2^e puts in [1, 2) (exact);
+    # every reported value is scaled back by 2^e. Correlations (max |r| = r_0 = 1) keep e = 0.
+    peak = float(np.max(np.abs(r)))
+    e = int(np.frexp(peak)[1]) - 1 if peak > 0 else 0
+    unit = Fraction(2) ** e
+    rs = np.ldexp(r, -e)
+    q = [_to_grid(float(x)) for x in rs]
+    slack = abs(Fraction(float(rs[0])) - q[0])
+    for m, (x, xs) in enumerate(zip(r, rs, strict=True)):
+        err = abs(Fraction(float(xs)) - q[m])
+        if rel:  # the rounding model is relative to the data as given
             log_term = 1 + math.ceil(abs(math.log(abs(x)))) if x != 0.0 else 1
-            err += rel * log_term * abs(Fraction(float(x))) + Fraction(1, 2**1000)
+            err += rel * log_term * abs(Fraction(float(xs))) + Fraction(1, 2**1000)
         if m >= 1:
             slack += 2 * err
     cheb = [q[0]] + [2 * x for x in q[1:]]
@@ -283,6 +289,11 @@ def certify_all_n(kernel_or_r: Any, J: int, rel_error: Any = None, dt: float = 1
             verdict, witness_z, witness_value = "not_psd", z, P.eval(z)
     spans = tuple((sp.Rational(a), sp.Rational(b)) for (a, b), _ in
                   (P.intervals(inf=-1, sup=1) if P.degree() > 0 else []))
+    if e:  # back to the units of r
+        u = sp.Rational(unit.numerator, unit.denominator)
+        q = [x * unit for x in q]
+        s, P, fmin = s * u, P * u, float(np.ldexp(fmin, e))
+        witness_value = None if witness_value is None else witness_value * u
     return AllNCertificate(verdict=verdict, J=J,
                            coefficients=tuple(sp.Rational(x.numerator, x.denominator) for x in q),
                            slack=s, polynomial=P, root_intervals=spans, witness_z=witness_z,

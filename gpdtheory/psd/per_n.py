@@ -156,7 +156,8 @@ def smallest_eigenvalue(kernel_or_r: Any, J: int, N: int, truncation: Method = "
 
     The bisection (:func:`gpdtheory.toeplitz.banded.banded_extreme_eigenvalue`) costs
     ``O(N J^2 log(1/tol))`` and agrees with the dense value to ``tol`` times the
-    Gershgorin radius. ``lmin(Gamma_bar_N)`` decreases with N towards ``min f_J``.
+    Gershgorin radius (a ``tol`` below ``4 eps`` is clamped to it: the bisection always
+    ends). ``lmin(Gamma_bar_N)`` decreases with N towards ``min f_J``.
     """
     col = truncated_column(kernel_or_r, J, N, truncation)
     if N <= 512:

@@ -11,6 +11,9 @@ certification). The Numba kernels (``levinson_kernel``, ``inverse_column_kernel`
 verdict serves every route, including on near-singular matrices (:mod:`.reflection`);
 Gohberg–Semencul solves are scale-free.
 
+Parallel kernels run on Numba's fork-safe threading layer (:mod:`.threads`): a process
+pool forked after a parallel solve keeps working.
+
 Every routine here states the dense computation it is equivalent to and is tested
 against it (``tests/toeplitz``).
 """

@@ -123,6 +123,9 @@ def banded_extreme_eigenvalue(r: Any, J: int | None = None, which: Literal["min"
     ``lambda < lmin(T)`` iff ``T - lambda I`` has a Cholesky factor. The bracket starts
     at the Gershgorin interval ``[r_0 - R, r_0 + R]``, ``R = 2 sum_{m=1}^{J} |r_m|``, and
     halves until its width is ``tol (|r_0| + R)``: about 45 factorisations of ``O(N J^2)``.
+    A ``tol`` below ``4 eps`` is clamped to ``4 eps``, what the factorisation's backward
+    error resolves, and the halving also stops when the bracket has no double strictly
+    inside: every call returns after at most 52 factorisations.
     Same result as ``np.linalg.eigvalsh(toeplitz(band_J(r)))[0]`` (or ``[-1]``) to about
     ``tol`` relative (tested).
     """
@@ -137,9 +140,15 @@ def banded_extreme_eigenvalue(r: Any, J: int | None = None, which: Literal["min"
     R = 2.0 * float(sum(abs(ab[band - k, -1]) for k in range(1, band + 1)))
     lo, hi = r0 - R, r0 + R
     width = tol * (abs(r0) + R) if (abs(r0) + R) > 0 else tol
+    # Cholesky decides "lambda < lmin" only to about eps (|r_0| + R) (backward error), and
+    # the bracket cannot shrink below one ulp: a smaller tol is clamped to what the
+    # arithmetic resolves, and the halving stops when the midpoint is an endpoint.
+    width = max(width, 4.0 * np.finfo(np.float64).eps * (abs(r0) + R))
     work = ab.copy()
     while hi - lo > width:
         mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            break
         work[:] = ab
         work[band] -= mid
         _, info = scipy.linalg.lapack.dpbtrf(work, lower=0, overwrite_ab=1)

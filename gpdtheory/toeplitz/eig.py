@@ -83,7 +83,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from ..errors import ConvergenceError, InvalidArgumentError
-from ..validation import as_real_array
+from ..validation import as_real_array, check_positive_scalar
 from .banded import banded_extreme_eigenvalue
 from .fft import embedding_length, operator
 from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
@@ -482,12 +482,13 @@ def _davidson_min(r: np.ndarray) -> float | None:
     return None
 
 
-def _validated(r: Any, method: str) -> np.ndarray:
+def _validated(r: Any, method: str, rtol: Any) -> tuple[np.ndarray, float]:
     r = as_real_array(r, "r", ndim=1)
+    rtol = check_positive_scalar(rtol, "rtol", fix="pass a relative tolerance such as 1e-13")
     if method not in ("auto", "davidson", "lanczos", "bisection", "dense"):
         raise InvalidArgumentError("method", method, "is not an eigenvalue method",
                                    "pass 'auto', 'davidson', 'lanczos', 'bisection' or 'dense'")
-    return r
+    return r, rtol
 
 
 def _min(r: np.ndarray, method: str, rtol: float) -> float:
@@ -524,7 +525,8 @@ def min_eig(r: Any, method: EigMethod = "auto", rtol: float = 1e-13) -> float:
         sine-Davidson route, else (when it does not converge) the Durbin-certified
         shift-invert Lanczos (module notes, which say what each route certifies).
     rtol : float
-        Relative bracket width at which ``"bisection"`` stops.
+        Relative bracket width at which ``"bisection"`` stops, ``> 0`` (widths below
+        ``4 eps`` of the matrix's scale are not resolved and stop the bisection there).
 
     Returns
     -------
@@ -541,7 +543,7 @@ def min_eig(r: Any, method: EigMethod = "auto", rtol: float = 1e-13) -> float:
     >>> bool(abs(lam - (1 + 0.8 * np.cos(N * np.pi / (N + 1)))) < 1e-13)
     True
     """
-    r = _validated(r, method)
+    r, rtol = _validated(r, method, rtol)
     return _min(r, method, rtol)
 
 
@@ -554,7 +556,7 @@ def max_eig(r: Any, method: EigMethod = "auto", rtol: float = 1e-13) -> float:
     >>> bool(abs(lam - (1 + 0.8 * np.cos(np.pi / (N + 1)))) < 1e-13)
     True
     """
-    r = _validated(r, method)
+    r, rtol = _validated(r, method, rtol)
     return -_min(-r, method, rtol)
 
 

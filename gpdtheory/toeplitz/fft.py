@@ -18,6 +18,8 @@ Equivalent dense computation: ``scipy.linalg.toeplitz(r) @ x``.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -25,13 +27,25 @@ import numpy as np
 import scipy.fft
 import scipy.sparse.linalg
 
-from ..validation import as_columns, as_real_array
+from ..validation import as_columns, as_real_array, check_real_scalar
 
 __all__ = ["ToeplitzOperator", "matvec", "embedding_length"]
 
 #: How many operators :func:`matvec` keeps (their FFTs cost ``O(M)`` memory each).
 _CACHE_SIZE = 8
 _cache: OrderedDict[tuple[int, bytes], ToeplitzOperator] = OrderedDict()
+# The cache's look-up, reordering and eviction form one step: two threads interleaving them
+# would evict or move a key the other just read (KeyError). A forked child gets a fresh
+# lock, in case a parent thread held it at the fork.
+_cache_lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    global _cache_lock
+    _cache_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def embedding_length(n: int) -> int:
@@ -86,6 +100,8 @@ class ToeplitzOperator:
 
     def as_linear_operator(self, scale: float = 1.0, shift: float = 0.0):
         """``scale * T + shift * I`` as a ``scipy.sparse.linalg.LinearOperator``."""
+        scale = check_real_scalar(scale, "scale")
+        shift = check_real_scalar(shift, "shift")
         def mv(v):
             v = np.asarray(v, dtype=np.float64).reshape(self.n)
             return scale * self.matvec(v) + shift * v
@@ -97,14 +113,17 @@ class ToeplitzOperator:
 def operator(r: np.ndarray) -> ToeplitzOperator:
     """The cached :class:`ToeplitzOperator` of a validated float64 ``r``."""
     key = (r.shape[0], r.tobytes())
-    op = _cache.get(key)
-    if op is None:
-        op = ToeplitzOperator(r)
+    with _cache_lock:
+        op = _cache.get(key)
+        if op is not None:
+            _cache.move_to_end(key)
+            return op
+    op = ToeplitzOperator(r)  # outside the lock: the FFT may take a while
+    with _cache_lock:
         _cache[key] = op
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    else:
         _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
     return op
 
 
@@ -116,6 +135,7 @@ def matvec(r: Any, x: Any) -> np.ndarray:
     r : (N,) array_like
         First column of the symmetric Toeplitz matrix.
     x : (N,) or (N, k) array_like
+        ``N = 0`` or ``k = 0`` give an empty product.
 
     Returns
     -------
@@ -132,6 +152,8 @@ def matvec(r: Any, x: Any) -> np.ndarray:
     >>> bool(np.allclose(matvec(r, x), scipy.linalg.toeplitz(r) @ x))
     True
     """
-    r = as_real_array(r, "r", ndim=1)
-    x = as_columns(x, r.shape[0], "x")
+    r = as_real_array(r, "r", ndim=1, allow_empty=True)
+    x = as_columns(x, r.shape[0], "x", allow_empty=True)
+    if x.size == 0:  # the empty product, as solve's empty system
+        return np.zeros(x.shape)
     return operator(r).matvec(x)

@@ -31,7 +31,7 @@ import numba as nb
 import numpy as np
 import scipy.fft
 
-from ..errors import NotPositiveDefiniteError
+from ..errors import InvalidArgumentError, NotPositiveDefiniteError
 from ..validation import as_columns, as_real_array, check_nonnegative_int
 from .fft import embedding_length, operator
 from .reflection import durbin_core, logdet_from_reflection
@@ -167,6 +167,16 @@ class ToeplitzSolver:
         self._fv = scipy.fft.rfft(v / root, m)
         self._op = operator(r / r0)  # T', for the refinement residual
 
+    def kappa_lower_bound(self) -> float:
+        """A lower bound on ``kappa_2(T)``, ``O(N log N)``: ``||T e_0|| / r_0`` times the
+        larger of ``||T'^{-1} e_0||`` and ``||T'^{-1} v||`` for ``v`` the normalised first
+        column of ``T'^{-1}`` (one power step), ``T' = T / r_0``."""
+        if self.n == 0:
+            return 1.0
+        g = float(np.linalg.norm(self._gs))
+        step = float(np.linalg.norm(self._apply_scaled(self._gs / g)))
+        return float(np.linalg.norm(self.r / self._r0)) * max(g, step)
+
     @property
     def first_column(self) -> np.ndarray:
         """``T^{-1} e_0`` (overflows to inf when ``r_0 beta_{N-1} < ~1e-308``)."""
@@ -231,7 +241,12 @@ class ToeplitzSolver:
 
     def residual(self, x: np.ndarray, b: np.ndarray) -> float:
         """Relative residual ``||b - T x|| / ||b||`` (Frobenius over all columns)."""
-        b = np.asarray(b, dtype=np.float64)
+        b = as_columns(b, self.n, allow_empty=True)
+        x = as_columns(x, self.n, "x", allow_empty=True)
+        if x.shape != b.shape:
+            raise InvalidArgumentError("x", f"array of shape {x.shape}",
+                                       f"does not match b's shape {b.shape}",
+                                       "pass the solution of these right-hand sides")
         bs = float(np.max(np.abs(b))) if b.size else 0.0
         bs = bs if bs > 0.0 and np.isfinite(bs) else 1.0
         bn = b / bs

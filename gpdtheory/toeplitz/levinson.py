@@ -56,6 +56,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from . import threads as _threads  # noqa: F401  (sets the threading layer first)
 from .reflection import RECHECK_BETA, TINY, durbin_core, gs_apply_kernel, logdet_from_reflection
 
 __all__ = ["levinson_kernel", "levinson_batch_kernel", "TINY"]
@@ -183,6 +184,10 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
     nb.float64[:, ::1], nb.float64[:, ::1]), cache=True, fastmath=_FASTMATH, parallel=True)
 def levinson_batch_kernel(R, B):  # pragma: no cover - compiled
     """Solve ``toeplitz(R[i]) X[i] = B[i]`` for every row ``i``, in parallel over rows.
+
+    From Python threads, call it as ``threads.launch(levinson_batch_kernel, R, B)``: the
+    fork-safe threading layer may be ``workqueue``, which two concurrent launches abort
+    (see :mod:`.threads`).
 
     Parameters
     ----------

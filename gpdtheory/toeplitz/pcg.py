@@ -61,6 +61,15 @@ class PCGResult:
     preconditioner: str
 
 
+def _per_column(value: Any, name: str, k: int) -> np.ndarray:
+    """``value`` as ``(k,)`` float64: a scalar, or one entry per column of ``b``."""
+    arr = as_real_array(value, name, allow_bool=False)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != k):
+        raise InvalidArgumentError(name, value, f"has shape {arr.shape}, b has {k} column(s)",
+                                   f"pass a scalar or one value per column (shape ({k},))")
+    return np.broadcast_to(arr, (k,)).astype(np.float64)
+
+
 def pcg_solve(r: Any, b: Any, tol: float = 1e-10, maxiter: int | None = None,
               scale: Any = 1.0, shift: Any = 0.0) -> PCGResult:
     """Solve ``(scale * toeplitz(r) + shift * I) x = b`` by circulant-preconditioned CG.
@@ -76,6 +85,8 @@ def pcg_solve(r: Any, b: Any, tol: float = 1e-10, maxiter: int | None = None,
         Default ``max(100, 10 * sqrt(N))``.
     scale, shift : float or (k,) array_like
         Per-column ``s_k > 0`` and ``h_k >= 0``.
+
+    ``N = 0`` or ``k = 0`` give an empty solution, as :func:`.solve.solve` does.
 
     Returns
     -------
@@ -94,24 +105,32 @@ def pcg_solve(r: Any, b: Any, tol: float = 1e-10, maxiter: int | None = None,
     >>> bool(np.allclose(scipy.linalg.toeplitz(r) @ res.x, b)), res.residual <= 1e-12
     (True, True)
     """
-    r = as_real_array(r, "r", ndim=1)
+    r = as_real_array(r, "r", ndim=1, allow_empty=True)
     n = r.shape[0]
-    b = as_columns(b, n)
+    b = as_columns(b, n, allow_empty=True)
     tol = check_positive_scalar(tol, "tol")
     if tol < 1e-15:
         raise InvalidArgumentError("tol", tol, "is below float64 round-off",
                                    "pass tol >= 1e-15")
     maxiter = max(100, int(10 * np.sqrt(n))) if maxiter is None else check_positive_int(maxiter,
                                                                                         "maxiter")
-    B = b.reshape(n, -1)
-    k = B.shape[1]
-    s = np.broadcast_to(as_real_array(scale, "scale"), (k,)).astype(np.float64)
-    h = np.broadcast_to(as_real_array(shift, "shift"), (k,)).astype(np.float64)
-    if np.any(s <= 0) or np.any(h < 0):
-        raise InvalidArgumentError("scale/shift", (scale, shift), "need scale > 0 and shift >= 0",
-                                   "pass positive scales and nonnegative shifts")
-    if k == 0:
+    k = 1 if b.ndim == 1 else b.shape[1]
+    B = b.reshape(n, k)
+    s = _per_column(scale, "scale", k)
+    h = _per_column(shift, "shift", k)
+    if np.any(s <= 0):
+        raise InvalidArgumentError("scale", scale, "must be > 0 in every column",
+                                   "pass positive scales")
+    if np.any(h < 0):
+        raise InvalidArgumentError("shift", shift, "must be >= 0 in every column",
+                                   "pass nonnegative shifts")
+    if k == 0 or n == 0:  # as solve: an empty system has the empty solution
         return PCGResult(np.zeros(b.shape), 0.0, 0, "strang")
     # the iteration itself is pcg_rows's: columns become contiguous rows
     res = pcg_rows(r, np.ascontiguousarray(B.T), s, h, tol=tol, maxiter=maxiter)
+    if not np.all(np.isfinite(res.x)):
+        raise InvalidArgumentError("b", f"array of shape {b.shape}, max |b| = "
+                                   f"{float(np.max(np.abs(b))):.3g}",
+                                   "is so large that the solution overflows float64",
+                                   "rescale b (the solution of c b is c times that of b)")
     return PCGResult(res.x.T.reshape(b.shape), res.residual, res.iterations, res.preconditioner)

@@ -45,6 +45,7 @@ from scipy.linalg.blas import dgemm
 
 from ..errors import ConvergenceError, NotPositiveDefiniteError
 from .fft import embedding_length
+from .threads import launch as _launch
 from .threads import parallel as _parallel
 from .threads import threads as _threads
 
@@ -68,6 +69,12 @@ RECYCLE_MIN_DEVIATION = 0.01
 RECYCLE_MAX_VECTORS = 12
 #: Systems per block of the iteration (the score's d = 16 systems in one block).
 BLOCK_ROWS = 16
+#: Right-hand sides whose norm lies outside ``[_NORM_LO, _NORM_HI]`` are solved scaled by a
+#: power of two: the iteration squares entries (norms, ``r . z``), which underflow below
+#: ~1e-154 and overflow above ~1e154. Inside the range no row is touched, so ordinary input
+#: runs exactly as before; the margin leaves room for residuals 1e-16 times smaller.
+_NORM_LO = 2.0 ** -200
+_NORM_HI = 2.0 ** 200
 
 
 @dataclass(frozen=True)
@@ -350,7 +357,7 @@ class _Operators:
         F = scipy.fft.rfft(X, m, axis=-1, workers=_WORKERS)
         F *= self._fc
         Y = scipy.fft.irfft(F, m, axis=-1, workers=_WORKERS, overwrite_x=True)
-        return _affine_rows(Y, X, self.s[rows], self.h[rows], out)
+        return _launch(_affine_rows, Y, X, self.s[rows], self.h[rows], out)
 
 
 class _Harvest:
@@ -537,11 +544,11 @@ def _iterate(ops: _Operators, state: tuple[np.ndarray, ...], rows: np.ndarray,
             beta = np.where(old > 0, rz_new / np.where(old > 0, old, 1.0), 0.0)
             if harvest is not None and step > 0:
                 harvest.beta.append(float(beta[0]))
-            pap = _directions(Z, AZ, beta, P, AP, block, step == 0)
+            pap = _launch(_directions, Z, AZ, beta, P, AP, block, step == 0)
             a = np.where(pap > 0, rz_new / np.where(pap > 0, pap, 1.0), 0.0)
             if harvest is not None:
                 harvest.alpha.append(float(a[0]))
-            rel = np.sqrt(_cg_step(X, R, P, AP, a, block)) / bnorm[block]
+            rel = np.sqrt(_launch(_cg_step, X, R, P, AP, a, block)) / bnorm[block]
             rz[block] = rz_new
             converged.append(block[rel <= tol])
         active = np.setdiff1d(active, np.concatenate(converged), assume_unique=True)
@@ -571,6 +578,10 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
     solution in exact arithmetic; the space only changes how fast the others converge.
     Rows the deflated pass has not solved within twice the reference's iterations start
     over without it.
+
+    Scale-free in ``B``: a row whose norm is outside ``[2^-200, 2^200]`` is solved scaled
+    by a power of two and its answer scaled back, so ``c B[k]`` gives ``c x_k`` for any
+    representable ``c`` (an answer beyond float64 comes back as ``inf``).
 
     Memory: ``X``, ``R``, ``P``, ``AP`` (``4 K N`` doubles), block temporaries of
     ``2 BLOCK_ROWS N``, a few rows per thread, and with recycling the deflation space's
@@ -611,6 +622,14 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
     h = np.broadcast_to(np.asarray(shift, dtype=np.float64), (k,)).copy()
     maxiter = max(100, int(10 * np.sqrt(n))) if maxiter is None else int(maxiter)
     bnorm = _row_norms(B)
+    # Squared entries under-/overflow beyond ~1e-154 / 1e154: such rows are solved scaled by
+    # a power of two (exact), so the answer for c b is c times the answer for b.
+    exponent = np.zeros(k, dtype=np.int64)
+    odd = np.flatnonzero(~((bnorm >= _NORM_LO) & (bnorm <= _NORM_HI)))
+    if odd.size:
+        peak = np.max(np.abs(B[odd]), axis=1)
+        exponent[odd] = np.where(peak > 0, np.frexp(peak)[1], 0)
+        bnorm[odd] = _row_norms(np.ldexp(B[odd], -exponent[odd, None]))
     todo = np.flatnonzero(bnorm > 0)
     bnorm[bnorm == 0] = 1.0
     recycling = recycle and todo.size >= RECYCLE_MIN_ROWS
@@ -622,10 +641,13 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         ref = todo[np.argmin(h[todo] / s[todo])]
         order[[ref, k - 1]] = order[[k - 1, ref]]
     todo = np.flatnonzero(np.isin(order, todo))
-    s, h, bnorm = s[order], h[order], bnorm[order]
+    s, h, bnorm, exponent = s[order], h[order], bnorm[order], exponent[order]
     ops = _Operators(r, s, h)
     X = np.zeros((k, n))
     R = B[order]
+    scaled = np.flatnonzero(exponent)
+    if scaled.size:
+        R[scaled] = np.ldexp(R[scaled], -exponent[scaled, None])
     P, AP = np.zeros((k, n)), np.zeros((k, n))
     state = (X, R, P, AP)
     spent = np.zeros(k, dtype=np.int64)
@@ -653,7 +675,7 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
                             spent, deflation=_Deflation(U, s, h))
             del U
             X[todo] = 0.0
-            R[todo] = B[order[todo]]
+            R[todo] = np.ldexp(B[order[todo]], -exponent[todo, None])
             wasted[todo] = spent[todo]
     if todo.size:
         _iterate(ops, state, todo, bnorm, tol, maxiter, spent)
@@ -661,7 +683,10 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
     for restart in range(5):  # the true residual; restarts repair recurrence drift
         for block in _blocks(np.arange(k)):
             Rb = _take(R, block)
-            np.subtract(_take(B, order[block]), ops.exact(_take(X, block), block), out=Rb)
+            Bb = _take(B, order[block])
+            if scaled.size:
+                Bb = np.ldexp(Bb, -exponent[block, None])
+            np.subtract(Bb, ops.exact(_take(X, block), block), out=Rb)
             rel[block] = _row_norms(Rb) / bnorm[block]
         worst = float(rel.max()) if k else 0.0
         redo = np.flatnonzero(rel > tol)
@@ -669,6 +694,9 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         if redo.size == 0 or restart == 4 or left <= 0:
             break
         _iterate(ops, state, redo, bnorm, tol, left, spent)
+    if scaled.size:
+        with np.errstate(over="ignore"):  # an answer beyond float64 is inf: callers report it
+            X[scaled] = np.ldexp(X[scaled], exponent[scaled, None])
     if recycling:  # the transposition back
         X[[ref, k - 1]] = X[[k - 1, ref]]
         spent[[ref, k - 1]] = spent[[k - 1, ref]]

@@ -1,9 +1,32 @@
-"""Row-parallel transforms: independent per-row tasks on a process-wide thread pool.
+"""Threads of the engine: Numba's threading layer, and a process-wide pool for row tasks.
 
+Threading layer
+---------------
+Importing this module (every compiled parallel kernel of the engine imports it first) sets
+``numba.config.THREADING_LAYER = "forksafe"`` unless the user chose a layer (the
+``NUMBA_THREADING_LAYER`` environment variable, or ``numba.config.THREADING_LAYER`` set
+before gpdtheory is imported). Numba picks, in that order, TBB, a non-GNU OpenMP, or its
+own ``workqueue``. The default would load GNU OpenMP where TBB is missing, and GNU OpenMP
+does not survive ``fork``: a forked child (``multiprocessing``'s default start method on
+Linux, ``ProcessPoolExecutor``) that runs a parallel kernel after the parent did is
+killed ("fork() called from a process already using GNU OpenMP"), and the pool breaks.
+The setting must precede the first parallel launch in the process; a layer already
+launched stays.
+
+``workqueue`` is not thread-safe: two Python threads launching parallel kernels at once
+abort the process. The engine's parallel kernels are therefore launched under
+:data:`LAUNCH_LOCK` (:func:`launch`); each launch uses every Numba thread, so serialising
+them costs nothing in throughput. Results do not depend on the layer: every parallel loop
+gives each row to one thread.
+
+Row tasks
+---------
 NumPy's FFTs and ``nogil`` Numba kernels release the GIL, so tasks that each transform
 one row run in parallel on threads. One row per call is deliberate (see :func:`parallel`);
 no result depends on which thread ran a task, so results are bitwise independent of the
-thread count.
+thread count. A forked child makes its own pool and locks (``os.register_at_fork``):
+threads do not survive ``fork``, and a lock held by a parent thread at the fork would be
+held forever in the child.
 """
 
 from __future__ import annotations
@@ -14,10 +37,31 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 
-__all__ = ["parallel", "threads"]
+__all__ = ["parallel", "threads", "launch", "LAUNCH_LOCK"]
+
+if "NUMBA_THREADING_LAYER" not in os.environ and nb.config.THREADING_LAYER == "default":
+    nb.config.THREADING_LAYER = "forksafe"
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
 _POOL_LOCK = threading.Lock()
+#: Held while one of the engine's ``parallel=True`` kernels runs (see the module notes).
+LAUNCH_LOCK = threading.RLock()
+
+
+def _after_fork_in_child() -> None:
+    global _POOL, _POOL_LOCK, LAUNCH_LOCK
+    _POOL = None
+    _POOL_LOCK = threading.Lock()
+    LAUNCH_LOCK = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def launch(kernel, *args):
+    """``kernel(*args)`` for a ``parallel=True`` kernel, one launch at a time per process."""
+    with LAUNCH_LOCK:
+        return kernel(*args)
 
 
 def threads() -> int:
