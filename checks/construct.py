@@ -32,6 +32,7 @@ import gpdtheory as gp
 
 from .cases import case_params, default_kernels, random_sigma
 from .reference import (
+    abs_norm,
     gd_reference,
     head_coefficients,
     marginal_covariance_dense,
@@ -150,7 +151,7 @@ def _network_floor(c, J: int, N: int, d: int, Sigma: np.ndarray, steps: float) -
     weights = np.abs(s)[:, None] * np.maximum(cos[lags][None, :] - cos[1: Je + 2][:, None], 0.0)
     a_abs = float(weights.sum(axis=0)[0] + 2.0 * weights.sum(axis=0)[1:].sum())
     q = float(np.sum(np.abs(s) * (2 * np.arange(Je + 1) + 1)))
-    s_abs = float(np.linalg.norm(np.abs(Sigma), 2))
+    s_abs = abs_norm(Sigma)
     eff = min(steps, c.Lambda / c.mu_bar)
     return (gd_floor(N * (Je + 2) + 2 * d + 3, c.eta * c.alpha2 * a_abs * s_abs + 3.0, eff)
             + 2.0 * C0 * 12.0 * UNIT_ROUNDOFF * c.eta * c.alpha2 * q * s_abs * eff)

@@ -31,6 +31,8 @@ from gpdtheory.truncation import METHODS
 
 from .cases import case_params, default_kernels, grid, scenario_d, scenario_mean, scenario_sigma
 from .reference import (
+    abs_norm,
+    abs_row_sum,
     gd_reference,
     marginal_covariance_dense,
     power_of_rate,
@@ -58,9 +60,7 @@ def _case_of(kernel, **extra):
 def _gd_floor(c, J: int, N: int, Sigma: np.ndarray, steps: int) -> float:
     """:func:`checks.roundoff.gd_floor` of ``steps`` GD steps for the constants ``c``."""
     d = Sigma.shape[0]
-    g_abs = abs(float(c.r_bar[0])) + 2.0 * float(np.sum(np.abs(c.r_bar[1:])))
-    s_abs = float(np.linalg.norm(np.abs(Sigma), 2))
-    magnitude = c.eta * c.alpha2 * g_abs * s_abs + 3.0
+    magnitude = c.eta * c.alpha2 * abs_row_sum(c.r_bar) * abs_norm(Sigma) + 3.0
     return gd_floor(2 * min(J, N - 1) + d + 3, magnitude, min(steps, c.Lambda / c.mu_bar))
 
 

@@ -29,8 +29,7 @@ import scipy.optimize
 
 __all__ = ["rho_column", "truncated_column", "symbol_minimum_reference", "TheoremS",
            "theorem_s_constants", "power_of_rate", "gd_reference", "marginal_covariance_dense",
-           "tail_sum",
-           "head_coefficients"]
+           "tail_sum", "abs_row_sum", "abs_norm", "head_coefficients"]
 
 
 def rho_column(kernel, N: int) -> np.ndarray:
@@ -41,6 +40,17 @@ def rho_column(kernel, N: int) -> np.ndarray:
 def tail_sum(r: np.ndarray, J: int) -> float:
     """``tau_J = 2 sum_{m=J+1}^{N-1} |r[m]|`` (Lemma TR), by compensated summation."""
     return 2.0 * math.fsum(abs(float(x)) for x in r[J + 1:])
+
+
+def abs_row_sum(r: np.ndarray) -> float:
+    """``|r_0| + 2 sum_{m>=1} |r_m|``: bounds every row sum of ``|toeplitz(r)|``, hence
+    ``|| |toeplitz(r)| ||_2`` and the norm of the symmetric Toeplitz matrix (Gershgorin)."""
+    return abs(float(r[0])) + tail_sum(r, 0)
+
+
+def abs_norm(A: np.ndarray) -> float:
+    """``|| |A| ||_2``, the spectral norm of the entrywise absolute value."""
+    return float(np.linalg.norm(np.abs(np.asarray(A, dtype=np.float64)), 2))
 
 
 def _symbol(c: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -139,7 +149,7 @@ def theorem_s_constants(r: np.ndarray, Sigma: np.ndarray, t: float, J: int, L: i
     mu_bar = s2 + a2 * min(g_bar[0] * lam[0], g_bar[0] * lam[-1])
     mu = s2 + a2 * min(g[0] * lam[0], g[0] * lam[-1])
     d = r - r_bar
-    tau = abs(float(d[0])) + 2.0 * math.fsum(abs(float(x)) for x in d[1:])
+    tau = abs_row_sum(d)
     rate = 1.0 - mu_bar / Lambda
     gd = power_of_rate(mu_bar / Lambda, L)
     tr = a2 * tau * float(lam[-1]) / mu

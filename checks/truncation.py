@@ -42,7 +42,13 @@ from gpdtheory.truncation import (
 )
 
 from .cases import case_params, default_kernels, grid, scenario_sigma
-from .reference import rho_column, tail_sum, theorem_s_constants, truncated_column
+from .reference import (
+    abs_row_sum,
+    rho_column,
+    tail_sum,
+    theorem_s_constants,
+    truncated_column,
+)
 from .roundoff import C0, UNIT_ROUNDOFF, allowance
 from .table import CheckConfig, Measurement, claim
 
@@ -74,7 +80,7 @@ def truncation_error_claim(cfg: CheckConfig):
     factor ``alpha^2 tau ||Sigma|| / mu_t`` from dense spectra.
 
     Round-off (docs/theory.md §11): the column row compares two computations of the same
-    numbers: ``C0 (J + 2) u 2 sum_{m<=J} |r_m|`` (the two symbol minima; hard and taper
+    numbers: ``C0 (J + 2) u 2 (|r_0| + 2 sum_{1<=m<=J} |r_m|)`` (the two symbol minima; hard and taper
     round once per entry). Rows where theory says the bound is attained
     (``Gamma - Gamma_bar = d_0 I``) carry ``C0 N u |d_0|`` plus that discrepancy. Lemma TR
     rows whose factor is below the round-off ``C0 N d u kappa_t`` of the two solves cannot
@@ -90,7 +96,7 @@ def truncation_error_claim(cfg: CheckConfig):
             lags = ({0, 1, 4, N // 2, N - 1} if cfg.scenario is None
                     else {J for J in cfg.scenario.J if J <= N - 1})
             for J in sorted(lags):
-                head = 2.0 * math.fsum(abs(float(x)) for x in r[: J + 1])
+                head = 2.0 * abs_row_sum(r[: J + 1])
                 rule_tol = C0 * (J + 2) * UNIT_ROUNDOFF * head
                 for method in methods:
                     ref = truncated_column(r, J, method)
@@ -245,8 +251,7 @@ def psd_all_n(cfg: CheckConfig):
             # symbol bound lmin(T_N) >= min f_J: the bisection brackets lmin to
             # LMIN_TOL (|r_0| + R), the symbol's minimum is an exact evaluation at a point
             # (an upper bound on min f_J) rounded like a sum of J + 1 terms
-            r_J = rho_column(kernel, J + 1)
-            radius = abs(float(r_J[0])) + 2.0 * math.fsum(abs(float(x)) for x in r_J[1:])
+            radius = abs_row_sum(rho_column(kernel, J + 1))
             slack = LMIN_TOL * radius + C0 * (J + 2) * UNIT_ROUNDOFF * radius
             yield Measurement({**case, "quantity": "lmin - min f_J"}, lmin - cert.min_value,
                               0.0, sense=">=", kind="tolerance", allowance=slack,
