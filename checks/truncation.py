@@ -81,8 +81,7 @@ def truncation_error_claim(cfg: CheckConfig):
 
     Round-off (docs/theory.md §11): the column row compares two computations of the same
     numbers: ``C0 (J + 2) u 2 (|r_0| + 2 sum_{1<=m<=J} |r_m|)`` (the two symbol minima; hard
-    and taper
-    round once per entry). Rows where theory says the bound is attained
+    and taper round once per entry). Rows where theory says the bound is attained
     (``Gamma - Gamma_bar = d_0 I``) carry ``C0 N u |d_0|`` plus that discrepancy. Lemma TR
     rows whose factor is below the round-off ``C0 N d u kappa_t`` of the two solves cannot
     be resolved in float64: their allowance exceeds the bound and the verdict is
