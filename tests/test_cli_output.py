@@ -70,9 +70,13 @@ def test_json_and_results_json_share_the_schema(outputs):
 
 
 def test_infinite_ratio_round_trips(tmp_path):
-    inf = Row.from_measurement("psd.all_n", "4", Measurement(
+    import dataclasses
+
+    sign = Row.from_measurement("psd.all_n", "4", Measurement(
         {"J": 1, "lmin": -math.inf, "spread": [1.0, math.nan]}, 0.2, 0.0, sense=">=",
         kind="tolerance"))
+    assert math.isnan(sign.ratio)  # a sign test has no ratio (printed n/a)
+    inf = dataclasses.replace(sign, ratio=math.inf)  # e.g. a row read from an older file
     info = Row.from_measurement("x.info", "1", Measurement({"n": 4}, 0.3, math.nan, kind="info"))
     assert inf.ratio == math.inf and math.isnan(info.bound)
     path = tmp_path / "rows.json"
@@ -100,11 +104,17 @@ def test_strict_dumps_refuses_unencoded_nan():
 
 
 def test_report_results_json_strict_with_infinite_ratio(tmp_path):
-    rows = [Row.from_measurement("psd.all_n", "4", Measurement({"J": 1}, 0.2, 0.0, sense=">=",
-                                                               kind="tolerance"))]
+    import dataclasses
+
+    sign = Row.from_measurement("psd.all_n", "4", Measurement({"J": 1}, 0.2, 0.0, sense=">=",
+                                                              kind="tolerance"))
+    rows = [dataclasses.replace(sign, ratio=math.inf)]  # e.g. a row read from an older file
     out = write_report(rows, tmp_path / "r", CheckConfig(), 1.0)
     doc = strict_loads((out / "results.json").read_text(encoding="utf-8"))
     assert doc["rows"][0]["ratio_text"] == "inf" and doc["summary"][0]["ratio_text"] == "inf"
+    out = write_report([sign], tmp_path / "s", CheckConfig(), 1.0)
+    doc = strict_loads((out / "results.json").read_text(encoding="utf-8"))
+    assert doc["rows"][0]["ratio"] is None and doc["rows"][0]["ratio_text"] == "nan"
 
 
 @pytest.mark.parametrize("value, why", [("-1", "negative"), (str(2**63), "beyond 2**63-1"),
