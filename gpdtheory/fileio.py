@@ -322,21 +322,18 @@ def check_writable_target(path: Any, option: str, *, parents: bool = False,
         try:
             st = os.stat(above)
             break
-        except (FileNotFoundError, NotADirectoryError):
-            # a missing level, or one below a file: climb to what does exist
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG):
+                why = ("permission denied" if exc.errno in (errno.EACCES, errno.EPERM)
+                       else exc.strerror or str(exc))
+                raise refuse(f"cannot be reached ({why} at {above})",
+                             "choose a folder this user can enter") from None
+            # a missing level, one below a file, or a name too long to look up (measured
+            # below): climb to what does exist
             if above == above.parent:
                 raise refuse("has no existing folder above it", "pass an absolute path") from None
             missing.append(above.name)
             above = above.parent
-        except PermissionError:
-            raise refuse(f"cannot be reached: permission denied at {above}",
-                         "choose a folder this user can enter") from None
-        except OSError as exc:
-            if exc.errno == errno.ENAMETOOLONG:
-                raise refuse("is longer than the filesystem allows",
-                             "choose a shorter path") from None
-            raise refuse(f"cannot be reached ({exc.strerror or exc})",
-                         "check the path") from None
     if not stat.S_ISDIR(st.st_mode):
         raise refuse(f"{above} is a file, not a folder, so nothing can be created inside it",
                      "choose a path inside a folder, not inside that file")
