@@ -268,8 +268,9 @@ def check_outputs(args: argparse.Namespace,
             raise InvalidArgumentError(option, value, f"is also the path of {seen[key]}",
                                        f"give {option} and {seen[key]} different paths")
         seen[key] = option
-    if getattr(args, "resume", None) and os.path.lexists(args.resume):
-        # a resumed journal is appended to; a missing one is refused by read_journal
+    if getattr(args, "resume", None) and os.path.isfile(args.resume):
+        # a resumed journal is appended to; a missing one, or a folder, is refused by
+        # read_journal with the journal's own words
         check_writable_target(args.resume, "--resume", exists_ok=True)
 
 
