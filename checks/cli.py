@@ -2,6 +2,9 @@
 
 Exit status: 0 when every claim holds (informational rows carry no verdict), 1 when one
 fails or errors, 2 on bad usage or a refused output path (with a one-line reason on stderr).
+Output paths (``--out``, ``--json``, ``--journal``) are checked before any claim runs; an
+output that still cannot be written at the end (a full disk) also exits 2, with one line per
+output saying the rows were computed.
 """
 
 from __future__ import annotations
