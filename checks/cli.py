@@ -2,6 +2,9 @@
 
 Exit status: 0 when every claim holds (informational rows carry no verdict), 1 when one
 fails or errors, 2 on bad usage or a refused output path (with a one-line reason on stderr).
+Output paths (``--out``, ``--json``, ``--journal``) are checked before any claim runs; an
+output that still cannot be written at the end (a full disk) also exits 2, with one line per
+output saying the rows were computed.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="PATH", help="write the rows as JSON (refuses to overwrite)")
     c.add_argument("--out", metavar="DIR",
                    help="write a Markdown report with plots (refuses to overwrite)")
+    c.add_argument("--parents", action="store_true",
+                   help="create missing parent folders of --out, --json and --journal "
+                        "(default: a missing parent is refused before any claim runs)")
     c.add_argument("--list", action="store_true", help="list the claims and exit")
     c.add_argument("--workers", type=_workers, default=0,
                    help="run claims in this many local processes (default: in this process)")
@@ -155,10 +161,8 @@ def _check(args: argparse.Namespace) -> int:
 
         scenario = scenario_from_args(args)
         ids = runner.select(args.only, scenario=scenario is not None)
-        for target in (args.json, args.out):
-            if target and Path(target).exists():
-                raise GPDTheoryError(f"{target} exists; results are never overwritten. "
-                                     "Fix: choose a new path or remove the old one.")
+        # before any claim runs: an output that cannot be written would lose the whole run
+        check_outputs(args)
         device = _device(args.device) if args.device is not None else None
         cfg = CheckConfig(full=args.full, seed=args.seed if scenario is None else scenario.seed,
                           scenario=scenario)
@@ -221,18 +225,90 @@ def _check(args: argparse.Namespace) -> int:
     if scenario is not None:
         for line in config["scenario"]["advice"]:
             print(f"advice: {line}")
-    try:
-        if args.json:
-            runner.write_json(rows, Path(args.json), cfg, wall, timings=timings, config=config)
-        if args.out:
-            from checks.report import write_report
+    from checks.report import write_report
 
-            write_report(rows, Path(args.out), cfg=cfg, wall_s=wall, timings=timings,
-                         config=config)
-    except GPDTheoryError as exc:
-        print(f"gpdtheory check: {exc}", file=sys.stderr)
+    writers = (("--json", args.json, lambda path: runner.write_json(
+                    rows, path, cfg, wall, timings=timings, config=config,
+                    parents=args.parents)),
+               ("--out", args.out, lambda path: write_report(
+                    rows, path, cfg=cfg, wall_s=wall, timings=timings, config=config,
+                    parents=args.parents)))
+    if not write_outputs(writers, f"the {len(rows)} rows were computed (the table above)"):
         return 2
     return 0 if n_fail == 0 else 1
+
+
+#: The outputs of ``gpdtheory check``: option, attribute, what it names, appended to.
+OUTPUTS = (("--json", "json", "file", False), ("--out", "out", "folder", False),
+           ("--journal", "journal", "file", True))
+
+
+def check_outputs(args: argparse.Namespace,
+                  outputs: tuple[tuple[str, str, str, bool], ...] = OUTPUTS) -> None:
+    """Refuse, before any work, an output of ``args`` that could not be written at the end.
+
+    Each given output goes through :func:`gpdtheory.fileio.check_writable_target` (with
+    ``--parents``, missing parent folders are allowed: the writer creates them); two
+    outputs naming one path are refused too, since the second write would fail.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming the option, its value, what is wrong and the fix.
+    """
+    from gpdtheory.errors import InvalidArgumentError
+    from gpdtheory.fileio import check_writable_target
+
+    parents = bool(getattr(args, "parents", False))
+    seen: dict[str, str] = {}
+    for option, attr, kind, append in outputs:
+        value = getattr(args, attr, None)
+        if value is None:  # not given; '' is given and refused as empty
+            continue
+        check_writable_target(value, option, parents=parents, exists_ok=append, kind=kind)
+        key = os.path.normcase(os.path.abspath(value))
+        if key in seen:
+            raise InvalidArgumentError(option, value, f"is also the path of {seen[key]}",
+                                       f"give {option} and {seen[key]} different paths")
+        seen[key] = option
+    if getattr(args, "resume", None) and os.path.isfile(args.resume):
+        # a resumed journal is appended to; a missing one, or a folder, is refused by
+        # read_journal with the journal's own words
+        check_writable_target(args.resume, "--resume", exists_ok=True)
+
+
+def write_outputs(writers, computed: str) -> bool:
+    """Write each ``(option, path, write)`` output; report a failure in one line each.
+
+    A failure here comes after the work (a folder removed or filled meanwhile, a full
+    disk): every output is still tried, so one bad path does not lose the others, and
+    the message says what was computed and how to keep it next time.
+
+    Returns
+    -------
+    bool
+        True when every given output was written.
+    """
+    from gpdtheory.errors import GPDTheoryError
+
+    ok, written = True, []
+    for option, value, write in writers:
+        if value is None:
+            continue
+        try:
+            write(Path(value))
+            written.append(f"{option} {value}")
+        except (GPDTheoryError, OSError) as exc:
+            ok = False
+            # the error's own "Fix:" is about the path; the one below also keeps the rows
+            why = (str(exc).split(" Fix:")[0].rstrip(". ") if isinstance(exc, GPDTheoryError)
+                   else f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""))
+            kept = f"; {', '.join(written)} was written" if written else ""
+            print(f"gpdtheory check: {option} {value!r} could not be written: {why}. "
+                  f"{computed[0].upper()}{computed[1:]} but this output is lost{kept}. Fix: "
+                  f"rerun with {option} to another path in a folder you can write to "
+                  "(or with --json PATH to keep the rows).", file=sys.stderr)
+    return ok
 
 
 def _journal(args: argparse.Namespace, cfg):
@@ -248,7 +324,7 @@ def _journal(args: argparse.Namespace, cfg):
     if not path:
         return None, None
     done = read_journal(path, cfg) if args.resume else None
-    return done, Journal(path, cfg)
+    return done, Journal(path, cfg, parents=args.parents)
 
 
 def _both(first, second):

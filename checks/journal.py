@@ -183,16 +183,30 @@ class Journal:
     path : path
         Created with a header if missing; appended to (after checking the header) if not.
     cfg : CheckConfig
+    parents : bool
+        Create the missing parent folders of ``path``; by default a missing parent is
+        refused.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``path`` holds another run's journal, or its parent folder is missing.
     """
 
-    def __init__(self, path: str | Path, cfg: CheckConfig):
+    def __init__(self, path: str | Path, cfg: CheckConfig, *, parents: bool = False):
         self.path = Path(path)
         self.cfg = cfg
         fresh = not self.path.exists() or self.path.stat().st_size == 0
         # refuses another run's journal; bad lines were reported by the --resume read
         self._claims = set() if fresh else set(read_journal(self.path, cfg, report=None))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if parents:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.parent.is_dir():
+            raise InvalidArgumentError("--journal", str(path), f"its parent folder "
+                                       f"{self.path.parent} does not exist",
+                                       "create it first, or pass --parents to create it")
+        # 0o666 less the umask: the mode a plain open() gives, as every other output
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         if fresh:
             _append(self._fd, json.dumps({"schema": JOURNAL_SCHEMA,
                                           "fingerprint": fingerprint(cfg)}))

@@ -2,7 +2,8 @@
 
 Exit status: 0 when every mutant of the selection that is not equivalent is caught by at
 least one selected claim (and the unmutated run holds), 1 when one survives, 2 on bad usage
-(an unknown mutant name, an option that does not apply, an output path that exists).
+(an unknown mutant name, an option that does not apply, a ``--json`` path that exists or
+cannot be written, refused before any cell runs; or a ``--json`` write that failed at the end).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 __all__ = ["run_mutants", "select_mutants"]
 
@@ -69,9 +69,10 @@ def run_mutants(args: argparse.Namespace) -> int:
                 print(f"{m.name:30s} §{m.section:4s} {m.description}{tag}")
             return 0
         claims = runner.select(args.only)
-        if args.json and Path(args.json).exists():
-            raise GPDTheoryError(f"{args.json} exists; results are never overwritten. "
-                                 "Fix: choose a new path or remove the old one.")
+        from .cli import check_outputs
+
+        # before any cell runs: a --json that cannot be written would lose the whole matrix
+        check_outputs(args, (("--json", "json", "file", False),))
         from gpdtheory.sweeps import executor_for
 
         executor, close = executor_for(args.scheduler, args.workers)
@@ -103,6 +104,10 @@ def run_mutants(args: argparse.Namespace) -> int:
     if bad:
         print(f"the unmutated run has {len(bad)} failing rows: the matrix cannot tell a caught "
               "mutant from a broken claim. Fix the claims first.", file=sys.stderr)
-    if args.json:
-        atomic_write_text(Path(args.json), runner.dumps(km.to_json()))
-    return 2 if bad else (1 if km.survivors else 0)
+    from .cli import write_outputs
+
+    written = write_outputs(
+        (("--json", args.json, lambda path: atomic_write_text(
+            path, runner.dumps(km.to_json()), parents=bool(getattr(args, "parents", False)))),),
+        "the kill matrix was computed (printed above)")
+    return 2 if bad or not written else (1 if km.survivors else 0)

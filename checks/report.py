@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gpdtheory.errors import ReportExistsError
-from gpdtheory.fileio import rename_noreplace
+from gpdtheory.errors import InvalidArgumentError, ReportExistsError
+from gpdtheory.fileio import folder_mode, rename_noreplace
 
 from .runner import SCHEMA, dumps, row_to_json
 from .table import (
@@ -276,8 +276,11 @@ def _draw(rows: list[Row], folder: Path) -> list[tuple[str, str, Path]]:
 
 def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
                  timings: dict[str, float] | None = None,
-                 config: dict[str, Any] | None = None) -> Path:
+                 config: dict[str, Any] | None = None, parents: bool = False) -> Path:
     """Write the report (Markdown, HTML, figures, ``results.json``) into the new directory ``out``.
+
+    The folder gets the mode ``os.mkdir`` gives (``0o777`` less the umask) and its files
+    the mode a plain ``open`` gives (``0o666`` less the umask), as every other output.
 
     Parameters
     ----------
@@ -293,6 +296,8 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
         Seconds per claim, for the header's ``timings``.
     config : dict, optional
         Further settings of the run (``only``, ``workers``, ...) for the header's ``config``.
+    parents : bool
+        Create ``out``'s missing parent folders; by default a missing parent is refused.
 
     Returns
     -------
@@ -303,6 +308,8 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
     ------
     ReportExistsError
         If ``out`` exists (checked before and, atomically, at the rename).
+    InvalidArgumentError
+        If ``parents`` is False and ``out``'s parent folder does not exist.
 
     Example
     -------
@@ -317,8 +324,14 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
     if out.exists():
         raise ReportExistsError(f"{out} exists; results are never overwritten. "
                                 "Fix: choose a new directory or remove the old one.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    if parents:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    elif not out.parent.is_dir():
+        raise InvalidArgumentError("out", str(out), f"its parent folder {out.parent} does not "
+                                   "exist", "create it first, or pass parents=True")
+    # the name is clipped so that a target name near the filesystem's limit still leaves
+    # room for the temporary name's prefix and suffix
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name[:40]}.", suffix=".tmp"))
     try:
         header = _header(cfg, wall_s, rows, timings, config)
         figs = _draw(rows, tmp / "figures")
@@ -330,7 +343,7 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
         payload["figures"] = [{"name": n, "caption": c, "path": f"figures/{p.name}"}
                               for n, c, p in figs]
         (tmp / "results.json").write_text(dumps(payload), encoding="utf-8")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 0o700; a report is for reading
+        os.chmod(tmp, folder_mode())  # mkdtemp makes it 0o700; a report is for reading
         try:
             rename_noreplace(tmp, out)
         except FileExistsError as exc:

@@ -227,8 +227,10 @@ def dumps(document: Any) -> str:
 
 def write_json(rows: list[Row], path: Path, cfg: CheckConfig | None = None, wall_s: float = 0.0,
                *, timings: dict[str, float] | None = None,
-               config: dict[str, Any] | None = None) -> None:
+               config: dict[str, Any] | None = None, parents: bool = False) -> None:
     """Write the run as strict JSON in the :data:`SCHEMA` document (same as ``results.json``).
+
+    The file gets the mode a plain ``open`` gives (``0o666`` less the umask).
 
     Parameters
     ----------
@@ -243,8 +245,10 @@ def write_json(rows: list[Row], path: Path, cfg: CheckConfig | None = None, wall
         Seconds per claim (:func:`run`'s ``timings``).
     config : dict, optional
         Further settings of the run for the header's ``config`` (``only``, ``workers``, ...).
+    parents : bool
+        Create ``path``'s missing parent folders; by default a missing parent is refused.
     """
     from .report import results_document
 
     doc = results_document(rows, cfg or CheckConfig(), wall_s, timings=timings, config=config)
-    atomic_write_text(Path(path), dumps(doc))
+    atomic_write_text(Path(path), dumps(doc), parents=parents)
