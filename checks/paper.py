@@ -5,7 +5,8 @@
 ``paper.decay_order``  at fixed n, the error by decay pattern (nu for the powered
                        exponential, and ell), with one-sided tests of the paper's ordering.
 ``paper.attention``    the trained softmax DiT's attention map beside Gamma: lag-profile
-                       correlation with rho and the normalised profile error.
+                       correlation with rho, as a margin over null profiles (identity,
+                       untrained DiT, shuffled frames; a finding), and the normalised error.
 ``paper.dit_vs_unet``  DiT against U-Net (same data, parameter budget, training steps) on
                        the temporal decay of generated samples, where the correlation
                        reaches beyond the U-Net's receptive field.
@@ -51,6 +52,10 @@ from .table import CheckConfig, Measurement, claim
 
 #: Pearson correlation of the attention lag profile with rho required (as video.attention).
 ATT_CORR_MIN = 0.8
+#: paper.attention: least margin of the model's Pearson correlation with rho over the best
+#: null profile's (identity, untrained DiT, shuffled frames): below it a gain is within the
+#: seed-to-seed spread of the statistic at one pattern (0.02-0.07 at the default sizes).
+ATT_MARGIN = 0.02
 SEEDS = (0, 1, 2)
 LEVEL = 0.95
 #: Bootstrap resamples of the slope and of the pairwise differences.
@@ -379,57 +384,115 @@ def paper_decay_order(cfg: CheckConfig):
                       f"(err(nu=0.5) < err(nu=2)) = {p:.3f}; the paper predicts < 0")
 
 
-@claim("paper.attention", "9", "trained softmax DiT: the lag profile of its attention map "
-       f"correlates with rho(0..N-1) at >= {ATT_CORR_MIN} (profile spread >= 25%), per decay "
-       "pattern and seed; normalised profile error beside it (info)")
+def untrained_attention(pc, ell: float, nu: float, seed: int) -> np.ndarray:
+    """The attention map of the paper's DiT at initialisation (same seed, same probe samples
+    as the trained run's record): the untrained-network baseline of ``paper.attention``."""
+    from gpdtheory.experiments import RunSpec, _build, attention_map, make_spec
+    from gpdtheory.train import torch_threads
+
+    run = RunSpec(ell, nu, 0, seed)
+    with torch_threads(1):
+        model = _build(pc, seed, "cpu")
+        return attention_map(model, make_spec(pc, ell, nu), pc.attention_times, pc.attention_n,
+                             seed=run.gen_seed)
+
+
+def attention_baselines(A: np.ndarray, rho: np.ndarray, untrained: np.ndarray, perms) -> dict:
+    """Pearson correlation with ``rho`` of each null profile (same statistic as the model):
+    identity (lag 0 only), uniform (constant: NaN, no information), the untrained network's
+    map, and the model's own map with frames permuted (95th percentile over ``perms``)."""
+    from gpdtheory.profiles import correlation, lag_profile
+
+    from . import baselines as bl
+
+    n = len(rho)
+    shuffled = [correlation(lag_profile(bl.frame_permutation(A, p)), rho) for p in perms]
+    shuffled = [v for v in shuffled if math.isfinite(v)]
+    return {"identity": correlation(bl.identity_profile(n), rho),
+            "uniform": math.nan,  # a constant profile: Pearson undefined, carries no lag
+            "untrained": correlation(lag_profile(untrained), rho),
+            "shuffled": float(np.quantile(shuffled, 0.95)) if shuffled else math.nan}
+
+
+@claim("paper.attention", "9", "trained softmax DiT, the paper's finding: the lag profile of "
+       "its attention map correlates with rho(0..N-1) better than every null profile "
+       "(identity, uniform, the untrained DiT, shuffled frames) by >= "
+       f"{ATT_MARGIN}, per decay pattern and seed (finding); correlation and normalised "
+       "profile error beside it (info)")
 def paper_attention(cfg: CheckConfig):
     """Attention maps of the trained DiT against Gamma (the paper's third finding).
 
-    measured: the DiT's softmax attention on 256 fresh sequences noised at t = 0.1, 0.5, 2
-    (:func:`gpdtheory.experiments.attention_map`: averaged over the batch, blocks, heads and
-    times), reduced to its lag profile (mean over ``|i - j| = m``,
-    :func:`gpdtheory.profiles.lag_profile`) and correlated (Pearson) with ``rho(0..N-1)``; nan
-    (so FAILS) when the profile spreads less than 25% (:func:`checks.video.profile_spread`:
-    a flat profile carries no lag information). bound: ``ATT_CORR_MIN`` = 0.8 (as
-    ``video.attention``). ``rho`` is the kernel's, not estimated.
+    Statistic: the Pearson correlation of a lag profile (mean over ``|i - j| = m``,
+    :func:`gpdtheory.profiles.lag_profile`) with ``rho(0..N-1)`` (the kernel's, not
+    estimated). The model's profile: the DiT's softmax attention on 256 fresh sequences
+    noised at t = 0.1, 0.5, 2 (:func:`gpdtheory.experiments.attention_map`: averaged over the
+    batch, blocks, heads and times), reduced by :func:`checks.baselines.judged_profile`.
 
-    Info rows: the scale-sensitive relative L2 error of the profile normalised to 1 at lag
-    0 (:func:`gpdtheory.profiles.profile_error`); the seed-mean map itself is in the
-    case (``attention_map``) beside ``Gamma`` for the figure. No bound on the normalised
-    error: softmax rows sum to 1 and a query always keeps weight on distant keys, so the
-    profile does not fall to ``rho``'s near-zero tail (it rises again at the largest lags,
-    where few pairs are averaged).
+    Finding rows (``kind="finding"``, ``quantity="corr(model) - max corr(baselines)"``):
+    measured: the model's correlation minus the best null baseline's
+    (:func:`attention_baselines`): attention on the query frame only (``[1, 0, ...]``:
+    0.949 / 0.934 / 0.934 for nu = 0.5 / 1 / 2 -- Pearson over lags 0..N-1 is dominated by
+    the lag-0 spike), uniform attention (constant: undefined, skipped), the same DiT at
+    initialisation (same seed, same probe samples), and the trained map with frames
+    permuted (20 permutations; the 95th percentile, a one-sided 95% bound over the random
+    permutation); NaN (not reproduced) when the model's profile spreads less than 25%.
+    bound: ``ATT_MARGIN`` = 0.02, sense ``>=``: a gain smaller than that is within the
+    seed-to-seed spread of the statistic at a fixed pattern (0.02-0.07). Each baseline's
+    correlation is an info row; the former absolute row (correlation >= 0.8, which the
+    identity profile passes) is an info row.
+
+    Info rows also give the scale-sensitive relative L2 error of the profile normalised to
+    1 at lag 0 (:func:`gpdtheory.profiles.profile_error`), and the seed-mean map beside
+    ``Gamma`` (``attention_map``, ``gamma``) for the figure. No bound on the normalised
+    error: softmax rows sum to 1 and a query always keeps weight on distant keys.
 
     Measured (default, ``--seed 0``): Pearson 0.893 / 0.858 / 0.890 (nu = 0.5), 0.954 /
-    0.939 / 0.948 (nu = 1), 0.979 / 0.912 / 0.959 (nu = 2) at seeds 0 / 1 / 2, every profile
-    spreading 77-99%; the tightest row 0.858 against 0.8. Normalised profile errors 0.26 to
-    0.77 (info).
+    0.939 / 0.948 (nu = 1), 0.979 / 0.912 / 0.959 (nu = 2) at seeds 0 / 1 / 2: at nu = 0.5
+    every seed, and at nu = 2 seed 1, sit below the identity profile -- the paper's finding
+    is not reproduced there.
     """
     from gpdtheory.profiles import correlation, lag_profile, profile_error
 
+    from . import baselines
     from .video import MIN_SPREAD, profile_spread
 
     pc = paper_config(cfg.full)
     g = grids(cfg.full)
     n = g["n_fixed"]
     recs = records(cfg.full, g["decay"], [n])
+    rng = cfg.rng("paper.attention.shuffle")
     for ell, nu in g["decay"]:
         maps = []
         for s in SEEDS:
             r = recs[(ell, nu, n, s)]
             A = np.array(r["attention"])
             rho = np.array(r["rho"])
-            prof = lag_profile(A)
+            prof = baselines.judged_profile(A)
             spread = profile_spread(prof)
             corr = correlation(prof, rho)
             maps.append(A)
+            perms = [rng.permutation(len(rho)) for _ in range(20)]
+            scores = attention_baselines(A, rho, untrained_attention(pc, ell, nu, s), perms)
+            best, c_best = baselines.best_baseline(scores)
             case = {**_pattern_case(ell, nu, pc), "n": n, "seed": s,
                     "spread": round(spread, 4)}
-            yield Measurement({**case, "quantity": "Pearson corr(attention lag profile, rho)"},
-                              corr if spread >= MIN_SPREAD else math.nan, ATT_CORR_MIN,
-                              sense=">=", kind="tolerance",
+            yield Measurement({**case, "quantity": "corr(model) - max corr(baselines)",
+                               "corr_model": round(corr, 4), "best_baseline": best,
+                               "corr_best": round(c_best, 4)},
+                              (corr if spread >= MIN_SPREAD else math.nan) - c_best, ATT_MARGIN,
+                              sense=">=", kind="finding",
                               note="profile/profile[0] = "
                               + ", ".join(f"{v / prof[0]:.3f}" for v in prof))
+            yield Measurement({**case, "quantity": "Pearson corr(attention lag profile, rho)"},
+                              corr, math.nan, kind="info",
+                              note=f"former absolute row (bound {ATT_CORR_MIN}): the identity "
+                              f"profile scores {scores['identity']:.3f}")
+            for name, v in scores.items():
+                yield Measurement({**case, "quantity": "Pearson corr (baseline)",
+                                   "baseline": name}, v if math.isfinite(v) else 0.0, math.nan,
+                                  kind="info", note="same statistic as the model" + (
+                                      "; undefined (constant profile), shown as 0"
+                                      if not math.isfinite(v) else ""))
             yield Measurement({**case, "quantity": "normalised profile rel. L2 error"},
                               profile_error(prof, rho), math.nan, kind="info",
                               note="profiles normalised to 1 at lag 0")
