@@ -552,7 +552,8 @@ def decay_order(rows: Iterable[Row | dict]) -> Figure | None:
     the sampling floor of the generated samples (``floor``), the same quantity for exact
     samples.
     """
-    derived = ("kappa", "lambda_min", "floor", "data_floor")
+    derived = ("kappa", "lambda_min", "floor", "data_floor", "kappa_t0", "J_eps", "J_formula",
+               "theorem2_factor")
     rows = [r for r in as_rows(rows) if "kappa" in r.case and "lambda_min" in r.case
             and _num(r.case.get("nu")) is not None and _num(r.case.get("ell")) is not None
             and _num(r.measured) is not None]

@@ -1,12 +1,14 @@
 """Claims on training and sample complexity (docs/theory.md §§3, 6, 7 and 8).
 
-``trained.kernel``           temporal factor of the nearest Kronecker product of the trained
-                             end-to-end map at t=0.5 correlates with that of C_t^{-1} at >= 0.95;
-                             one informational row per lag m = 1..J gives the attention kernel
-                             (best scale) against rho_bar(m).
+``trained.kernel``           share R of C_t^{-1}'s off-lag temporal structure (lag profile of
+                             the nearest-Kronecker temporal factor) recovered by the trained map
+                             at t=0.5, minus the best null baseline's (time-ignoring score,
+                             untrained model, shuffled frames): >= KERNEL_MARGIN; a finding row
+                             on the attention kernel against rho; per-lag kernel rows (info).
 ``trained.score``            relative L2(p_t) score error of the trained matching model at t=0.5:
-                             <= 0.2 (default), <= 0.05 (--full); the note gives its ratio to
-                             the constructed network with the same L and J.
+                             below the best null baseline's by >= SCORE_MARGIN, and <= 0.2
+                             (default), <= 0.05 (--full); the note gives its ratio to the
+                             constructed network.
 ``trained.layers``           layer k of the trained looped model against GD iterate k (same J, L)
                              on held-out samples: the final layer within the derived level
                              ``SCORE_BOUND + e_GD(L)`` of GD's last iterate, and the distance
@@ -28,12 +30,19 @@ is linear in X), L-BFGS on a fixed log-spaced grid of 4 times in [0.1, 4], n = 4
 samples (``spec.sample(n, seed=seed + 1)``), 10% held out, one torch thread (results do
 not depend on the machine's thread count). ``Sigma`` is the fixed matrix ``SIGMA``.
 
-Why L = 4 and 600 L-BFGS iterations: the trained model's score error at a few hundred
+Why L = 4, and training to convergence: the trained model's score error at a few hundred
 iterations is limited by optimisation, not by the sample (training on the population
 covariance gives the same error as on n = 4096 samples), because the loss sits on a plateau
 near 0.2 relative error (the error of a score that ignores temporal correlation) for 100-400
-iterations. A shallower model makes each iteration cheaper, so 600 of them leave the plateau
-at every seed and family tried (docs/measurements.md, "Training").
+iterations or more. A shallower model makes each iteration cheaper. The former fixed 600
+iterations left some seeds on that plateau (``--seed 2``, polynomial: error 0.105 against the
+time-ignoring score's 0.121; ``--seed 1``, logarithmic: 0.128), which the baselines of
+trained.kernel and trained.score exposed. Convergence rule (issue 30): L-BFGS runs until
+the held-out loss has not improved for ``patience`` = 4 evaluations (200 iterations), capped
+at ``MAX_LBFGS`` = 3000 (--full: 6000); every row records the iterations run, the best
+iteration and the held-out loss (``steps_run``, ``best_step``, ``heldout_loss``). Measured:
+those two seeds reach 0.052 and 0.070 by 2000 iterations; at ``--seed 0`` the polynomial
+model stops at 371.
 """
 
 from __future__ import annotations
@@ -54,19 +63,32 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 import gpdtheory as gp
 from gpdtheory.train import torch_threads
 
+from . import baselines
 from .cases import training_device
 from .table import CheckConfig, Measurement, claim
 
 #: Trained matching model's relative score error at t = 0.5 (default / --full).
 SCORE_BOUND, SCORE_BOUND_FULL = 0.2, 0.05
-#: Correlation of nearest-Kronecker temporal factors (trained vs exact C_t^{-1}).
-KRON_CORR_BOUND = 0.95
+#: trained.kernel: least margin of the trained map's recovery R of C_t^{-1}'s off-lag temporal
+#: structure over the best null baseline (R in [.., 1]; the time-ignoring score has R = 0):
+#: beyond any null, at least a fifth of the structure (the constructed network with the same
+#: J and L recovers 0.50-0.74).
+KERNEL_MARGIN = 0.2
+#: trained.score: least margin of the best null baseline's relative score error over the
+#: model's: 5% of the score's norm, a quarter of the default absolute bound SCORE_BOUND
+#: (which the time-ignoring score nearly meets on its own: 0.244 / 0.121 / 0.416).
+SCORE_MARGIN = 0.05
+#: Frame permutations of the shuffled-positions baseline (its score: the 95% best of them).
+SHUFFLES = 20
 #: The paper's rate n^{-1/2}, with a tolerance of 1/4 on either side.
 SLOPE_RANGE = (-0.75, -0.25)
 T_EVAL = 0.5
 #: Training range of diffusion times; trained.kl runs the sampler over exactly this range.
 T_MIN, T_MAX = 0.1, 4.0
 SIGMA = np.array([[1.0, 0.3], [0.3, 0.6]])
+#: Cap on the L-BFGS iterations of the trained.* models (default / --full): training stops
+#: earlier when the held-out loss has not improved for 4 evaluations (the convergence rule).
+MAX_LBFGS, MAX_LBFGS_FULL = 3000, 6000
 #: Held-out sequences for trained.layers (a fresh draw, not the training samples).
 HELDOUT = 4096
 
@@ -78,8 +100,8 @@ def families(full: bool = False) -> list[gp.Kernel]:
 
 def _setting(full: bool) -> dict:
     if full:
-        return {"N": 8, "L": 4, "n": 16384, "steps": 2000, "n_times": 8}
-    return {"N": 8, "L": 4, "n": 4096, "steps": 600, "n_times": 4}
+        return {"N": 8, "L": 4, "n": 16384, "steps": MAX_LBFGS_FULL, "n_times": 8}
+    return {"N": 8, "L": 4, "n": 4096, "steps": MAX_LBFGS, "n_times": 4}
 
 
 def train_config(full: bool, seed: int, holdout: float = 0.1):
@@ -107,9 +129,28 @@ def trained_matching_model(full: bool, seed: int, family: int = 0):
     J, L = s["N"] - 1, s["L"]
     with torch.random.fork_rng(), torch_threads(1):
         model = matching_model(spec, L=L, J=J, tied=True, seed=seed)
-        train(model, spec.sample(s["n"], seed=seed + 1), train_config(full, seed),
-              device=training_device())
-    return spec, model.cpu(), build(spec, J, L), J, L
+        res = train(model, spec.sample(s["n"], seed=seed + 1), train_config(full, seed),
+                    device=training_device())
+    model = model.cpu()
+    # the convergence record, read by _case (a plain attribute: not a parameter or buffer)
+    model.convergence = {"steps_run": int(res.history["eval_step"][-1]),
+                         "best_step": int(res.best_step), "converged": bool(res.stopped_early),
+                         "heldout_loss": round(float(res.best_val), 6)}
+    return spec, model, build(spec, J, L), J, L
+
+
+def untrained_matching_model(spec, J: int, L: int, seed: int):
+    """The trained.* claims' architecture at initialisation (same seed): a null baseline."""
+    from gpdtheory.models import matching_model
+
+    with torch.random.fork_rng():
+        return matching_model(spec, L=L, J=J, tied=True, seed=seed)
+
+
+def _permutations(cfg: CheckConfig, salt: str, N: int) -> list[np.ndarray]:
+    """``SHUFFLES`` frame permutations for the shuffled-positions baseline (claim's generator)."""
+    rng = cfg.rng(salt + ".shuffle")
+    return [rng.permutation(N) for _ in range(SHUFFLES)]
 
 
 def _models(cfg: CheckConfig):
@@ -117,70 +158,202 @@ def _models(cfg: CheckConfig):
         yield trained_matching_model(cfg.full, cfg.seed, i)
 
 
-def _case(spec, J, L, cfg: CheckConfig, **extra) -> dict:
+def _case(spec, J, L, cfg: CheckConfig, net=None, **extra) -> dict:
+    """The case of a trained.* row; ``net``: the trained model, whose convergence record
+    (iterations run, best iteration, held-out loss) joins the case."""
     s = _setting(cfg.full)
     return {"family": spec.kernel.family, **spec.kernel.params, "N": spec.N, "d": spec.d,
             "J": J, "L": L, "t": T_EVAL, "model": "looped", "n": s["n"], "steps": s["steps"],
-            "seed": cfg.seed, "data_seed": cfg.seed + 1, "Sigma": "SIGMA", **extra}
+            **getattr(net, "convergence", {}), "seed": cfg.seed, "data_seed": cfg.seed + 1,
+            "Sigma": "SIGMA", **extra}
 
 
-@claim("trained.kernel", "8", "temporal factor of the nearest Kronecker product of the trained "
-       f"map at t={T_EVAL} correlates with that of C_t^(-1) at >= {KRON_CORR_BOUND} "
-       "(three decay families)")
+@claim("trained.kernel", "8", "temporal structure of the trained map at t=0.5: the share of "
+       "C_t^(-1)'s off-lag temporal structure it recovers beats the best null baseline "
+       "(time-ignoring score, untrained model, shuffled frames) by >= "
+       f"{KERNEL_MARGIN} (three decay families); finding: the attention kernel tracks rho "
+       "better than at initialisation")
 def trained_kernel(cfg: CheckConfig):
-    """Nearest-Kronecker temporal factor of the trained map against that of ``C_t^{-1}``.
+    """Temporal structure of the trained map against ``C_t^{-1}``'s, judged against null baselines.
 
-    measured: the trained model's end-to-end map ``A_t`` (autograd,
-    :func:`gpdtheory.evaluate.linear_map`), its Van Loan-Pitsianis nearest Kronecker product
-    and the Pearson correlation of its ``N x N`` factor with that of ``C_t^{-1}``, the exact
-    inverse of the marginal covariance (dense ``inv``). bound: ``KRON_CORR_BOUND`` = 0.95.
-    Per-lag rows (info): the block-0 attention kernel (best scale) against
-    ``rho_bar(m)``; no bound, since nothing makes a trained loop's kernel a GD step's.
+    Statistic (the same for the model and every baseline): ``R = 1 - ||p[1:]/p[0] -
+    q[1:]/q[0]|| / ||q[1:]/q[0]||`` (:func:`checks.baselines.offlag_recovery`), the share of
+    the off-lag structure of ``q`` that ``p`` recovers, where ``p`` is the lag profile
+    (for the model through :func:`checks.baselines.judged_profile`, for the reference and
+    the baselines :func:`gpdtheory.profiles.lag_profile`) of the ``N x N`` temporal factor of the
+    Van Loan-Pitsianis nearest Kronecker product of a map, and ``q`` the same for
+    ``C_t^{-1}``, the exact inverse of the marginal covariance (dense ``inv``). ``R = 0``
+    exactly for any map whose temporal factor is diagonal (a time-ignoring score), 1 for the
+    exact score.
+
+    measured (graded row, ``quantity="R(model) - max R(baselines)"``): the trained model's
+    ``R``, its map ``A_t`` read by autograd (:func:`checks.baselines.judged_map`), minus the
+    best baseline's: the time-ignoring score ``I ⊗ (alpha^2 Sigma + sigma^2 I)^{-1}``
+    (closed form, ``R = 0``), the same architecture at initialisation (same seed), and the
+    trained map with its frames permuted (``SHUFFLES`` = 20 permutations from the claim's
+    generator; the baseline's score is the 95th percentile over them, so the row's margin
+    is a one-sided 95% bound over the random permutation). Each baseline's ``R`` is an info
+    row. bound: ``KERNEL_MARGIN`` = 0.2, stated here: beyond the best null, the model must
+    recover at least a fifth of ``C_t^{-1}``'s off-lag structure (the constructed network
+    with the same J and L recovers 0.5-0.74, in the note).
+
+    Why not the Pearson correlation of the full temporal factors (the former statistic,
+    now an info row): their diagonal dominates, so the time-ignoring score already
+    correlates at 0.985 / 0.997 / 0.992 for the three families and no bound can separate a
+    model from it.
+
+    Finding row (``kind="finding"``, the paper's "learned attention resembles Gamma"):
+    measured: Pearson correlation of the block-0 attention kernel by lag (lags 1..J,
+    :func:`gpdtheory.compare.compare_kernel`) with ``rho_bar``, minus that of the same
+    architecture at initialisation; bound 0. Not reproduced for the powered exponential and
+    logarithmic families: the trained loop's kernel is broad (it is one factor of a
+    degree-L polynomial in the kernel, not a GD step), while the initial kernel's decay
+    happens to correlate at 0.9-0.96. Per-lag rows (info): the kernel (best scale) against
+    ``rho_bar(m)``.
+
+    Measured (margins R(model) - R(best baseline), powered exponential / polynomial /
+    logarithmic, trained to convergence or the 3000-iteration cap): ``--seed 0`` 0.652 /
+    0.262 / 0.249 (best baselines the shuffled frames); ``--seed 1`` 0.702 / 0.553 / 0.320;
+    ``--seed 2`` 0.685 / 0.527 / 0.284. With the former fixed 600 iterations ``--seed 1``'s
+    logarithmic (0.148) and ``--seed 2``'s polynomial (-0.065) rows FAILED: the models were
+    still on the optimisation plateau, which the former absolute row could not see.
     """
-    from gpdtheory.compare import compare_kernel, kronecker_correlation
+    from gpdtheory.compare import compare_kernel, kronecker_correlation, nearest_kronecker
     from gpdtheory.evaluate import linear_map
+    from gpdtheory.profiles import lag_profile
 
     for spec, model, _built, J, L in _models(cfg):
-        A = linear_map(model, T_EVAL)
+        N, d = spec.N, spec.d
+        untrained = untrained_matching_model(spec, J, L, cfg.seed)
         Cinv = np.linalg.inv(gp.marginal_covariance(spec, T_EVAL))
-        corr = kronecker_correlation(A, Cinv, spec.N, spec.d)
+
+        def factor(M, N=N, d=d):
+            return nearest_kronecker(M, (N, N), (d, d))[0]
+
+        # the reference and the baselines by the plain route; only the model's profile and map
+        # pass through the judged functions (the injection points of checks.baselines)
+        q = lag_profile(factor(Cinv))
+
+        def recovery(M, q=q):
+            return baselines.offlag_recovery(lag_profile(factor(M)), q)
+
+        A = baselines.judged_map(model, spec, T_EVAL)
+        maps = {"time-ignoring": baselines.time_ignoring_map(spec, T_EVAL),
+                "untrained": linear_map(untrained, T_EVAL)}
+        scores = {k: recovery(M) for k, M in maps.items()}
+        shuffled = [recovery(baselines.frame_permutation(A, p, d))
+                    for p in _permutations(cfg, "trained.kernel", N)]
+        scores["shuffled"] = float(np.quantile(shuffled, 0.95))
+        r_model = baselines.offlag_recovery(baselines.judged_profile(factor(A)), q)
+        best, r_best = baselines.best_baseline(scores)
+        base = _case(spec, J, L, cfg, model)
+        yield Measurement({**base, "quantity": "R(model) - max R(baselines)", "R_model":
+                           round(r_model, 4), "best_baseline": best, "R_best": round(r_best, 4)},
+                          r_model - r_best, KERNEL_MARGIN, sense=">=", kind="tolerance",
+                          note=f"R = share of C_t^-1's off-lag temporal structure recovered; "
+                          f"model {r_model:.3f}, constructed (same J, L) "
+                          f"{recovery(linear_map(_built, T_EVAL)):.3f}")
+        for name, v in scores.items():
+            extra = ({"permutations": SHUFFLES, "statistic": "95th percentile"}
+                     if name == "shuffled" else {})
+            yield Measurement({**base, "quantity": "R (baseline)", "baseline": name, **extra},
+                              v, math.nan, kind="info", note="same statistic as the model")
+        pear = {"model": kronecker_correlation(A, Cinv, N, d)}
+        pear.update({k: kronecker_correlation(M, Cinv, N, d) for k, M in maps.items()})
+        yield Measurement({**base, "quantity": "Pearson corr of temporal Kronecker factors",
+                           **{f"corr_{k}": round(v, 4) for k, v in pear.items() if k != "model"}},
+                          pear["model"], math.nan, kind="info",
+                          note="former statistic: the diagonal dominates, the time-ignoring "
+                          "score scores about as high (see the docstring)")
         k = compare_kernel(model, spec.r)
-        note = (f"attention kernel by lag vs rho: corr={k.correlation:.3f}, "
-                f"rel err={k.relative_error:.3f} (a trained loop need not be a GD step)")
-        yield Measurement(_case(spec, J, L, cfg, quantity="corr of temporal Kronecker factors"),
-                          corr, KRON_CORR_BOUND, sense=">=", note=note)
+        k0 = compare_kernel(untrained, spec.r)
+        yield Measurement({**base, "quantity": "corr(kernel, rho_bar) trained - untrained",
+                           "corr_trained": round(k.correlation, 4),
+                           "corr_untrained": round(k0.correlation, 4)},
+                          k.correlation - k0.correlation, 0.0, sense=">=", kind="finding",
+                          note=f"attention kernel by lag vs rho on lags 1..{J}: trained "
+                          f"{k.correlation:.3f} (rel err {k.relative_error:.3f}), at "
+                          f"initialisation {k0.correlation:.3f}")
         # any bound >= ||rho_bar(1..J)|| / rho(0) could not fail (c is a least-squares fit,
         # so |c k(m) - rho_bar(m)| <= ||rho_bar(1..J)|| at every lag). Lag 0 also carries the
         # identity head and is left out, as in compare_kernel.
         rho0 = float(spec.r[0])
         for m in range(1, J + 1):
             kern, truth = float(k.scale * k.kernel[m]) + 0.0, float(spec.r[m])  # + 0.0: no -0
-            yield Measurement(_case(spec, J, L, cfg, lag=m, kernel=kern, truth=truth,
+            yield Measurement(_case(spec, J, L, cfg, model, lag=m, kernel=kern, truth=truth,
                                     quantity="|c k(m) - rho_bar(m)| / rho(0)"),
                               abs(kern - truth) / rho0, float("nan"), kind="info",
                               note=f"c = {k.scale:.4g} fitted on lags 1..{J}")
 
 
 @claim("trained.score", "7", f"trained matching model: relative L2(p_t) score error at t={T_EVAL} "
-       f"<= {SCORE_BOUND} (--full: <= {SCORE_BOUND_FULL}), three decay families; ratio to the "
-       "constructed network")
+       f"<= {SCORE_BOUND} (--full: <= {SCORE_BOUND_FULL}) and below the best null baseline's "
+       f"(time-ignoring score, untrained model, shuffled frames) by >= {SCORE_MARGIN}, three "
+       "decay families; ratio to the constructed network")
 def trained_score(cfg: CheckConfig):
-    """Relative ``L2(p_t)`` score error of the trained matching model.
+    """Relative ``L2(p_t)`` score error of the trained matching model, against null baselines.
 
-    measured: ``sqrt(tr(D C_t D^T) / tr(C_t^{-1}))``, ``D = A_t - C_t^{-1}``, with the
-    trained model's ``A_t`` read by autograd (exact: the model is linear in X;
-    :func:`gpdtheory.evaluate.score_error`). bound: ``SCORE_BOUND`` = 0.2 (0.05
-    under ``--full``). The note compares the constructed network with the same J and L.
+    Statistic: ``e(A) = sqrt(tr(D C_t D^T) / tr(C_t^{-1}))``, ``D = A - C_t^{-1}``
+    (:func:`gpdtheory.gd.l2_error`, exact trace identity), for a linear score map ``A``.
+
+    Margin row (``quantity="min e(baselines) - e(model)"``): measured: the best (smallest)
+    baseline error minus the model's, the model's ``A_t`` read by autograd
+    (:func:`checks.baselines.judged_map`); baselines: the time-ignoring score
+    ``I ⊗ (alpha^2 Sigma + sigma^2 I)^{-1}`` (closed form: 0.244 / 0.121 / 0.416 for the three
+    families), the same architecture at initialisation (same seed), the trained map with its
+    frames permuted (``SHUFFLES`` = 20 permutations; the baseline's score is their 5th
+    percentile, a one-sided 95% bound over the random permutation). Each is an info row.
+    bound: ``SCORE_MARGIN`` = 0.05, sense ``>=``: the model must sit at least 5% of the
+    score's norm closer than any null (a quarter of the default absolute bound 0.2, which a
+    time-ignoring score nearly meets on its own).
+
+    Absolute row (``quantity="score L2 relative error"``): measured: ``e(A_t)`` of the model;
+    bound: ``SCORE_BOUND`` = 0.2 (0.05 under ``--full``). The note compares the constructed
+    network with the same J and L.
+
+    Measured (margins, powered exponential / polynomial / logarithmic, trained to
+    convergence or the cap): ``--seed 0`` 0.203 / 0.059 / 0.143 (model errors 0.033 / 0.048
+    / 0.060); ``--seed 1`` 0.177 / 0.064 / 0.104; ``--seed 2`` 0.175 / 0.066 / 0.134. With
+    the former fixed 600 iterations ``--seed 1``'s logarithmic row (0.047, error 0.128) and
+    ``--seed 2``'s polynomial row (0.016: error 0.105 against the time-ignoring score's
+    0.121) FAILED while passing the absolute bound 0.2.
     """
-    from gpdtheory.evaluate import score_error
+    from gpdtheory.evaluate import linear_map, score_norm2
+    from gpdtheory.gd import l2_error
 
     bound = SCORE_BOUND_FULL if cfg.full else SCORE_BOUND
     for spec, model, _built, J, L in _models(cfg):
-        err = float(score_error(model, spec, T_EVAL).relative[0])
-        ref = float(score_error(_built, spec, T_EVAL).relative[0])
-        yield Measurement(_case(spec, J, L, cfg, quantity="score L2 relative error"), err, bound,
+        ref2 = score_norm2(spec, T_EVAL)
+
+        def err(M, spec=spec, ref2=ref2):
+            return math.sqrt(max(l2_error(spec, M, T_EVAL), 0.0) / ref2)
+
+        A = baselines.judged_map(model, spec, T_EVAL)
+        e = err(A)
+        ref = err(linear_map(_built, T_EVAL))
+        untrained = untrained_matching_model(spec, J, L, cfg.seed)
+        scores = {"time-ignoring": err(baselines.time_ignoring_map(spec, T_EVAL)),
+                  "untrained": err(linear_map(untrained, T_EVAL))}
+        shuffled = [err(baselines.frame_permutation(A, p, spec.d))
+                    for p in _permutations(cfg, "trained.score", spec.N)]
+        scores["shuffled"] = float(np.quantile(shuffled, 0.05))
+        best, e_best = baselines.best_baseline(scores, higher_is_better=False)
+        base = _case(spec, J, L, cfg, model)
+        yield Measurement({**base, "quantity": "min e(baselines) - e(model)",
+                           "e_model": round(e, 5), "best_baseline": best,
+                           "e_best": round(e_best, 5)},
+                          e_best - e, SCORE_MARGIN, sense=">=", kind="tolerance",
+                          note=f"model {e:.4f} against {best} {e_best:.4f} "
+                          f"(ratio {e / e_best:.3g})")
+        yield Measurement({**base, "quantity": "score L2 relative error"}, e, bound,
                           note=f"constructed (same J, L): {ref:.4g}; "
-                          f"trained/constructed = {err / ref:.3g}")
+                          f"trained/constructed = {e / ref:.3g}")
+        for name, v in scores.items():
+            extra = ({"permutations": SHUFFLES, "statistic": "5th percentile"}
+                     if name == "shuffled" else {})
+            yield Measurement({**base, "quantity": "score L2 relative error (baseline)",
+                               "baseline": name, **extra}, v, math.nan, kind="info",
+                              note="same statistic as the model")
 
 
 def hidden_states(model, X: np.ndarray, t: float) -> np.ndarray:
@@ -279,7 +452,7 @@ def trained_layers(cfg: CheckConfig):
         hs, ps = (int(v) for v in rng.integers(2**31, size=2))
         with torch_threads(1):
             dist = layer_distances(model, spec, J, T_EVAL, hs, ps)
-        base = _case(spec, J, L, cfg, heldout_seed=hs, probe_seed=ps, heldout=HELDOUT)
+        base = _case(spec, J, L, cfg, model, heldout_seed=hs, probe_seed=ps, heldout=HELDOUT)
         for k in range(1, L + 1):
             yield Measurement({**base, "k": k, "quantity": "||y_k - Y_k||_F / ||Y_k||_F",
                                "probe": round(float(dist["probe"][k - 1]), 5),
@@ -331,7 +504,7 @@ def trained_kl(cfg: CheckConfig):
             est = dist.dense_estimator(spec.N, spec.d, lambda s, m=model: linear_map(m, s),
                                        name="trained")
             gb = dist.girsanov_bound(spec, est, T_MAX, T_MIN)
-        case = {k: v for k, v in _case(spec, J, L, cfg).items() if k != "t"}
+        case = {k: v for k, v in _case(spec, J, L, cfg, model).items() if k != "t"}
         yield Measurement({**case, "t0": T_MIN, "T": T_MAX, "quantity": "KL(p_t0 || q_t0)"},
                           kl, gb.bound,
                           note=f"prior {gb.prior:.3g} + score term {gb.score_term:.4g}; "

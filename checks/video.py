@@ -1,24 +1,40 @@
 """Claim on semi-synthetic video (docs/theory.md §§1, 7 and 8 beyond Gaussian data).
 
-``video.attention``  a score network trained on moving-ball videos recovers the motion's
-                     ``rho``. One statistic, fixed before the run: the Pearson correlation
-                     of the model's attention by lag (lags 0..8) with ``rho(0..8)``,
-                     ``>= 0.8``. Pearson is blind to scale: an untrained DiT's near-flat
-                     attention (spread ~4%) correlated at 0.998 / 0.83 / 0.41 (sine-cosine
-                     start) and 0.36 / -0.11 / 0.99 (random start) at seeds 0 / 1 / 2, so a
-                     profile whose spread ``(max - min) / max |.|`` is below ``MIN_SPREAD``
-                     = 25% is not evidence: its row measures nan and FAILS. Beside it, an
-                     informational row (no bound, see the claim's docstring for why) gives
-                     the scale-sensitive error of the profile normalised to 1 at lag 0.
-                     The temporal correlation of generated centroid paths is in the note
-                     only (it was formerly a second route to the same verdict).
+``video.attention``  a score network trained on moving-ball videos, judged at convergence
+                     against null profiles. One statistic, fixed before the run: the Pearson
+                     correlation of the model's attention by lag (lags 0..8) with a
+                     reference. Graded rows: the model's correlation minus the best null
+                     profile's (attention on the query frame only, uniform attention, the
+                     same architecture at initialisation), >= VIDEO_MARGIN, against
+                     ``rho`` (a finding: the paper's hypothesis for this model class); the
+                     same margin against the pixels' own temporal correlation (what a linear
+                     denoiser's kernel sees) is info. The former absolute row (``>= 0.8``
+                     against ``rho``) is a finding at convergence. A profile whose spread
+                     ``(max - min) / max |.|`` is below ``MIN_SPREAD`` = 25% is no evidence
+                     (its margin is nan). Info rows: each baseline's correlation and the
+                     scale-sensitive error of the profile normalised to 1 at lag 0.
 
-The statistic is near its bound: over ``--seed`` 0..11 the default run measures 0.787-0.915
-and fails at seeds 4 and 10 (0.787, 0.799); the bound stays at 0.8 (docs/measurements.md,
-"Video", has every seed).
+Convergence (issue 30): the default training runs until its held-out loss plateaus (the
+best held-out loss falls by < 1% over 3 evaluations, 300 steps; ``PLATEAU``, cap
+``MAX_STEPS``), at a constant learning rate 3e-3; the row records the steps run, the best
+step and the held-out loss. Measured (``--seed 0``): 2200 steps, held-out loss 0.323;
+correlation with rho 0.661 (identity profile 0.595: margin 0.066, reproduced; absolute 0.8
+not reproduced), with the pixels' profile 0.764 (identity 0.698: margin 0.066). At
+``--seed`` 1 / 2 (2000 / 2500 steps, held-out loss 0.312 / 0.317) the margins are -0.52 /
+-0.08 against rho and -0.41 / -0.02 against the pixels: at convergence the matching model's
+attention does not beat the identity profile, so neither margin is a stable verdict, and the
+pixels' one is info. Development runs (same seeds): at t = 0.5 the converged model's
+end-to-end map is further from the pixels' Gaussian score ``C_t^{-1}`` (relative L2 error
+0.28 / 0.29 / 0.31) than the per-frame, time-ignoring one (0.20): the class does not reach
+the temporal optimum of its own loss (docs/theory.md §8.1). The
+attention collapses onto lags 0-1 as the loss falls (profile 1, 0.21, ~0 ...): at 300 steps
+(loss 0.464) it correlated 0.868 with rho, at 2000 (cosine schedule, loss 0.314) 0.595, the
+identity baseline's value. At 300 steps (the former default, not converged) the statistic
+measured 0.787-0.915 over ``--seed`` 0..11 (docs/measurements.md, "Video").
 
 Default: the ReLU matching model (looped, position-only, L=2, J=4) on 6x6 frames, N=12,
-1024 videos, 300 AdamW steps (about 10 s on 2 cores). ``--full`` adds the softmax DiT on 8x8
+1024 videos, AdamW to the held-out plateau (about 20 s on 2 cores). ``--full`` adds the
+softmax DiT on 8x8
 frames, N=16, 1024 videos, 2000 steps (width 128, 2 blocks, 4 heads, sine-cosine-initialised
 learned position embeddings; about 70 s on one thread), and the matching model at that size
 (J = 8, 1000 steps, about 40 s): about 2 minutes in all.
@@ -59,6 +75,14 @@ MAX_LAG = 8
 #: count: Pearson is blind to scale, and an untrained DiT's near-flat profile (spread ~4%)
 #: correlated at up to 0.998 by chance. ``rho(0..8)`` itself spreads 94%.
 MIN_SPREAD = 0.25
+#: Least margin of the model's correlation over the best null profile's (identity, uniform,
+#: the untrained model): smaller gains are within the statistic's seed-to-seed spread
+#: (0.787-0.915 over 12 seeds at 300 steps).
+VIDEO_MARGIN = 0.05
+#: Convergence rule of the default training: stop when the best held-out loss fell by less
+#: than 1% over the last 3 evaluations (300 steps); MAX_STEPS caps it.
+PLATEAU = {"plateau": 0.01, "plateau_window": 3}
+MAX_STEPS = 4000
 
 
 def profile_spread(profile) -> float:
@@ -92,14 +116,39 @@ def pixel_lag_profile(tokens, max_lag: int):
     return prof / prof[0]
 
 
+def null_profiles(video, model: str, kwargs: dict, seed: int) -> dict:
+    """The null profiles of ``video.attention`` over lags ``0..MAX_LAG``: attention on the
+    query frame only, uniform attention, and the same architecture at initialisation
+    (same seed, read by the same route as the trained model)."""
+    import numpy as np
+    import torch
+
+    from gpdtheory.train import TrainConfig
+    from gpdtheory.video import attention_lag_profile, train_video
+
+    from . import baselines
+
+    m = MAX_LAG + 1
+    with torch.random.fork_rng():
+        # one step at a vanishing learning rate: the initial weights, through train_video's
+        # own construction (same seed, same standardisation)
+        vm0 = train_video(video, model, cfg=TrainConfig(steps=1, batch_size=2, lr=1e-300,
+                                                        warmup=0, holdout=0.0, ema=0.0),
+                          **kwargs, dtype=torch.float32, seed=seed)
+    return {"identity": baselines.identity_profile(m), "uniform": baselines.uniform_profile(m),
+            "untrained": np.asarray(attention_lag_profile(vm0, video))[:m]}
+
+
 def _cases(cfg: CheckConfig):
     from gpdtheory.train import TrainConfig
 
     # n = 1024 videos: the attention correlation grows with data (mean 0.858 over 12 seeds,
     # against 0.843 over 6 at n = 256), while more steps on 256 videos overfit the pixels (0.6)
+    # trained to convergence (PLATEAU): the attention changes as the loss falls, so the
+    # verdict is taken where the held-out loss stops falling (constant lr 3e-3: 1e-2 spikes)
     yield ("relu", dict(n=1024, N=12, size=6),
-           TrainConfig(steps=300, batch_size=64, lr=1e-2, warmup=20, eval_every=100),
-           dict(L=2, J=4))
+           TrainConfig(steps=MAX_STEPS, batch_size=64, lr=3e-3, warmup=20, eval_every=100,
+                       schedule="constant", patience=100, **PLATEAU), dict(L=2, J=4))
     if cfg.full:
         # J = MAX_LAG: J = 4 held at one seed in three (see the module docstring)
         yield ("relu", dict(n=1024, N=16, size=8),
@@ -112,31 +161,40 @@ def _cases(cfg: CheckConfig):
                dict(width=128, depth=2, heads=4, pos_init="sincos"))
 
 
-@claim("video.attention", "7", "on moving-ball videos, the Pearson correlation of the trained "
-       f"model's attention by lag with rho(0..{MAX_LAG}) is >= {CORR_MIN} (a profile spreading "
-       f"< {MIN_SPREAD:.0%} is no evidence); the relative L2 error of the profile normalised "
-       "to 1 at lag 0 is reported beside it (info)")
+@claim("video.attention", "7", "on moving-ball videos, trained to a held-out loss plateau: "
+       f"the Pearson correlation of the model's attention by lag (lags 0..{MAX_LAG}) beats "
+       f"the best null profile (identity, uniform, untrained) by >= {VIDEO_MARGIN}, against "
+       "rho (finding; against the pixels' own lag profile: info); the absolute correlation "
+       f"with rho >= {CORR_MIN} as a finding")
 def video_attention(cfg: CheckConfig):
-    """Attention by lag of a score network trained on moving-ball videos against ``rho``.
+    """Attention by lag of a score network trained on moving-ball videos, against null profiles.
 
     The statistic is declared here, before any run: the Pearson correlation of the
-    attention lag profile (lags ``0..MAX_LAG``) with ``rho(0..MAX_LAG)``.
+    attention lag profile (lags ``0..MAX_LAG``) with a reference profile.
 
-    measured: the trained model's attention by lag (:func:`gpdtheory.video.attention_lag_profile`:
-    for the ReLU matching model the trace of its y-to-y attention kernel, averaged along
-    diagonals; for the DiT its softmax maps on noised training videos) correlated (Pearson)
-    with ``rho``; nan -- so the row FAILS -- when the profile's spread is below
-    ``MIN_SPREAD`` = 25% (a near-flat profile carries no lag information, whatever its
-    correlation). bound: ``CORR_MIN`` = 0.8; ``rho(m)`` is the kernel of the ball's
-    path, computed from the kernel, not from the videos.
+    measured: the trained model's attention by lag (:func:`checks.baselines.judged_profile`,
+    i.e. :func:`gpdtheory.video.attention_lag_profile`: for the ReLU matching model the trace
+    of its y-to-y attention kernel, averaged along diagonals; for the DiT its softmax maps
+    on noised training videos), its correlation with the reference minus the best null
+    profile's (:func:`null_profiles`: ``[1, 0, ...]``, a constant -- undefined, skipped --
+    and the same architecture at initialisation, same seed, same route); nan when the
+    profile's spread is below ``MIN_SPREAD`` = 25%. Training runs to the plateau of the
+    held-out loss (``PLATEAU``); the case records ``steps_run``, ``best_step`` and
+    ``heldout_loss``. bound: ``VIDEO_MARGIN`` = 0.05, sense ``>=``.
 
-    Scale-sensitive companion (``quantity="normalised profile rel. L2 error"``, info row):
-    ``||a / a[0] - rho / rho[0]|| / ||rho / rho[0]||`` with both profiles normalised to value
-    1 at lag 0. No bound: the network denoises pixels, and the pixels' own temporal
-    correlation (:func:`pixel_lag_profile`, the ball overlapping itself ``m`` frames later)
-    falls much faster than the path's ``rho``, so nothing the model can attain is fixed by
-    ``rho`` alone. The case carries the same error for that pixel profile (``pixel_error``)
-    as the reference: a profile that tracks the pixels scores about that much.
+    References (the bound side, computed without the model): ``rho(m)``, the kernel of the
+    ball's path (from the kernel, not from the videos) -- a finding row, the paper's
+    hypothesis for this model class; and the pixels' own temporal correlation
+    (:func:`pixel_lag_profile`, the ball overlapping itself ``m`` frames later), what a
+    linear denoiser's kernel can see -- an info row (no verdict: it held at ``--seed`` 0
+    and failed at 1 and 2, see the module docstring). Why the pixels: the matching model
+    is linear in ``X``, so at convergence it fits the pixels' second moments, which do not
+    determine ``rho`` (the pixel profile falls much faster than the path's ``rho``).
+
+    Absolute row (finding): the correlation with ``rho`` at convergence against
+    ``CORR_MIN`` = 0.8. Info rows: each baseline's correlation, and the scale-sensitive
+    ``||a / a[0] - rho / rho[0]|| / ||rho / rho[0]||`` with the pixels' own error as a
+    reference (``pixel_error``).
     """
 
     kernel = gp.PoweredExponential(8.0, 1.5)
@@ -148,11 +206,14 @@ def video_attention(cfg: CheckConfig):
 
 
 def _measure(cfg: CheckConfig, kernel, seed: int):
+    import numpy as np
     import torch
 
     from gpdtheory.data import moving_ball
-    from gpdtheory.profiles import profile_error
+    from gpdtheory.profiles import correlation, profile_error
     from gpdtheory.video import evaluate_video, train_video
+
+    from . import baselines
 
     for model, sizes, tcfg, kwargs in _cases(cfg):
         start = time.perf_counter()
@@ -171,10 +232,37 @@ def _measure(cfg: CheckConfig, kernel, seed: int):
         shape = {"width": kwargs["width"]} if model == "dit" else {"J": kwargs["J"]}
         case = {"model": model, **shape, **sizes, "steps": tcfg.steps, "family": kernel.family,
                 **kernel.params, "video_seed": seed, "train_seed": seed % 1000}
+        att = baselines.judged_profile(vm, video, max_lag=MAX_LAG)
+        spread = profile_spread(att)
+        corr = attention_evidence(correlation(att, ev.rho), spread)
+        null = null_profiles(video, model, kwargs, seed % 1000)
+        res = vm.result
+        case |= {"steps_run": res.history["eval_step"][-1], "converged": bool(res.stopped_early),
+                 "best_step": res.best_step, "heldout_loss": round(res.best_val, 5)}
+        for target, ref, kind in (("rho", ev.rho, "finding"), ("pixels", pix, "info")):
+            scores = {k: correlation(v, ref) if np.ptp(v) > 0 else math.nan
+                      for k, v in null.items()}
+            best, c_best = baselines.best_baseline(scores)
+            c_model = attention_evidence(correlation(att, ref), spread)
+            yield Measurement({**case, "quantity": f"corr(attention, {target}) - max "
+                               "corr(baselines)", "corr_model": round(c_model, 4),
+                               "best_baseline": best, "corr_best": round(c_best, 4),
+                               "spread": round(spread, 4)},
+                              c_model - c_best, VIDEO_MARGIN if kind != "info" else math.nan,
+                              sense=">=", kind=kind,
+                              note=note if kind != "info" else "no verdict: the converged "
+                              "profile tracks the pixels' at seed 0 only (see the docstring); "
+                              + note)
+            for name, v in scores.items():
+                yield Measurement({**case, "quantity": f"corr(baseline, {target})",
+                                   "baseline": name}, v if math.isfinite(v) else 0.0, math.nan,
+                                  kind="info", note="same statistic as the model" + (
+                                      "; undefined (constant profile), shown as 0"
+                                      if not math.isfinite(v) else ""))
         yield Measurement({**case, "quantity": "Pearson corr(attention by lag, rho)",
-                           "spread": round(spread, 4)},
-                          attention_evidence(ev.attention_corr, spread), CORR_MIN, sense=">=",
-                          note=note)
+                           "spread": round(spread, 4)}, corr if math.isfinite(corr) else 0.0,
+                          CORR_MIN, sense=">=", kind="finding",
+                          note="absolute bound, at convergence; " + note)
         prof = ", ".join(f"{v / ev.attention[0]:.3f}" if ev.attention[0] else "nan"
                          for v in ev.attention)
         yield Measurement({**case, "quantity": "normalised profile rel. L2 error",

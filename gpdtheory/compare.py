@@ -23,8 +23,9 @@ against each other), so every comparison here is of an invariant:
 
 from __future__ import annotations
 
+import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
@@ -39,7 +40,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 
 from .construct.block import GPDiT, full_time
 from .errors import InvalidArgumentError
-from .profiles import correlation, cosine, lag_profile
+from .profiles import MIN_SPREAD, beats, correlation, cosine, lag_profile, profile_spread
 from .validation import (
     as_real_array,
     check_positive_int,
@@ -192,6 +193,30 @@ class KernelComparison:
     scale: float
     correlation: float
     relative_error: float
+    #: Null baselines' ``correlation`` (lags ``>= 1``): ``identity`` (no weight off lag 0:
+    #: constant, NaN) and ``uniform`` (constant, NaN) carry no lag information; ``shuffled``
+    #: (the kernel's lags permuted, 95th percentile over 20 permutations).
+    baselines: dict = field(default_factory=dict)
+    #: ``(max - min) / max |.|`` of the kernel on lags ``>= 1``.
+    spread: float = math.nan
+
+    @property
+    def too_flat(self) -> bool:
+        """The kernel spreads less than :data:`gpdtheory.profiles.MIN_SPREAD` on lags >= 1."""
+        return not self.spread >= MIN_SPREAD
+
+    @property
+    def beats_baselines(self) -> bool:
+        """``correlation`` above every finite baseline's, on a kernel that is not too flat."""
+        return beats(self.correlation, self.baselines) and not self.too_flat
+
+    def __str__(self) -> str:
+        base = ", ".join(f"{k} {v:.3f}" for k, v in self.baselines.items())
+        warn = (f"; WARNING: kernel too flat to judge (spread {self.spread:.0%})"
+                if self.too_flat else "")
+        return (f"KernelComparison: corr with r_bar (lags >= 1) {self.correlation:.3f} "
+                f"(baselines: {base}; beats them: {self.beats_baselines}), rel. error "
+                f"{self.relative_error:.3f}{warn}")
 
 
 def compare_kernel(model, r_bar, block: int = 0, **capture) -> KernelComparison:
@@ -218,7 +243,14 @@ def compare_kernel(model, r_bar, block: int = 0, **capture) -> KernelComparison:
                                    "is too large against the model's kernel: the fitted scale "
                                    "overflows", "pass a correlation (entries of order 1)")
     sign = -1.0 if isinstance(model, GPDiT) else 1.0
-    return KernelComparison(k, c, correlation(sign * a, b), rel)
+    rng = np.random.default_rng(0)
+    shuffled = [correlation(sign * a[rng.permutation(a.size)], b) for _ in range(20)]
+    shuffled = [v for v in shuffled if math.isfinite(v)]
+    # on lags >= 1 the identity kernel (no weight off lag 0) and the uniform one are constant
+    base = {"identity": math.nan, "uniform": math.nan,
+            "shuffled": float(np.quantile(shuffled, 0.95)) if shuffled else math.nan}
+    return KernelComparison(k, c, correlation(sign * a, b), rel, base,
+                            profile_spread(sign * a))
 
 
 @dataclass(frozen=True)

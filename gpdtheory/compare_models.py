@@ -55,7 +55,17 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 from .compare import nearest_kronecker
 from .construct.block import full_time
 from .errors import InvalidArgumentError
-from .profiles import NORMALISATION, correlation, lag_profile, normalise_profile, profile_error
+from .profiles import (
+    MIN_SPREAD,
+    NORMALISATION,
+    baseline_scores,
+    beats,
+    correlation,
+    lag_profile,
+    normalise_profile,
+    profile_error,
+    profile_spread,
+)
 from .protocol import ScoreModel, as_score_model, model_name, param_like
 from .spec import GPSpec
 from .validation import (
@@ -152,9 +162,36 @@ class AttentionComparison:
     head_corr: np.ndarray
     maps: np.ndarray
     modules: list[str] = field(default_factory=list)
+    #: Null baselines' Pearson correlation with ``rho_bar`` (the statistic of ``vs_rho``):
+    #: ``identity`` (lag 0 only), ``uniform`` (constant: NaN), ``shuffled`` (the mean map
+    #: with frames permuted, 95th percentile over 20 permutations).
+    baselines: dict[str, float] = field(default_factory=dict)
+    #: ``(max - min) / max |.|`` of the attention profile.
+    spread: float = math.nan
+
+    @property
+    def too_flat(self) -> bool:
+        """The profile spreads less than :data:`gpdtheory.profiles.MIN_SPREAD`: its
+        correlation carries no lag information (an untrained network's often does not)."""
+        return not self.spread >= MIN_SPREAD
+
+    @property
+    def beats_baselines(self) -> bool:
+        """``vs_rho.correlation`` above every baseline's, on a profile that is not too flat."""
+        return beats(self.vs_rho.correlation, self.baselines) and not self.too_flat
+
+    def __str__(self) -> str:
+        base = ", ".join(f"{k} {v:.3f}" for k, v in self.baselines.items())
+        warn = (f"; WARNING: profile too flat to judge (spread {self.spread:.0%} < "
+                f"{MIN_SPREAD:.0%})" if self.too_flat else "")
+        return (f"AttentionComparison: corr with rho_bar {self.vs_rho.correlation:.3f} "
+                f"(baselines: {base}; beats them: {self.beats_baselines}), normalised "
+                f"profile error {self.vs_rho.relative_error:.3f}{warn}")
 
     def to_rows(self) -> list[dict[str, Any]]:
         rows = self.vs_rho.to_rows() + self.vs_constructed.to_rows()
+        rows += [{"quantity": "Pearson corr(baseline profile, rho_bar)", "baseline": k,
+                  "value": v} for k, v in self.baselines.items()]
         rows += [{"quantity": "Pearson corr(head profile, rho_bar)", "head": h, "value": float(c)}
                  for h, c in enumerate(self.head_corr)]
         return rows
@@ -295,9 +332,18 @@ def compare_attention(model, spec: GPSpec, *, J: int | None = None, modules=None
                                                     times=times, n=n, seed=seed)
     c, r_bar = constructed_profile(spec, J)
     head_corr = np.array([correlation(h, r_bar) for h in heads])
+    m = len(prof)
+    rng = np.random.default_rng(0)
+    M = np.asarray(mean_map, dtype=np.float64)
+    shuffled = []
+    if M.ndim == 2 and M.shape[0] == M.shape[1] and M.shape[0] >= m:
+        for _ in range(20):
+            P = rng.permutation(M.shape[0])
+            shuffled.append(lag_profile(M[np.ix_(P, P)])[:m])
     return AttentionComparison(prof, r_bar, c, _compare(prof, r_bar, "rho_bar"),
                                _compare(prof, c, "constructed kernel"), heads, head_corr,
-                               mean_map, names)
+                               mean_map, names, baseline_scores(r_bar, m, shuffled),
+                               profile_spread(prof))
 
 
 @dataclass(frozen=True)
@@ -641,6 +687,21 @@ class LinearMapComparison:
     error_constructed: float
     cosine_exact: float
     kron_corr_exact: float
+    #: Null baselines' ``error_exact`` (the same statistic): ``time-ignoring`` (the exact
+    #: score of independent frames, ``I_N ⊗ (alpha_t^2 Sigma + sigma_t^2 I)^{-1}``) and
+    #: ``zero`` (the zero map, error 1).
+    baselines: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def beats_baselines(self) -> bool:
+        """``error_exact`` below every baseline's."""
+        return bool(all(self.error_exact < v for v in self.baselines.values()))
+
+    def __str__(self) -> str:
+        base = ", ".join(f"{k} {v:.3f}" for k, v in self.baselines.items())
+        return (f"LinearMapComparison at t={self.t:g}: rel. error vs C_t^-1 "
+                f"{self.error_exact:.4f} (baselines: {base}; beats them: "
+                f"{self.beats_baselines}), vs constructed {self.error_constructed:.4f}")
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [{"quantity": "rel. error of linear map vs C_t^-1", "t": self.t,
@@ -649,7 +710,9 @@ class LinearMapComparison:
                  "value": self.error_constructed},
                 {"quantity": "cosine(linear map, C_t^-1)", "t": self.t, "value": self.cosine_exact},
                 {"quantity": "corr of temporal Kronecker factors vs C_t^-1", "t": self.t,
-                 "value": self.kron_corr_exact}]
+                 "value": self.kron_corr_exact}] + [
+                {"quantity": "rel. error of baseline map vs C_t^-1", "baseline": k,
+                 "t": self.t, "value": v} for k, v in self.baselines.items()]
 
 
 def compare_linear_map(model, spec: GPSpec, t: float, *, J: int | None = None, L: int = 50
@@ -671,10 +734,16 @@ def compare_linear_map(model, spec: GPSpec, t: float, *, J: int | None = None, L
     A = -jacobian(sm, np.zeros((spec.N, spec.d)), t)
     Cinv = np.linalg.inv(marginal_covariance(spec, t))
     Ac = end_to_end_map(build(spec, J=J, L=check_positive_int(L, "L")), t)
-    return LinearMapComparison(t, A, float(np.linalg.norm(A - Cinv) / np.linalg.norm(Cinv)),
+    a2, s2 = math.exp(-t), -math.expm1(-t)
+    A0 = np.kron(np.eye(spec.N), np.linalg.inv(a2 * np.asarray(spec.Sigma, dtype=np.float64)
+                                               + s2 * np.eye(spec.d)))
+    nC = np.linalg.norm(Cinv)
+    return LinearMapComparison(t, A, float(np.linalg.norm(A - Cinv) / nC),
                                float(np.linalg.norm(A - Ac) / np.linalg.norm(Ac)),
                                jacobian_cosine(A, Cinv),
-                               kronecker_correlation(A, Cinv, spec.N, spec.d))
+                               kronecker_correlation(A, Cinv, spec.N, spec.d),
+                               {"time-ignoring": float(np.linalg.norm(A0 - Cinv) / nC),
+                                "zero": 1.0})
 
 
 def temporal_decay_error(samples, spec: GPSpec) -> tuple[float, np.ndarray]:

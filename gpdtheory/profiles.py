@@ -30,7 +30,13 @@ from .errors import InvalidArgumentError
 from .validation import as_real_array
 
 __all__ = ["lag_profile", "correlation", "cosine", "normalise_profile", "profile_error",
-           "DIRECTIONS", "NORMALISATION"]
+           "profile_spread", "null_profiles", "baseline_scores", "beats", "DIRECTIONS",
+           "NORMALISATION", "MIN_SPREAD"]
+
+#: Least spread ``(max - min) / max |.|`` of a lag profile for its Pearson correlation to
+#: count as lag information: Pearson is blind to scale, and an untrained DiT's near-flat
+#: profile (spread ~4%) correlated with rho at up to 0.998 by chance (checks.video).
+MIN_SPREAD = 0.25
 
 #: Which diagonals :func:`lag_profile` averages for lag ``m``.
 DIRECTIONS = ("both", "forward", "backward")
@@ -231,3 +237,36 @@ def profile_error(p, ref) -> float:
     if math.isnan(b[0]):
         return math.nan
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def profile_spread(p) -> float:
+    """``(max - min) / max |.|`` of a lag profile (0 for an all-zero one): below
+    :data:`MIN_SPREAD` the profile is too flat for its correlation to be judged."""
+    p = np.asarray(p, dtype=np.float64)
+    top = float(np.max(np.abs(p))) if p.size else 0.0
+    return float(np.max(p) - np.min(p)) / top if top > 0.0 else 0.0
+
+
+def null_profiles(n: int) -> dict[str, np.ndarray]:
+    """The null lag profiles over ``n`` lags: ``identity`` (attention on the query frame only,
+    ``[1, 0, ..., 0]``) and ``uniform`` (a constant: its Pearson correlation is undefined)."""
+    e0 = np.zeros(n)
+    e0[0] = 1.0
+    return {"identity": e0, "uniform": np.ones(n)}
+
+
+def baseline_scores(ref, n: int, shuffled=()) -> dict[str, float]:
+    """Pearson correlation with ``ref`` of each null profile (:func:`null_profiles`; NaN for
+    the constant one), plus ``shuffled``: the 95th percentile over the given profiles (those
+    of the model's own map with frames permuted), when any."""
+    out = {k: correlation(v, ref) for k, v in null_profiles(n).items()}
+    vals = [v for v in (correlation(s, ref) for s in shuffled) if math.isfinite(v)]
+    if vals:
+        out["shuffled"] = float(np.quantile(vals, 0.95))
+    return out
+
+
+def beats(score: float, baselines: dict[str, float]) -> bool:
+    """True when ``score`` is finite and above every finite baseline score."""
+    finite = [v for v in baselines.values() if math.isfinite(v)]
+    return bool(math.isfinite(score) and all(score > v for v in finite))

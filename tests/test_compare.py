@@ -127,3 +127,28 @@ def test_warm_start_tracks_distance():
     assert len(d) == 2 and 0.0 < d[0] and np.all(np.isfinite(d))
     for k, v in built.state_dict().items():  # the constructed model is left unchanged
         assert torch.equal(v, start[k])
+
+
+# ------------------------------------------------------------------ baselines (issue 30)
+def test_comparisons_report_their_baselines():
+    """compare_kernel / compare_linear_map / compare_attention carry the null baselines'
+    scores, whether the model beats them, and a printable summary."""
+    from gpdtheory.compare_models import compare_attention, compare_linear_map
+    from gpdtheory.models import SoftmaxDiT
+
+    spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 6, np.array([[1.0, 0.3], [0.3, 0.6]]))
+    built = build(spec, J=5, L=60)
+    lm = compare_linear_map(built, spec, 0.5, L=60)
+    assert set(lm.baselines) == {"time-ignoring", "zero"} and lm.baselines["zero"] == 1.0
+    assert 0 < lm.baselines["time-ignoring"] < 1 and lm.beats_baselines
+    assert "beats them: True" in str(lm)
+    k = compare_kernel(built, built.construction.r_bar)
+    assert set(k.baselines) == {"identity", "uniform", "shuffled"}
+    assert np.isnan(k.baselines["identity"]) and k.beats_baselines and not k.too_flat
+    # an untrained DiT: near-flat attention is flagged, and it is not credited
+    cmp = compare_attention(SoftmaxDiT(6, 2, width=16, depth=1, heads=2), spec, n=8)
+    assert {"identity", "uniform", "shuffled"} <= set(cmp.baselines)
+    assert cmp.baselines["identity"] == pytest.approx(
+        np.corrcoef(np.eye(6)[0], cmp.rho_bar)[0, 1])
+    assert cmp.too_flat and not cmp.beats_baselines and "too flat" in str(cmp)
+    assert any(r.get("baseline") == "identity" for r in cmp.to_rows())

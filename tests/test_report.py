@@ -171,11 +171,11 @@ def test_trained_kernel_claim_rows_per_lag(monkeypatch):
     from gpdtheory.construct import build
 
     spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 6, training.SIGMA)
-    built = build(spec, 5, 3)
-    monkeypatch.setattr(training, "_models", lambda cfg: iter([(spec, built, built, 5, 3)]))
+    built = build(spec, 5, 40)  # deep enough to beat the shuffled-frames baseline
+    monkeypatch.setattr(training, "_models", lambda cfg: iter([(spec, built, built, 5, 40)]))
     rows = checks.CLAIMS["trained.kernel"].run(CheckConfig())
     assert rows[0].verdict == "holds" and not rows[0].info
-    lags = [r for r in rows if r.info]
+    lags = [r for r in rows if r.info and "lag" in r.case]
     assert [r.case["lag"] for r in lags] == [1, 2, 3, 4, 5]
     for r in lags:
         assert r.case["truth"] == pytest.approx(float(spec.r[r.case["lag"]]))

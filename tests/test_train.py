@@ -233,3 +233,24 @@ def test_unregistered_class_is_refused():
 
     with pytest.raises(InvalidArgumentError, match="checkpoints know"):
         model_spec(Local())
+
+
+def test_plateau_rule_stops_when_the_best_heldout_loss_stalls():
+    """``plateau``: stop once the best held-out loss fell by less than the fraction over the
+    window; 0 (default) never stops on it."""
+    import gpdtheory as gp
+    from gpdtheory.models import matching_model
+    from gpdtheory.train import TrainConfig, train
+
+    spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 4, np.eye(2))
+    data = spec.sample(256, seed=1)
+    base = dict(steps=400, batch_size=32, lr=1e-3, warmup=0, eval_every=10, patience=1000)
+    res = train(matching_model(spec, L=1, seed=0), data, TrainConfig(**base, plateau=0.5,
+                                                                       plateau_window=2))
+    assert res.stopped_early and res.history["eval_step"][-1] < 400
+    vals = res.history["val_loss"]
+    assert min(vals[:-2]) - min(vals) < 0.5 * min(vals[:-2])
+    res = train(matching_model(spec, L=1, seed=0), data, TrainConfig(**base))
+    assert not res.stopped_early and res.history["eval_step"][-1] == 400
+    with pytest.raises(gp.errors.InvalidArgumentError):
+        TrainConfig(plateau=1.0)

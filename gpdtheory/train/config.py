@@ -67,6 +67,13 @@ class TrainConfig:
     eval_every, patience : int
         Held-out loss every ``eval_every`` steps; stop after ``patience`` evaluations
         without improvement.
+    plateau : float
+        Convergence rule (0 disables it): stop at the first evaluation at which the best
+        held-out loss so far is less than a fraction ``plateau`` below the best of the
+        evaluations up to ``plateau_window`` evaluations earlier (the held-out loss has
+        plateaued). Independent of ``patience``.
+    plateau_window : int
+        Evaluations the plateau rule looks back.
     val_noise : int
         Noise draws per held-out sample (the held-out loss uses fixed draws).
     seed : int
@@ -93,12 +100,15 @@ class TrainConfig:
     holdout: float = 0.1
     eval_every: int = 100
     patience: int = 10
+    plateau: float = 0.0
+    plateau_window: int = 3
     val_noise: int = 8
     seed: int = 0
     progress: bool = False
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "eval_every", "patience", "val_noise", "n_times"):
+        for name in ("steps", "batch_size", "eval_every", "patience", "val_noise", "n_times",
+                     "plateau_window"):
             check_positive_int(getattr(self, name), name)
         check_positive_scalar(self.lr, "lr")
         check_positive_scalar(self.t0, "t0")
@@ -122,7 +132,7 @@ class TrainConfig:
 
     def _check_fractions(self) -> None:
         """``ema`` and ``holdout`` in ``[0, 1)``, ``weight_decay`` and ``warmup`` ``>= 0``."""
-        for name in ("ema", "holdout", "weight_decay"):  # NaN would pass the range tests below
+        for name in ("ema", "holdout", "weight_decay", "plateau"):  # NaN: see the range tests
             as_real_array(getattr(self, name), name, ndim=0)
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, (int, np.integer)):
             raise InvalidArgumentError("warmup", self.warmup, "is not an integer",
@@ -132,6 +142,9 @@ class TrainConfig:
         if not (0.0 <= self.holdout < 1.0):
             raise InvalidArgumentError("holdout", self.holdout, "is not in [0, 1)",
                                        "pass a fraction such as 0.1, or 0 for no early stopping")
+        if not (0.0 <= self.plateau < 1.0):
+            raise InvalidArgumentError("plateau", self.plateau, "is not in [0, 1)",
+                                       "pass a relative improvement such as 0.01, or 0")
         if self.weight_decay < 0 or self.warmup < 0:
             raise InvalidArgumentError("weight_decay/warmup", (self.weight_decay, self.warmup),
                                        "must be >= 0", "pass non-negative values")

@@ -276,7 +276,17 @@ class _Record:
             self.best_state = {k: v.detach().clone() for k, v in m.state_dict().items()}
         else:
             self.bad += 1
-        return self.bad >= self.cfg.patience
+        return self.bad >= self.cfg.patience or self.plateaued()
+
+    def plateaued(self) -> bool:
+        """The convergence rule ``cfg.plateau``: the best held-out loss so far fell by less
+        than that fraction over the last ``cfg.plateau_window`` evaluations (a spike of the
+        loss does not count as progress, nor end the run on its own)."""
+        w, vals = self.cfg.plateau_window, self.hist["val_loss"]
+        if not self.cfg.plateau > 0.0 or len(vals) <= w:
+            return False
+        before, now = min(vals[: -w]), min(vals)
+        return bool(math.isfinite(before) and before - now < self.cfg.plateau * abs(before))
 
 
 # ----------------------------------------------------------------------- the steppers
