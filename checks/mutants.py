@@ -120,6 +120,21 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("sampler.step_size", "6.5", "exponential integrator uses e^h - 1 for e^(h/2) - 1",
            (Edit("gpdtheory.sampling:exponential_integrator", "e = math.expm1(0.5 * h)",
                  "e = math.expm1(h)"),)),
+    # §7-8 trained models and their comparison
+    Mutant("train.optimizer_never_steps", "7", "the trainer computes gradients but never "
+           "steps its optimizer: every model stays at its initialisation",
+           (Edit("gpdtheory.train.loop:_AdamW.advance", "self.opt.step()\n", "\n"),
+            Edit("gpdtheory.train.loop:_LBFGS.advance", "self.opt.step(self._closure)",
+                 "self._closure()"))),
+    Mutant("trained.time_ignoring_score", "8", "the judged score map is the time-ignoring score "
+           "I ⊗ (alpha^2 Sigma + sigma^2 I)^-1", (Edit(
+               "checks.baselines:judged_map", "return linear_map(model, t)",
+               "return time_ignoring_map(spec, t)"),)),
+    Mutant("trained.identity_attention", "8", "the judged attention is on the query frame alone",
+           (Edit("checks.baselines:judged_profile",
+                 "return prof if max_lag is None else prof[: max_lag + 1]",
+                 "prof = identity_profile(prof.size)\n"
+                 "    return prof if max_lag is None else prof[: max_lag + 1]"),)),
     # §7 learning from n samples
     Mutant("sample_complexity.fit_on_n", "7", "the rate is fitted on n, not log n",
            (Edit("gpdtheory.sample_complexity:fit_slope", "x, y = np.log(n), np.log(e)",
