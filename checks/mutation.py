@@ -11,9 +11,10 @@ class attributes and entries of module-level dicts, in every loaded ``gpdtheory`
 by a pass-through recorder (the *probe*): a claim that never calls a mutant's functions
 computes exactly what it computes without the mutant, so that cell is ``not reached``
 without running it. Every other cell runs the claim under the mutant; the mutant is
-*caught* by the claim when one of its rows FAILS or raises. Caches of the library and of
-the claims are cleared before every cell, and trainings run in the cell's own process so
-that the edit reaches them.
+*caught* by the claim when one of its rows FAILS or raises, or when fewer of its paper
+findings are ``reproduced`` than in the unmutated run (a finding is never ``FAILS``).
+Caches of the library and of the claims are cleared before every cell, and trainings run
+in the cell's own process so that the edit reaches them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .table import CLAIMS, CheckConfig, Row
+from .table import CLAIMS, REPRODUCED, CheckConfig, Row
 
 __all__ = ["Edit", "Mutant", "applied", "probe", "reset_caches", "Cell", "KillMatrix",
            "kill_matrix", "format_kill_matrix", "run_cell"]
@@ -242,31 +243,44 @@ class Cell:
     seconds: float = 0.0
 
 
-def _status(mutant: str, claim_id: str, rows: list[Row], seconds: float) -> Cell:
+def _reproduced(rows: list[Row]) -> int:
+    return sum(r.verdict == REPRODUCED for r in rows)
+
+
+def _status(mutant: str, claim_id: str, rows: list[Row], seconds: float,
+            reproduced_before: int = 0) -> Cell:
+    """``caught`` when a row FAILS or errors, or when fewer of the claim's paper findings are
+    reproduced than without the mutant (a finding never FAILS: it is ``not reproduced``)."""
     bad = [r for r in rows if not r.ok]
     errors = sum(r.verdict == "ERROR" for r in bad)
+    lost = max(0, reproduced_before - _reproduced(rows))
     example = ""
-    if bad:
-        r = bad[0]
-        example = (r.note if r.verdict == "ERROR" else
-                   f"{' '.join(f'{k}={v}' for k, v in list(r.case.items())[:6])}: "
-                   f"{r.measured:.4g} {r.sense} {r.bound:.4g}")
-    return Cell(mutant, claim_id, "caught" if bad else "survived", len(rows), len(bad) - errors,
-                errors, example[:160], seconds)
+    shown = bad[0] if bad else next((r for r in rows if r.not_reproduced), None) if lost else None
+    if shown is not None:
+        example = (shown.note if shown.verdict == "ERROR" else
+                   f"{' '.join(f'{k}={v}' for k, v in list(shown.case.items())[:6])}: "
+                   f"{shown.measured:.4g} {shown.sense} {shown.bound:.4g}"
+                   + (f" ({lost} finding(s) no longer reproduced)" if not bad else ""))
+    return Cell(mutant, claim_id, "caught" if bad or lost else "survived", len(rows),
+                len(bad) - errors, errors, example[:160], seconds)
 
 
-def run_cell(mutant_name: str, claim_ids: list[str], cfg: CheckConfig) -> list[Cell]:
-    """Run ``claim_ids`` under one mutant of the catalogue (a picklable task for workers)."""
+def run_cell(mutant_name: str, claim_ids: list[str], cfg: CheckConfig,
+             reproduced: dict[str, int] | None = None) -> list[Cell]:
+    """Run ``claim_ids`` under one mutant of the catalogue (a picklable task for workers);
+    ``reproduced``: each claim's number of reproduced findings without the mutant."""
     import checks  # noqa: F401
 
     from .mutants import CATALOGUE
 
+    reproduced = reproduced or {}
     cells = []
     with _trainings_in_process(), applied(CATALOGUE[mutant_name]):
         for cid in claim_ids:
             start = time.perf_counter()
             rows = CLAIMS[cid].run(cfg)
-            cells.append(_status(mutant_name, cid, rows, time.perf_counter() - start))
+            cells.append(_status(mutant_name, cid, rows, time.perf_counter() - start,
+                                 reproduced.get(cid, 0)))
     return cells
 
 
@@ -356,14 +370,16 @@ def kill_matrix(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig | 
             reached.update(part)
             out.baseline += rows
     todo = {m.name: [c for c in claim_ids if m.name in reached[c]] for m in mutants}
+    before = {c: _reproduced([r for r in out.baseline if r.claim == c]) for c in claim_ids}
     for m in mutants:
         for c in claim_ids:
             if c not in todo[m.name]:
                 out.cells[(m.name, c)] = Cell(m.name, c, "not reached")
     if executor is None:
-        results = (run_cell(n, todo[n], cfg) for n in names if todo[n])
+        results = (run_cell(n, todo[n], cfg, before) for n in names if todo[n])
     else:
-        futures = [executor.submit(run_cell, n, todo[n], cfg) for n in names if todo[n]]
+        futures = [executor.submit(run_cell, n, todo[n], cfg, before) for n in names
+                   if todo[n]]
         results = (f.result() for f in futures)
     for cells in results:
         for cell in cells:
@@ -389,8 +405,9 @@ def format_kill_matrix(km: KillMatrix) -> str:
         verdict = ("equivalent" if m.equivalent else
                    f"caught by {len(caught)}" if caught else "SURVIVED")
         lines.append(f"{m.name:<{width}s}  {marks}   {verdict}")
-    lines += ["", "X caught (a row FAILS or errors), . survived (ran, every row ok), blank: the "
-              "claim never calls the mutated code", ""]
+    lines += ["", "X caught (a row FAILS or errors, or a finding reproduced without the mutant "
+              "is not), . survived (ran, every row ok), blank: the claim never calls the mutated "
+              "code", ""]
     for c in cols:
         got = km.catches(c)
         lines.append(f"{c:26s} catches {len(got):2d}: {', '.join(got) if got else '-'}")

@@ -86,7 +86,11 @@ def test_girsanov_allowance_only_on_attained_rows(girsanov_rows):
     attained = [r for r in girsanov_rows if r.case.get("route") == "closed form"]
     others = [r for r in girsanov_rows if r.case.get("route") != "closed form"]
     assert attained and others
-    assert all(r.allowance > 0.0 and r.case["Gamma_bar"] == "PSD" for r in attained)
+    assert all(r.case["Gamma_bar"] == "PSD" for r in attained)
+    # docs/theory.md §11.3: the gap is O(e^-2T); only e^-2T <= u is attained to round-off
+    assert all((r.allowance > 0.0) == (math.exp(-2 * r.case["T"]) <= 2.0**-53)
+               for r in attained)
+    assert any(r.allowance > 0.0 for r in attained)
     assert all(r.allowance == 0.0 for r in others)
     assert {r.case["family"] for r in attained} == FAMILIES
     assert {r.case["family"] for r in others} == FAMILIES
@@ -96,7 +100,7 @@ def test_girsanov_allowance_only_on_attained_rows(girsanov_rows):
     for r in attained:
         assert r.allowance < 1e-9
         if r.case["T"] <= 8.0:
-            assert r.bound - r.measured > 100 * r.allowance
+            assert r.bound - r.measured > 0.0 and r.verdict == "holds"
 
 
 def test_girsanov_regression_rows(girsanov_rows):

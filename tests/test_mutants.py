@@ -152,3 +152,18 @@ def test_cli_kill_matrix_exit_status(tmp_path):
     assert "caught by 1" in out.stdout and path.exists()
     out = _cli("--mutants", "sampler.drift_sign", "--only", "kappa.bound")
     assert out.returncode == 1 and "SURVIVED" in out.stdout
+
+
+def test_a_finding_no_longer_reproduced_counts_as_caught():
+    from checks.mutation import _status
+    from checks.table import Measurement, Row
+
+    def finding(m):
+        return Row.from_measurement("paper.x", "9", Measurement({}, m, 0.0, sense=">=",
+                                                                kind="finding"))
+
+    assert _status("m", "paper.x", [finding(0.1), finding(0.2)], 0.0, 2).status == "survived"
+    cell = _status("m", "paper.x", [finding(0.1), finding(-0.2)], 0.0, 2)
+    assert cell.status == "caught" and "no longer reproduced" in cell.example
+    # a finding that was not reproduced without the mutant cannot be lost
+    assert _status("m", "paper.x", [finding(-0.1)], 0.0, 0).status == "survived"
