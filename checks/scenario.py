@@ -66,6 +66,9 @@ N_MAX = 4096
 #: scikit-learn kernel classes an expression may call (``C`` is ``ConstantKernel``).
 SKLEARN_NAMES = ("Matern", "RBF", "RationalQuadratic", "ExpSineSquared", "ConstantKernel", "C",
                  "WhiteKernel", "Exponentiation", "Sum", "Product")
+#: scikit-learn kernels refused with a reason: they are not stationary.
+NOT_STATIONARY = {"DotProduct": "it is not stationary (k(x, y) = sigma_0**2 + x*y depends on x "
+                                "and y, not only on the lag x - y)"}
 #: gpdtheory families an expression may call.
 FAMILY_NAMES = {"PoweredExponential": gp.PoweredExponential, "Polynomial": gp.Polynomial,
                 "Logarithmic": gp.Logarithmic}
@@ -124,7 +127,13 @@ def parse_kernel(text: str, key: str = "kernel") -> Kernel:
     sk = _build(body, key, text)
     if isinstance(sk, (int, float)):
         raise _refuse(key, text, "a bare number")
-    return gp.from_sklearn(sk)
+    try:
+        return gp.from_sklearn(sk)
+    except InvalidArgumentError as exc:  # a hyperparameter: say where it came from
+        if exc.argument == "kernel":
+            raise
+        raise InvalidArgumentError(f"{key} {text!r}: {exc.argument}", exc.value, exc.problem,
+                                   exc.fix) from None
 
 
 def _number(node: ast.AST, key: str, text: str) -> float:
@@ -179,6 +188,12 @@ def _build(node: ast.AST, key: str, text: str) -> Any:
             return left + right if isinstance(node.op, ast.Add) else left * right
         raise _refuse(key, text, f"the operator {type(node.op).__name__}")
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id in NOT_STATIONARY:
+            raise InvalidArgumentError(key, text, f"{node.func.id} is refused: "
+                                       f"{NOT_STATIONARY[node.func.id]}, so Gamma would not be "
+                                       "Toeplitz and no claim of docs/theory.md applies",
+                                       "use a stationary kernel (RBF, Matern, RationalQuadratic, "
+                                       "ExpSineSquared, sums and products of them)")
         if not isinstance(node.func, ast.Name) or node.func.id not in SKLEARN_NAMES:
             what = (f"a call of {node.func.id!r}" if isinstance(node.func, ast.Name)
                     else f"a call of {ast.unparse(node.func)!r}")

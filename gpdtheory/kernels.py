@@ -544,6 +544,7 @@ class SklearnKernel(Kernel):
         if decay is not None and not isinstance(decay, Decay):
             raise InvalidArgumentError("decay", decay, "is not a Decay",
                                        "pass e.g. gp.kernels.Decay.exponential(0.5)")
+        _check_sklearn_hyperparameters(kernel)
         k00 = float(kernel(np.zeros((1, 1)))[0, 0])
         if not np.isfinite(k00) or k00 <= 0.0:
             raise InvalidArgumentError("kernel", kernel,
@@ -834,6 +835,83 @@ class _PowerEnv(_Env):
 
     def sup(self, J: int) -> float:
         return self.base.sup(J) ** self.p
+
+
+#: Hyperparameters checked by :func:`_check_sklearn_hyperparameters`, per scikit-learn class:
+#: ``(name, what it must be, example of a valid value)``.
+_SKLEARN_POSITIVE = {
+    "RBF": (("length_scale", "a positive length scale", "2.0"),),
+    "Matern": (("length_scale", "a positive length scale", "2.0"),
+               ("nu", "a positive smoothness (0.5, 1.5, 2.5, ... or inf)", "1.5")),
+    "RationalQuadratic": (("length_scale", "a positive length scale", "2.0"),
+                          ("alpha", "a positive scale-mixture parameter", "1.0")),
+    "ExpSineSquared": (("length_scale", "a positive length scale", "2.0"),
+                       ("periodicity", "a positive period", "10.0")),
+}
+
+
+def _check_sklearn_hyperparameters(kernel: Any, path: str = "") -> None:
+    """Refuse scikit-learn hyperparameters that define no correlation on a 1-d lag.
+
+    scikit-learn accepts ``RBF(0)``, ``Matern(length_scale=-3)``, ``Matern(nu=-1)`` and
+    anisotropic length scales at construction and fails later with a bare ``ValueError``
+    or ``ZeroDivisionError`` (or not at all); here each is refused up front.
+
+    Parameters
+    ----------
+    kernel : sklearn.gaussian_process.kernels.Kernel
+    path : str
+        Where ``kernel`` sits in the expression (``"k1."``, ``"k2.kernel."``), for messages.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming the hyperparameter (e.g. ``Matern.length_scale``), its value and the fix.
+    """
+    from sklearn.gaussian_process import kernels as K
+
+    name = type(kernel).__name__
+    if isinstance(kernel, (K.Sum, K.Product)):
+        _check_sklearn_hyperparameters(kernel.k1, path + "k1.")
+        _check_sklearn_hyperparameters(kernel.k2, path + "k2.")
+        return
+    if isinstance(kernel, K.Exponentiation):
+        p = kernel.exponent
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) \
+                or not (math.isfinite(p) and p > 0):
+            raise InvalidArgumentError(f"{path}Exponentiation.exponent", kernel.exponent,
+                                       "is not a finite positive number (a power <= 0 of a "
+                                       "correlation is not a correlation)",
+                                       "pass a positive exponent, e.g. RBF(2.0) ** 2")
+        _check_sklearn_hyperparameters(kernel.kernel, path + "kernel.")
+        return
+    for key in ("constant_value", "noise_level"):
+        if isinstance(kernel, (K.ConstantKernel, K.WhiteKernel)) and hasattr(kernel, key):
+            v = getattr(kernel, key)
+            ok = np.ndim(v) == 0 and np.isreal(v) and np.isfinite(float(np.real(v)))
+            if not ok or (key == "noise_level" and float(v) < 0):
+                raise InvalidArgumentError(f"{path}{name}.{key}", v,
+                                           "is not a finite " + ("nonnegative " if key ==
+                                                                 "noise_level" else "")
+                                           + "number", f"pass e.g. {name}(1.0)")
+    for key, what, example in _SKLEARN_POSITIVE.get(
+            "Matern" if isinstance(kernel, K.Matern) else name, ()):
+        v = getattr(kernel, key)
+        arg = f"{path}{type(kernel).__name__}.{key}"
+        try:
+            arr = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(arg, v, f"is not a number ({what} is needed)",
+                                       f"pass e.g. {key}={example}") from None
+        if key == "length_scale" and arr.size != 1:
+            raise InvalidArgumentError(arg, v, f"is anisotropic ({arr.size} length scales, one "
+                                       "per input dimension), but a time lag is one-dimensional",
+                                       f"pass one number, e.g. {key}={example}")
+        x = float(arr.reshape(-1)[0]) if arr.size == 1 else math.nan
+        if math.isnan(x) or x <= 0 or (math.isinf(x) and key != "nu"):
+            why = "is not positive" if x <= 0 else "is not finite"
+            raise InvalidArgumentError(arg, v, f"{why}: {type(kernel).__name__} needs {what}",
+                                       f"pass e.g. {key}={example}")
 
 
 def _scalar_length_scale(kernel: Any) -> float:
