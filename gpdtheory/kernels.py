@@ -182,11 +182,15 @@ class Kernel(ABC):
         The first ``M`` terms are summed exactly and ``tail_bound(M)`` added, so the
         value is a rigorous upper bound, tight to ``SERIES_ATOL`` when
         ``M < MAX_TERMS`` suffices (``dt = 1``). Then ``lmax(Gamma_N) <= 1 + 2 abs_sum()``
-        for every N (docs/theory.md §2).
+        for every N (docs/theory.md §2). A kernel known only up to ``max_lag`` (measured data
+        with a declared tail) is summed up to it and the tail bound covers the rest: ``rho``
+        is never evaluated beyond what the kernel knows.
         """
         if not self.summable:
             return math.inf
         M = self._terms_for(SERIES_ATOL)
+        if M > self.max_lag:
+            M = int(self.max_lag)
         head = float(np.sum(np.abs(self(np.arange(1, M + 1, dtype=np.float64)))))
         return head + self.tail_bound(M)
 
@@ -391,9 +395,12 @@ class SampledKernel(Kernel):
         ``"tail"``              lags beyond ``M - 1`` are refused as for ``"refuse"``, but the
                                 N-free bounds (``tail_bound``, ``abs_sum``) add the declared
                                 ``decay`` beyond the data: they speak for the process, not
-                                only for the ``M`` lags measured.
+                                only for the ``M`` lags measured. ``rho`` itself is never
+                                evaluated beyond the data, only the declared envelope.
     decay : Decay, optional
-        Required with ``beyond="tail"``: a bound on ``|rho(m)|`` for ``m >= M``.
+        Required with ``beyond="tail"``: a bound on ``|rho(m)|`` for ``m >= 1``. It is held
+        against the measured lags first (:meth:`Decay.check_against`): a declaration the data
+        contradict is refused, naming the first violating lag.
 
     Notes
     -----
@@ -423,6 +430,8 @@ class SampledKernel(Kernel):
         if beyond != "tail" and decay is not None:
             raise InvalidArgumentError("decay", decay, f"has no use with beyond={beyond!r}",
                                        "pass beyond='tail' to declare the decay beyond the data")
+        if beyond == "tail":
+            decay.check_against(r)
         self.values = r.copy()
         self.values.setflags(write=False)
         self.beyond, self.decay = beyond, decay
@@ -466,6 +475,18 @@ class SampledKernel(Kernel):
         if self.beyond == "tail":
             return head + self.decay.tail_bound(max(J, self.values.size - 1))
         return head
+
+    def symbol(self, w: Any, J: int | None = None) -> np.ndarray:
+        """The symbol ``f_J`` (see :meth:`Kernel.symbol`); ``J=None`` is the full symbol of
+        the data (``beyond="refuse"`` or ``"zero"``: every lag the kernel knows). With
+        ``beyond="tail"`` the lags beyond the data are not known, only bounded: pass J."""
+        if J is None:
+            if self.beyond == "tail":
+                raise InvalidArgumentError("J", None, "the symbol of a declared tail is not "
+                                           "known beyond the data (only bounded by the decay)",
+                                           f"pass a truncation lag J <= {self.values.size - 1}")
+            J = self.values.size - 1
+        return super().symbol(w, J)
 
     def zero_extension(self):
         """The exact all-N PSD certificate of the zero extension (``beyond="zero"`` only).
@@ -1115,6 +1136,73 @@ class Decay:
             raise InvalidArgumentError("decay.tail", out, f"returned {out} at J={J}",
                                        "return a nonnegative bound on sum_{m>J} |rho(m)|")
         return out
+
+    def envelope(self, m: Any) -> np.ndarray:
+        """The declared pointwise bound ``C exp(-rate m)`` or ``C m^-exponent`` (``m >= 1``).
+
+        Returns
+        -------
+        ndarray of float64
+            ``nan`` for ``kind="tail"``, which bounds sums only.
+        """
+        m = np.asarray(m, dtype=np.float64)
+        if self.kind == "exponential":
+            return self.C * np.exp(-self.rate * m)
+        if self.kind == "polynomial":
+            return self.C * m ** -self.exponent
+        return np.full(m.shape, np.nan)
+
+    #: Relative slack when data are held against a declaration (rounding of the data).
+    CHECK_RTOL = 1e-9
+
+    def check_against(self, rho: Any, name: str = "decay") -> None:
+        """Refuse a declaration that the measured ``rho[0..M-1]`` contradict.
+
+        ``exponential`` and ``polynomial`` promise ``|rho(m)| <= envelope(m)`` at every
+        ``m >= 1``, so at the measured lags too; ``tail`` promises
+        ``tail(J) >= sum_{m>J} |rho(m)|``, so at least the measured part of that sum.
+
+        Raises
+        ------
+        InvalidArgumentError
+            Naming ``name``, the first lag that violates the declaration and the fix.
+        """
+        r = np.abs(np.asarray(rho, dtype=np.float64))
+        if r.size < 2:
+            return
+        m = np.arange(1, r.size, dtype=np.float64)
+        if self.kind == "tail":
+            data_tails = np.cumsum(r[:0:-1])[::-1]  # sum_{m>J} over the data, J = 0..M-2
+            bound = np.array([self.tail_bound(J) for J in range(r.size - 1)])
+            bad = np.flatnonzero(data_tails > bound * (1 + self.CHECK_RTOL))
+            if bad.size:
+                J = int(bad[0])
+                raise InvalidArgumentError(name, self, f"is contradicted by the data: at J={J} "
+                                           f"the measured sum_{{m>J}} |rho(m)| = "
+                                           f"{data_tails[J]:.6g} exceeds tail({J}) = "
+                                           f"{bound[J]:.6g}", "declare a larger tail bound")
+            return
+        env = self.envelope(m)
+        bad = np.flatnonzero(r[1:] > env * (1 + self.CHECK_RTOL))
+        if bad.size:
+            i = int(bad[0])
+            form = (f"{self.C:g} exp(-{self.rate:g} m)" if self.kind == "exponential"
+                    else f"{self.C:g} m^-{self.exponent:g}")
+            # the largest rate (or exponent) the data allow with this C, for the fix
+            logs = np.log(self.C / np.maximum(r[1:], 1e-300))
+            if self.kind == "exponential":
+                limit = float(np.min(logs / m))
+            elif logs[0] < 0:  # |rho(1)| > C: no exponent helps
+                limit = -1.0
+            else:
+                limit = float(np.min(logs[1:] / np.log(m[1:]), initial=math.inf))
+            what = "exponential rate" if self.kind == "exponential" else "exponent"
+            fix = (f"declare an {what} of at most {limit:.4g} with C = {self.C:g} "
+                   "(or a larger C), or check the data" if limit > 0 else
+                   "declare a larger C, or check the data")
+            raise InvalidArgumentError(name, self, f"is contradicted by the data: the first "
+                                       f"violating lag is m={i + 1}, where |rho({i + 1})| = "
+                                       f"{r[i + 1]:.6g} > {form} = {env[i]:.6g}", fix)
 
     def describe(self) -> str:
         """One line for reports, e.g. ``"exponential, rate 0.577 (certified)"``."""

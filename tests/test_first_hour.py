@@ -86,3 +86,67 @@ def test_valid_sklearn_kernels_still_build():
     for k in (K.Matern(2.0, nu=np.inf), K.RBF([1.5]), K.Exponentiation(K.RBF(2.0), 0.5),
               K.ConstantKernel(2.0) * K.RBF(1.0) + K.WhiteKernel(0.0)):
         assert from_sklearn(k)(0.0) == 1.0
+
+
+# ------------------------------------------------------------ 1. declared tails
+LAGS = np.arange(48)
+RHO = 0.7**LAGS * np.cos(0.4 * LAGS)  # |rho(m)| <= 0.7**m = exp(-0.357 m)
+
+
+@pytest.mark.parametrize("decay", ["exponential", "polynomial"])
+def test_declared_tail_is_summed_beyond_the_data(decay):
+    from gpdtheory.kernels import Decay, SampledKernel
+
+    d = Decay.exponential(0.35) if decay == "exponential" else Decay.polynomial(1.3)
+    k = SampledKernel(RHO, beyond="tail", decay=d)
+    data = float(np.sum(np.abs(RHO[1:])))
+    S = k.abs_sum()  # raised "m=108.0 exceeds the largest lag" (m=1048576 for polynomial)
+    assert S == pytest.approx(data + d.tail_bound(47), rel=1e-12)
+    assert data < S < np.inf
+    assert k.tail_bound(60) == pytest.approx(d.tail_bound(60))
+
+
+def test_declared_tail_with_jitter_is_summed_too():
+    from gpdtheory.kernels import Decay, SampledKernel, with_jitter
+
+    k = with_jitter(SampledKernel(RHO, beyond="tail", decay=Decay.exponential(0.35)), 1e-3)
+    assert np.isfinite(k.abs_sum())
+
+
+@pytest.mark.parametrize("decay, lag", [("exponential", 1), ("polynomial", 2)])
+def test_false_declaration_is_refused_at_the_first_violating_lag(decay, lag):
+    from gpdtheory.kernels import Decay, SampledKernel
+
+    d = Decay.exponential(5.0) if decay == "exponential" else Decay.polynomial(2.0)
+    with pytest.raises(InvalidArgumentError, match=f"contradicted by the data.*m={lag},") as info:
+        SampledKernel(RHO, beyond="tail", decay=d)
+    assert info.value.argument == "decay" and "Fix: declare" in str(info.value)
+
+
+def test_false_explicit_tail_is_refused():
+    from gpdtheory.kernels import Decay, SampledKernel
+
+    with pytest.raises(InvalidArgumentError, match="at J=0"):
+        SampledKernel(RHO, beyond="tail", decay=Decay.explicit(lambda J: 0.01))
+
+
+def _tail_scenario(tmp_path, rate):
+    np.savetxt(tmp_path / "rho.csv", RHO, delimiter=",")
+    p = tmp_path / "s.toml"
+    p.write_text('N = [8, 32]\nJ = [2, 4]\n[kernel]\nfile = "rho.csv"\nbeyond = "tail"\n'
+                 f'decay = {{kind = "exponential", rate = {rate}, C = 1.0}}\n', encoding="utf-8")
+    return p
+
+
+def test_declared_tail_scenario_runs_on_the_command_line(tmp_path):
+    proc = _cli("check", "--scenario", str(_tail_scenario(tmp_path, 0.35)), "--only",
+                "scenario.bounds", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert "decay: exponential, rate 0.35 (declared); N-free: sum|rho| <=" in proc.stdout
+
+
+def test_false_declared_tail_scenario_is_refused_on_the_command_line(tmp_path):
+    _refused(_cli("check", "--scenario", str(_tail_scenario(tmp_path, 5)), "--only",
+                  "scenario.bounds", cwd=tmp_path),
+             "kernel.decay", "contradicted by the data", "m=1,", "Fix:")
