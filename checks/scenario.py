@@ -303,7 +303,9 @@ def _floats(key: str, value: Any) -> tuple[float, ...]:
     return tuple(sorted({float(v) for v in vals}))
 
 
-def _load_array(key: str, path: Any, base: Path) -> np.ndarray:
+def _load_array(key: str, path: Any, base: Path, where: str = "the scenario file's folder"
+                ) -> np.ndarray:
+    """A finite float64 array from a .npy or .csv file; ``where`` says what ``base`` is."""
     if not isinstance(path, str):
         raise InvalidArgumentError(key, path, "is not a file name",
                                    f'write {key} = "values.npy" (or .csv)')
@@ -312,8 +314,10 @@ def _load_array(key: str, path: Any, base: Path) -> np.ndarray:
         raise InvalidArgumentError(key, path, "is neither .npy nor .csv",
                                    "save the array with numpy.save or as comma-separated text")
     if not p.is_file():
-        raise InvalidArgumentError(key, path, f"does not exist (looked at {p})",
-                                   "give a path relative to the scenario file")
+        fix = ("give the path of an existing .npy or .csv file (a relative path on the "
+               "command line is read from the current folder)" if Path(path).is_absolute()
+               else f"give a path relative to {where} ({base}), or an absolute one")
+        raise InvalidArgumentError(key, path, f"does not exist (looked at {p})", fix)
     try:
         arr = (np.load(p, allow_pickle=False) if p.suffix == ".npy"
                else np.loadtxt(p, delimiter=",", ndmin=1))
@@ -327,7 +331,8 @@ def _load_array(key: str, path: Any, base: Path) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def _kernel(table: Any, base: Path) -> tuple[Kernel, str, float]:
+def _kernel(table: Any, base: Path, where: str = "the scenario file's folder"
+            ) -> tuple[Kernel, str, float]:
     if not isinstance(table, dict):
         raise InvalidArgumentError("kernel", table, "is not a table",
                                    'write [kernel] with sklearn = "..." or family = "..."')
@@ -376,7 +381,7 @@ def _kernel(table: Any, base: Path) -> tuple[Kernel, str, float]:
             kernel = SklearnKernel(kernel.kernel, decay)
         text = table[how]
     else:
-        values = _load_array("kernel.file", table["file"], base)
+        values = _load_array("kernel.file", table["file"], base, where)
         if values.ndim != 1 or values.size < 1:
             raise InvalidArgumentError("kernel.file", table["file"],
                                        f"holds an array of shape {values.shape}",
@@ -431,7 +436,9 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
         raise InvalidArgumentError("kernel", None, "is missing",
                                    'add a [kernel] table, e.g. sklearn = "Matern(length_scale=3,'
                                    ' nu=1.5)"')
-    kernel, text, jitter = _kernel(data["kernel"], base)
+    where = ("the current folder" if source in ("flags", "demo")
+             else "the scenario file's folder")
+    kernel, text, jitter = _kernel(data["kernel"], base, where)
     name = data.get("name", "scenario")
     if not isinstance(name, str):
         raise InvalidArgumentError("name", name, "is not a string", 'write name = "my case"')
@@ -440,8 +447,8 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise InvalidArgumentError("seed", seed, "is not an integer in [0, 2**63)",
                                    "write seed = 0")
-    Sigma, d = _sigma_and_d(data, base)
-    mean = _mean(data, base, d, N)
+    Sigma, d = _sigma_and_d(data, base, where)
+    mean = _mean(data, base, d, N, where)
     _check_positive_definite(kernel, text, N)
     return Scenario(name, kernel, text, N, d, Sigma, mean, t, J, L, tuple(trunc), seed, jitter,
                     source)
@@ -473,11 +480,17 @@ def _grids(data: dict[str, Any], kernel: Kernel, text: str):
     return N, J, L, t, trunc
 
 
-def _sigma_and_d(data: dict[str, Any], base: Path):
+def _sigma_and_d(data: dict[str, Any], base: Path, where: str = "the scenario file's folder"):
     """``Sigma`` (None when not given) and the feature dimension ``d``."""
     Sigma = None
+    if "d" in data and not isinstance(data["d"], (list, tuple)):
+        d = data["d"]
+        if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 64:
+            raise InvalidArgumentError("d", d, "is not a positive integer (the number of "
+                                       "features per frame, at most 64)",
+                                       "pass a positive integer, e.g. d = 2 (--d 2)")
     if "sigma" in data:
-        S = _load_array("sigma", data["sigma"], base)
+        S = _load_array("sigma", data["sigma"], base, where)
         try:
             from gpdtheory.validation import check_spd
 
@@ -497,11 +510,17 @@ def _sigma_and_d(data: dict[str, Any], base: Path):
     return Sigma, d
 
 
-def _mean(data: dict[str, Any], base: Path, d: int, N: tuple[int, ...]):
+def _mean(data: dict[str, Any], base: Path, d: int, N: tuple[int, ...],
+          where: str = "the scenario file's folder"):
     """The mean: ``"zero"``, ``"random"`` or a read-only array of shape ``(d,)`` or ``(N, d)``."""
     mean = data.get("mean", DEFAULTS["mean"])
     if mean not in ("zero", "random"):
-        arr = _load_array("mean", mean, base)
+        if isinstance(mean, str) and Path(mean).suffix not in (".npy", ".csv"):
+            raise InvalidArgumentError("mean", mean, "is not zero, random or an existing "
+                                       ".npy/.csv file", "pass mean = \"zero\", \"random\" or "
+                                       f"the path of a .npy/.csv array of shape (N, {d}) or "
+                                       f"({d},)")
+        arr = _load_array("mean", mean, base, where)
         if arr.shape not in ((d,),) and not (arr.ndim == 2 and arr.shape[1] == d):
             raise InvalidArgumentError("mean", mean, f"has shape {arr.shape}, expected "
                                        f"(N, {d}) or ({d},)", "one row per frame, one column "
@@ -757,9 +776,9 @@ def scenario_from_args(args: Any) -> Scenario | None:
         over["d"] = args.scn_d
     if args.sigma:
         over["sigma"] = str(Path(args.sigma).resolve())
-    if args.mean:
-        over["mean"] = args.mean if args.mean in ("zero", "random") else str(
-            Path(args.mean).resolve())
+    if args.mean:  # a file is read from the current folder; other words are refused as such
+        over["mean"] = str(Path(args.mean).resolve()) if Path(args.mean).suffix in (
+            ".npy", ".csv") else args.mean
     if args.truncation:
         over["truncation"] = _list("truncation", args.truncation, str)
     if not (args.scenario or over or kernel):

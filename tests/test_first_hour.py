@@ -150,3 +150,92 @@ def test_false_declared_tail_scenario_is_refused_on_the_command_line(tmp_path):
     _refused(_cli("check", "--scenario", str(_tail_scenario(tmp_path, 5)), "--only",
                   "scenario.bounds", cwd=tmp_path),
              "kernel.decay", "contradicted by the data", "m=1,", "Fix:")
+
+
+# ------------------------------------------------------------ 4. the check
+@pytest.mark.parametrize("args", [("--version",), ("check", "--version")])
+def test_version_flag(args):
+    import gpdtheory
+
+    proc = _cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"gpdtheory {gpdtheory.__version__}"
+
+
+def test_one_version_source():
+    """The fallback attribute equals pyproject.toml's version (what the metadata holds)."""
+    import tomllib
+
+    import gpdtheory
+    from checks.cli import version
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert gpdtheory.__version__ == project["version"] == version()
+
+
+def test_unreachable_scheduler_fails_fast_in_one_line():
+    import time
+
+    start = time.perf_counter()
+    proc = _cli("check", "--only", "score.exact", "--scheduler", "tcp://127.0.0.1:9999", timeout=60)
+    assert time.perf_counter() - start < 30
+    _refused(proc, "--scheduler", "no Dask scheduler answered within 5 s", "Fix:")
+
+
+def test_malformed_scheduler_address_is_refused():
+    _refused(_cli("check", "--only", "score.exact", "--scheduler", "banana"),
+             "--scheduler", "not a scheduler address")
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, workers):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) after the first claim."""
+    import signal
+
+    if not hasattr(os, "killpg"):
+        pytest.skip("needs process groups")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", CLI, "check", "--no-progress", "--journal",
+                             "j.jsonl", "--workers", workers, "--only", "score.exact",
+                             "--only", "paper.error_vs_n", "--only", "trained"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        first = proc.stdout.readline()  # score.exact has finished
+        assert first.startswith("score.exact"), first
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "interrupted (Ctrl-C) after 1 of" in lines[0]
+    assert "--resume j.jsonl" in lines[0]
+    assert (tmp_path / "j.jsonl").read_text().count("score.exact") >= 1
+
+
+def test_build_on_a_missing_device_is_refused():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    import gpdtheory as gp
+
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 8, np.eye(2))
+    with pytest.raises(InvalidArgumentError, match="device='cuda'.*not available.*Fix: pass "
+                       "device='cpu'"):
+        gp.construct.build(spec, 4, 3, device="cuda")
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--d", "0"), ("d=0", "is not a positive integer", "Fix:")),
+    (("--mean", "banana"), ("mean='banana'", "is not zero, random or an existing .npy/.csv "
+                            "file")),
+    (("--sigma", "missing.npy"), ("does not exist", "read from the current folder")),
+])
+def test_scenario_flags_are_refused_in_words_that_fit(tmp_path, args, words):
+    line = _refused(_cli("check", "--kernel", "RBF(2.0)", "--only", "scenario.bounds", *args,
+                         cwd=tmp_path), *words)
+    assert "d = [1, 9]" not in line and "relative to the scenario file" not in line
