@@ -178,7 +178,7 @@ def _check(args: argparse.Namespace) -> int:
             print(f"{c.id:24s} §{c.section:4s} {c.statement}")
         return 0
     try:
-        from checks.scenario import advice_for, applicability, scenario_from_args
+        from checks.scenario import advice_for, applicability, decay_text, scenario_from_args
 
         scenario = scenario_from_args(args)
         ids = runner.select(args.only, scenario=scenario is not None)
@@ -238,8 +238,7 @@ def _check(args: argparse.Namespace) -> int:
                               "advice": advice_for(scenario)}
         print(f"scenario {scenario.name!r}: {scenario.kernel_text}")
         k = scenario.kernel
-        decay = config["scenario"]["decay"]
-        print(f"  decay: {decay or 'none certified or declared: not summable'}" + (
+        print(f"  decay: {decay_text(k)}" + (
             f"; N-free: sum|rho| <= {k.abs_sum():.6g}, lmax(Gamma_N) <= {1 + 2 * k.abs_sum():.6g}"
             if k.summable else ""))
         with_rows = {r.claim for r in rows}

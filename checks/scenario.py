@@ -51,7 +51,7 @@ from .table import CLAIMS, CheckConfig, Measurement, claim
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_dict", "parse_kernel", "applicability",
            "run_scenario", "ScenarioResult", "scenario_from_args",
-           "truncation_advice", "DEMO"]
+           "truncation_advice", "decay_text", "DEMO"]
 
 #: Grids of a scenario that leaves them out.
 DEFAULTS: dict[str, Any] = {"N": (8, 32, 128), "d": 2, "t": (0.01, 0.5, 2.0), "J": (1, 2, 4, 8),
@@ -593,6 +593,47 @@ REASONS = {
 }
 
 
+def _base(kernel: Kernel) -> Kernel:
+    """The kernel under a nugget (``Jittered``), else the kernel."""
+    return kernel.base if hasattr(kernel, "base") else kernel
+
+
+def decay_text(kernel: Kernel) -> str:
+    """What the package knows of the kernel's decay, in one line (the ``decay:`` line)."""
+    base = _base(kernel)
+    decay = getattr(base, "decay", None)
+    if isinstance(base, SampledKernel):
+        M = base.values.size
+        if base.beyond == "zero":
+            return (f"zero beyond the {M} measured lags (beyond='zero'): finitely many nonzero "
+                    "lags, summable")
+        if base.beyond == "refuse":
+            return f"the {M} measured lags only (beyond='refuse'): N <= {M}, sums over the data"
+    if decay is not None:
+        return decay.describe()
+    reason = getattr(base, "not_summable_reason", "")
+    if not isinstance(base, (SampledKernel, SklearnKernel)):
+        return "closed form (proved)" + ("" if kernel.summable else ": not summable")
+    if reason:
+        return f"{reason} (certified)" + ("" if "not summable" in reason else ": not summable")
+    return "none certified or declared: not summable"
+
+
+def _not_summable(kernel: Kernel) -> tuple[str, bool]:
+    """Why the kernel is not summable, and whether declaring a decay could change that."""
+    base = _base(kernel)
+    certified = getattr(base, "not_summable_reason", "")
+    if certified:
+        return certified, False
+    if not isinstance(base, (SampledKernel, SklearnKernel)):  # a closed form: proved
+        return f"{base!r} is not summable (a closed form, proved)", False
+    decay = getattr(base, "decay", None)
+    if decay is not None:  # declared, but not summable (a polynomial exponent <= 1)
+        return f"the declared decay ({decay.describe()}) is not summable", True
+    why = getattr(base, "uncertified_reason", "")
+    return (why + ", so its decay is unknown" if why else "its decay is unknown"), True
+
+
 def applicability(scenario: Scenario | None = None) -> dict[str, str]:
     """``{claim id: "runs" | "runs; <note>" | "not applicable: <reason>"}`` for a scenario."""
     out = {}
@@ -601,8 +642,10 @@ def applicability(scenario: Scenario | None = None) -> dict[str, str]:
         if c.scenario:
             note = ""
             if not summable and cid in ("kappa.bound", "truncation.error", "scenario.bounds"):
+                why, declarable = _not_summable(scenario.kernel)
                 note = ("; N-free rows skipped: needs a summable kernel (declare its decay, "
-                        "e.g. decay = {kind = \"exponential\", rate = ...})")
+                        "e.g. decay = {kind = \"exponential\", rate = ...})" if declarable
+                        else f"; N-free rows skipped: {why}, so N-free bounds do not exist")
             out[cid] = "runs" + note
             continue
         reason = next((r for p, r in REASONS.items() if cid == p or cid.startswith(p + ".")),
@@ -640,8 +683,7 @@ class ScenarioResult:
     def text(self) -> str:
         """The applicability list and the advice, for the command line."""
         lines = [f"scenario {self.scenario.name!r}: {self.scenario.kernel_text}"]
-        s = self.scenario.describe()
-        lines.append(f"  decay: {s['decay'] or 'none certified or declared (not summable)'}")
+        lines.append(f"  decay: {decay_text(self.scenario.kernel)}")
         for cid, what in self.applicability.items():
             lines.append(f"  {cid:24s} {what}")
         lines += [f"advice: {a}" for a in self.advice]
@@ -656,9 +698,17 @@ def advice_for(scenario: Scenario) -> list[str]:
     if getattr(base, "advice", "") and not scenario.jitter:
         out.append(base.advice)
     if not k.summable:
-        why = getattr(base, "uncertified_reason", "") or "the kernel does not decay"
-        out.append(f"no N-free bounds: {why}; declare a decay ([kernel] decay = "
-                   "{kind = \"exponential\", rate = ...}) if the process has one")
+        why, declarable = _not_summable(k)
+        if not declarable:
+            out.append(f"no N-free bounds: {why}, so sum|rho| diverges and N-free bounds do not "
+                       "exist (lmax(Gamma_N) grows with N); the per-N rows still hold")
+        elif isinstance(base, SampledKernel):
+            out.append(f"no N-free bounds: {why}; declare a summable tail beyond the data "
+                       "(beyond = \"tail\", decay = {kind = \"exponential\", rate = ...}) or "
+                       "measure more lags")
+        else:
+            out.append(f"no N-free bounds: {why}; declare a decay ([kernel] decay = "
+                       "{kind = \"exponential\", rate = ...}) if the process has one")
     return out
 
 

@@ -246,10 +246,16 @@ class Kernel(ABC):
             j = res.first_failure
             detail = (f"reflection coefficient k_{j} = {res.reflection[j - 1]:.6g} has |k| >= 1"
                       if j >= 1 else f"rho(0) = {res.prediction_error[0]:.6g} <= 0")
+            fix = ("use fewer frames, a different length scale, or a family that is positive "
+                   "definite on every N (powered exponential with nu <= 2, polynomial, "
+                   "logarithmic)")
+            if self.family == "sampled":  # measured data have no length scale to change
+                fix = ("use fewer frames (N <= " + str(max(j, 1)) + "), measure more lags or "
+                       "re-estimate rho with a positive definite estimator (the biased sample "
+                       "autocorrelation, dividing by the series length), or add a nugget "
+                       "(jitter)")
             raise NotPositiveDefiniteError(
-                f"Gamma of {self!r} with N={N}, dt={dt:g}", detail,
-                "use fewer frames, a different length scale, or a family that is positive "
-                "definite on every N (powered exponential with nu <= 2, polynomial, logarithmic)")
+                f"Gamma of {self!r} with N={N}, dt={dt:g}", detail, fix)
 
     def is_positive_definite(self, N: int, dt: float = 1.0) -> bool:
         """Whether ``Gamma_N`` is positive definite (exact Durbin test for N frames)."""
@@ -584,6 +590,9 @@ class SklearnKernel(Kernel):
             self.summable = math.isfinite(self._env.tail(0))
         else:
             self.summable = decay is not None and decay.summable
+        #: Why ``sum_m |rho(m)|`` diverges, when the package certifies that it does ("" else).
+        self.not_summable_reason = (self._env.note if self._env is not None
+                                    and not self.summable else "")
         # one verdict per kernel, however it is built: RBF(l) is PoweredExponential(2 l^2, 2),
         # proved positive definite on every N, and so is every expression of such parts
         self.always_positive_definite = _definiteness(kernel) == "pd"
@@ -778,6 +787,9 @@ class _RQEnv(_MonotoneEnv):
         self.s = math.sqrt(2.0 * alpha) * ell
         self.note = (f"RationalQuadratic(l={ell:.4g}, alpha={alpha:.4g}): polynomial decay, "
                      f"exponent 2 alpha = {2 * alpha:.4g}")
+        if alpha <= 0.5:
+            self.note = (f"RationalQuadratic(l={ell:.4g}, alpha={alpha:.4g}) decays like "
+                         f"m^-2alpha = m^-{2 * alpha:.4g}, not summable for alpha <= 1/2")
         if alpha > 0.5:
             self.full = math.exp(math.log(self.s) + 0.5 * math.log(math.pi)
                                  + special.gammaln(alpha - 0.5) - special.gammaln(alpha)

@@ -239,3 +239,46 @@ def test_scenario_flags_are_refused_in_words_that_fit(tmp_path, args, words):
     line = _refused(_cli("check", "--kernel", "RBF(2.0)", "--only", "scenario.bounds", *args,
                          cwd=tmp_path), *words)
     assert "d = [1, 9]" not in line and "relative to the scenario file" not in line
+
+
+# ------------------------------------------------------------ 3. advice that misleads
+def test_rational_quadratic_half_is_not_told_to_declare_a_decay():
+    proc = _cli("check", "--kernel", "RationalQuadratic(alpha=0.5)", "--only", "scenario.bounds",
+                "--no-progress", "--J", "8")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "does not decay" not in out and "declare a decay" not in out
+    assert "decays like m^-2alpha = m^-1, not summable for alpha <= 1/2" in out
+    advice = [line for line in out.splitlines() if line.startswith("advice: no N-free")]
+    assert len(advice) == 1 and "N-free bounds do not exist" in advice[0]
+
+
+def test_zero_extended_data_are_not_called_not_summable(tmp_path):
+    np.savetxt(tmp_path / "rho.csv", [1.0, 0.5, 0.2, 0.1], delimiter=",")
+    proc = _cli("check", "--rho", str(tmp_path / "rho.csv"), "--beyond", "zero", "--only",
+                "scenario.bounds", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [t for t in proc.stdout.splitlines() if t.strip().startswith("decay:")]
+    assert "not summable" not in line
+    assert "zero beyond the 4 measured lags" in line and "N-free: sum|rho| <= 0.8" in line
+
+
+def test_measured_data_are_not_told_to_change_a_length_scale(tmp_path):
+    np.savetxt(tmp_path / "rho.csv", [1.0, 0.9, 0.2, 0.0], delimiter=",")
+    line = _refused(_cli("check", "--rho", str(tmp_path / "rho.csv"), "--N", "4", "--J", "1",
+                         "--only", "scenario.bounds", cwd=tmp_path),
+                    "not positive definite at N=4", "N <= 2", "measure more lags")
+    assert "length scale" not in line
+
+
+def test_declared_non_summable_tail_advice_names_the_data_fix():
+    from checks.scenario import advice_for, scenario_from_dict
+    from gpdtheory.kernels import Decay, SampledKernel
+
+    k = SampledKernel(RHO, beyond="tail", decay=Decay.polynomial(1.0))
+    assert not k.summable
+    scn = scenario_from_dict({"kernel": {"sklearn": "RBF(2.0)"}, "N": [8], "J": [1]})
+    import dataclasses
+
+    advice = advice_for(dataclasses.replace(scn, kernel=k, truncation=("taper",)))
+    assert any("declare a summable tail" in a and "measure more lags" in a for a in advice)
