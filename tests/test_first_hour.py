@@ -282,3 +282,77 @@ def test_declared_non_summable_tail_advice_names_the_data_fix():
 
     advice = advice_for(dataclasses.replace(scn, kernel=k, truncation=("taper",)))
     assert any("declare a summable tail" in a and "measure more lags" in a for a in advice)
+
+
+# ------------------------------------------------------------ 5. GPSpec documented and pasteable
+def test_gpspec_docstring_lists_every_field():
+    import pydoc
+
+    from gpdtheory import GPSpec
+
+    text = pydoc.render_doc(GPSpec, renderer=pydoc.plaintext)
+    attributes = GPSpec.__doc__.split("Attributes\n    ----------\n", 1)[1].split("Raises")[0]
+    for field in ("kernel", "N", "d", "Sigma", "mean", "dt", "times"):
+        assert f"\n    {field} : " in "\n" + attributes, field
+        assert f"{field} : " in text
+
+
+PASTE = ("import numpy as np\nfrom gpdtheory import *\nfrom gpdtheory.kernels import Decay, "
+         "with_jitter\nfrom sklearn.gaussian_process.kernels import *\n")
+
+
+def _specs_to_paste():
+    from sklearn.gaussian_process.kernels import RBF
+
+    import gpdtheory as gp
+    from gpdtheory.kernels import Decay, with_jitter
+
+    tail = gp.SampledKernel(RHO[:6], beyond="tail", decay=Decay.exponential(0.35))
+    return [gp.GPSpec(gp.PoweredExponential(2.0000001, 1.0), 3, np.eye(2)),
+            gp.GPSpec(gp.Polynomial(1.5, 2.0), 3, [[2.0, 0.3], [0.3, 1.0]],
+                      mean=np.arange(6.0).reshape(3, 2) / 7),
+            gp.GPSpec(gp.Logarithmic(1.0, 0.5), 3, np.eye(2), mean=[1 / 3, 2.0], dt=0.1),
+            gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 3, np.eye(1), times=[0, 1, 2.5]),
+            gp.GPSpec(with_jitter(tail, 1e-3), 5, np.eye(1)),
+            gp.GPSpec(gp.from_sklearn(RBF(2.0)), 3, np.eye(2))]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_gpspec_repr_pastes_back(index):
+    spec = _specs_to_paste()[index]
+    text = repr(spec)
+    assert "..." not in text and "mean=" in text
+    ns: dict = {}
+    exec(PASTE, ns)  # the imports the docstring names
+    back = eval(text, ns)
+    assert repr(back) == text
+    np.testing.assert_array_equal(back.Sigma, spec.Sigma)
+    np.testing.assert_array_equal(back.mean_array, spec.mean_array)
+    np.testing.assert_array_equal(back.gamma_dense(), spec.gamma_dense())
+    assert back.dt == spec.dt and back.N == spec.N
+
+
+def test_failing_hypothesis_example_prints_a_spec_that_pastes_back(tmp_path):
+    pytest.importorskip("hypothesis")
+    (tmp_path / "test_fail.py").write_text(
+        "from hypothesis import given, settings\n"
+        "import gpdtheory.testing.strategies as gst\n"
+        "@settings(max_examples=50, database=None, derandomize=True)\n"
+        "@given(gst.specs(max_N=4, max_d=2, with_mean=True))\n"
+        "def test_fails(spec):\n"
+        "    assert spec.mean is None\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "test_fail.py"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout
+    import re
+
+    # hypothesis prints "    spec=GPSpec(...),  # or any other generated value"
+    found = [re.search(r"spec=(GPSpec\(.*\)),?(\s+#.*)?$", t) for t in proc.stdout.splitlines()]
+    text = next(m.group(1) for m in found if m)
+    assert "..." not in text
+    ns: dict = {}
+    exec(PASTE, ns)
+    spec = eval(text, ns)
+    assert spec.mean is not None
