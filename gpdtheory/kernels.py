@@ -551,6 +551,12 @@ class SklearnKernel(Kernel):
 
     A periodic part (``ExpSineSquared``) makes ``Gamma_N`` singular, or nearly, for large N:
     ``advice`` says so and a failing :meth:`check_valid` suggests a nugget (``jitter``).
+
+    Hyperparameters that define no correlation of a one-dimensional lag (a length scale,
+    ``nu``, ``alpha`` or period ``<= 0``, an anisotropic length scale, a negative noise
+    level or a power ``<= 0``) are refused with :class:`InvalidArgumentError` naming them,
+    e.g. ``Matern.length_scale``; ``not_summable_reason`` says why a certified kernel's lag
+    sum diverges (RationalQuadratic with ``alpha <= 1/2``, a periodic or constant part).
     """
 
     family = "sklearn"
