@@ -1,7 +1,8 @@
 """Command line: ``gpdtheory check`` runs the claim table.
 
 Exit status: 0 when every claim holds (informational rows carry no verdict), 1 when one
-fails or errors, 2 on bad usage or a refused output path (with a one-line reason on stderr).
+fails or errors, 2 on bad usage or a refused output path (with a one-line reason on stderr),
+130 on Ctrl-C (one line saying how many claims finished and where the journal is).
 Output paths (``--out``, ``--json``, ``--journal``) are checked before any claim runs; an
 output that still cannot be written at the end (a full disk) also exits 2, with one line per
 output saying the rows were computed.
@@ -52,11 +53,31 @@ def _workers(text: str) -> int:
     return value
 
 
+def version() -> str:
+    """The installed gpdtheory's version (package metadata), else ``gpdtheory.__version__``.
+
+    One source: the metadata is written from pyproject.toml at install time; a checkout
+    run without installing (``PYTHONPATH``) falls back to the package attribute, which a
+    test keeps equal to pyproject.toml's.
+    """
+    from importlib import metadata
+
+    try:
+        return metadata.version("gpdtheory")
+    except metadata.PackageNotFoundError:
+        import gpdtheory
+
+        return gpdtheory.__version__
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpdtheory", description=__doc__.splitlines()[0])
+    text = f"gpdtheory {version()}"
+    p.add_argument("--version", action="version", version=text)
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check",
                        help="run the claim table (docs/theory.md bounds) and print the verdicts")
+    c.add_argument("--version", action="version", version=text)
     c.add_argument("--only", action="append", metavar="CLAIM",
                    help="run only this claim id or prefix (repeatable), e.g. --only psd")
     c.add_argument("--full", action="store_true", help="larger grids and sizes")
@@ -157,7 +178,7 @@ def _check(args: argparse.Namespace) -> int:
             print(f"{c.id:24s} §{c.section:4s} {c.statement}")
         return 0
     try:
-        from checks.scenario import advice_for, applicability, scenario_from_args
+        from checks.scenario import advice_for, applicability, decay_text, scenario_from_args
 
         scenario = scenario_from_args(args)
         ids = runner.select(args.only, scenario=scenario is not None)
@@ -176,6 +197,8 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     start = time.perf_counter()
     on_claim = _claim_line if args.no_progress else None
+    finished: list[str] = []
+    on_claim = _both(lambda cid, rows, seconds: finished.append(cid), on_claim)
     if journal is not None:
         on_claim = _both(journal.record, on_claim)
     timings: dict[str, float] = {}
@@ -183,11 +206,17 @@ def _check(args: argparse.Namespace) -> int:
     previous = os.environ.get(DEVICE_ENV)
     if device is not None:
         os.environ[DEVICE_ENV] = device
+    interrupted = False
     try:
         rows = checks.run(ids, cfg, progress=not args.no_progress, executor=executor,
                           timings=timings, on_claim=on_claim, done=done)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
-        close()
+        if interrupted:
+            _abandon(executor, close)
+        else:
+            close()
         if journal is not None:
             journal.close()
         if device is not None:
@@ -195,6 +224,9 @@ def _check(args: argparse.Namespace) -> int:
                 os.environ.pop(DEVICE_ENV, None)
             else:
                 os.environ[DEVICE_ENV] = previous
+    if interrupted:
+        _interrupted(args, len(finished), len(ids) - len(done or ()))
+        return INTERRUPTED
     wall = time.perf_counter() - start
     if args.no_progress:
         print()
@@ -206,8 +238,7 @@ def _check(args: argparse.Namespace) -> int:
                               "advice": advice_for(scenario)}
         print(f"scenario {scenario.name!r}: {scenario.kernel_text}")
         k = scenario.kernel
-        decay = config["scenario"]["decay"]
-        print(f"  decay: {decay or 'none certified or declared: not summable'}" + (
+        print(f"  decay: {decay_text(k)}" + (
             f"; N-free: sum|rho| <= {k.abs_sum():.6g}, lmax(Gamma_N) <= {1 + 2 * k.abs_sum():.6g}"
             if k.summable else ""))
         with_rows = {r.claim for r in rows}
@@ -327,6 +358,36 @@ def _journal(args: argparse.Namespace, cfg):
     return done, Journal(path, cfg, parents=args.parents)
 
 
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
+
+def _abandon(executor, close) -> None:
+    """After Ctrl-C: drop the claims not started and stop local workers at once."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        if isinstance(executor, ProcessPoolExecutor):
+            # shutdown(wait=True) would finish every queued claim first
+            for proc in list((getattr(executor, "_processes", None) or {}).values()):
+                proc.terminate()
+            executor.shutdown(wait=False, cancel_futures=True)
+        else:
+            close()
+    except (KeyboardInterrupt, Exception):  # a second Ctrl-C, a pool already broken
+        pass
+
+
+def _interrupted(args: argparse.Namespace, finished: int, total: int) -> None:
+    """The one line after Ctrl-C: how many claims finished and where their rows are."""
+    path = args.resume or args.journal
+    kept = (f"their rows are in the journal {path}: rerun with --resume {path} to run the rest"
+            if path else "no journal was kept (pass --journal PATH to keep finished claims "
+            "across an interruption, then --resume PATH)")
+    print(f"\ngpdtheory check: interrupted (Ctrl-C) after {finished} of {total} claims "
+          f"finished; {kept}.", file=sys.stderr, flush=True)
+
+
 def _both(first, second):
     def call(cid, rows, seconds):
         first(cid, rows, seconds)
@@ -353,7 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gpdtheory`` command."""
     args = _parser().parse_args(argv)
     if args.command == "check":
-        return _check(args)
+        try:
+            return _check(args)
+        except KeyboardInterrupt:  # outside the run (loading a scenario, writing outputs)
+            print("\ngpdtheory check: interrupted (Ctrl-C) before the claims ran or after "
+                  "they finished.", file=sys.stderr, flush=True)
+            return INTERRUPTED
     return 2  # argparse already rejects unknown commands
 
 

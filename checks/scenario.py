@@ -51,7 +51,7 @@ from .table import CLAIMS, CheckConfig, Measurement, claim
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_dict", "parse_kernel", "applicability",
            "run_scenario", "ScenarioResult", "scenario_from_args",
-           "truncation_advice", "DEMO"]
+           "truncation_advice", "decay_text", "DEMO"]
 
 #: Grids of a scenario that leaves them out.
 DEFAULTS: dict[str, Any] = {"N": (8, 32, 128), "d": 2, "t": (0.01, 0.5, 2.0), "J": (1, 2, 4, 8),
@@ -66,6 +66,9 @@ N_MAX = 4096
 #: scikit-learn kernel classes an expression may call (``C`` is ``ConstantKernel``).
 SKLEARN_NAMES = ("Matern", "RBF", "RationalQuadratic", "ExpSineSquared", "ConstantKernel", "C",
                  "WhiteKernel", "Exponentiation", "Sum", "Product")
+#: scikit-learn kernels refused with a reason: they are not stationary.
+NOT_STATIONARY = {"DotProduct": "it is not stationary (k(x, y) = sigma_0**2 + x*y depends on x "
+                                "and y, not only on the lag x - y)"}
 #: gpdtheory families an expression may call.
 FAMILY_NAMES = {"PoweredExponential": gp.PoweredExponential, "Polynomial": gp.Polynomial,
                 "Logarithmic": gp.Logarithmic}
@@ -124,7 +127,13 @@ def parse_kernel(text: str, key: str = "kernel") -> Kernel:
     sk = _build(body, key, text)
     if isinstance(sk, (int, float)):
         raise _refuse(key, text, "a bare number")
-    return gp.from_sklearn(sk)
+    try:
+        return gp.from_sklearn(sk)
+    except InvalidArgumentError as exc:  # a hyperparameter: say where it came from
+        if exc.argument == "kernel":
+            raise
+        raise InvalidArgumentError(f"{key} {text!r}: {exc.argument}", exc.value, exc.problem,
+                                   exc.fix) from None
 
 
 def _number(node: ast.AST, key: str, text: str) -> float:
@@ -179,6 +188,12 @@ def _build(node: ast.AST, key: str, text: str) -> Any:
             return left + right if isinstance(node.op, ast.Add) else left * right
         raise _refuse(key, text, f"the operator {type(node.op).__name__}")
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id in NOT_STATIONARY:
+            raise InvalidArgumentError(key, text, f"{node.func.id} is refused: "
+                                       f"{NOT_STATIONARY[node.func.id]}, so Gamma would not be "
+                                       "Toeplitz and no claim of docs/theory.md applies",
+                                       "use a stationary kernel (RBF, Matern, RationalQuadratic, "
+                                       "ExpSineSquared, sums and products of them)")
         if not isinstance(node.func, ast.Name) or node.func.id not in SKLEARN_NAMES:
             what = (f"a call of {node.func.id!r}" if isinstance(node.func, ast.Name)
                     else f"a call of {ast.unparse(node.func)!r}")
@@ -288,7 +303,9 @@ def _floats(key: str, value: Any) -> tuple[float, ...]:
     return tuple(sorted({float(v) for v in vals}))
 
 
-def _load_array(key: str, path: Any, base: Path) -> np.ndarray:
+def _load_array(key: str, path: Any, base: Path, where: str = "the scenario file's folder"
+                ) -> np.ndarray:
+    """A finite float64 array from a .npy or .csv file; ``where`` says what ``base`` is."""
     if not isinstance(path, str):
         raise InvalidArgumentError(key, path, "is not a file name",
                                    f'write {key} = "values.npy" (or .csv)')
@@ -297,8 +314,10 @@ def _load_array(key: str, path: Any, base: Path) -> np.ndarray:
         raise InvalidArgumentError(key, path, "is neither .npy nor .csv",
                                    "save the array with numpy.save or as comma-separated text")
     if not p.is_file():
-        raise InvalidArgumentError(key, path, f"does not exist (looked at {p})",
-                                   "give a path relative to the scenario file")
+        fix = ("give the path of an existing .npy or .csv file (a relative path on the "
+               "command line is read from the current folder)" if Path(path).is_absolute()
+               else f"give a path relative to {where} ({base}), or an absolute one")
+        raise InvalidArgumentError(key, path, f"does not exist (looked at {p})", fix)
     try:
         arr = (np.load(p, allow_pickle=False) if p.suffix == ".npy"
                else np.loadtxt(p, delimiter=",", ndmin=1))
@@ -312,7 +331,8 @@ def _load_array(key: str, path: Any, base: Path) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def _kernel(table: Any, base: Path) -> tuple[Kernel, str, float]:
+def _kernel(table: Any, base: Path, where: str = "the scenario file's folder"
+            ) -> tuple[Kernel, str, float]:
     if not isinstance(table, dict):
         raise InvalidArgumentError("kernel", table, "is not a table",
                                    'write [kernel] with sklearn = "..." or family = "..."')
@@ -361,7 +381,7 @@ def _kernel(table: Any, base: Path) -> tuple[Kernel, str, float]:
             kernel = SklearnKernel(kernel.kernel, decay)
         text = table[how]
     else:
-        values = _load_array("kernel.file", table["file"], base)
+        values = _load_array("kernel.file", table["file"], base, where)
         if values.ndim != 1 or values.size < 1:
             raise InvalidArgumentError("kernel.file", table["file"],
                                        f"holds an array of shape {values.shape}",
@@ -416,7 +436,9 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
         raise InvalidArgumentError("kernel", None, "is missing",
                                    'add a [kernel] table, e.g. sklearn = "Matern(length_scale=3,'
                                    ' nu=1.5)"')
-    kernel, text, jitter = _kernel(data["kernel"], base)
+    where = ("the current folder" if source in ("flags", "demo")
+             else "the scenario file's folder")
+    kernel, text, jitter = _kernel(data["kernel"], base, where)
     name = data.get("name", "scenario")
     if not isinstance(name, str):
         raise InvalidArgumentError("name", name, "is not a string", 'write name = "my case"')
@@ -425,8 +447,8 @@ def scenario_from_dict(data: dict[str, Any], base: str | Path = ".", source: str
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise InvalidArgumentError("seed", seed, "is not an integer in [0, 2**63)",
                                    "write seed = 0")
-    Sigma, d = _sigma_and_d(data, base)
-    mean = _mean(data, base, d, N)
+    Sigma, d = _sigma_and_d(data, base, where)
+    mean = _mean(data, base, d, N, where)
     _check_positive_definite(kernel, text, N)
     return Scenario(name, kernel, text, N, d, Sigma, mean, t, J, L, tuple(trunc), seed, jitter,
                     source)
@@ -458,11 +480,17 @@ def _grids(data: dict[str, Any], kernel: Kernel, text: str):
     return N, J, L, t, trunc
 
 
-def _sigma_and_d(data: dict[str, Any], base: Path):
+def _sigma_and_d(data: dict[str, Any], base: Path, where: str = "the scenario file's folder"):
     """``Sigma`` (None when not given) and the feature dimension ``d``."""
     Sigma = None
+    if "d" in data and not isinstance(data["d"], (list, tuple)):
+        d = data["d"]
+        if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 64:
+            raise InvalidArgumentError("d", d, "is not a positive integer (the number of "
+                                       "features per frame, at most 64)",
+                                       "pass a positive integer, e.g. d = 2 (--d 2)")
     if "sigma" in data:
-        S = _load_array("sigma", data["sigma"], base)
+        S = _load_array("sigma", data["sigma"], base, where)
         try:
             from gpdtheory.validation import check_spd
 
@@ -482,11 +510,17 @@ def _sigma_and_d(data: dict[str, Any], base: Path):
     return Sigma, d
 
 
-def _mean(data: dict[str, Any], base: Path, d: int, N: tuple[int, ...]):
+def _mean(data: dict[str, Any], base: Path, d: int, N: tuple[int, ...],
+          where: str = "the scenario file's folder"):
     """The mean: ``"zero"``, ``"random"`` or a read-only array of shape ``(d,)`` or ``(N, d)``."""
     mean = data.get("mean", DEFAULTS["mean"])
     if mean not in ("zero", "random"):
-        arr = _load_array("mean", mean, base)
+        if isinstance(mean, str) and Path(mean).suffix not in (".npy", ".csv"):
+            raise InvalidArgumentError("mean", mean, "is not zero, random or an existing "
+                                       ".npy/.csv file", "pass mean = \"zero\", \"random\" or "
+                                       f"the path of a .npy/.csv array of shape (N, {d}) or "
+                                       f"({d},)")
+        arr = _load_array("mean", mean, base, where)
         if arr.shape not in ((d,),) and not (arr.ndim == 2 and arr.shape[1] == d):
             raise InvalidArgumentError("mean", mean, f"has shape {arr.shape}, expected "
                                        f"(N, {d}) or ({d},)", "one row per frame, one column "
@@ -559,6 +593,47 @@ REASONS = {
 }
 
 
+def _base(kernel: Kernel) -> Kernel:
+    """The kernel under a nugget (``Jittered``), else the kernel."""
+    return kernel.base if hasattr(kernel, "base") else kernel
+
+
+def decay_text(kernel: Kernel) -> str:
+    """What the package knows of the kernel's decay, in one line (the ``decay:`` line)."""
+    base = _base(kernel)
+    decay = getattr(base, "decay", None)
+    if isinstance(base, SampledKernel):
+        M = base.values.size
+        if base.beyond == "zero":
+            return (f"zero beyond the {M} measured lags (beyond='zero'): finitely many nonzero "
+                    "lags, summable")
+        if base.beyond == "refuse":
+            return f"the {M} measured lags only (beyond='refuse'): N <= {M}, sums over the data"
+    if decay is not None:
+        return decay.describe()
+    reason = getattr(base, "not_summable_reason", "")
+    if not isinstance(base, (SampledKernel, SklearnKernel)):
+        return "closed form (proved)" + ("" if kernel.summable else ": not summable")
+    if reason:
+        return f"{reason} (certified)" + ("" if "not summable" in reason else ": not summable")
+    return "none certified or declared: not summable"
+
+
+def _not_summable(kernel: Kernel) -> tuple[str, bool]:
+    """Why the kernel is not summable, and whether declaring a decay could change that."""
+    base = _base(kernel)
+    certified = getattr(base, "not_summable_reason", "")
+    if certified:
+        return certified, False
+    if not isinstance(base, (SampledKernel, SklearnKernel)):  # a closed form: proved
+        return f"{base!r} is not summable (a closed form, proved)", False
+    decay = getattr(base, "decay", None)
+    if decay is not None:  # declared, but not summable (a polynomial exponent <= 1)
+        return f"the declared decay ({decay.describe()}) is not summable", True
+    why = getattr(base, "uncertified_reason", "")
+    return (why + ", so its decay is unknown" if why else "its decay is unknown"), True
+
+
 def applicability(scenario: Scenario | None = None) -> dict[str, str]:
     """``{claim id: "runs" | "runs; <note>" | "not applicable: <reason>"}`` for a scenario."""
     out = {}
@@ -567,8 +642,10 @@ def applicability(scenario: Scenario | None = None) -> dict[str, str]:
         if c.scenario:
             note = ""
             if not summable and cid in ("kappa.bound", "truncation.error", "scenario.bounds"):
+                why, declarable = _not_summable(scenario.kernel)
                 note = ("; N-free rows skipped: needs a summable kernel (declare its decay, "
-                        "e.g. decay = {kind = \"exponential\", rate = ...})")
+                        "e.g. decay = {kind = \"exponential\", rate = ...})" if declarable
+                        else f"; N-free rows skipped: {why}, so N-free bounds do not exist")
             out[cid] = "runs" + note
             continue
         reason = next((r for p, r in REASONS.items() if cid == p or cid.startswith(p + ".")),
@@ -606,8 +683,7 @@ class ScenarioResult:
     def text(self) -> str:
         """The applicability list and the advice, for the command line."""
         lines = [f"scenario {self.scenario.name!r}: {self.scenario.kernel_text}"]
-        s = self.scenario.describe()
-        lines.append(f"  decay: {s['decay'] or 'none certified or declared (not summable)'}")
+        lines.append(f"  decay: {decay_text(self.scenario.kernel)}")
         for cid, what in self.applicability.items():
             lines.append(f"  {cid:24s} {what}")
         lines += [f"advice: {a}" for a in self.advice]
@@ -622,9 +698,17 @@ def advice_for(scenario: Scenario) -> list[str]:
     if getattr(base, "advice", "") and not scenario.jitter:
         out.append(base.advice)
     if not k.summable:
-        why = getattr(base, "uncertified_reason", "") or "the kernel does not decay"
-        out.append(f"no N-free bounds: {why}; declare a decay ([kernel] decay = "
-                   "{kind = \"exponential\", rate = ...}) if the process has one")
+        why, declarable = _not_summable(k)
+        if not declarable:
+            out.append(f"no N-free bounds: {why}, so sum|rho| diverges and N-free bounds do not "
+                       "exist (lmax(Gamma_N) grows with N); the per-N rows still hold")
+        elif isinstance(base, SampledKernel):
+            out.append(f"no N-free bounds: {why}; declare a summable tail beyond the data "
+                       "(beyond = \"tail\", decay = {kind = \"exponential\", rate = ...}) or "
+                       "measure more lags")
+        else:
+            out.append(f"no N-free bounds: {why}; declare a decay ([kernel] decay = "
+                       "{kind = \"exponential\", rate = ...}) if the process has one")
     return out
 
 
@@ -742,9 +826,9 @@ def scenario_from_args(args: Any) -> Scenario | None:
         over["d"] = args.scn_d
     if args.sigma:
         over["sigma"] = str(Path(args.sigma).resolve())
-    if args.mean:
-        over["mean"] = args.mean if args.mean in ("zero", "random") else str(
-            Path(args.mean).resolve())
+    if args.mean:  # a file is read from the current folder; other words are refused as such
+        over["mean"] = str(Path(args.mean).resolve()) if Path(args.mean).suffix in (
+            ".npy", ".csv") else args.mean
     if args.truncation:
         over["truncation"] = _list("truncation", args.truncation, str)
     if not (args.scenario or over or kernel):

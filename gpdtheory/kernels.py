@@ -182,11 +182,15 @@ class Kernel(ABC):
         The first ``M`` terms are summed exactly and ``tail_bound(M)`` added, so the
         value is a rigorous upper bound, tight to ``SERIES_ATOL`` when
         ``M < MAX_TERMS`` suffices (``dt = 1``). Then ``lmax(Gamma_N) <= 1 + 2 abs_sum()``
-        for every N (docs/theory.md §2).
+        for every N (docs/theory.md §2). A kernel known only up to ``max_lag`` (measured data
+        with a declared tail) is summed up to it and the tail bound covers the rest: ``rho``
+        is never evaluated beyond what the kernel knows.
         """
         if not self.summable:
             return math.inf
         M = self._terms_for(SERIES_ATOL)
+        if M > self.max_lag:
+            M = int(self.max_lag)
         head = float(np.sum(np.abs(self(np.arange(1, M + 1, dtype=np.float64)))))
         return head + self.tail_bound(M)
 
@@ -242,10 +246,16 @@ class Kernel(ABC):
             j = res.first_failure
             detail = (f"reflection coefficient k_{j} = {res.reflection[j - 1]:.6g} has |k| >= 1"
                       if j >= 1 else f"rho(0) = {res.prediction_error[0]:.6g} <= 0")
+            fix = ("use fewer frames, a different length scale, or a family that is positive "
+                   "definite on every N (powered exponential with nu <= 2, polynomial, "
+                   "logarithmic)")
+            if self.family == "sampled":  # measured data have no length scale to change
+                fix = ("use fewer frames (N <= " + str(max(j, 1)) + "), measure more lags or "
+                       "re-estimate rho with a positive definite estimator (the biased sample "
+                       "autocorrelation, dividing by the series length), or add a nugget "
+                       "(jitter)")
             raise NotPositiveDefiniteError(
-                f"Gamma of {self!r} with N={N}, dt={dt:g}", detail,
-                "use fewer frames, a different length scale, or a family that is positive "
-                "definite on every N (powered exponential with nu <= 2, polynomial, logarithmic)")
+                f"Gamma of {self!r} with N={N}, dt={dt:g}", detail, fix)
 
     def is_positive_definite(self, N: int, dt: float = 1.0) -> bool:
         """Whether ``Gamma_N`` is positive definite (exact Durbin test for N frames)."""
@@ -391,9 +401,12 @@ class SampledKernel(Kernel):
         ``"tail"``              lags beyond ``M - 1`` are refused as for ``"refuse"``, but the
                                 N-free bounds (``tail_bound``, ``abs_sum``) add the declared
                                 ``decay`` beyond the data: they speak for the process, not
-                                only for the ``M`` lags measured.
+                                only for the ``M`` lags measured. ``rho`` itself is never
+                                evaluated beyond the data, only the declared envelope.
     decay : Decay, optional
-        Required with ``beyond="tail"``: a bound on ``|rho(m)|`` for ``m >= M``.
+        Required with ``beyond="tail"``: a bound on ``|rho(m)|`` for ``m >= 1``. It is held
+        against the measured lags first (:meth:`Decay.check_against`): a declaration the data
+        contradict is refused, naming the first violating lag.
 
     Notes
     -----
@@ -423,6 +436,8 @@ class SampledKernel(Kernel):
         if beyond != "tail" and decay is not None:
             raise InvalidArgumentError("decay", decay, f"has no use with beyond={beyond!r}",
                                        "pass beyond='tail' to declare the decay beyond the data")
+        if beyond == "tail":
+            decay.check_against(r)
         self.values = r.copy()
         self.values.setflags(write=False)
         self.beyond, self.decay = beyond, decay
@@ -466,6 +481,18 @@ class SampledKernel(Kernel):
         if self.beyond == "tail":
             return head + self.decay.tail_bound(max(J, self.values.size - 1))
         return head
+
+    def symbol(self, w: Any, J: int | None = None) -> np.ndarray:
+        """The symbol ``f_J`` (see :meth:`Kernel.symbol`); ``J=None`` is the full symbol of
+        the data (``beyond="refuse"`` or ``"zero"``: every lag the kernel knows). With
+        ``beyond="tail"`` the lags beyond the data are not known, only bounded: pass J."""
+        if J is None:
+            if self.beyond == "tail":
+                raise InvalidArgumentError("J", None, "the symbol of a declared tail is not "
+                                           "known beyond the data (only bounded by the decay)",
+                                           f"pass a truncation lag J <= {self.values.size - 1}")
+            J = self.values.size - 1
+        return super().symbol(w, J)
 
     def zero_extension(self):
         """The exact all-N PSD certificate of the zero extension (``beyond="zero"`` only).
@@ -524,6 +551,12 @@ class SklearnKernel(Kernel):
 
     A periodic part (``ExpSineSquared``) makes ``Gamma_N`` singular, or nearly, for large N:
     ``advice`` says so and a failing :meth:`check_valid` suggests a nugget (``jitter``).
+
+    Hyperparameters that define no correlation of a one-dimensional lag (a length scale,
+    ``nu``, ``alpha`` or period ``<= 0``, an anisotropic length scale, a negative noise
+    level or a power ``<= 0``) are refused with :class:`InvalidArgumentError` naming them,
+    e.g. ``Matern.length_scale``; ``not_summable_reason`` says why a certified kernel's lag
+    sum diverges (RationalQuadratic with ``alpha <= 1/2``, a periodic or constant part).
     """
 
     family = "sklearn"
@@ -544,6 +577,7 @@ class SklearnKernel(Kernel):
         if decay is not None and not isinstance(decay, Decay):
             raise InvalidArgumentError("decay", decay, "is not a Decay",
                                        "pass e.g. gp.kernels.Decay.exponential(0.5)")
+        _check_sklearn_hyperparameters(kernel)
         k00 = float(kernel(np.zeros((1, 1)))[0, 0])
         if not np.isfinite(k00) or k00 <= 0.0:
             raise InvalidArgumentError("kernel", kernel,
@@ -562,6 +596,9 @@ class SklearnKernel(Kernel):
             self.summable = math.isfinite(self._env.tail(0))
         else:
             self.summable = decay is not None and decay.summable
+        #: Why ``sum_m |rho(m)|`` diverges, when the package certifies that it does ("" else).
+        self.not_summable_reason = (self._env.note if self._env is not None
+                                    and not self.summable else "")
         # one verdict per kernel, however it is built: RBF(l) is PoweredExponential(2 l^2, 2),
         # proved positive definite on every N, and so is every expression of such parts
         self.always_positive_definite = _definiteness(kernel) == "pd"
@@ -756,6 +793,9 @@ class _RQEnv(_MonotoneEnv):
         self.s = math.sqrt(2.0 * alpha) * ell
         self.note = (f"RationalQuadratic(l={ell:.4g}, alpha={alpha:.4g}): polynomial decay, "
                      f"exponent 2 alpha = {2 * alpha:.4g}")
+        if alpha <= 0.5:
+            self.note = (f"RationalQuadratic(l={ell:.4g}, alpha={alpha:.4g}) decays like "
+                         f"m^-2alpha = m^-{2 * alpha:.4g}, not summable for alpha <= 1/2")
         if alpha > 0.5:
             self.full = math.exp(math.log(self.s) + 0.5 * math.log(math.pi)
                                  + special.gammaln(alpha - 0.5) - special.gammaln(alpha)
@@ -834,6 +874,83 @@ class _PowerEnv(_Env):
 
     def sup(self, J: int) -> float:
         return self.base.sup(J) ** self.p
+
+
+#: Hyperparameters checked by :func:`_check_sklearn_hyperparameters`, per scikit-learn class:
+#: ``(name, what it must be, example of a valid value)``.
+_SKLEARN_POSITIVE = {
+    "RBF": (("length_scale", "a positive length scale", "2.0"),),
+    "Matern": (("length_scale", "a positive length scale", "2.0"),
+               ("nu", "a positive smoothness (0.5, 1.5, 2.5, ... or inf)", "1.5")),
+    "RationalQuadratic": (("length_scale", "a positive length scale", "2.0"),
+                          ("alpha", "a positive scale-mixture parameter", "1.0")),
+    "ExpSineSquared": (("length_scale", "a positive length scale", "2.0"),
+                       ("periodicity", "a positive period", "10.0")),
+}
+
+
+def _check_sklearn_hyperparameters(kernel: Any, path: str = "") -> None:
+    """Refuse scikit-learn hyperparameters that define no correlation on a 1-d lag.
+
+    scikit-learn accepts ``RBF(0)``, ``Matern(length_scale=-3)``, ``Matern(nu=-1)`` and
+    anisotropic length scales at construction and fails later with a bare ``ValueError``
+    or ``ZeroDivisionError`` (or not at all); here each is refused up front.
+
+    Parameters
+    ----------
+    kernel : sklearn.gaussian_process.kernels.Kernel
+    path : str
+        Where ``kernel`` sits in the expression (``"k1."``, ``"k2.kernel."``), for messages.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming the hyperparameter (e.g. ``Matern.length_scale``), its value and the fix.
+    """
+    from sklearn.gaussian_process import kernels as K
+
+    name = type(kernel).__name__
+    if isinstance(kernel, (K.Sum, K.Product)):
+        _check_sklearn_hyperparameters(kernel.k1, path + "k1.")
+        _check_sklearn_hyperparameters(kernel.k2, path + "k2.")
+        return
+    if isinstance(kernel, K.Exponentiation):
+        p = kernel.exponent
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) \
+                or not (math.isfinite(p) and p > 0):
+            raise InvalidArgumentError(f"{path}Exponentiation.exponent", kernel.exponent,
+                                       "is not a finite positive number (a power <= 0 of a "
+                                       "correlation is not a correlation)",
+                                       "pass a positive exponent, e.g. RBF(2.0) ** 2")
+        _check_sklearn_hyperparameters(kernel.kernel, path + "kernel.")
+        return
+    for key in ("constant_value", "noise_level"):
+        if isinstance(kernel, (K.ConstantKernel, K.WhiteKernel)) and hasattr(kernel, key):
+            v = getattr(kernel, key)
+            ok = np.ndim(v) == 0 and np.isreal(v) and np.isfinite(float(np.real(v)))
+            if not ok or (key == "noise_level" and float(v) < 0):
+                raise InvalidArgumentError(f"{path}{name}.{key}", v,
+                                           "is not a finite " + ("nonnegative " if key ==
+                                                                 "noise_level" else "")
+                                           + "number", f"pass e.g. {name}(1.0)")
+    for key, what, example in _SKLEARN_POSITIVE.get(
+            "Matern" if isinstance(kernel, K.Matern) else name, ()):
+        v = getattr(kernel, key)
+        arg = f"{path}{type(kernel).__name__}.{key}"
+        try:
+            arr = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(arg, v, f"is not a number ({what} is needed)",
+                                       f"pass e.g. {key}={example}") from None
+        if key == "length_scale" and arr.size != 1:
+            raise InvalidArgumentError(arg, v, f"is anisotropic ({arr.size} length scales, one "
+                                       "per input dimension), but a time lag is one-dimensional",
+                                       f"pass one number, e.g. {key}={example}")
+        x = float(arr.reshape(-1)[0]) if arr.size == 1 else math.nan
+        if math.isnan(x) or x <= 0 or (math.isinf(x) and key != "nu"):
+            why = "is not positive" if x <= 0 else "is not finite"
+            raise InvalidArgumentError(arg, v, f"{why}: {type(kernel).__name__} needs {what}",
+                                       f"pass e.g. {key}={example}")
 
 
 def _scalar_length_scale(kernel: Any) -> float:
@@ -1037,6 +1154,73 @@ class Decay:
             raise InvalidArgumentError("decay.tail", out, f"returned {out} at J={J}",
                                        "return a nonnegative bound on sum_{m>J} |rho(m)|")
         return out
+
+    def envelope(self, m: Any) -> np.ndarray:
+        """The declared pointwise bound ``C exp(-rate m)`` or ``C m^-exponent`` (``m >= 1``).
+
+        Returns
+        -------
+        ndarray of float64
+            ``nan`` for ``kind="tail"``, which bounds sums only.
+        """
+        m = np.asarray(m, dtype=np.float64)
+        if self.kind == "exponential":
+            return self.C * np.exp(-self.rate * m)
+        if self.kind == "polynomial":
+            return self.C * m ** -self.exponent
+        return np.full(m.shape, np.nan)
+
+    #: Relative slack when data are held against a declaration (rounding of the data).
+    CHECK_RTOL = 1e-9
+
+    def check_against(self, rho: Any, name: str = "decay") -> None:
+        """Refuse a declaration that the measured ``rho[0..M-1]`` contradict.
+
+        ``exponential`` and ``polynomial`` promise ``|rho(m)| <= envelope(m)`` at every
+        ``m >= 1``, so at the measured lags too; ``tail`` promises
+        ``tail(J) >= sum_{m>J} |rho(m)|``, so at least the measured part of that sum.
+
+        Raises
+        ------
+        InvalidArgumentError
+            Naming ``name``, the first lag that violates the declaration and the fix.
+        """
+        r = np.abs(np.asarray(rho, dtype=np.float64))
+        if r.size < 2:
+            return
+        m = np.arange(1, r.size, dtype=np.float64)
+        if self.kind == "tail":
+            data_tails = np.cumsum(r[:0:-1])[::-1]  # sum_{m>J} over the data, J = 0..M-2
+            bound = np.array([self.tail_bound(J) for J in range(r.size - 1)])
+            bad = np.flatnonzero(data_tails > bound * (1 + self.CHECK_RTOL))
+            if bad.size:
+                J = int(bad[0])
+                raise InvalidArgumentError(name, self, f"is contradicted by the data: at J={J} "
+                                           f"the measured sum_{{m>J}} |rho(m)| = "
+                                           f"{data_tails[J]:.6g} exceeds tail({J}) = "
+                                           f"{bound[J]:.6g}", "declare a larger tail bound")
+            return
+        env = self.envelope(m)
+        bad = np.flatnonzero(r[1:] > env * (1 + self.CHECK_RTOL))
+        if bad.size:
+            i = int(bad[0])
+            form = (f"{self.C:g} exp(-{self.rate:g} m)" if self.kind == "exponential"
+                    else f"{self.C:g} m^-{self.exponent:g}")
+            # the largest rate (or exponent) the data allow with this C, for the fix
+            logs = np.log(self.C / np.maximum(r[1:], 1e-300))
+            if self.kind == "exponential":
+                limit = float(np.min(logs / m))
+            elif logs[0] < 0:  # |rho(1)| > C: no exponent helps
+                limit = -1.0
+            else:
+                limit = float(np.min(logs[1:] / np.log(m[1:]), initial=math.inf))
+            what = "exponential rate" if self.kind == "exponential" else "exponent"
+            fix = (f"declare an {what} of at most {limit:.4g} with C = {self.C:g} "
+                   "(or a larger C), or check the data" if limit > 0 else
+                   "declare a larger C, or check the data")
+            raise InvalidArgumentError(name, self, f"is contradicted by the data: the first "
+                                       f"violating lag is m={i + 1}, where |rho({i + 1})| = "
+                                       f"{r[i + 1]:.6g} > {form} = {env[i]:.6g}", fix)
 
     def describe(self) -> str:
         """One line for reports, e.g. ``"exponential, rate 0.577 (certified)"``."""

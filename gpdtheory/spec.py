@@ -47,6 +47,38 @@ def as_kernel(kernel: Any) -> Kernel:
                                "kernel, a stationary scikit-learn kernel, or a rho array")
 
 
+def _array_code(a: np.ndarray) -> str:
+    """``np.array([...])`` that rebuilds ``a`` exactly (shortest round-trip floats)."""
+    return f"np.array({np.asarray(a, dtype=np.float64).tolist()!r})"
+
+
+def _kernel_code(kernel: Kernel) -> str:
+    """Code that rebuilds ``kernel`` (exact parameters; ``repr`` rounds them for reading)."""
+    from .kernels import FAMILIES, Decay, Jittered, SklearnKernel
+
+    if type(kernel) in FAMILIES.values():
+        inner = ", ".join(f"{k}={float(v)!r}" for k, v in kernel.params.items())
+        return f"{type(kernel).__name__}({inner})"
+    if isinstance(kernel, Jittered):
+        return f"with_jitter({_kernel_code(kernel.base)}, {kernel.jitter!r})"
+
+    def decay_code(decay: Decay | None) -> str:
+        if decay is None:
+            return ""
+        if decay.kind == "exponential":
+            return f", decay=Decay.exponential({decay.rate!r}, C={decay.C!r})"
+        if decay.kind == "polynomial":
+            return f", decay=Decay.polynomial({decay.exponent!r}, C={decay.C!r})"
+        return f", decay={decay!r}"  # an explicit callable has no literal
+
+    if isinstance(kernel, SampledKernel):
+        beyond = "" if kernel.beyond == "refuse" else f", beyond={kernel.beyond!r}"
+        return f"SampledKernel({_array_code(kernel.values)}{beyond}{decay_code(kernel.decay)})"
+    if isinstance(kernel, SklearnKernel):
+        return f"from_sklearn({kernel.kernel!r}{decay_code(kernel.declared_decay)})"
+    return repr(kernel)
+
+
 class GPSpec:
     """A stationary Gaussian process over frames: ``vec X ~ N(vec mean, Gamma ⊗ Sigma)``.
 
@@ -65,6 +97,31 @@ class GPSpec:
     times : (N,) array_like, optional
         Non-equispaced frame times (strictly increasing). ``Gamma`` is then no longer
         Toeplitz and every routine falls back to dense linear algebra.
+
+    Attributes
+    ----------
+    kernel : Kernel
+        The correlation, converted (a scikit-learn kernel becomes a :class:`SklearnKernel`,
+        an array a :class:`SampledKernel`).
+    N : int
+        Number of frames.
+    d : int
+        Number of features, ``Sigma.shape[0]``.
+    Sigma : (d, d) ndarray of float64
+        The spatial covariance, validated and read-only.
+    mean : (N, d) ndarray of float64 or None
+        The mean, broadcast to one row per frame and read-only; ``None`` for zero mean
+        (:attr:`mean_array` gives zeros then).
+    dt : float
+        Frame spacing.
+    times : (N,) ndarray of float64 or None
+        The frame times when given, else ``None`` (equispaced, ``Gamma`` Toeplitz).
+
+    The ``repr`` is code that rebuilds the spec (a failing hypothesis example can be pasted
+    back): every argument is written out, arrays as ``np.array([...])`` literals and the
+    mean as ``mean=None`` when there is none. It runs after ``import numpy as np``,
+    ``from gpdtheory import *`` and ``from gpdtheory.kernels import Decay, with_jitter``
+    (and, for a scikit-learn kernel, ``from sklearn.gaussian_process.kernels import *``).
 
     Raises
     ------
@@ -128,9 +185,13 @@ class GPSpec:
                     "check the kernel is a valid correlation for these times") from exc
 
     def __repr__(self) -> str:
-        extra = "" if self.times is None else ", times=..."
-        mean = "" if self.mean is None else ", mean=..."
-        return f"GPSpec({self.kernel!r}, N={self.N}, d={self.d}, dt={self.dt:g}{mean}{extra})"
+        mean = "None"
+        if self.mean is not None:  # one row when every frame has the same mean
+            same = bool(np.all(self.mean == self.mean[0]))
+            mean = _array_code(self.mean[0] if same else self.mean)
+        times = "" if self.times is None else f", times={_array_code(self.times)}"
+        return (f"GPSpec({_kernel_code(self.kernel)}, N={self.N}, "
+                f"Sigma={_array_code(self.Sigma)}, mean={mean}, dt={self.dt!r}{times})")
 
     # ------------------------------------------------------------------ structure
     @property

@@ -197,11 +197,22 @@ def executor_for(scheduler: str | None = None, workers: int = 0):
     ------
     InvalidArgumentError
         If ``scheduler`` is given and ``distributed`` is not installed (the fix names the
-        ``gpdtheory[dask]`` extra).
+        ``gpdtheory[dask]`` extra), or no scheduler answers there within
+        ``SCHEDULER_TIMEOUT_S`` seconds (nothing listening, a malformed address).
     """
     if scheduler:
         Client = _distributed_client(scheduler)
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, ValueError, TypeError) as exc:  # nothing listening, a bad address
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            what = (f"no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s"
+                    if isinstance(exc, OSError) else "is not a scheduler address")
+            raise InvalidArgumentError("--scheduler", scheduler, f"{what} ({why})",
+                                       "start one there (dask scheduler, then dask worker "
+                                       "ADDRESS), check the address (tcp://HOST:PORT), or drop "
+                                       "--scheduler to run here (--workers N for local "
+                                       "processes)") from None
         ex = client.get_executor()
 
         def close() -> None:
@@ -210,10 +221,23 @@ def executor_for(scheduler: str | None = None, workers: int = 0):
 
         return ex, close
     if workers > 0:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        # Ctrl-C reaches the whole process group: the parent stops the workers, which
+        # must not each print a KeyboardInterrupt traceback
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_ignore_sigint)
         return pool, pool.shutdown
     return None, lambda: None
 
+
+def _ignore_sigint() -> None:
+    """Worker initializer: leave Ctrl-C to the parent (see :func:`executor_for`)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+#: Seconds to wait for a Dask scheduler before ``--scheduler`` is refused.
+SCHEDULER_TIMEOUT_S = 5
 
 #: How to install the Dask engine (the ``dask`` extra of pyproject.toml).
 DASK_INSTALL = "pip install 'gpdtheory[dask]'  (or: pip install distributed)"

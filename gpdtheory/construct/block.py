@@ -402,6 +402,10 @@ class GPDiT(nn.Module):
         self.position_only = bool(position_only)
         self.n_frequencies = check_nonnegative_int(n_frequencies, "n_frequencies")
         dtype = check_dtype(dtype)
+        if device is not None:  # a device torch lacks: the project's error, not an assert
+            from ..train.device import resolve_device
+
+            device = resolve_device(device)
         if value_dim is not None:
             value_dim = check_positive_int(value_dim, "value_dim")
         self.D = 2 * self.d + N_POS

@@ -55,6 +55,8 @@ def build(spec: GPSpec, J: int, L: int, truncation: str = "hard", dtype=torch.fl
         float64 by default. float32 is opt-in and loses accuracy like ``N^2 eps32``
         (the coefficients ``s_m`` grow like ``N^2``; see ``gpdtheory.construct.sizes``).
     device : torch device, optional
+        ``"cpu"``, ``"cuda"``, ``"cuda:0"``, ``"mps"`` or ``"auto"``; one torch reports
+        unavailable here is refused before any work.
     tied : bool
         Looped (one shared block) or ``L`` untied copies of the same weights.
     position_only : bool
@@ -73,7 +75,8 @@ def build(spec: GPSpec, J: int, L: int, truncation: str = "hard", dtype=torch.fl
     Raises
     ------
     InvalidArgumentError
-        Bad ``L``, ``ffn``, ``on_indefinite``, truncation or spec.
+        Bad ``L``, ``ffn``, ``on_indefinite``, truncation or spec, or a ``device`` that is
+        not available (e.g. ``"cuda"`` on a machine without CUDA).
     AssumptionViolated
         ``Gamma_bar`` is indefinite (a hard truncation, e.g. Matérn 5/2 at small J): the
         network is evaluated at every t, and for ``t <= log1p(-lmin(Gamma_bar) lmax(Sigma))``
@@ -95,6 +98,10 @@ def build(spec: GPSpec, J: int, L: int, truncation: str = "hard", dtype=torch.fl
     >>> err = np.linalg.norm(model(X, t).detach().numpy() - gp.score(spec, X.numpy(), 0.5))
     """
     L = check_nonnegative_int(L, "L")
+    if device is not None:
+        from ..train.device import resolve_device
+
+        device = resolve_device(device)
     if ffn not in ("linear", "relu"):
         raise InvalidArgumentError("ffn", ffn, "is not 'linear' or 'relu'",
                                    "pass ffn='linear' or 'relu'")

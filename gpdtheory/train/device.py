@@ -56,8 +56,9 @@ def resolve_device(device: Any = None) -> torch.device:
                  "mps": bool(getattr(torch.backends, "mps", None)
                              and torch.backends.mps.is_available())}
     if not available.get(dev.type, False):
-        raise InvalidArgumentError("device", device, f"is not available here ({dev.type})",
-                                   "pass 'cpu', or 'auto' to use CUDA when present")
+        raise InvalidArgumentError("device", device, f"is not available here (torch "
+                                   f"{torch.__version__} reports no {dev.type} device)",
+                                   "pass device='cpu', or 'auto' to use CUDA when present")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise InvalidArgumentError("device", device,
                                    f"names GPU {dev.index} of {torch.cuda.device_count()}",
