@@ -95,7 +95,9 @@ MUTANTS: tuple[Mutant, ...] = (
                  "torch.relu(Q @ K.transpose(-1, -2)).transpose(-1, -2)"),),
            equivalent="the constructed weight of (i, j) is ReLU(c_|i-j| - c_{m+1}), symmetric "
                       "in (i, j), so A^T = A; for a trained model ReLU(K Q^T) is the same "
-                      "family with W_q and W_k exchanged (docs/theory.md §12)"),
+                      "family with W_q and W_k exchanged, trained along another path (a "
+                      "trained claim that flips on it depends on that path; docs/theory.md "
+                      "§12)"),
     # §4 positive semidefiniteness
     Mutant("psd.grid_coarse", "4.2", "the certificate rounds rho to a 2^-8 grid, not 2^-64",
            (Edit("gpdtheory.psd.certificate:_to_grid",
