@@ -1,7 +1,7 @@
 """Null baselines of the trained and statistical claims, and the statistics they are judged by.
 
 A trained model's statistic is only evidence when it beats what a model with no temporal
-learning gets with the same statistic (issue 30). The baselines, each computed in closed
+learning gets with the same statistic. The baselines, each computed in closed
 form or from the already-trained model (nothing is retrained):
 
 - ``time-ignoring``: the score of a model that treats frames as independent,

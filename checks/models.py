@@ -69,7 +69,7 @@ def latte_attention(cfg: CheckConfig):
     from :func:`gpdtheory.construct.build`). Data: N = 8 frames of 2 x 2 x 2 (d = 8),
     powered exponential ell = 3, Sigma from a seeded random factor; 1024 sequences.
 
-    Baselines (issue 30), the same statistic on null profiles: identity attention (lag 0
+    Baselines, the same statistic on null profiles: identity attention (lag 0
     only) and the untrained Latte of the same seed (uniform attention has no Pearson
     correlation). Both graded rows are the paper's hypothesis for a real DiT, so they are
     findings (``reproduced`` / ``not reproduced``): the margin over the best baseline

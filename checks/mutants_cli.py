@@ -69,7 +69,7 @@ def run_mutants(args: argparse.Namespace) -> int:
                 print(f"{m.name:30s} §{m.section:4s} {m.description}{tag}")
             return 0
         claims = runner.select(args.only)
-        from .cli import check_outputs
+        from .outputs import check_outputs
 
         # before any cell runs: a --json that cannot be written would lose the whole matrix
         check_outputs(args, (("--json", "json", "file", False),))
@@ -104,7 +104,7 @@ def run_mutants(args: argparse.Namespace) -> int:
     if bad:
         print(f"the unmutated run has {len(bad)} failing rows: the matrix cannot tell a caught "
               "mutant from a broken claim. Fix the claims first.", file=sys.stderr)
-    from .cli import write_outputs
+    from .outputs import write_outputs
 
     written = write_outputs(
         (("--json", args.json, lambda path: atomic_write_text(

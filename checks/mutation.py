@@ -265,21 +265,19 @@ def _status(mutant: str, claim_id: str, rows: list[Row], seconds: float,
                 len(bad) - errors, errors, example[:160], seconds)
 
 
-def run_cell(mutant_name: str, claim_ids: list[str], cfg: CheckConfig,
+def run_cell(mutant: Mutant, claim_ids: list[str], cfg: CheckConfig,
              reproduced: dict[str, int] | None = None) -> list[Cell]:
-    """Run ``claim_ids`` under one mutant of the catalogue (a picklable task for workers);
-    ``reproduced``: each claim's number of reproduced findings without the mutant."""
+    """Run ``claim_ids`` under one mutant (a picklable task for workers: a mutant is plain
+    data, any catalogue's); ``reproduced``: each claim's reproduced findings without it."""
     import checks  # noqa: F401
-
-    from .mutants import CATALOGUE
 
     reproduced = reproduced or {}
     cells = []
-    with _trainings_in_process(), applied(CATALOGUE[mutant_name]):
+    with _trainings_in_process(), applied(mutant):
         for cid in claim_ids:
             start = time.perf_counter()
             rows = CLAIMS[cid].run(cfg)
-            cells.append(_status(mutant_name, cid, rows, time.perf_counter() - start,
+            cells.append(_status(mutant.name, cid, rows, time.perf_counter() - start,
                                  reproduced.get(cid, 0)))
     return cells
 
@@ -297,12 +295,10 @@ def _probe_claims(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig
     return reached, rows
 
 
-def _probe_task(names: list[str], claim_ids: list[str], cfg: CheckConfig):
+def _probe_task(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig):
     import checks  # noqa: F401
 
-    from .mutants import CATALOGUE
-
-    return _probe_claims([CATALOGUE[n] for n in names], claim_ids, cfg)
+    return _probe_claims(mutants, claim_ids, cfg)
 
 
 @dataclass
@@ -348,7 +344,8 @@ def kill_matrix(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig | 
     Parameters
     ----------
     mutants : list of Mutant
-        From :data:`checks.mutants.CATALOGUE` (workers look mutants up there by name).
+        Any catalogue's (:data:`checks.mutants.MUTANTS` for the command line); mutants are
+        plain data, sent to workers as they are.
     claim_ids : list of str
     cfg : CheckConfig, optional
     executor : concurrent.futures.Executor, optional
@@ -358,13 +355,12 @@ def kill_matrix(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig | 
     """
     cfg = cfg or CheckConfig()
     start = time.perf_counter()
-    names = [m.name for m in mutants]
     out = KillMatrix(mutants, list(claim_ids))
     reached: dict[str, set[str]] = {}
     if executor is None:
         reached, out.baseline = _probe_claims(mutants, claim_ids, cfg)
     else:
-        futures = [executor.submit(_probe_task, names, [cid], cfg) for cid in claim_ids]
+        futures = [executor.submit(_probe_task, mutants, [cid], cfg) for cid in claim_ids]
         for fut in futures:
             part, rows = fut.result()
             reached.update(part)
@@ -376,10 +372,10 @@ def kill_matrix(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig | 
             if c not in todo[m.name]:
                 out.cells[(m.name, c)] = Cell(m.name, c, "not reached")
     if executor is None:
-        results = (run_cell(n, todo[n], cfg, before) for n in names if todo[n])
+        results = (run_cell(m, todo[m.name], cfg, before) for m in mutants if todo[m.name])
     else:
-        futures = [executor.submit(run_cell, n, todo[n], cfg, before) for n in names
-                   if todo[n]]
+        futures = [executor.submit(run_cell, m, todo[m.name], cfg, before) for m in mutants
+                   if todo[m.name]]
         results = (f.result() for f in futures)
     for cells in results:
         for cell in cells:

@@ -37,7 +37,7 @@ near 0.2 relative error (the error of a score that ignores temporal correlation)
 iterations or more. A shallower model makes each iteration cheaper. The former fixed 600
 iterations left some seeds on that plateau (``--seed 2``, polynomial: error 0.105 against the
 time-ignoring score's 0.121; ``--seed 1``, logarithmic: 0.128), which the baselines of
-trained.kernel and trained.score exposed. Convergence rule (issue 30): L-BFGS runs until
+trained.kernel and trained.score exposed. Convergence rule: L-BFGS runs until
 the held-out loss has not improved for ``patience`` = 4 evaluations (200 iterations), capped
 at ``MAX_LBFGS`` = 3000 (--full: 6000); every row records the iterations run, the best
 iteration and the held-out loss (``steps_run``, ``best_step``, ``heldout_loss``). Measured:

@@ -14,7 +14,7 @@
                      (its margin is nan). Info rows: each baseline's correlation and the
                      scale-sensitive error of the profile normalised to 1 at lag 0.
 
-Convergence (issue 30): the default training runs until its held-out loss plateaus (the
+Convergence: the default training runs until its held-out loss plateaus (the
 best held-out loss falls by < 1% over 3 evaluations, 300 steps; ``PLATEAU``, cap
 ``MAX_STEPS``), at a constant learning rate 3e-3; the row records the steps run, the best
 step and the held-out loss. Measured (``--seed 0``): 2200 steps, held-out loss 0.323;

@@ -1,4 +1,4 @@
-"""Injected bugs in the judged statistics make the graded rows fail (issue 30).
+"""Injected bugs in the judged statistics make the graded rows fail.
 
 Each graded statistic flows through one module-level function of :mod:`checks.baselines`
 (:func:`~checks.baselines.judged_map`: the trained model's linear score map;

@@ -129,7 +129,7 @@ def test_warm_start_tracks_distance():
         assert torch.equal(v, start[k])
 
 
-# ------------------------------------------------------------------ baselines (issue 30)
+# ------------------------------------------------------------------ baselines
 def test_comparisons_report_their_baselines():
     """compare_kernel / compare_linear_map / compare_attention carry the null baselines'
     scores, whether the model beats them, and a printable summary."""

@@ -1,4 +1,4 @@
-"""Issue 27, a new user's first hour: each mistake a newcomer makes gets one clear line.
+"""A new user's first hour: each mistake a newcomer makes gets one clear line.
 
 The command-line cases run ``gpdtheory check`` in a fresh process, as a user runs it, and
 assert a refusal with exit 2, one line on stderr and no traceback.

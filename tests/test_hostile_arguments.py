@@ -1,4 +1,4 @@
-"""Arguments outside the Toeplitz engine (issue 26): specs, diffusion times, certificates."""
+"""Arguments outside the Toeplitz engine: specs, diffusion times, certificates."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile journals (issue 26): every line validated, bad lines reported and skipped."""
+"""Hostile journals: every line validated, bad lines reported and skipped."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile output paths (issue 26, item 6): every output is checked before the work.
+"""Hostile output paths: every output is checked before the work.
 
 ``--out``, ``--json`` and ``--journal`` paths that could not be written at the end (a
 virtual folder such as ``/proc``, a path through a file, an unwritable folder, a name

@@ -54,7 +54,7 @@ def test_an_edit_that_does_not_match_is_refused():
     bad = Mutant("x.y", "3", "no such text", (Edit("gpdtheory.truncation:tau_J", "nope", "x"),))
     with pytest.raises(ValueError, match="occurs 0 times"):
         with applied(bad):
-            pass
+            pytest.fail("an edit whose text is not in the source must be refused")
 
 
 def test_probe_records_only_what_is_called():

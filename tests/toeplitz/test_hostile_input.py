@@ -1,5 +1,5 @@
 """Hostile input to the Toeplitz engine: extreme scales, read-only and strided arrays,
-threads, fork, endless loops and argument validation (issue 26)."""
+threads, fork, endless loops and argument validation."""
 
 from __future__ import annotations
 
