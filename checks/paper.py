@@ -531,7 +531,10 @@ def paper_attention(cfg: CheckConfig):
                                "corr_best": round(c_best, 4)},
                               (corr if spread >= MIN_SPREAD else math.nan) - c_best, ATT_MARGIN,
                               sense=">=", kind="finding",
-                              note="profile/profile[0] = "
+                              note=("" if spread >= MIN_SPREAD else
+                                    f"profile too flat to judge (spread {spread:.3f} < "
+                                    f"{MIN_SPREAD}): measured undefined; ")
+                              + "profile/profile[0] = "
                               + ", ".join(f"{v / prof[0]:.3f}" for v in prof))
             yield Measurement({**case, "quantity": "Pearson corr(attention lag profile, rho)"},
                               corr, math.nan, kind="info",

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 import gpdtheory as gp
-from checks.training import hidden_states, layer_distances
+from checks.baselines import time_ignoring_map
+from checks.training import hidden_states, layer_distances, map_error, null_layer_distances
 from checks.video import pixel_lag_profile
 from gpdtheory import distribution as dist
 from gpdtheory.construct import build
@@ -160,6 +161,33 @@ def test_trained_final_layer_within_derived_level_small():
     # triangle inequality with the exact errors; 10% for the Monte Carlo of 1024 sequences
     assert d["final"] <= 1.1 * (e_model + e_gd)
     assert d["final"] >= 0.9 * abs(e_model - e_gd)
+
+
+def test_map_error_is_zero_at_the_exact_score_and_matches_the_model_route():
+    from gpdtheory.diffusion import marginal_covariance
+    from gpdtheory.evaluate import score_error
+
+    spec = _spec(5, 2)
+    assert map_error(spec, np.linalg.inv(marginal_covariance(spec, 0.5))) < 1e-7
+    model = _trained(spec, L=2, steps=5)
+    assert map_error(spec, linear_map(model, 0.5)) == pytest.approx(
+        float(score_error(model, spec, 0.5).relative[0]), rel=1e-9)
+
+
+def test_null_layer_distances_obey_the_triangle_inequality():
+    """docs/theory.md §8.2: |e_GD - e| <= ||y - Y_L|| / ||Y*|| <= e_GD + e for any score."""
+    from gpdtheory.evaluate import score_norm2
+    from gpdtheory.gd import gd_matrix, l2_error
+
+    spec = _spec(6, 2, gp.Logarithmic(1.0, 1.0))
+    J, L, t = 5, 3, 0.5
+    null = null_layer_distances(spec, J, L, t, heldout_seed=7)
+    e_gd = math.sqrt(l2_error(spec, gd_matrix(spec, t, J, L), t) / score_norm2(spec, t))
+    e_ti = map_error(spec, time_ignoring_map(spec, t))
+    # 4096 held-out sequences: a ratio of root-mean-squares within a few percent
+    assert 0.95 * abs(e_gd - e_ti) <= null["time-ignoring"] <= 1.05 * (e_gd + e_ti)
+    # the zero score has e = 1: its distance ||Y_L|| / ||Y*|| lies in [1 - e_GD, 1 + e_GD]
+    assert 0.95 * (1 - e_gd) <= null["zero"] <= 1.05 * (1 + e_gd)
 
 
 # ------------------------------------------------------------------ video.attention
