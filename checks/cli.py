@@ -162,7 +162,7 @@ def _check(args: argparse.Namespace) -> int:
 
         return run_mutants(args)
     import checks
-    from checks import runner
+    from checks import findings, runner
     from checks.table import (
         CLAIMS,
         CheckConfig,
@@ -255,6 +255,10 @@ def _check(args: argparse.Namespace) -> int:
     c = count_rows(rows)
     n_fail = c["failing"]
     print(f"\n{len(rows)} rows from {len(ids)} claims in {wall:.1f} s: {format_counts(c)}")
+    if findings.applies(cfg, scenario is not None):
+        changes = findings.format_changes(findings.changed_findings(rows))
+        if changes:
+            print(changes)
     if scenario is not None:
         for line in config["scenario"]["advice"]:
             print(f"advice: {line}")
