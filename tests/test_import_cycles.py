@@ -22,8 +22,6 @@ KNOWN = [
      "gpdtheory.toeplitz.rows_pcg", "gpdtheory.toeplitz.solve", "gpdtheory.truncation",
      "gpdtheory.validation"},
     {"gpdtheory.models", "gpdtheory.train.checkpoints"},
-    {"gpdtheory.compare", "gpdtheory.compare_models", "gpdtheory.construct.inspect",
-     "gpdtheory.evaluate"},
     {"checks", "checks.plots", "checks.report", "checks.runner", "checks.scenario"},
 ]
 

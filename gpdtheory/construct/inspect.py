@@ -131,9 +131,9 @@ def _sizes(X) -> dict:
 def _captured_head_weights(model, block: int, X, t: float) -> np.ndarray:
     """:func:`head_weights` of any model: its attention recorded on one input."""
     from ..capture import capture_attention
-    from ..protocol import as_score_model, model_name, param_like
+    from ..protocol import as_recorded_model, model_name, param_like
 
-    sm = as_score_model(model, **_sizes(X))
+    sm = as_recorded_model(model, **_sizes(X))  # attention only: no output convention needed
     t = check_scalar_diffusion_time(t)
     p = param_like(sm)
     X = np.zeros((sm.N, sm.d)) if X is None else as_real_array(X, "X", ndim=2,
@@ -263,7 +263,9 @@ def end_to_end_map(model, t: float, X=None) -> np.ndarray:
     Parameters
     ----------
     model : GPDiT or nn.Module
-        Any model through the protocol; a non-linear one is linearised at ``X``.
+        Any model through the protocol; a non-linear one is linearised at ``X``. Its output
+        is read as a score, so another network's convention must be stated
+        (:func:`gpdtheory.protocol.as_score_model`) unless it is detected.
     t : float
         Diffusion time.
     X : (N, d) array_like, optional
@@ -278,7 +280,7 @@ def end_to_end_map(model, t: float, X=None) -> np.ndarray:
         (:func:`gpdtheory.compare_models.compare_linear_map` does both).
     """
     if not isinstance(model, GPDiT):
-        from ..compare import jacobian
+        from ..jacobians import jacobian
         from ..protocol import as_score_model
 
         sm = as_score_model(model, **_sizes(X))
