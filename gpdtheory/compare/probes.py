@@ -45,6 +45,8 @@ __all__ = ["ProbeResult", "probe_layers", "default_layers", "probe_iterates"]
 
 #: Inputs per forward pass while recording layer outputs (bounds the memory of a batch).
 CHUNK = 512
+#: A baseline ``R^2`` within this of 1 leaves no room to beat it: the probes cannot judge.
+SATURATION = 1e-3
 
 
 @dataclass(frozen=True, repr=False)
@@ -76,19 +78,26 @@ class ProbeResult(Summarised):
     baselines: dict[str, float] = field(default_factory=dict)
 
     @property
+    def saturated(self) -> bool:
+        """A baseline's ``R^2`` is within :data:`SATURATION` of 1: nothing can beat it."""
+        return any(v > 1.0 - SATURATION for v in self.baselines.values())
+
+    @property
     def beats_baselines(self) -> bool:
-        """The last layer's ``R^2`` above every finite baseline's (rarely: see ``baselines``)."""
+        """The last layer's ``R^2`` above every finite baseline's, which is not saturated."""
         finite = [v for v in self.baselines.values() if np.isfinite(v)]
-        return bool(self.r2.size and np.isfinite(self.r2[-1])
+        return bool(self.r2.size and np.isfinite(self.r2[-1]) and not self.saturated
                     and all(self.r2[-1] > v for v in finite))
 
     def __str__(self) -> str:
         base = ", ".join(f"{k} {v:.4f}" for k, v in self.baselines.items())
         r2 = ", ".join(f"{v:.4f}" for v in self.r2[:8]) + (", ..." if self.r2.size > 8 else "")
+        warn = ("; WARNING: the raw input already decodes the iterate (R^2 ~ 1), so a probe "
+                "cannot tell a layer that computes it from one that keeps X"
+                if self.saturated else "")
         return (f"ProbeResult at t={self.t:g} ({self.n_train} train / {self.n_test} test): "
                 f"held-out R^2 by layer [{r2}] (baselines: {base}; beats them: "
-                f"{self.beats_baselines}); a linear iterate is decodable from any layer that "
-                "keeps X")
+                f"{self.beats_baselines}){warn}")
 
     def to_rows(self) -> list[dict[str, Any]]:
         rows = [{"quantity": "held-out R^2 of linear probe to GD iterate", "layer": name,
