@@ -1,6 +1,6 @@
 """The model protocol: any torch score network, its layout and its output convention.
 
-docs/theory.md §§2 and 8. Every comparison of :mod:`gpdtheory.compare_models` takes a
+docs/theory.md §§2 and 8. Every comparison of :mod:`gpdtheory.compare` takes a
 *score model*: an ``nn.Module`` called as ``model(X, t)`` with ``X`` of shape
 ``(B, N, d)`` and ``t`` of shape ``(B,)`` (the OU diffusion time of docs/theory.md §2),
 returning the score ``(B, N, d)``. :func:`as_score_model` turns other networks into one:

@@ -158,6 +158,12 @@ def test_output_convention_is_stated_or_detected_never_assumed():
                  lambda: sample_errors(net, spec, 10, steps=2)):
         with pytest.raises(InvalidArgumentError, match="^output=None"):
             call()
+    from gpdtheory.evaluate import covariance_error, score_error
+
+    for call in (lambda: score_error(net, spec, 0.5, n_mc=8),
+                 lambda: covariance_error(net, spec, 10, steps=2)):
+        with pytest.raises(InvalidArgumentError, match="no stated output convention"):
+            call()
 
 
 def test_trainer_takes_a_protocol_model():
