@@ -45,7 +45,7 @@ __all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "
            "score_norm2", "polynomial_map"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ScoreError:
     """Score error on a grid of ``t``.
 
@@ -67,6 +67,15 @@ class ScoreError:
     relative: np.ndarray
     exact: bool
     stderr: np.ndarray
+
+    def __str__(self) -> str:
+        how = "exact" if self.exact else "Monte Carlo"
+        pairs = ", ".join(f"t={t:g}: {r:.4g}" for t, r in zip(self.t[:6], self.relative[:6],
+                                                               strict=True))
+        more = ", ..." if self.t.size > 6 else ""
+        return f"ScoreError ({how}): relative L2(p_t) error {pairs}{more}"
+
+    __repr__ = __str__  # a summary at the prompt, not the arrays
 
 
 def _score_network(model):

@@ -349,3 +349,13 @@ def test_every_result_prints_a_short_summary():
         if hasattr(res, "baselines"):
             assert res.baselines and isinstance(res.beats_baselines, bool), type(res).__name__
             assert "baselines:" in str(res)
+
+
+def test_score_error_prints_a_summary():
+    from gpdtheory.evaluate import score_error
+
+    spec = _spec(4, 2)
+    res = score_error(build(spec, 3, 10), spec, np.linspace(0.1, 2.0, 9))
+    text = repr(res)
+    assert text == str(res) and text.startswith("ScoreError (exact)") and "..." in text
+    assert "array(" not in text and "\n" not in text and len(text) < 300
