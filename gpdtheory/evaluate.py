@@ -45,7 +45,7 @@ __all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "
            "score_norm2", "polynomial_map"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ScoreError:
     """Score error on a grid of ``t``.
 
@@ -68,6 +68,33 @@ class ScoreError:
     exact: bool
     stderr: np.ndarray
 
+    def __str__(self) -> str:
+        how = "exact" if self.exact else "Monte Carlo"
+        pairs = ", ".join(f"t={t:g}: {r:.4g}" for t, r in zip(self.t[:6], self.relative[:6],
+                                                               strict=True))
+        more = ", ..." if self.t.size > 6 else ""
+        return f"ScoreError ({how}): relative L2(p_t) error {pairs}{more}"
+
+    __repr__ = __str__  # a summary at the prompt, not the arrays
+
+
+def _score_network(model):
+    """``model`` if its output is known to be a score, else an error naming the fix.
+
+    These functions call ``model(X, t)`` and read the result as the score; a network that
+    predicts the noise or ``x0`` would be scored wrongly, so its convention is never assumed
+    (:func:`gpdtheory.protocol.detect_output`: a ScoreModel's own, or the package's networks).
+    """
+    from .protocol import detect_output
+
+    model = check_torch_module(model)
+    if detect_output(model) is None:  # a ScoreModel converts any convention to the score
+        raise InvalidArgumentError("model", type(model).__name__, "has no stated output "
+                                   "convention, and its output is read as the score",
+                                   "wrap it with gpdtheory.protocol.as_score_model(model, N=..., "
+                                   "d=..., output='score' | 'noise' | 'x0')")
+    return model
+
 
 def is_linear(model) -> bool:
     """True for a model known to be linear (affine) in ``X``: a position-only GPDiT without FFN."""
@@ -85,7 +112,7 @@ def linear_map(model, t: float) -> np.ndarray:
         raise InvalidArgumentError("model", type(model).__name__,
                                    "is not linear in X, so it has no single matrix A_t",
                                    "use a position-only GPDiT without FFN, or "
-                                   "gpdtheory.compare_models.compare_linear_map (the Jacobian "
+                                   "gpdtheory.compare.compare_linear_map (the Jacobian "
                                    "at X = 0) for any model")
     return end_to_end_map(model, check_scalar_diffusion_time(t))
 
@@ -180,7 +207,8 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
     Parameters
     ----------
     model : nn.Module
-        ``model(X, t) -> score``.
+        ``model(X, t) -> score``: a network of this package, or any network wrapped by
+        :func:`gpdtheory.protocol.as_score_model` (which states its output convention).
     spec : GPSpec
     t : float or (K,) array_like
         Diffusion times, ``> 0``.
@@ -209,7 +237,7 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
     >>> float(score_error(build(spec, J=5, L=200), spec, 0.5).relative[0]) < 1e-6
     True
     """
-    model, spec = check_torch_module(model), check_spec(spec)
+    model, spec = _score_network(model), check_spec(spec)
     ts = np.atleast_1d(check_diffusion_time(t)).astype(np.float64)
     if ts.ndim != 1:
         raise InvalidArgumentError("t", t, "is not a scalar or a 1-D grid", "pass (K,) times")
@@ -271,7 +299,7 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float, *, matrix_fn=None) -> flo
                                    "output a Gaussian and the closed-form KL of docs/theory.md "
                                    "§6.2 does not exist",
                                    "use a position-only GPDiT without FFN, or compare generated "
-                                   "samples with gpdtheory.compare_models.sample_errors")
+                                   "samples with gpdtheory.compare.sample_errors")
     if (model.N, model.d) != (spec.N, spec.d):
         raise InvalidArgumentError("model", f"N={model.N}, d={model.d}",
                                    f"does not match the spec (N={spec.N}, d={spec.d})",
@@ -297,7 +325,7 @@ def covariance_error(model, spec: GPSpec, n: int = 1000, *, T: float = 8.0, t0: 
     """
     from .sampling import reverse_sample
 
-    model, spec = check_torch_module(model), check_spec(spec)
+    model, spec = _score_network(model), check_spec(spec)
     p = next(model.parameters())
 
     @torch.no_grad()

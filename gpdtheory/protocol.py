@@ -1,6 +1,6 @@
 """The model protocol: any torch score network, its layout and its output convention.
 
-docs/theory.md §§2 and 8. Every comparison of :mod:`gpdtheory.compare_models` takes a
+docs/theory.md §§2 and 8. Every comparison of :mod:`gpdtheory.compare` takes a
 *score model*: an ``nn.Module`` called as ``model(X, t)`` with ``X`` of shape
 ``(B, N, d)`` and ``t`` of shape ``(B,)`` (the OU diffusion time of docs/theory.md §2),
 returning the score ``(B, N, d)``. :func:`as_score_model` turns other networks into one:
@@ -17,6 +17,12 @@ returning the score ``(B, N, d)``. :func:`as_score_model` turns other networks i
   ``"score"``  the output is the score;
   ``"noise"``  eps-prediction, ``score = -eps / sigma_t``;
   ``"x0"``     x0-prediction, ``score = (alpha_t x0 - x) / sigma_t^2``.
+
+  The three differ by a factor ``-sigma_t`` or an affine map, so no default would be safe:
+  the convention is stated (``output=``) or detected (:func:`detect_output`: the package's
+  own networks output scores, a :class:`ScoreModel` carries its own), never assumed.
+  Functions that only record attention or hidden states, never the output, wrap a model
+  with :func:`as_recorded_model`, which needs no convention.
 
   A network with more output channels than input channels (diffusers' *learned sigma*,
   ``out_channels = 2C``) gives its first ``C`` channels.
@@ -46,8 +52,9 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 
 from .errors import InvalidArgumentError
 
-__all__ = ["OUTPUTS", "LAYOUTS", "CALLS", "ScoreModel", "as_score_model", "validate",
-           "to_score", "model_name", "param_like", "count_parameters"]
+__all__ = ["OUTPUTS", "LAYOUTS", "CALLS", "ScoreModel", "as_score_model", "as_recorded_model",
+           "detect_output", "validate", "to_score", "model_name", "param_like",
+           "count_parameters"]
 
 OUTPUTS = ("score", "noise", "x0")
 LAYOUTS = ("sequence", "video")
@@ -100,19 +107,21 @@ def to_score(out: torch.Tensor, x: torch.Tensor, t: torch.Tensor, output: str) -
 class ScoreModel(nn.Module):
     """A network seen through the protocol: ``(X (B, N, d), t (B,)) -> score (B, N, d)``.
 
-    Build it with :func:`as_score_model` (which validates it). Attributes ``net`` (the
+    Build it with :func:`as_score_model` (which validates it and requires the output
+    convention). Attributes ``net`` (the
     wrapped network, whose parameters these are), ``N``, ``d``, ``output``, ``layout``,
     ``frame_shape``, ``call``.
     """
 
-    def __init__(self, net: nn.Module, N: int, d: int, *, output: str = "score",
+    def __init__(self, net: nn.Module, N: int, d: int, *, output: str,
                  layout: str = "sequence", frame_shape: tuple[int, ...] | None = None,
                  call: str = "positional", timestep: Callable | None = None,
                  call_kwargs: dict | Callable | None = None):
         super().__init__()
         self.net = net
         self.N, self.d = int(N), int(d)
-        self.output, self.layout, self.call = output, layout, call
+        self.output = _check_choice(output, "output", OUTPUTS)  # stated, never defaulted
+        self.layout, self.call = layout, call
         self.frame_shape = tuple(frame_shape) if frame_shape is not None else None
         self.timestep = timestep
         self.call_kwargs = call_kwargs
@@ -166,8 +175,24 @@ def _own_sizes(model) -> tuple[int | None, int | None]:
     return getattr(model, "N", None), getattr(model, "d", None)
 
 
+def detect_output(model: Any) -> str | None:
+    """The output convention of ``model`` when it is known without being stated, else None.
+
+    A :class:`ScoreModel` carries its own (``model.output``); a network whose class is
+    defined in this package (``GPDiT``, ``SoftmaxDiT``, ``UNet1d``) outputs the score, as
+    every network here is trained on the score (:func:`gpdtheory.train.train`). The class
+    itself is read, not its bases: a subclass defined elsewhere may have changed
+    ``forward``, so it states its convention like any other network.
+    """
+    if isinstance(model, ScoreModel):
+        return model.output
+    if type(model).__module__.partition(".")[0] == __name__.partition(".")[0]:
+        return "score"
+    return None
+
+
 def as_score_model(model: nn.Module, *, N: int | None = None, d: int | None = None,
-                   output: str = "score", layout: str | None = None,
+                   output: str | None = None, layout: str | None = None,
                    frame_shape: tuple[int, int, int] | None = None, call: str = "positional",
                    timestep: Callable | None = None, call_kwargs: dict | Callable | None = None,
                    check: bool = True) -> ScoreModel:
@@ -182,8 +207,10 @@ def as_score_model(model: nn.Module, *, N: int | None = None, d: int | None = No
     N, d : int, optional
         Frames and features per frame; read from ``model.N``, ``model.d`` when absent.
         For ``layout="video"``, ``d`` defaults to ``C H W``.
-    output : {"score", "noise", "x0"}
-        What the network predicts (see the module docstring).
+    output : {"score", "noise", "x0"}, optional
+        What the network predicts (see the module docstring). Required unless
+        :func:`detect_output` knows it (the package's networks output scores); stating it
+        for a ScoreModel that carries another convention is an error.
     layout : {"sequence", "video"}, optional
         ``(B, N, d)`` or ``(B, C, F, H, W)`` inputs and outputs (default: ``"video"`` when
         ``frame_shape`` is given, else ``"sequence"``).
@@ -201,6 +228,12 @@ def as_score_model(model: nn.Module, *, N: int | None = None, d: int | None = No
     -------
     ScoreModel
 
+    Raises
+    ------
+    InvalidArgumentError
+        The convention is neither stated nor detected (naming ``output`` and the fix),
+        sizes are unknown, or :func:`validate` fails.
+
     Examples
     --------
     >>> net = nn.Linear(3, 3, dtype=torch.float64)
@@ -213,11 +246,16 @@ def as_score_model(model: nn.Module, *, N: int | None = None, d: int | None = No
     torch.Size([2, 4, 3])
     """
     if isinstance(model, ScoreModel):
+        if output is not None and _check_choice(output, "output", OUTPUTS) != model.output:
+            raise InvalidArgumentError("output", output, f"contradicts the wrapped model's "
+                                       f"convention {model.output!r}",
+                                       "omit output= for a ScoreModel, or wrap model.net anew")
         return validate(model) if check else model
     if not isinstance(model, nn.Module):
         raise InvalidArgumentError("model", type(model).__name__, "is not a torch.nn.Module",
                                    "pass a torch module called as model(x, t)")
-    output = _check_choice(output, "output", OUTPUTS)
+    if output is not None:
+        output = _check_choice(output, "output", OUTPUTS)
     if layout is None:
         layout = "sequence" if frame_shape is None else "video"
     layout = _check_choice(layout, "layout", LAYOUTS)
@@ -248,9 +286,42 @@ def as_score_model(model: nn.Module, *, N: int | None = None, d: int | None = No
             raise InvalidArgumentError(name, v, f"is unknown or not a positive int for "
                                        f"{type(model).__name__}",
                                        f"pass {name}= (frames N, features d) to as_score_model")
+    output = output if output is not None else detect_output(model)
+    if output is None:
+        raise InvalidArgumentError("output", None, f"is not stated for {type(model).__name__}, "
+                                   "and the package cannot tell whether it predicts the score, "
+                                   "the noise or x0 (each gives a different score)",
+                                   "wrap it with gpdtheory.protocol.as_score_model(model, "
+                                   "output='score' | 'noise' | 'x0'), whichever the network "
+                                   "was trained to predict")
     sm = ScoreModel(model, N, d, output=output, layout=layout, frame_shape=frame_shape,
                     call=call, timestep=timestep, call_kwargs=call_kwargs)
     return validate(sm) if check else sm
+
+
+def as_recorded_model(model: nn.Module, *, N: int | None = None, d: int | None = None,
+                      **options: Any) -> ScoreModel:
+    """:func:`as_score_model` for functions that read attention or hidden states only.
+
+    Recording attention (:mod:`gpdtheory.capture`) or a layer's output runs the network
+    forward but never reads what it predicts, and the conversion to a score acts after
+    the network, on its output alone. So a missing convention is not an error here: the
+    stated or detected one is used when there is one, else the output is passed through
+    unconverted (``output="score"``). Never hand the result to a function that reads the
+    score; wrap the network with :func:`as_score_model` for those.
+
+    Parameters
+    ----------
+    model : nn.Module
+    N, d : int, optional
+    **options
+        Further arguments of :func:`as_score_model` (``output``, ``layout``,
+        ``frame_shape``, ``call``, ``timestep``, ``call_kwargs``, ``check``).
+    """
+    if (not isinstance(model, ScoreModel) and options.get("output") is None
+            and detect_output(model) is None):
+        options["output"] = "score"  # never read: see the docstring
+    return as_score_model(model, N=N, d=d, **options)
 
 
 def validate(sm: ScoreModel, *, t: float = 0.5) -> ScoreModel:

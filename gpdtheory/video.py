@@ -338,10 +338,10 @@ def attention_maps(model: SoftmaxDiT, X: Any, t: float) -> np.ndarray:
 def _captured_maps(model: Any, X: Any, t: float) -> np.ndarray:
     """:func:`attention_maps` of any model, through the protocol and the attention capture."""
     from .capture import capture_attention
-    from .protocol import as_score_model, param_like
+    from .protocol import as_recorded_model, param_like
 
     X = as_real_array(X, "X", ndim=3)
-    sm = as_score_model(model, N=X.shape[1], d=X.shape[2])
+    sm = as_recorded_model(model, N=X.shape[1], d=X.shape[2])  # attention only
     t = check_diffusion_time(t)
     if t.ndim:
         raise InvalidArgumentError("t", t, "must be a scalar", "pass one diffusion time")

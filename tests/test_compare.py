@@ -152,3 +152,210 @@ def test_comparisons_report_their_baselines():
         np.corrcoef(np.eye(6)[0], cmp.rho_bar)[0, 1])
     assert cmp.too_flat and not cmp.beats_baselines and "too flat" in str(cmp)
     assert any(r.get("baseline") == "identity" for r in cmp.to_rows())
+
+
+# ------------------------------------------------------------------ layers against GD
+def _dense_layers(model, untrained, spec, X, t, J):
+    """compare_layers' numbers by a dense route: the y slots of ``return_all``, GD iterates
+    from gd_iterates, the exact score by a dense solve with C_t (and gp.score)."""
+    from gpdtheory.gd import gd_iterates
+
+    n, N, d = X.shape
+    a2, s2 = np.exp(-t), -np.expm1(-t)
+    Xc = X - np.sqrt(a2) * spec.mean_array
+    C = gp.marginal_covariance(spec, t)
+    Ystar = np.linalg.solve(C, Xc.reshape(n, -1).T).T.reshape(X.shape)
+    np.testing.assert_allclose(-gp.score(spec, X, t), Ystar, rtol=1e-10, atol=1e-12)
+    with torch.no_grad():
+        ys = model(torch.as_tensor(X), torch.full((n,), t, dtype=torch.float64),
+                   return_all=True).numpy()
+    G = gd_iterates(spec, X, t, J, model.L, return_all=True)
+    ns = np.linalg.norm(Ystar)
+    dist = [np.linalg.norm(ys[k] - G[k]) / np.linalg.norm(G[k]) for k in range(1, model.L + 1)]
+    A0 = np.kron(np.eye(N), np.linalg.inv(a2 * spec.Sigma + s2 * np.eye(d)))
+    Y0 = (Xc.reshape(n, -1) @ A0.T).reshape(X.shape)
+    with torch.no_grad():
+        yu = -untrained(torch.as_tensor(X), torch.full((n,), t, dtype=torch.float64)).numpy()
+    YL = G[model.L]
+    return {"distances": np.array(dist), "final": np.linalg.norm(ys[-1] - YL) / ns,
+            "score_error": np.linalg.norm(ys[-1] - Ystar) / ns,
+            "gd_error": np.linalg.norm(YL - Ystar) / ns,
+            "baselines": {"time-ignoring": np.linalg.norm(Y0 - YL) / ns,
+                          "zero": np.linalg.norm(YL) / ns,
+                          "untrained": np.linalg.norm(yu - YL) / ns}}
+
+
+def test_compare_layers_matches_a_dense_computation():
+    from gpdtheory.compare import compare_layers
+
+    spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 5, np.array([[1.0, 0.3], [0.3, 0.6]]),
+                     mean=np.linspace(-1.0, 1.0, 10).reshape(5, 2))
+    t, J = 0.4, 3
+    model = matching_model(spec, L=3, J=J, seed=1)
+    with torch.no_grad():  # away from the initialisation, so that the baselines differ
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    untrained = matching_model(spec, L=3, J=J, seed=2)
+    X = spec.sample(6, seed=3) * 0.9 + 0.1
+    cmp = compare_layers(model, spec, X, t, J, untrained=untrained)
+    ref = _dense_layers(model, untrained, spec, X, t, J)
+    np.testing.assert_allclose(cmp.distances, ref["distances"], rtol=1e-10)
+    for name in ("final", "score_error", "gd_error"):
+        assert getattr(cmp, name) == pytest.approx(ref[name], rel=1e-10), name
+    assert cmp.baselines.keys() == ref["baselines"].keys()
+    for name, v in ref["baselines"].items():
+        assert cmp.baselines[name] == pytest.approx(v, rel=1e-10), name
+    lo, hi = cmp.bounds  # the triangle inequality of the Notes
+    assert lo - 1e-12 <= cmp.final <= hi + 1e-12
+    assert (cmp.L, cmp.J, cmp.n, cmp.via) == (3, J, 6, "y slot")
+    assert cmp.beats_baselines == (cmp.final < min(cmp.baselines.values()))
+
+
+def test_compare_layers_of_the_construction_beats_its_baselines():
+    from gpdtheory.compare import compare_layers
+
+    spec = _spec(5, 2)
+    built = build(spec, 4, 6)
+    cmp = compare_layers(built, spec, 16, 0.5, 4, seed=0)
+    assert cmp.distances.shape == (6,) and cmp.distances.max() < 1e-12
+    assert cmp.final < 1e-12 and cmp.beats_baselines
+    assert cmp.score_error == pytest.approx(cmp.gd_error, abs=1e-12)
+    assert set(cmp.baselines) == {"time-ignoring", "zero"}
+    assert all(v > 0.01 for v in cmp.baselines.values())
+    # one input: the reader's distances, exactly
+    X = spec.sample(1, seed=1)[0]
+    np.testing.assert_array_equal(compare_layers(built, spec, X, 0.5, 4).distances,
+                                  layers_vs_gd(built, spec, X, 0.5, 4))
+    # an int draws that many noised samples, reproducibly
+    a, b = (compare_layers(built, spec, 8, 0.5, 4, seed=5) for _ in range(2))
+    assert a.n == 8 and a.baselines == b.baselines
+
+
+def test_compare_layers_explains_a_loop_better_than_gd():
+    """A model whose error is below GD's at L (here: the exact score itself, read through
+    the protocol) sits e_GD(L) from GD's iterate, and is flagged rather than credited."""
+    from torch import nn
+
+    from gpdtheory.compare import compare_layers
+    from gpdtheory.protocol import as_score_model
+
+    spec = _spec(6, 2)
+    t = 0.3
+    Cinv = torch.as_tensor(np.linalg.inv(gp.marginal_covariance(spec, t)))
+
+    class Exact(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(12, 12, bias=False, dtype=torch.float64)
+            with torch.no_grad():
+                self.lin.weight.copy_(-Cinv)
+            self.blocks = nn.ModuleList([nn.Identity()])
+
+        def forward(self, x, t):
+            return self.blocks[0](self.lin(x.reshape(x.shape[0], -1))).reshape(x.shape)
+
+    sm = as_score_model(Exact(), N=6, d=2, output="score")
+    cmp = compare_layers(sm, spec, 32, t, 1, layers=["blocks.0"], n_train=256)
+    assert cmp.via == "probe" and cmp.L == 1 and cmp.score_error < 1e-12
+    assert cmp.final == pytest.approx(cmp.gd_error, rel=1e-9)
+    assert cmp.gd_far_from_score and "NOTE" in str(cmp)
+    # its output must be a score: an unwrapped network is refused, naming the argument
+    with pytest.raises(gp.errors.InvalidArgumentError, match="^output=None"):
+        compare_layers(Exact(), spec, 4, t, 1, layers=["blocks.0"], n_train=64)
+
+
+@pytest.mark.parametrize("X, match", [
+    (np.zeros((1, 1, 5, 2)), "is not \\(N, d\\) or \\(n, N, d\\)"),
+    (0, "^X=0"),
+    (np.zeros((5, 3)), "^X="),
+])
+def test_compare_layers_refuses_bad_inputs(X, match):
+    from gpdtheory.compare import compare_layers
+
+    spec = _spec(5, 2)
+    with pytest.raises(gp.errors.InvalidArgumentError, match=match):
+        compare_layers(build(spec, 4, 2), spec, X, 0.5, 4)
+    with pytest.raises(gp.errors.InvalidArgumentError, match="^probe="):
+        compare_layers(build(spec, 4, 2), spec, 2, 0.5, 4, n_train=5)
+
+
+# ------------------------------------------------------------------ the package's names
+#: The public names of the two former modules (their ``__all__``), which must stay importable.
+OLD_COMPARE = ["nearest_kronecker", "kronecker_correlation", "kernel_by_lag", "KernelComparison",
+               "compare_kernel", "HeadMatch", "match_heads", "jacobian", "jacobian_cosine",
+               "layers_vs_gd", "parameter_distance", "warm_start", "correlation"]
+OLD_COMPARE_MODELS = ["normalise_profile", "profile_error", "lag_profile", "ProfileComparison",
+                      "AttentionComparison", "attention_by_module", "attention_by_lag",
+                      "compare_attention", "constructed_profile", "HeadMatching",
+                      "match_heads_by_lag", "ProbeResult", "probe_layers", "default_layers",
+                      "probe_iterates", "LinearMapComparison", "compare_linear_map",
+                      "SampleErrors", "sample_errors", "temporal_decay_error", "exact_kl_any",
+                      "DEFAULT_TIMES", "NORMALISATION"]
+
+
+def test_every_former_name_is_re_exported_once():
+    import importlib
+    import pkgutil
+
+    from gpdtheory import compare, compare_models, jacobians
+
+    assert set(OLD_COMPARE) | set(OLD_COMPARE_MODELS) <= set(compare.__all__)
+    assert set(OLD_COMPARE_MODELS) <= set(compare_models.__all__)
+    for name in compare_models.__all__:
+        assert getattr(compare_models, name) is getattr(compare, name), name
+    for name in compare.__all__:
+        assert getattr(compare, name) is not None, name
+    assert compare.jacobian is jacobians.jacobian
+    # no public name shadows a submodule: gpdtheory.compare.<submodule> is the module
+    subs = [m.name for m in pkgutil.iter_modules(compare.__path__)]
+    assert {"kernel", "layers", "samples", "training", "heads", "attention"} <= set(subs)
+    for sub in subs:
+        assert sub not in compare.__all__, sub
+        assert getattr(compare, sub) is importlib.import_module(f"gpdtheory.compare.{sub}")
+
+
+# ------------------------------------------------------------------ summaries
+def test_every_result_prints_a_short_summary():
+    from gpdtheory.compare import (
+        compare_attention,
+        compare_layers,
+        compare_linear_map,
+        match_heads_by_lag,
+        probe_layers,
+        sample_errors,
+    )
+    from gpdtheory.models import SoftmaxDiT
+
+    spec = _spec(6, 2)
+    built = build(spec, 5, 8)
+    dit = SoftmaxDiT(6, 2, width=16, depth=2, heads=2)
+    att = compare_attention(dit, spec, n=8)
+    results = [compare_kernel(built, built.construction.r_bar), att, att.vs_rho,
+               match_heads(built, matching_model(spec, L=1, J=5, seed=1)),
+               match_heads_by_lag(att.heads, spec),
+               probe_layers(dit, spec, n_train=64, n_test=32),
+               compare_linear_map(built, spec, 0.5, L=8),
+               sample_errors(built, spec, 40, steps=4),
+               compare_layers(built, spec, 4, 0.5, 5)]
+    for res in results:
+        text = repr(res)
+        assert text == str(res) and "\n" not in text and len(text) < 500, text
+        assert "array(" not in text and text.startswith(type(res).__name__), text
+        rows = res.to_rows()
+        assert rows and all("quantity" in r and "value" in r for r in rows)
+    probe = results[5]  # a linear iterate is decodable from the raw input: nothing beats it
+    assert probe.saturated and not probe.beats_baselines and "WARNING" in str(probe)
+    for res in results:
+        if hasattr(res, "baselines"):
+            assert res.baselines and isinstance(res.beats_baselines, bool), type(res).__name__
+            assert "baselines:" in str(res)
+
+
+def test_score_error_prints_a_summary():
+    from gpdtheory.evaluate import score_error
+
+    spec = _spec(4, 2)
+    res = score_error(build(spec, 3, 10), spec, np.linspace(0.1, 2.0, 9))
+    text = repr(res)
+    assert text == str(res) and text.startswith("ScoreError (exact)") and "..." in text
+    assert "array(" not in text and "\n" not in text and len(text) < 300

@@ -92,7 +92,7 @@ def test_video_layout_roundtrip():
             assert x.ndim == 5 and x.shape[1:] == (2, 5, 1, 3)
             return self.w * x
 
-    sm = as_score_model(Vid(), N=5, frame_shape=(2, 1, 3))
+    sm = as_score_model(Vid(), N=5, frame_shape=(2, 1, 3), output="score")
     X = torch.randn(4, 5, 6, dtype=F64)
     assert torch.equal(sm(X, torch.ones(4, dtype=F64)), X)
 
@@ -112,17 +112,58 @@ def test_validation_names_model_and_fix(bad, match):
             return bad(x + self.p, t)
 
     with pytest.raises(InvalidArgumentError, match=match) as info:
-        as_score_model(Bad(), N=4, d=2)
+        as_score_model(Bad(), N=4, d=2, output="score")
     assert "Bad" in str(info.value) and "Fix:" in str(info.value)
 
 
 def test_validation_catches_layout_errors():
     with pytest.raises(InvalidArgumentError, match="failed on inputs"):
-        as_score_model(nn.Linear(3, 3, dtype=F64), N=4, d=2)
+        as_score_model(nn.Linear(3, 3, dtype=F64), N=4, d=2, output="score")
     with pytest.raises(InvalidArgumentError, match="N"):
         as_score_model(nn.Linear(3, 3, dtype=F64), d=3)
     with pytest.raises(InvalidArgumentError, match="output"):
         as_score_model(SoftmaxDiT(4, 2, width=8, depth=1, heads=2), output="eps")
+
+
+def test_output_convention_is_stated_or_detected_never_assumed():
+    from gpdtheory.protocol import ScoreModel, as_recorded_model, detect_output
+
+    net = MHANet()
+    with pytest.raises(InvalidArgumentError, match="^output=None: is not stated for MHANet") \
+            as info:
+        as_score_model(net, N=6, d=2)
+    assert "output='score' | 'noise' | 'x0'" in str(info.value)
+    # the package's own networks output scores; a wrapped model carries its convention
+    spec = _spec()
+    for model in (SoftmaxDiT(6, 2, width=8, depth=1, heads=2), matching_model(spec, L=1)):
+        assert detect_output(model) == "score" and as_score_model(model).output == "score"
+    sm = as_score_model(net, N=6, d=2, output="noise")
+    assert detect_output(sm) == "noise" and as_score_model(sm) is sm
+    with pytest.raises(InvalidArgumentError, match="^output='x0': contradicts"):
+        as_score_model(sm, output="x0")
+    # a subclass defined elsewhere may have changed forward: it states its convention
+    class MySoftmaxDiT(SoftmaxDiT):
+        pass
+
+    assert detect_output(MySoftmaxDiT(6, 2, width=8, depth=1, heads=2)) is None
+    with pytest.raises(TypeError):
+        ScoreModel(net, 6, 2)  # no default convention on the wrapper either
+    # reading attention or hidden states needs no convention: the output is never read
+    rec = as_recorded_model(net, N=6, d=2)
+    X, t = torch.randn(2, 6, 2, dtype=F64), torch.full((2,), 0.5, dtype=F64)
+    assert torch.equal(rec(X, t), net(X, t))
+    assert as_recorded_model(net, N=6, d=2, output="noise").output == "noise"
+    # ... but every function that reads the score refuses the unstated model
+    for call in (lambda: compare_linear_map(net, spec, 0.5, L=5),
+                 lambda: sample_errors(net, spec, 10, steps=2)):
+        with pytest.raises(InvalidArgumentError, match="^output=None"):
+            call()
+    from gpdtheory.evaluate import covariance_error, score_error
+
+    for call in (lambda: score_error(net, spec, 0.5, n_mc=8),
+                 lambda: covariance_error(net, spec, 10, steps=2)):
+        with pytest.raises(InvalidArgumentError, match="no stated output convention"):
+            call()
 
 
 def test_trainer_takes_a_protocol_model():
@@ -242,7 +283,8 @@ def test_probe_map_samples_and_kl_on_latte():
     lm = compare_linear_map(sm, spec, 0.5, L=20)
     assert lm.A.shape == (48, 48) and np.isfinite(lm.error_exact)
     se = sample_errors(sm, spec, 200, steps=10)
-    assert np.isfinite(se.covariance_error) and len(se.to_rows()) == 2
+    assert np.isfinite(se.covariance_error) and len(se.to_rows()) == 3
+    assert set(se.baselines) == {"time-ignoring"} and "SampleErrors of 200" in repr(se)
     with pytest.raises(InvalidArgumentError, match="not linear in X"):
         exact_kl_any(sm, spec, 4.0, 0.01)
 
@@ -366,8 +408,11 @@ def test_user_model_through_compare_and_inspect():
     X = spec.sample(1, seed=3)[0]
     W = inspect.head_weights(net, 1, X, 0.5)
     assert W.shape == (HEADS, 6, 6) and np.allclose(W.sum(-1), 1.0)
-    A = inspect.end_to_end_map(net, 0.5, X)
-    np.testing.assert_array_equal(A, -jacobian(as_score_model(net, N=6, d=2), X, 0.5))
+    with pytest.raises(InvalidArgumentError, match="^output=None"):
+        inspect.end_to_end_map(net, 0.5, X)  # reads the score: the convention is needed
+    sm = as_score_model(net, N=6, d=2, output="score")
+    A = inspect.end_to_end_map(sm, 0.5, X)
+    np.testing.assert_array_equal(A, -jacobian(sm, X, 0.5))
     assert default_layers(net, spec) == ["blocks.0", "blocks.1"]
     dist = layers_vs_gd(net, spec, X, 0.5, 5, n_train=256)
     assert dist.shape == (2,) and np.all(np.isfinite(dist))

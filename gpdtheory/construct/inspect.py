@@ -10,7 +10,7 @@ Any other score network (:mod:`gpdtheory.protocol`): :func:`head_weights` record
 attention (:mod:`gpdtheory.capture`) and :func:`end_to_end_map` linearises it at ``X``.
 The others read the construction's parametrisation (heads acting on the token slots
 ``[x, y, position]``); for another model they raise an error that says why in one
-sentence and names the :mod:`gpdtheory.compare_models` function that applies.
+sentence and names the :mod:`gpdtheory.compare` function that applies.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ __all__ = ["head_weights", "weights_by_lag", "qk_products", "ov_products", "atte
 
 
 def check_model(model, why: str = "these invariants read ReLU-attention weights",
-                fix: str = "for any other model use gpdtheory.compare_models "
+                fix: str = "for any other model use gpdtheory.compare "
                            "(compare_attention, match_heads_by_lag, probe_layers, "
                            "compare_linear_map)") -> GPDiT:
     """``model`` if it is a :class:`GPDiT` (the ReLU-attention class), else a documented error.
@@ -68,7 +68,7 @@ def _point(model: GPDiT, X) -> np.ndarray:
 
 
 def _block(model: GPDiT, block: int, why: str = _NO_HEAD_PRODUCTS,
-           fix: str = "compare per-head attention by lag with gpdtheory.compare_models."
+           fix: str = "compare per-head attention by lag with gpdtheory.compare."
                       "match_heads_by_lag") -> ReLUAttentionBlock:
     model = check_model(model, why, fix)
     block = check_nonnegative_int(block, "block")
@@ -131,9 +131,9 @@ def _sizes(X) -> dict:
 def _captured_head_weights(model, block: int, X, t: float) -> np.ndarray:
     """:func:`head_weights` of any model: its attention recorded on one input."""
     from ..capture import capture_attention
-    from ..protocol import as_score_model, model_name, param_like
+    from ..protocol import as_recorded_model, model_name, param_like
 
-    sm = as_score_model(model, **_sizes(X))
+    sm = as_recorded_model(model, **_sizes(X))  # attention only: no output convention needed
     t = check_scalar_diffusion_time(t)
     p = param_like(sm)
     X = np.zeros((sm.N, sm.d)) if X is None else as_real_array(X, "X", ndim=2,
@@ -165,7 +165,7 @@ def weights_by_lag(model: GPDiT, block: int = 0) -> np.ndarray:
     """
     model = check_model(model, "another model's attention depends on its input, so it has no "
                         "weights by lag independent of X",
-                        "use gpdtheory.compare_models.attention_by_lag (per-head profiles on "
+                        "use gpdtheory.compare.attention_by_lag (per-head profiles on "
                         "noised samples) or head_weights(model, X=...)")
     if not model.position_only:
         raise InvalidArgumentError("model", model, "has queries/keys that read x or y",
@@ -210,7 +210,7 @@ def attention_kernel(model: GPDiT, block: int = 0, X=None) -> np.ndarray:
     (N, N, d, d) ndarray of float64
     """
     check_model(model, _NO_Y_SLOT, "compare its attention by lag with rho_bar and the "
-                "constructed kernel: gpdtheory.compare_models.compare_attention")
+                "constructed kernel: gpdtheory.compare.compare_attention")
     A = head_weights(model, block, X)  # (M, N, N)
     d = model.d
     V = ov_products(model, block)[:, d:2 * d, d:2 * d]  # (M, d, d)
@@ -238,7 +238,7 @@ def implied_gamma(model: GPDiT, Sigma, eta: float, block: int = 0) -> np.ndarray
     """
     model = check_model(model, _NO_Y_SLOT + " and no step size eta to read Gamma from",
                         "compare its attention by lag with rho_bar: "
-                        "gpdtheory.compare_models.compare_attention")
+                        "gpdtheory.compare.compare_attention")
     Sigma = as_real_array(Sigma, "Sigma", ndim=2, shape=(model.d, model.d))
     if not np.any(Sigma):
         raise InvalidArgumentError("Sigma", "zero matrix", "is zero: nothing to project on",
@@ -263,7 +263,9 @@ def end_to_end_map(model, t: float, X=None) -> np.ndarray:
     Parameters
     ----------
     model : GPDiT or nn.Module
-        Any model through the protocol; a non-linear one is linearised at ``X``.
+        Any model through the protocol; a non-linear one is linearised at ``X``. Its output
+        is read as a score, so another network's convention must be stated
+        (:func:`gpdtheory.protocol.as_score_model`) unless it is detected.
     t : float
         Diffusion time.
     X : (N, d) array_like, optional
@@ -275,10 +277,10 @@ def end_to_end_map(model, t: float, X=None) -> np.ndarray:
     (N d, N d) ndarray of float64
         ``-d s_theta / d vec X`` by ``torch.func.jacrev``; compare with
         :func:`gpdtheory.gd.gd_matrix` and with ``C_t^{-1}``
-        (:func:`gpdtheory.compare_models.compare_linear_map` does both).
+        (:func:`gpdtheory.compare.compare_linear_map` does both).
     """
     if not isinstance(model, GPDiT):
-        from ..compare import jacobian
+        from ..jacobians import jacobian
         from ..protocol import as_score_model
 
         sm = as_score_model(model, **_sizes(X))

@@ -181,3 +181,18 @@ def test_warm_start(constructed, data, cfg):
     out = call_clean(lambda: compare.warm_start(constructed, data, cfg).model)
     if isinstance(out, torch.nn.Module):
         assert all(torch.isfinite(p).all() for p in out.parameters())
+
+
+@fuzz()
+@given(model=st.sampled_from([BUILT, TRAINED, DIT] + NOT_MODELS),
+       X=st.one_of(bad_arrays((4, 2)), bad_arrays((3, 4, 2)), st.integers(-2, 6), st.just(True)),
+       t=TS, J=st.one_of(st.integers(0, 4), bad_ints()),
+       untrained=st.sampled_from([None, TRAINED, DIT, "model", torch.nn.Linear(2, 2)]))
+def test_compare_layers(model, X, t, J, untrained):
+    probe = {"n_train": 16} if model is DIT else {}
+    out = call_clean(compare.compare_layers, model, SPEC, X, t, J, untrained=untrained, **probe)
+    if isinstance(out, compare.LayersComparison):
+        lo, hi = out.bounds
+        assert lo - 1e-9 * (1 + hi) <= out.final <= hi * (1 + 1e-9) + 1e-12
+        assert all(math.isfinite(v) for v in out.baselines.values())
+        assert isinstance(out.beats_baselines, bool) and "\n" not in repr(out)
