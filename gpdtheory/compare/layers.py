@@ -270,7 +270,7 @@ def compare_layers(model, spec: GPSpec, X, t: float, J: int, *, truncation: str 
     ``final`` is about ``e_GD(L)``, which a time-ignoring score with ``e_0`` between ``e``
     and ``e_GD(L)`` can undercut: beating the time-ignoring baseline at tracking GD's
     iterate is then not expected, and its failure says the loop solves for the score by
-    another route than GD's iterates (docs/theory.md §8). The statistic is decisive where
+    another route than GD's iterates (docs/theory.md §8.2). The statistic is decisive where
     ``e_GD(L)`` is small (GD has converged) or the model's error is large.
 
     Examples
