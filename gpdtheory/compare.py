@@ -41,11 +41,11 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 from .construct.block import GPDiT, full_time
 from .errors import InvalidArgumentError
 from .profiles import MIN_SPREAD, beats, correlation, cosine, lag_profile, profile_spread
+from .spec import check_spec
 from .validation import (
     as_real_array,
     check_positive_int,
     check_scalar_diffusion_time,
-    check_spec,
     check_torch_module,
 )
 

@@ -67,13 +67,12 @@ from .profiles import (
     profile_spread,
 )
 from .protocol import ScoreModel, as_score_model, model_name, param_like
-from .spec import GPSpec
+from .spec import GPSpec, check_spec
 from .validation import (
     as_rng,
     check_positive_int,
     check_positive_scalar,
     check_scalar_diffusion_time,
-    check_spec,
 )
 
 __all__ = ["normalise_profile", "profile_error", "lag_profile", "ProfileComparison",

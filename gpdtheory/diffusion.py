@@ -22,8 +22,8 @@ import scipy.linalg
 
 from .errors import AccuracyWarning, InvalidArgumentError
 from .linear import noisy_batch
-from .spec import DENSE_FACTOR_MAX_N, GPSpec
-from .validation import check_diffusion_time, check_scalar_diffusion_time, check_spec
+from .spec import DENSE_FACTOR_MAX_N, GPSpec, check_spec
+from .validation import check_diffusion_time, check_scalar_diffusion_time
 
 __all__ = [
     "alpha",

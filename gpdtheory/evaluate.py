@@ -31,13 +31,12 @@ from .construct.block import full_time
 from .diffusion import score as exact_score
 from .errors import InvalidArgumentError
 from .linear import marginal_eigenvalues
-from .spec import GPSpec
+from .spec import GPSpec, check_spec
 from .validation import (
     as_rng,
     check_diffusion_time,
     check_positive_int,
     check_scalar_diffusion_time,
-    check_spec,
     check_torch_module,
 )
 

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.linalg
 
 from .errors import AssumptionViolated, DivergenceWarning, InvalidArgumentError
-from .spec import GPSpec
+from .spec import GPSpec, check_spec
 from .toeplitz.eig import extreme_eigenvalues
 from .truncation import Method, symbol_minimum, truncated_autocovariance
 from .validation import (
@@ -47,7 +47,6 @@ from .validation import (
     check_nonnegative_int,
     check_scalar_diffusion_time,
     check_spd,
-    check_spec,
 )
 
 __all__ = [

@@ -28,7 +28,7 @@ import scipy.stats
 
 from .errors import InvalidArgumentError
 from .linear import marginal_eigenvalues
-from .spec import GPSpec
+from .spec import GPSpec, check_spec
 from .sweeps import SequentialExecutor, run_sweep
 from .validation import (
     SYMMETRY_RTOL,
@@ -37,7 +37,6 @@ from .validation import (
     check_diffusion_time,
     check_positive_int,
     check_seed,
-    check_spec,
 )
 
 __all__ = ["plugin_covariance", "plugin_matrix", "plugin_error", "SlopeFit", "fit_slope",

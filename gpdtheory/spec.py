@@ -22,7 +22,7 @@ from .validation import (
     check_spd,
 )
 
-__all__ = ["GPSpec", "as_kernel"]
+__all__ = ["GPSpec", "as_kernel", "check_spec"]
 
 #: Largest N for which a Toeplitz Gamma is *factored* densely by default: the ``O(N^3)``
 #: Cholesky factor of :meth:`GPSpec.sample` and the eigendecomposition of the score's
@@ -164,7 +164,7 @@ class GPSpec:
             # Durbin's O(N^2) recursion (kernel.check_valid), which remains the exact verdict
             if not (self.kernel.always_positive_definite
                     or self.gamma_eigenvalue_bounds.lmin_lower > 0.0):
-                self.kernel.check_valid(self.N, self.dt)
+                self.kernel.check_valid(self.N, self.dt, r=self.r)
         else:
             h = as_real_array(times, "times", ndim=1)
             if h.size != self.N:
@@ -411,3 +411,17 @@ class GPSpec:
             # positive semidefinite up to round-off (very smooth kernels): eigen square root
             g, V = np.linalg.eigh(G)
             return V * np.sqrt(np.clip(g, 0.0, None))
+
+
+def check_spec(spec: Any, name: str = "spec") -> GPSpec:
+    """``spec`` if it is a :class:`GPSpec`, else a documented error.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming the argument ``name``, the value and how to build a spec.
+    """
+    if not isinstance(spec, GPSpec):
+        raise InvalidArgumentError(name, spec, "is not a GPSpec",
+                                   "build one with gpdtheory.GPSpec(kernel, N, Sigma)")
+    return spec

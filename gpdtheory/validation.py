@@ -25,7 +25,6 @@ __all__ = [
     "as_rng",
     "check_seed",
     "check_real_scalar",
-    "check_spec",
     "check_torch_module",
     "check_scalar_diffusion_time",
     "as_columns",
@@ -234,19 +233,6 @@ def check_scalar_diffusion_time(t: Any, name: str = "t") -> float:
     if arr.ndim != 0:
         raise InvalidArgumentError(name, t, "must be a scalar", "call once per diffusion time")
     return float(arr)
-
-
-def check_spec(spec: Any, name: str = "spec") -> Any:
-    """``spec`` if it is a :class:`~gpdtheory.spec.GPSpec`, else a documented error.
-
-    The import is local because :mod:`gpdtheory.spec` itself validates through this module.
-    """
-    from .spec import GPSpec
-
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError(name, spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec(kernel, N, Sigma)")
-    return spec
 
 
 def check_torch_module(model: Any, name: str = "model") -> Any:

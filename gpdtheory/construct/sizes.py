@@ -28,13 +28,12 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     raise
 
 from ..errors import InvalidArgumentError
-from ..spec import GPSpec
+from ..spec import GPSpec, check_spec
 from ..validation import (
     as_rng,
     check_nonnegative_int,
     check_positive_int,
     check_scalar_diffusion_time,
-    check_spec,
 )
 from .block import GPDiT, full_time
 
