@@ -41,13 +41,9 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 from .construct.block import GPDiT, full_time
 from .errors import InvalidArgumentError
 from .profiles import MIN_SPREAD, beats, correlation, cosine, lag_profile, profile_spread
+from .schedule import check_scalar_diffusion_time
 from .spec import check_spec
-from .validation import (
-    as_real_array,
-    check_positive_int,
-    check_scalar_diffusion_time,
-    check_torch_module,
-)
+from .validation import as_real_array, check_positive_int, check_torch_module
 
 __all__ = ["nearest_kronecker", "kronecker_correlation", "kernel_by_lag", "KernelComparison",
            "compare_kernel", "HeadMatch", "match_heads", "jacobian", "jacobian_cosine",

@@ -67,13 +67,9 @@ from .profiles import (
     profile_spread,
 )
 from .protocol import ScoreModel, as_score_model, model_name, param_like
+from .schedule import check_scalar_diffusion_time
 from .spec import GPSpec, check_spec
-from .validation import (
-    as_rng,
-    check_positive_int,
-    check_positive_scalar,
-    check_scalar_diffusion_time,
-)
+from .validation import as_rng, check_positive_int, check_positive_scalar
 
 __all__ = ["normalise_profile", "profile_error", "lag_profile", "ProfileComparison",
            "AttentionComparison", "attention_by_module", "attention_by_lag",

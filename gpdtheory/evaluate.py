@@ -31,14 +31,9 @@ from .construct.block import full_time
 from .diffusion import score as exact_score
 from .errors import InvalidArgumentError
 from .linear import marginal_eigenvalues
+from .schedule import check_diffusion_time, check_scalar_diffusion_time
 from .spec import GPSpec, check_spec
-from .validation import (
-    as_rng,
-    check_diffusion_time,
-    check_positive_int,
-    check_scalar_diffusion_time,
-    check_torch_module,
-)
+from .validation import as_rng, check_positive_int, check_torch_module
 
 __all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "covariance_error",
            "score_norm2", "polynomial_map"]

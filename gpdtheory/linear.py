@@ -38,22 +38,18 @@ import numpy as np
 import scipy.linalg
 
 from .errors import AssumptionViolated, DivergenceWarning, InvalidArgumentError
+from .schedule import alpha2_sigma2, check_diffusion_time, check_scalar_diffusion_time
 from .spec import GPSpec, check_spec
 from .toeplitz.eig import extreme_eigenvalues
 from .truncation import Method, symbol_minimum, truncated_autocovariance
-from .validation import (
-    as_real_array,
-    check_diffusion_time,
-    check_nonnegative_int,
-    check_scalar_diffusion_time,
-    check_spd,
-)
+from .validation import as_real_array, check_nonnegative_int, check_spd
 
 __all__ = [
     "LinearScore",
     "marginal_eigenvalues",
     "diffuse_eigenvalues",
     "noisy_batch",
+    "noisy_batch_at",
     "check_toeplitz_spec",
     "truncated_r",
     "gamma_bar_extremes",
@@ -85,7 +81,8 @@ def diffuse_eigenvalues(m: Any, t: Any) -> np.ndarray:
     keeps ``K``'s eigenvectors; ``1 - e^{-t}`` is formed as ``-expm1(-t)`` (exact near 0).
     ``m`` and ``t`` broadcast against each other.
     """
-    return np.exp(-t) * m - np.expm1(-t)
+    a2, s2 = alpha2_sigma2(np.asarray(t, dtype=np.float64))
+    return a2 * m + s2
 
 
 def marginal_eigenvalues(g: Any, lam: Any, t: Any) -> np.ndarray:
@@ -109,21 +106,25 @@ def marginal_eigenvalues(g: Any, lam: Any, t: Any) -> np.ndarray:
     return diffuse_eigenvalues(np.multiply.outer(g, lam), t)
 
 
-def noisy_batch(spec: GPSpec, X: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate noisy sequences and their times: ``(X, alpha_t^2, sigma_t^2)``.
+def noisy_batch_at(spec: GPSpec, X: Any, t: Any
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate noisy sequences and their times: ``(X, t, alpha_t^2, sigma_t^2)``.
 
     Parameters
     ----------
     spec : GPSpec
     X : (..., N, d) array_like
     t : float or (...) array_like
-        Diffusion time(s) ``> 0``: a scalar or one per sequence of the batch ``X.shape[:-2]``.
+        Diffusion time(s) (:func:`gpdtheory.schedule.check_diffusion_time`): a scalar or
+        one per sequence of the batch ``X.shape[:-2]``.
 
     Returns
     -------
     X : (..., N, d) ndarray of float64
-    a2, s2 : (...) ndarray
-        ``alpha_t^2 = e^{-t}`` and ``sigma_t^2 = -expm1(-t)``, broadcast to the batch shape.
+    t, a2, s2 : (...) ndarray
+        The times and ``alpha_t^2``, ``sigma_t^2`` (:func:`gpdtheory.schedule.alpha2_sigma2`),
+        broadcast to the batch shape; ``t`` travels with them so that no message has to
+        recover it from ``(a2, s2)``.
     """
     check_spec(spec)
     X = as_real_array(X, "X", min_ndim=2, shape=(spec.N, spec.d))
@@ -135,7 +136,14 @@ def noisy_batch(spec: GPSpec, X: Any, t: Any) -> tuple[np.ndarray, np.ndarray, n
         raise InvalidArgumentError("t", f"array of shape {t.shape}",
                                    f"does not broadcast against the batch shape {batch} of X",
                                    "pass a scalar t or one t per sequence") from exc
-    return X, np.exp(-t), -np.expm1(-t)
+    a2, s2 = alpha2_sigma2(t)
+    return X, t, a2, s2
+
+
+def noisy_batch(spec: GPSpec, X: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`noisy_batch_at` without the times: ``(X, alpha_t^2, sigma_t^2)``."""
+    X, _, a2, s2 = noisy_batch_at(spec, X, t)
+    return X, a2, s2
 
 
 # --------------------------------------------------------------------------- the truncated model

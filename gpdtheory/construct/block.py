@@ -73,6 +73,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     raise
 
 from ..errors import InvalidArgumentError
+from ..schedule import alpha2_sigma2, alpha_sigma
 from ..validation import as_real_array, check_nonnegative_int, check_positive_int
 
 __all__ = ["time_features", "position_embedding", "ReLUAttentionBlock", "GPDiT", "N_POS",
@@ -188,8 +189,8 @@ def time_features(t: torch.Tensor, n_frequencies: int = 0) -> torch.Tensor:
 
 
 def _time_features(t: torch.Tensor, n_frequencies: int) -> torch.Tensor:
-    a2 = torch.exp(-t)
-    feats = [a2, 1.0 - a2]
+    a2, s2 = alpha2_sigma2(t)
+    feats = [a2, s2]
     if n_frequencies:
         logt = torch.log(t)
         for k in range(n_frequencies):
@@ -452,7 +453,7 @@ class GPDiT(nn.Module):
         p = self.pos
         X, t = model_inputs(X, t, p, (None, self.N, self.d))
         if self.mean is not None:
-            X = X - torch.exp(-t / 2)[:, None, None] * self.mean  # (B, N, d)
+            X = X - alpha_sigma(t)[0][:, None, None] * self.mean  # (B, N, d)
         B = X.shape[0]
         H = torch.cat([X, torch.zeros_like(X), p.expand(B, -1, -1)], dim=-1)  # (B, N, D)
         return H, _time_features(t, self.n_frequencies)  # (B, N, D), (B, T)
