@@ -189,8 +189,11 @@ def time_features(t: torch.Tensor, n_frequencies: int = 0) -> torch.Tensor:
 
 
 def _time_features(t: torch.Tensor, n_frequencies: int) -> torch.Tensor:
-    a2, s2 = alpha2_sigma2(t)
-    feats = [a2, s2]
+    a2 = alpha2_sigma2(t)[0]
+    # the second feature is 1 - alpha_t^2 exactly as every trained network and checkpoint
+    # saw it; sigma_t^2 = -expm1(-t) differs from it in the last bits, enough to change
+    # every training trajectory
+    feats = [a2, 1.0 - a2]
     if n_frequencies:
         logt = torch.log(t)
         for k in range(n_frequencies):
