@@ -59,7 +59,9 @@ def marginal_covariance(spec: GPSpec, t: float) -> np.ndarray:
     (``O(N d log N)`` per product).
     """
     check_spec(spec)
-    a2, s2 = alpha2_sigma2(check_scalar_diffusion_time(t))
+    # a 0-d array: numpy's exp, bit for bit the one of the batched routes (math.exp may
+    # differ in the last bit)
+    a2, s2 = alpha2_sigma2(np.asarray(check_scalar_diffusion_time(t)))
     return a2 * spec.covariance_dense() + s2 * np.eye(spec.N * spec.d)
 
 
@@ -88,7 +90,7 @@ def marginal_covariance_operator(spec: GPSpec, t: float):
     import scipy.sparse.linalg
 
     check_spec(spec)
-    a2, s2 = alpha2_sigma2(check_scalar_diffusion_time(t))
+    a2, s2 = (float(c) for c in alpha2_sigma2(np.asarray(check_scalar_diffusion_time(t))))
     N, d = spec.N, spec.d
     if spec.is_toeplitz:
         from .toeplitz.fft import ToeplitzOperator
@@ -431,7 +433,7 @@ def condition_number(spec: GPSpec, t: float,
     """
     check_spec(spec)
     t = check_scalar_diffusion_time(t)
-    a2, s2 = alpha2_sigma2(t)
+    a2, s2 = (float(c) for c in alpha2_sigma2(np.asarray(t)))  # numpy's exp, as the score's
     if eigenvalues == "exact":
         lmin_g, lmax_g = spec.gamma_extreme_eigenvalues
     elif eigenvalues == "bounds":

@@ -9,9 +9,11 @@ is the one place the package writes these formulas. ``sigma_t^2`` is always form
 ``-expm1(-t)``: ``1 - exp(-t)`` cancels every digit near ``t = 0`` (at ``t = 1e-10`` it
 keeps about 7 of 16), the early-stopping end of every sampler.
 
-The coefficient functions take a Python number (evaluated with :mod:`math`), a numpy array
-or scalar (numpy) or a torch tensor (torch, same device and dtype) and return the same
-kind; they do not validate. :func:`check_diffusion_time` is the one rule for a valid
+The coefficient functions take a Python or numpy scalar (evaluated with :mod:`math`), a
+numpy array, 0-d included (numpy), or a torch tensor (torch, same device and dtype) and
+return the same kind; they do not validate. numpy's ``exp`` and ``math.exp`` may differ in
+the last bit, so a scalar route that must agree bit for bit with a batched one passes a
+0-d array. :func:`check_diffusion_time` is the one rule for a valid
 diffusion time: finite and ``0 < t <= T_MAX``.
 """
 
