@@ -100,7 +100,7 @@ MUTANTS: tuple[Mutant, ...] = (
                       "§12)"),
     # §4 positive semidefiniteness
     Mutant("psd.grid_coarse", "4.2", "the certificate rounds rho to a 2^-8 grid, not 2^-64",
-           (Edit("gpdtheory.psd.certificate:_to_grid",
+           (Edit("gpdtheory.symbol:_to_grid",
                  "round(Fraction(x) * 2**GRID_BITS), 2**GRID_BITS)",
                  "round(Fraction(x) * 2**8), 2**8)"),)),
     Mutant("psd.banded_bandwidth", "4.1", "the banded Cholesky drops the outermost diagonal",

@@ -22,9 +22,10 @@ import numpy as np
 
 from .errors import AssumptionViolated, InvalidArgumentError
 from .linear import check_definite, check_toeplitz_spec, gamma_bar_extremes, truncated_r
+from .schedule import alpha2_sigma2, check_scalar_diffusion_time
 from .spec import GPSpec
 from .truncation import Method, error_bound, truncation_error
-from .validation import check_nonnegative_int, check_positive_scalar, check_scalar_diffusion_time
+from .validation import check_nonnegative_int, check_positive_scalar
 
 __all__ = [
     "TheoremSConstants",
@@ -140,7 +141,7 @@ def theorem_s_bound(spec: GPSpec, t: Any, J: int, L: int, truncation: Method = "
     if tau not in ("bound", "exact"):
         raise InvalidArgumentError("tau", tau, "is not 'bound' or 'exact'",
                                    "pass 'bound' or 'exact'")
-    a2, s2 = float(np.exp(-t)), float(-np.expm1(-t))
+    a2, s2 = (float(c) for c in alpha2_sigma2(np.asarray(t)))  # numpy's exp, as the score's
     r_bar = truncated_r(spec, J, truncation)
     gmin_b, gmax_b = gamma_bar_extremes(r_bar)
     gmin = spec.gamma_extreme_eigenvalues[0]
@@ -243,7 +244,7 @@ def sizes_needed(spec: GPSpec, t: Any, eps: float, truncation: Method = "hard") 
     spec = check_toeplitz_spec(spec)
     t = check_scalar_diffusion_time(t)
     eps = check_positive_scalar(eps, "eps")
-    a2, s2 = float(np.exp(-t)), float(-np.expm1(-t))
+    a2, s2 = (float(c) for c in alpha2_sigma2(np.asarray(t)))  # numpy's exp, as the score's
     smax = float(spec.sigma_eigh[0][-1])
     mu = s2 + a2 * spec.gamma_extreme_eigenvalues[0] * float(spec.sigma_eigh[0][0])
     chosen = None

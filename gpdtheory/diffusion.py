@@ -1,7 +1,7 @@
 """Forward Ornstein–Uhlenbeck diffusion, the exact score and its conditioning.
 
-docs/theory.md §2. ``dX = -X/2 dt + dW`` gives ``alpha_t = exp(-t/2)``,
-``sigma_t^2 = 1 - exp(-t)`` (so ``alpha_t^2 + sigma_t^2 = 1``) and the marginal
+docs/theory.md §2. ``dX = -X/2 dt + dW`` gives ``alpha_t``, ``sigma_t^2``
+(:mod:`gpdtheory.schedule`; ``alpha_t^2 + sigma_t^2 = 1``) and the marginal
 
     vec X_t ~ N(alpha_t vec mu, C_t),   C_t = alpha_t^2 (Gamma ⊗ Sigma) + sigma_t^2 I.
 
@@ -21,9 +21,9 @@ import numpy as np
 import scipy.linalg
 
 from .errors import AccuracyWarning, InvalidArgumentError
-from .linear import noisy_batch
-from .spec import DENSE_FACTOR_MAX_N, GPSpec
-from .validation import check_diffusion_time, check_scalar_diffusion_time, check_spec
+from .linear import noisy_batch_at
+from .schedule import alpha, alpha2_sigma2, check_scalar_diffusion_time, sigma2
+from .spec import DENSE_FACTOR_MAX_N, GPSpec, check_spec
 
 __all__ = [
     "alpha",
@@ -51,16 +51,6 @@ ROUTE_ERROR_PER_KAPPA_EPS = {"eig": 8.0, "toeplitz": 1.0, "dense": 1.0}
 ScoreMethod = Literal["auto", "eig", "toeplitz", "dense"]
 
 
-def alpha(t: Any) -> np.ndarray:
-    """Signal scale ``alpha_t = exp(-t/2)`` of the OU forward process."""
-    return np.exp(-0.5 * check_diffusion_time(t))
-
-
-def sigma2(t: Any) -> np.ndarray:
-    """Noise variance ``sigma_t^2 = 1 - exp(-t)``, computed as ``-expm1(-t)`` (exact near 0)."""
-    return -np.expm1(-check_diffusion_time(t))
-
-
 def marginal_covariance(spec: GPSpec, t: float) -> np.ndarray:
     """Dense ``C_t = alpha_t^2 (Gamma ⊗ Sigma) + sigma_t^2 I`` of shape ``(Nd, Nd)``.
 
@@ -69,9 +59,10 @@ def marginal_covariance(spec: GPSpec, t: float) -> np.ndarray:
     (``O(N d log N)`` per product).
     """
     check_spec(spec)
-    t = check_scalar_diffusion_time(t)
-    a2 = np.exp(-t)
-    return a2 * spec.covariance_dense() + (-np.expm1(-t)) * np.eye(spec.N * spec.d)
+    # a 0-d array: numpy's exp, bit for bit the one of the batched routes (math.exp may
+    # differ in the last bit)
+    a2, s2 = alpha2_sigma2(np.asarray(check_scalar_diffusion_time(t)))
+    return a2 * spec.covariance_dense() + s2 * np.eye(spec.N * spec.d)
 
 
 def marginal_covariance_operator(spec: GPSpec, t: float):
@@ -99,8 +90,7 @@ def marginal_covariance_operator(spec: GPSpec, t: float):
     import scipy.sparse.linalg
 
     check_spec(spec)
-    t = check_scalar_diffusion_time(t)
-    a2, s2 = float(np.exp(-t)), float(-np.expm1(-t))
+    a2, s2 = (float(c) for c in alpha2_sigma2(np.asarray(check_scalar_diffusion_time(t))))
     N, d = spec.N, spec.d
     if spec.is_toeplitz:
         from .toeplitz.fft import ToeplitzOperator
@@ -168,7 +158,7 @@ def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndar
     >>> bool(np.allclose(C @ s.ravel(), -X.ravel()))
     True
     """
-    X, a2, s2 = noisy_batch(spec, X, t)
+    X, t, a2, s2 = noisy_batch_at(spec, X, t)
     alpha_t = np.sqrt(a2)[..., None, None]
     Y = X - alpha_t * spec.mean_array if spec.mean is not None else X
     if method not in ("auto", "eig", "toeplitz", "dense"):
@@ -183,25 +173,23 @@ def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndar
     eps = np.finfo(np.float64).eps
     cg = method == "toeplitz" and spec.N >= PCG_SCORE_MIN_N
     if not cg:  # a priori: the route's error per unit of kappa_t
-        _warn_accuracy(spec, a2, s2, brackets, ROUTE_ERROR_PER_KAPPA_EPS[method] * eps, method)
+        _warn_accuracy(spec, t, a2, s2, brackets, ROUTE_ERROR_PER_KAPPA_EPS[method] * eps,
+                       method)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
         if method == "toeplitz":
             out, residual = _score_toeplitz(spec, Y, a2, s2)
+        elif method == "eig":
+            out = _score_eig(spec, Y, a2, s2)
         else:
-            out = {"eig": _score_eig, "dense": _score_dense}[method](spec, Y, a2, s2)
+            out = _score_dense(spec, Y, t, a2, s2)
     if cg:  # a posteriori: forward error <= kappa_t times the relative residual reached
-        _warn_accuracy(spec, a2, s2, brackets, residual, "CG")
+        _warn_accuracy(spec, t, a2, s2, brackets, residual, "CG")
     if not np.all(np.isfinite(out)):
         big = float(np.max(np.abs(X)))
         raise InvalidArgumentError("X", f"array of shape {X.shape}, max |X| = {big:.3g}",
                                    "is so large that the score overflows float64",
                                    "rescale X (and Sigma) to moderate magnitudes")
     return out
-
-
-def _time(a2: float, s2: float) -> float:
-    """Recover ``t`` from ``a2 = e^{-t}``, ``s2 = 1 - e^{-t}`` accurately at both ends."""
-    return float(-np.log(a2) if a2 < 0.5 else -np.log1p(-s2))
 
 
 def _kappa(a2: np.ndarray, s2: np.ndarray, lmin_g: float, lmax_g: float, lmin_s: float,
@@ -222,7 +210,7 @@ def _kappa_brackets(spec: GPSpec, a2: np.ndarray, s2: np.ndarray
     """
     lam = spec.sigma_eigh[0]
     lmin_s, lmax_s = float(lam[0]), float(lam[-1])
-    if "gamma_extreme_eigenvalues" in spec.__dict__:
+    if spec.has_gamma_extreme_eigenvalues:
         lo_g, hi_g = spec.gamma_extreme_eigenvalues
         kappa = _kappa(a2, s2, lo_g, hi_g, lmin_s, lmax_s)
         return kappa, kappa, True
@@ -231,7 +219,7 @@ def _kappa_brackets(spec: GPSpec, a2: np.ndarray, s2: np.ndarray
             _kappa(a2, s2, b.lmin_lower, b.lmax_upper, lmin_s, lmax_s), False)
 
 
-def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray,
+def _warn_accuracy(spec: GPSpec, t: np.ndarray, a2: np.ndarray, s2: np.ndarray,
                    brackets: tuple[np.ndarray, np.ndarray, bool], per_kappa: float,
                    route: str) -> None:
     """Warn when the estimated error ``kappa_t * per_kappa`` exceeds ``ACCURACY_RTOL``.
@@ -253,7 +241,7 @@ def _warn_accuracy(spec: GPSpec, a2: np.ndarray, s2: np.ndarray,
     worst = float(np.max(kappa_lo))
     if worst * per_kappa > ACCURACY_RTOL:
         i = int(np.argmax(kappa_lo))
-        t_worst = _time(np.ravel(a2)[i], np.ravel(s2)[i])
+        t_worst = float(np.ravel(t)[i])
         hi = float(np.ravel(kappa_hi)[i])
         value = (f"kappa_t = {worst:.3e}" if hi <= worst * (1 + 1e-9)
                  else f"kappa_t is in [{worst:.3e}, {hi:.3e}]")
@@ -272,7 +260,8 @@ def _score_eig(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) -> n
     return -(V @ (Z / denom)) @ U.T
 
 
-def _score_dense(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) -> np.ndarray:
+def _score_dense(spec: GPSpec, Y: np.ndarray, t: np.ndarray, a2: np.ndarray, s2: np.ndarray
+                 ) -> np.ndarray:
     K = spec.covariance_dense()
     n = spec.N * spec.d
     out = np.empty_like(Y)
@@ -283,9 +272,9 @@ def _score_dense(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray) ->
                 warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
                 x = scipy.linalg.solve(C, Y[idx].ravel(), assume_a="pos")
         except np.linalg.LinAlgError as exc:
-            t = _time(a2[idx], s2[idx])
-            raise InvalidArgumentError("t", t, "makes C_t numerically singular for the dense "
-                                       "solve", "use a larger t or method='eig'") from exc
+            raise InvalidArgumentError("t", float(t[idx]), "makes C_t numerically singular "
+                                       "for the dense solve",
+                                       "use a larger t or method='eig'") from exc
         out[idx] = -x.reshape(spec.N, spec.d)
     return out
 
@@ -319,14 +308,12 @@ def _auto_method(spec: GPSpec, kappa_hi: float, systems: int) -> str:
         return "eig"
     if N >= TOEPLITZ_SCORE_MIN_N:
         return "toeplitz"
-    if N < STRUCTURED_FIRST_MIN_N or "gamma_eigh" in spec.__dict__ \
-            or not kappa_hi <= STRUCTURED_KAPPA_MAX:
+    if N < STRUCTURED_FIRST_MIN_N or spec.has_gamma_eigh or not kappa_hi <= STRUCTURED_KAPPA_MAX:
         return "eig"
-    spent = spec.__dict__.get("_levinson_flops", 0.0) + 4.0 * float(N) ** 2 * systems
-    if spent >= EIGH_FLOPS_PER_N3 * float(N) ** 3:  # this call would complete the rent
-        return "eig"
-    spec.__dict__["_levinson_flops"] = spent
-    return "toeplitz"
+    # this call would complete the rent: build the eigendecomposition
+    rented = spec.charge_structured_solves(4.0 * float(N) ** 2 * systems,
+                                           EIGH_FLOPS_PER_N3 * float(N) ** 3)
+    return "toeplitz" if rented else "eig"
 #: Beyond this N the d systems are solved by circulant-preconditioned CG (O(N log N) per
 #: iteration) instead of Levinson (4 N^2 each): ``gpdtheory.toeplitz.rows_pcg.pcg_rows``,
 #: the systems as contiguous rows, real FFTs only, converged systems retired (measured 2.5-3x
@@ -446,7 +433,7 @@ def condition_number(spec: GPSpec, t: float,
     """
     check_spec(spec)
     t = check_scalar_diffusion_time(t)
-    a2, s2 = np.exp(-t), -np.expm1(-t)
+    a2, s2 = (float(c) for c in alpha2_sigma2(np.asarray(t)))  # numpy's exp, as the score's
     if eigenvalues == "exact":
         lmin_g, lmax_g = spec.gamma_extreme_eigenvalues
     elif eigenvalues == "bounds":

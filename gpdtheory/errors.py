@@ -14,6 +14,8 @@ Hierarchy
     ``AssumptionViolated``: a theorem's precondition fails (e.g. ``mu_bar_t <= 0``).
     ``ConvergenceError`` (also a ``RuntimeError``): an iterative method stopped
     short of its tolerance; never a partial answer.
+        ``TrainingDivergedError`` (also a ``FloatingPointError``): training met a
+        non-finite loss.
     ``CheckpointError``: a checkpoint or report file is missing, corrupt or refused.
     ``ReportExistsError`` (also a ``FileExistsError``): refusing to overwrite.
     ``MissingExtraError`` (also an ``ImportError``): an optional dependency is not
@@ -25,6 +27,7 @@ subclass ``DivergenceWarning`` (gradient descent on an indefinite truncation, op
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,7 @@ __all__ = [
     "NotPositiveDefiniteError",
     "AssumptionViolated",
     "ConvergenceError",
+    "TrainingDivergedError",
     "CheckpointError",
     "ReportExistsError",
     "AccuracyWarning",
@@ -165,6 +169,41 @@ class ConvergenceError(GPDTheoryError, RuntimeError):
             f"{method} did not converge: reached {achieved:.3e} against the target "
             f"{target:.3e} after {iterations} iterations. {hint}"
         )
+
+
+class TrainingDivergedError(ConvergenceError, FloatingPointError):
+    """Training met a non-finite loss: names the step, the last finite loss and what was kept.
+
+    A :class:`ConvergenceError` (numerical failure), also a
+    ``FloatingPointError``.
+
+    Attributes
+    ----------
+    lr : float
+        The configured learning rate.
+    step : int
+        The step (AdamW) or iteration (L-BFGS) whose loss was not finite.
+    last_loss : float
+        The last finite training loss (nan when the first step diverged).
+    last_step : int
+        Its step (-1 when none).
+    checkpoint : str or None
+        The last good checkpoint (``train(..., checkpoint=path)``: the model at the last
+        evaluation before the divergence), or None when none was written.
+    """
+
+    def __init__(self, lr: float, step: int, last_loss: float, last_step: int,
+                 checkpoint: str | None):
+        self.lr, self.step, self.last_loss, self.last_step = lr, step, last_loss, last_step
+        self.checkpoint = checkpoint
+        self.method, self.achieved, self.target, self.iterations = ("DSM training", math.nan,
+                                                                    last_loss, step)
+        kept = (f"; the last good checkpoint (model at the last evaluation) is kept at "
+                f"{checkpoint}" if checkpoint else "")
+        # ConvergenceError's own message speaks of a tolerance, which training has not
+        RuntimeError.__init__(self, f"training with lr={lr:g} gave a non-finite loss at step "
+                              f"{step} (last finite loss {last_loss:.6g} at step {last_step})"
+                              f"{kept}. Fix: lower the learning rate or use float64.")
 
 
 class CheckpointError(GPDTheoryError):

@@ -31,15 +31,14 @@ from .construct.block import full_time
 from .diffusion import score as exact_score
 from .errors import InvalidArgumentError
 from .linear import marginal_eigenvalues
-from .spec import GPSpec
-from .validation import (
-    as_rng,
+from .schedule import (
+    alpha2_sigma2,
+    alpha_sigma,
     check_diffusion_time,
-    check_positive_int,
     check_scalar_diffusion_time,
-    check_spec,
-    check_torch_module,
 )
+from .spec import GPSpec, check_spec
+from .validation import as_rng, check_positive_int, check_torch_module
 
 __all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "covariance_error",
            "score_norm2", "polynomial_map"]
@@ -156,14 +155,15 @@ def polynomial_map(model, t_lo: float, t_hi: float):
         raise InvalidArgumentError("t_lo", t_lo, f"is not below t_hi = {t_hi}",
                                    "pass 0 < t_lo < t_hi")
     deg = model.L
-    u_lo, u_hi = np.exp(-t_hi), np.exp(-t_lo)
+    # the polynomial's variable is alpha_t^2 = e^{-t} (numpy's exp, as the nodes' inverse)
+    u_lo, u_hi = alpha2_sigma2(np.asarray(t_hi))[0], alpha2_sigma2(np.asarray(t_lo))[0]
     k = np.arange(deg + 1)
     nodes = 0.5 * (u_lo + u_hi) + 0.5 * (u_hi - u_lo) * np.cos(np.pi * (k + 0.5) / (deg + 1))
     vals = np.stack([linear_map(model, float(-np.log(u))) for u in nodes])  # (deg + 1, n, n)
     interp = scipy.interpolate.BarycentricInterpolator(nodes, vals, axis=0)
 
     def fn(t: float) -> np.ndarray:
-        return np.asarray(interp(np.exp(-float(t))))
+        return np.asarray(interp(alpha2_sigma2(np.asarray(float(t)))[0]))
 
     probe = np.sort(nodes)
     mids = [0.5 * (probe[0] + probe[1]), 0.5 * (probe[-2] + probe[-1])] if deg else [u_lo]
@@ -192,7 +192,7 @@ def score_norm2(spec: GPSpec, t: float) -> float:
 def _mc(model, spec: GPSpec, t: float, n_mc: int, rng: np.random.Generator):
     p = next(model.parameters())
     x0 = spec.sample(n_mc, seed=rng)
-    a, s = np.exp(-t / 2), np.sqrt(-np.expm1(-t))
+    a, s = alpha_sigma(np.asarray(t))
     xt = a * x0 + s * rng.standard_normal(x0.shape)
     out = model(torch.as_tensor(xt, dtype=p.dtype, device=p.device),
                 full_time(n_mc, t, p)).double().cpu().numpy()

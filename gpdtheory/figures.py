@@ -13,7 +13,6 @@ matplotlib comes with the ``report`` extra; without it each function raises
 from __future__ import annotations
 
 import io
-import math
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from .errors import InvalidArgumentError
 from .fileio import atomic_write_bytes
 from .models import SoftmaxDiT
 from .profiles import NORMALISATION, normalise_profile
+from .schedule import noised
 from .spec import GPSpec
 from .validation import check_positive_int
 from .video import (
@@ -112,8 +112,7 @@ def plot_video(video: MovingBall, ev: VideoEvaluation, vm: VideoModel | None = N
     if vm is not None and isinstance(vm.model, SoftmaxDiT):
         X0 = vm.standardize(video.tokens[:64])
         noise = np.random.default_rng(0).standard_normal(X0.shape)
-        A = attention_maps(vm.model, math.exp(-0.25) * X0 + math.sqrt(-math.expm1(-0.5)) * noise,
-                           0.5).mean(axis=(0, 1))
+        A = attention_maps(vm.model, noised(X0, 0.5, noise), 0.5).mean(axis=(0, 1))
     else:
         A = scipy.linalg.toeplitz(np.r_[ev.attention, np.full(N - ev.attention.size,
                                                                 ev.attention[-1])])

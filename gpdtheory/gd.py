@@ -43,9 +43,10 @@ from .linear import (
     step_size,
     truncated_r,
 )
+from .schedule import alpha2_sigma2, check_scalar_diffusion_time
 from .spec import GPSpec
 from .truncation import Method
-from .validation import as_real_array, check_nonnegative_int, check_scalar_diffusion_time
+from .validation import as_real_array, check_nonnegative_int
 
 __all__ = [
     "step_size",
@@ -198,7 +199,8 @@ def truncated_score(spec: GPSpec, X: Any, t: Any, J: int,
     spec = check_toeplitz_spec(spec)
     t = check_scalar_diffusion_time(t)
     X, _, _ = noisy_batch(spec, X, t)
-    Y = X - np.sqrt(np.exp(-t)) * spec.mean_array if spec.mean is not None else X
+    alpha_t = np.sqrt(alpha2_sigma2(np.asarray(t))[0])  # as the exact score subtracts it
+    Y = X - alpha_t * spec.mean_array if spec.mean is not None else X
     return -LinearScore.truncated(spec, J, truncation, where="truncated_score").apply(Y, t)
 
 

@@ -21,7 +21,8 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 
 from .construct.block import full_time
 from .profiles import cosine
-from .validation import as_real_array, check_scalar_diffusion_time, check_torch_module
+from .schedule import check_scalar_diffusion_time
+from .validation import as_real_array, check_torch_module
 
 __all__ = ["jacobian", "jacobian_cosine"]
 

@@ -39,6 +39,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 
 from .construct.block import N_POS, GPDiT, check_dtype, model_inputs
 from .errors import InvalidArgumentError
+from .schedule import alpha_sigma
 from .train.checkpoints import MODEL_CLASSES, make_model, model_spec, register_model_class
 from .validation import check_nonnegative_int, check_positive_int
 
@@ -167,7 +168,7 @@ def sincos_position_embedding(N: int, width: int) -> torch.Tensor:
 
 
 def _sigma(t: torch.Tensor) -> torch.Tensor:
-    return torch.sqrt(-torch.expm1(-t))
+    return alpha_sigma(t)[1]
 
 
 class _AdaLNBlock(nn.Module):

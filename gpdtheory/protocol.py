@@ -51,6 +51,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     raise
 
 from .errors import InvalidArgumentError
+from .schedule import alpha2_sigma2, alpha_sigma
 
 __all__ = ["OUTPUTS", "LAYOUTS", "CALLS", "ScoreModel", "as_score_model", "as_recorded_model",
            "detect_output", "validate", "to_score", "model_name", "param_like",
@@ -95,11 +96,11 @@ def to_score(out: torch.Tensor, x: torch.Tensor, t: torch.Tensor, output: str) -
     if output == "score":
         return out
     shape = (-1,) + (1,) * (out.ndim - 1)
-    s2 = (-torch.expm1(-t)).reshape(shape)
+    a, s2 = alpha_sigma(t)[0].reshape(shape), alpha2_sigma2(t)[1].reshape(shape)
     if output == "noise":
         return -out / torch.sqrt(s2)
     if output == "x0":
-        return (torch.exp(-t / 2).reshape(shape) * out - x) / s2
+        return (a * out - x) / s2
     raise InvalidArgumentError("output", output, "is not an output convention",
                                f"pass one of {OUTPUTS}")
 

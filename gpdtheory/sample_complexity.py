@@ -28,16 +28,15 @@ import scipy.stats
 
 from .errors import InvalidArgumentError
 from .linear import marginal_eigenvalues
-from .spec import GPSpec
+from .schedule import alpha2_sigma2, check_diffusion_time
+from .spec import GPSpec, check_spec
 from .sweeps import SequentialExecutor, run_sweep
 from .validation import (
     SYMMETRY_RTOL,
     as_real_array,
     as_rng,
-    check_diffusion_time,
     check_positive_int,
     check_seed,
-    check_spec,
 )
 
 __all__ = ["plugin_covariance", "plugin_matrix", "plugin_error", "SlopeFit", "fit_slope",
@@ -117,7 +116,8 @@ def plugin_matrix(r_hat, Sigma_hat, t: float) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         A = (Q / c.ravel()) @ Q.T
     if not np.all(np.isfinite(A)):
-        raise InvalidArgumentError("t", t, f"is so small that sigma_t^2 = {-np.expm1(-t):.3g} "
+        s2 = alpha2_sigma2(t)[1]
+        raise InvalidArgumentError("t", t, f"is so small that sigma_t^2 = {s2:.3g} "
                                    "makes the inverse overflow", "pass t >= 1e-300")
     return A
 

@@ -40,6 +40,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import InvalidArgumentError
+from .schedule import T_MAX  # the largest horizon, the one rule for t
 from .validation import as_real_array, as_rng, check_positive_int, check_positive_scalar
 
 __all__ = [
@@ -53,8 +54,6 @@ __all__ = [
     "SAMPLER_ORDER",
 ]
 
-#: Largest horizon accepted by :func:`time_grid` (``exp(T)`` must stay finite).
-T_MAX = 700.0
 
 GridKind = Literal["log", "uniform"]
 ScoreFn = Callable[[Any, float], Any]

@@ -19,10 +19,10 @@ from .validation import (
     as_rng,
     check_positive_int,
     check_positive_scalar,
-    check_spd,
+    check_spd_eigh,
 )
 
-__all__ = ["GPSpec", "as_kernel"]
+__all__ = ["GPSpec", "as_kernel", "check_spec"]
 
 #: Largest N for which a Toeplitz Gamma is *factored* densely by default: the ``O(N^3)``
 #: Cholesky factor of :meth:`GPSpec.sample` and the eigendecomposition of the score's
@@ -143,8 +143,13 @@ class GPSpec:
         self.kernel = as_kernel(kernel)
         self.N = check_positive_int(N, "N")
         self.dt = check_positive_scalar(dt, "dt")
-        self.Sigma = check_spd(Sigma, "Sigma")
-        self.Sigma.setflags(write=False)
+        # one eigendecomposition of Sigma both decides positive definiteness and is kept
+        self.Sigma, lam, U = check_spd_eigh(Sigma, "Sigma")
+        for a in (self.Sigma, lam, U):
+            a.setflags(write=False)
+        self._sigma_eigh = (lam, U)
+        # Levinson work spent on this spec's solves (see charge_structured_solves)
+        self._levinson_flops = 0.0
         self.d = self.Sigma.shape[0]
         if mean is None:
             self.mean = None
@@ -164,7 +169,7 @@ class GPSpec:
             # Durbin's O(N^2) recursion (kernel.check_valid), which remains the exact verdict
             if not (self.kernel.always_positive_definite
                     or self.gamma_eigenvalue_bounds.lmin_lower > 0.0):
-                self.kernel.check_valid(self.N, self.dt)
+                self.kernel.check_valid(self.N, self.dt, r=self.r)
         else:
             h = as_real_array(times, "times", ndim=1)
             if h.size != self.N:
@@ -226,13 +231,11 @@ class GPSpec:
         """``Gamma ⊗ Sigma``, the dense ``(Nd, Nd)`` covariance of ``vec X`` (oracle use)."""
         return np.kron(self.gamma_dense(), self.Sigma)
 
-    @cached_property
+    @property
     def sigma_eigh(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(lam, U)`` with ``Sigma = U diag(lam) U^T``, ``lam`` ascending."""
-        lam, U = np.linalg.eigh(self.Sigma)
-        lam.setflags(write=False)
-        U.setflags(write=False)
-        return lam, U
+        """``(lam, U)`` with ``Sigma = U diag(lam) U^T``, ``lam`` ascending (read-only; the
+        decomposition that validated ``Sigma``, computed once)."""
+        return self._sigma_eigh
 
     @cached_property
     def gamma_eigh(self) -> tuple[np.ndarray, np.ndarray]:
@@ -241,6 +244,40 @@ class GPSpec:
         g.setflags(write=False)
         V.setflags(write=False)
         return g, V
+
+    @property
+    def has_gamma_eigh(self) -> bool:
+        """Whether :attr:`gamma_eigh` is computed already (reading this computes nothing)."""
+        return "gamma_eigh" in self.__dict__
+
+    @property
+    def has_gamma_extreme_eigenvalues(self) -> bool:
+        """Whether :attr:`gamma_extreme_eigenvalues` is computed already (computes nothing)."""
+        return "gamma_extreme_eigenvalues" in self.__dict__
+
+    def charge_structured_solves(self, flops: float, eigh_flops: float) -> bool:
+        """Ski rental between structured solves and building :attr:`gamma_eigh`.
+
+        Parameters
+        ----------
+        flops : float
+            The cost of the structured (Levinson) solves a caller is about to make.
+        eigh_flops : float
+            The cost of the ``O(N^3)`` eigendecomposition they would replace.
+
+        Returns
+        -------
+        bool
+            True, with ``flops`` added to the work spent on this spec, while that total
+            stays below ``eigh_flops``: solve structurally. False (nothing charged) once
+            it would reach it: build the eigendecomposition instead. Never more than twice
+            the cheaper of the two strategies, whatever the number of calls.
+        """
+        spent = self._levinson_flops + float(flops)
+        if spent >= float(eigh_flops):
+            return False
+        self._levinson_flops = spent
+        return True
 
     @cached_property
     def gamma_extreme_eigenvalues(self) -> tuple[float, float]:
@@ -253,7 +290,7 @@ class GPSpec:
         ``eigvalsh``. The accuracy warning of ``score`` does not need it: it is decided
         from :attr:`gamma_eigenvalue_bounds` whenever a certified bracket suffices.
         """
-        if "gamma_eigh" in self.__dict__:
+        if self.has_gamma_eigh:
             g = self.gamma_eigh[0]
         elif self.is_toeplitz:
             from .toeplitz import extreme_eigenvalues
@@ -293,7 +330,7 @@ class GPSpec:
         """
         from .toeplitz.bounds import EigenvalueBounds, eigenvalue_bounds
 
-        if ("gamma_extreme_eigenvalues" in self.__dict__ or "gamma_eigh" in self.__dict__
+        if (self.has_gamma_extreme_eigenvalues or self.has_gamma_eigh
                 or self.N <= DENSE_BOUNDS_MAX_N or not self.is_toeplitz):
             lo, hi = self.gamma_extreme_eigenvalues
             return EigenvalueBounds(lo, lo, hi, hi, 0.0)
@@ -411,3 +448,17 @@ class GPSpec:
             # positive semidefinite up to round-off (very smooth kernels): eigen square root
             g, V = np.linalg.eigh(G)
             return V * np.sqrt(np.clip(g, 0.0, None))
+
+
+def check_spec(spec: Any, name: str = "spec") -> GPSpec:
+    """``spec`` if it is a :class:`GPSpec`, else a documented error.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming the argument ``name``, the value and how to build a spec.
+    """
+    if not isinstance(spec, GPSpec):
+        raise InvalidArgumentError(name, spec, "is not a GPSpec",
+                                   "build one with gpdtheory.GPSpec(kernel, N, Sigma)")
+    return spec

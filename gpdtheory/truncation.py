@@ -21,9 +21,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from numpy.polynomial import chebyshev as C
 
 from .errors import InvalidArgumentError
+from .symbol import COMPANION_MAX_J, symbol_minimum  # noqa: F401  (re-exported)
+from .symbol import check_column as _check_r
 from .toeplitz.eig import extreme_eigenvalues
 from .validation import as_real_array, check_nonnegative_int, check_positive_scalar
 
@@ -42,92 +43,12 @@ __all__ = [
 Method = Literal["hard", "taper", "shift"]
 METHODS: tuple[str, ...] = ("hard", "taper", "shift")
 
-#: Largest J for which the critical points of ``f_J`` come from the Chebyshev companion
-#: matrix (``O(J^3)``); beyond it a grid of ``16 (J + 1)`` points is refined by Newton steps.
-COMPANION_MAX_J = 400
-
-
-def _check_r(r: Any) -> np.ndarray:
-    r = as_real_array(r, "r", ndim=1)
-    if r[0] <= 0.0:
-        raise InvalidArgumentError("r", r, f"r[0] = {r[0]:.6g} is not a positive variance",
-                                   "pass the first column of a correlation/covariance matrix")
-    return r
-
 
 def _check_method(method: str) -> str:
     if method not in METHODS:
         raise InvalidArgumentError("method", method, "is not a truncation method",
                                    "pass 'hard', 'taper' or 'shift'")
     return method
-
-
-# --------------------------------------------------------------------------- the symbol
-def symbol_minimum(r: Any, J: int | None = None) -> tuple[float, float]:
-    """Minimum of ``f_J(w) = r[0] + 2 sum_{m=1}^{J} r[m] cos(m w)`` over ``w in [0, pi]``.
-
-    Parameters
-    ----------
-    r : (N,) array_like
-        First column of a symmetric Toeplitz matrix.
-    J : int, optional
-        Truncation lag (clipped to ``N - 1``); ``None`` means ``N - 1``.
-
-    Returns
-    -------
-    (min_value, w_min) : (float, float)
-
-    Notes
-    -----
-    With ``z = cos w``, ``f_J = sum_m c_m T_m(z)`` with ``c_0 = r[0]``, ``c_m = 2 r[m]``
-    (Chebyshev form, docs/theory.md §4). The minimum over ``[-1, 1]`` is attained at
-    ``z = +-1`` or at a real root of ``p'``; for ``J <= COMPANION_MAX_J`` these are the
-    eigenvalues of the Chebyshev companion matrix (every root with ``|Im| < 1e-6`` is
-    tried, so a nearly real double root is never missed), for larger J the minimum of a
-    grid of ``16 (J + 1)`` points is polished by Newton steps on ``f'``. Every candidate
-    is also checked on a grid, and each value is the exact Clenshaw evaluation, so the
-    result is an upper bound on the true minimum accurate to about
-    ``1e-15 sum |c_m|`` (the location error enters quadratically). The exact-arithmetic
-    certificate of the sign is :func:`gpdtheory.psd.certify_all_n`.
-
-    Examples
-    --------
-    >>> v, w = symbol_minimum([1.0, 0.5])   # 1 + cos w: minimum 0 at w = pi
-    >>> bool(abs(v) < 1e-15 and abs(w - np.pi) < 1e-12)
-    True
-    """
-    r = _check_r(r)
-    J = r.size - 1 if J is None else min(check_nonnegative_int(J, "J"), r.size - 1)
-    c = np.concatenate([[r[0]], 2.0 * r[1:J + 1]])
-    if J == 0:
-        return float(c[0]), 0.0
-    grid = np.cos(np.linspace(0.0, np.pi, 16 * (J + 1) + 1))
-    cands = [np.array([-1.0, 1.0]), grid]
-    dc = C.chebder(c)
-    # Candidates only: drop trailing coefficients below round-off of the largest one (an
-    # underflowing rho(J) like exp(-1500) would scale the companion matrix to inf). Values
-    # are still evaluated with the full c below.
-    big = np.abs(dc) > 1e-17 * np.max(np.abs(dc)) if np.any(dc) else np.zeros(dc.size, bool)
-    dc_trim = dc[: (np.flatnonzero(big)[-1] + 1) if np.any(big) else 0]
-    if J <= COMPANION_MAX_J and dc_trim.size >= 2:
-        roots = C.chebroots(dc_trim)
-        cands.append(np.clip(roots[np.abs(np.imag(roots)) < 1e-6].real, -1.0, 1.0))
-    vals = C.chebval(np.concatenate(cands), c)
-    zs = np.concatenate(cands)
-    # Newton polish of the few best candidates on f'(z) = 0 (harmless when already exact)
-    d2 = C.chebder(dc)
-    best = zs[np.argsort(vals)[:4]]
-    for _ in range(6):
-        g2 = C.chebval(best, d2)
-        with np.errstate(over="ignore", invalid="ignore"):  # f'' ~ 0: a step of +-inf
-            step = np.where(np.abs(g2) > 0, C.chebval(best, dc) / np.where(g2 != 0, g2, 1.0),
-                            0.0)
-        step = np.where(np.isfinite(step), step, 0.0)  # such a candidate stays put
-        best = np.clip(best - step, -1.0, 1.0)
-    zs = np.concatenate([zs, best])
-    vals = C.chebval(zs, c)
-    k = int(np.argmin(vals))
-    return float(vals[k]), float(np.arccos(np.clip(zs[k], -1.0, 1.0)))
 
 
 # --------------------------------------------------------------------------- truncations

@@ -20,14 +20,12 @@ __all__ = [
     "check_positive_scalar",
     "check_positive_int",
     "check_nonnegative_int",
-    "check_diffusion_time",
     "check_spd",
+    "check_spd_eigh",
     "as_rng",
     "check_seed",
     "check_real_scalar",
-    "check_spec",
     "check_torch_module",
-    "check_scalar_diffusion_time",
     "as_columns",
     "SYMMETRY_RTOL",
 ]
@@ -194,28 +192,6 @@ def check_nonnegative_int(value: Any, name: str, *, fix: str | None = None) -> i
     return out
 
 
-def check_diffusion_time(t: Any, name: str = "t") -> np.ndarray:
-    """Validate diffusion time(s): finite and strictly positive.
-
-    Returns
-    -------
-    ndarray of float64
-        ``t`` as an array (0-d for a scalar).
-
-    Raises
-    ------
-    InvalidArgumentError
-        If any ``t <= 0`` (the score of the data itself may not exist, and
-        ``sigma_t = 0`` makes ``C_t`` singular) or non-finite.
-    """
-    arr = as_real_array(t, name, allow_bool=False)
-    if np.any(arr <= 0.0):
-        raise InvalidArgumentError(
-            name, t, "must be > 0: at t = 0 the marginal covariance has no noise floor",
-            "pass a diffusion time t > 0 (early stopping t0 such as 1e-3)")
-    return arr
-
-
 def as_columns(x: Any, n: int, name: str = "b", allow_empty: bool = False) -> np.ndarray:
     """A right-hand side for an ``N x N`` operator: real float64 of shape ``(N,)`` or ``(N, k)``.
 
@@ -226,27 +202,6 @@ def as_columns(x: Any, n: int, name: str = "b", allow_empty: bool = False) -> np
         raise InvalidArgumentError(name, f"array of shape {arr.shape}", f"does not match N = {n}",
                                    "pass shape (N,) or (N, k)")
     return arr
-
-
-def check_scalar_diffusion_time(t: Any, name: str = "t") -> float:
-    """One diffusion time: :func:`check_diffusion_time`, and a scalar (not an array)."""
-    arr = check_diffusion_time(t, name)
-    if arr.ndim != 0:
-        raise InvalidArgumentError(name, t, "must be a scalar", "call once per diffusion time")
-    return float(arr)
-
-
-def check_spec(spec: Any, name: str = "spec") -> Any:
-    """``spec`` if it is a :class:`~gpdtheory.spec.GPSpec`, else a documented error.
-
-    The import is local because :mod:`gpdtheory.spec` itself validates through this module.
-    """
-    from .spec import GPSpec
-
-    if not isinstance(spec, GPSpec):
-        raise InvalidArgumentError(name, spec, "is not a GPSpec",
-                                   "build one with gpdtheory.GPSpec(kernel, N, Sigma)")
-    return spec
 
 
 def check_torch_module(model: Any, name: str = "model") -> Any:
@@ -262,6 +217,32 @@ def check_torch_module(model: Any, name: str = "model") -> Any:
                                    "is not a torch module with parameters",
                                    "pass a model(X, t) -> score from gpdtheory.models/construct")
     return model
+
+
+def _symmetrised(matrix: Any, name: str) -> np.ndarray:
+    """``(A + A^T) / 2`` of a finite square matrix symmetric to ``SYMMETRY_RTOL``."""
+    arr = as_real_array(matrix, name, ndim=2)
+    if arr.shape[0] != arr.shape[1]:
+        raise InvalidArgumentError(name, f"array of shape {arr.shape}", "is not square",
+                                   "pass a (d, d) matrix")
+    scale = float(np.max(np.abs(arr))) or 1.0
+    asym = float(np.max(np.abs(arr - arr.T))) / scale
+    if asym > SYMMETRY_RTOL:
+        raise InvalidArgumentError(name, f"array of shape {arr.shape}",
+                                   f"is not symmetric (relative asymmetry {asym:.2e})",
+                                   "pass (A + A.T) / 2 if the asymmetry is round-off")
+    return 0.5 * (arr + arr.T)
+
+
+def _check_spectrum(lam: np.ndarray, sym: np.ndarray, name: str,
+                    allow_semidefinite: bool) -> None:
+    """Raise unless the ascending eigenvalues ``lam`` of ``sym`` are positive."""
+    scale = float(np.max(np.abs(sym))) or 1.0
+    floor = -1e-14 * scale if allow_semidefinite else 0.0
+    if lam[0] <= floor if not allow_semidefinite else lam[0] < floor:
+        raise NotPositiveDefiniteError(
+            name, f"smallest eigenvalue {lam[0]:.3e} (largest {lam[-1]:.3e})",
+            "pass a covariance matrix, e.g. B @ B.T + eps * I")
 
 
 def check_spd(matrix: Any, name: str, *, allow_semidefinite: bool = False) -> np.ndarray:
@@ -286,24 +267,30 @@ def check_spd(matrix: Any, name: str, *, allow_semidefinite: bool = False) -> np
     NotPositiveDefiniteError
         Smallest eigenvalue ``<= 0`` (or ``< 0`` when semidefinite is allowed).
     """
-    arr = as_real_array(matrix, name, ndim=2)
-    if arr.shape[0] != arr.shape[1]:
-        raise InvalidArgumentError(name, f"array of shape {arr.shape}", "is not square",
-                                   "pass a (d, d) matrix")
-    scale = float(np.max(np.abs(arr))) or 1.0
-    asym = float(np.max(np.abs(arr - arr.T))) / scale
-    if asym > SYMMETRY_RTOL:
-        raise InvalidArgumentError(name, f"array of shape {arr.shape}",
-                                   f"is not symmetric (relative asymmetry {asym:.2e})",
-                                   "pass (A + A.T) / 2 if the asymmetry is round-off")
-    sym = 0.5 * (arr + arr.T)
-    lam = np.linalg.eigvalsh(sym)
-    floor = -1e-14 * scale if allow_semidefinite else 0.0
-    if lam[0] <= floor if not allow_semidefinite else lam[0] < floor:
-        raise NotPositiveDefiniteError(
-            name, f"smallest eigenvalue {lam[0]:.3e} (largest {lam[-1]:.3e})",
-            "pass a covariance matrix, e.g. B @ B.T + eps * I")
+    sym = _symmetrised(matrix, name)
+    _check_spectrum(np.linalg.eigvalsh(sym), sym, name, allow_semidefinite)
     return sym
+
+
+def check_spd_eigh(matrix: Any, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`check_spd` that keeps the eigendecomposition it decides on.
+
+    Returns
+    -------
+    (sym, lam, U)
+        The symmetrised matrix and ``sym = U diag(lam) U^T`` with ``lam`` ascending, for a
+        caller that needs the decomposition anyway (one ``eigh`` instead of an
+        ``eigvalsh`` for the check and an ``eigh`` later).
+
+    Raises
+    ------
+    InvalidArgumentError, NotPositiveDefiniteError
+        As :func:`check_spd`.
+    """
+    sym = _symmetrised(matrix, name)
+    lam, U = np.linalg.eigh(sym)
+    _check_spectrum(lam, sym, name, False)
+    return sym, lam, U
 
 
 _SEED_FIX = "pass a non-negative int, a numpy Generator or None"

@@ -52,12 +52,12 @@ from .models import SoftmaxDiT, matching_model, torch_seed
 from .profiles import correlation as profile_correlation
 from .profiles import lag_profile
 from .sampling import reverse_sample
+from .schedule import check_diffusion_time, noised
 from .spec import GPSpec
 from .train import TrainConfig, TrainResult, resolve_device, train
 from .validation import (
     as_real_array,
     as_rng,
-    check_diffusion_time,
     check_nonnegative_int,
     check_positive_int,
     check_real_scalar,
@@ -401,8 +401,7 @@ def attention_lag_profile(vm: VideoModel, video: MovingBall, *, times=(0.1, 0.5,
     X0 = vm.standardize(video.tokens[:n])
     maps = []
     for t in times:
-        a, s = math.exp(-t / 2), math.sqrt(-math.expm1(-t))
-        maps.append(attention_maps(vm.model, a * X0 + s * rng.standard_normal(X0.shape), t))
+        maps.append(attention_maps(vm.model, noised(X0, t, rng.standard_normal(X0.shape)), t))
     return lag_profile(np.stack(maps))
 
 

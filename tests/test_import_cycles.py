@@ -1,29 +1,63 @@
-"""No new import circle, imports inside functions included.
+"""No import circle and no upward import, imports inside functions included.
 
 The graph is read from the source with :mod:`ast` (every ``import`` and ``from ... import``,
 at any depth, relative ones resolved), so an import hidden in a function still counts. The
 circles that predate this guard are listed in ``KNOWN``: the test fails on any other circle,
 and on a known one that grows. Breaking a known circle means deleting it here.
+
+``LAYERS`` orders the modules of :mod:`gpdtheory`: a module imports only from its own layer
+or a lower one, never from a higher one, and nothing in :mod:`gpdtheory` imports
+``checks`` (which sits above them all). The README's architecture list is checked against
+the same order: its item ``k`` names the modules of layer ``k`` and no others.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Circles that exist already, to be broken by moving code down a layer (never new ones).
 KNOWN = [
-    {"gpdtheory.kernels", "gpdtheory.psd", "gpdtheory.psd.certificate", "gpdtheory.psd.frontier",
-     "gpdtheory.psd.per_n", "gpdtheory.spec", "gpdtheory.toeplitz", "gpdtheory.toeplitz.banded",
-     "gpdtheory.toeplitz.bounds", "gpdtheory.toeplitz.durbin", "gpdtheory.toeplitz.eig",
-     "gpdtheory.toeplitz.fft", "gpdtheory.toeplitz.gohberg_semencul", "gpdtheory.toeplitz.pcg",
-     "gpdtheory.toeplitz.rows_pcg", "gpdtheory.toeplitz.solve", "gpdtheory.truncation",
-     "gpdtheory.validation"},
-    {"gpdtheory.models", "gpdtheory.train.checkpoints"},
     {"checks", "checks.plots", "checks.report", "checks.runner", "checks.scenario"},
 ]
+
+
+#: The layers of :mod:`gpdtheory`, lowest first, by module (a package names all of its
+#: submodules). A module may import from its own layer and the layers below it.
+LAYERS: list[tuple[str, ...]] = [
+    ("errors", "_extras", "validation", "fileio"),  # foundations: no numerics
+    ("toeplitz", "symbol"),                  # arrays only: Toeplitz engine, the symbol f_J
+    ("kernels",),                            # rho(m) and its certificates
+    ("spec", "schedule"),                    # the data model; the forward process in time
+    ("truncation", "psd"),                   # band-J truncation and when it stays PSD
+    ("linear",),                             # the linear-Gaussian model
+    ("diffusion", "bounds", "gd", "sampling", "profiles", "protocol", "sweeps"),
+    ("distribution", "data"),                # distribution-level errors; data beyond Gaussian
+    ("construct", "capture", "models", "train", "jacobians"),  # networks: built, hooked, trained
+    ("evaluate", "compare", "compare_models", "latte"),  # networks against the theory
+    ("sample_complexity", "experiments", "figures", "video"),  # runs and their drawings
+    ("testing", "_pytest_plugin"),           # tools for users' tests
+    ("",),                                   # the package namespace itself (re-exports)
+]
+
+#: Upward imports that predate the layer test, each owned by work elsewhere (never new ones).
+KNOWN_UPWARD: set[tuple[str, str]] = set()
+
+
+def _layer(module: str) -> int | None:
+    """The layer of a :mod:`gpdtheory` module (None outside the package)."""
+    if module != "gpdtheory" and not module.startswith("gpdtheory."):
+        return None
+    rest = module.partition(".")[2]
+    best, found = -1, None
+    for k, names in enumerate(LAYERS):
+        for name in names:
+            if (rest == name or rest.startswith(name + ".")) and len(name) > best:
+                best, found = len(name), k
+    return found
 
 
 def _modules() -> dict[str, Path]:
@@ -139,3 +173,66 @@ def test_the_compare_package_is_in_no_circle_and_imports_downward():
     mine = inside | {"gpdtheory.compare", "gpdtheory.compare_models", "gpdtheory.jacobians",
                      "gpdtheory.construct.inspect", "gpdtheory.evaluate", "gpdtheory.protocol"}
     assert not [c for c in _circles(graph) if c & mine]
+
+
+def test_every_module_has_a_layer():
+    missing = sorted(m for m in _modules() if m.startswith("gpdtheory") and _layer(m) is None)
+    assert not missing, f"modules without a layer (add them to LAYERS): {missing}"
+
+
+def test_the_layer_check_sees_an_upward_import():
+    assert _layer("gpdtheory.kernels.base") < _layer("gpdtheory.spec")
+    assert _upward({"gpdtheory.kernels.base": {"gpdtheory.spec"}}) == [
+        ("gpdtheory.kernels.base", "gpdtheory.spec")]
+    assert _upward({"gpdtheory.spec": {"gpdtheory.kernels"}}) == []
+
+
+def _upward(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    out = []
+    for mod, targets in graph.items():
+        low = _layer(mod)
+        if low is None:
+            continue
+        for target in targets:
+            high = _layer(target)
+            if target.partition(".")[0] == "checks" or (high is not None and high > low):
+                out.append((mod, target))
+    return sorted(out)
+
+
+def test_no_import_runs_up_a_layer():
+    upward = [e for e in _upward(_graph(_modules())) if e not in KNOWN_UPWARD]
+    assert not upward, ("imports from a lower layer up to a higher one (move the code down, "
+                        f"or a module to another layer of LAYERS): {upward}")
+
+
+def _readme_layers() -> list[set[str]]:
+    """The :mod:`gpdtheory` modules named in each item of the README's architecture list."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    items = re.split(r"^\d+\. ", section.split("`checks/`", 1)[0], flags=re.M)[1:]
+    mods = _modules()
+    out = []
+    for item in items:
+        named = set()
+        for token in re.findall(r"`([A-Za-z_][A-Za-z0-9_.]*)`", item):
+            parts = token.split(".")
+            for k in range(len(parts), 0, -1):
+                if "gpdtheory." + ".".join(parts[:k]) in mods:
+                    named.add("gpdtheory." + ".".join(parts[:k]))
+                    break
+        out.append(named)
+    return out
+
+
+def test_the_readme_architecture_follows_the_layers():
+    readme = _readme_layers()
+    assert len(readme) == len(LAYERS) - 1, (
+        f"the README's architecture list has {len(readme)} items, LAYERS {len(LAYERS) - 1} "
+        "below the namespace: one item per layer")
+    for k, named in enumerate(readme):
+        wrong = sorted(m for m in named if _layer(m) != k)
+        assert not wrong, f"README architecture item {k + 1} names modules of other layers: {wrong}"
+        tops = {m for m in _modules() if _layer(m) == k and m.count(".") == 1}
+        absent = sorted(tops - {".".join(m.split(".")[:2]) for m in named})
+        assert not absent, f"README architecture item {k + 1} leaves out {absent}"

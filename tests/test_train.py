@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -221,6 +225,20 @@ def test_registry_is_shared_with_models():
     m = matching_model(_spec(3, 2, mean=True), L=2, tied=False)
     again = make_model(model_spec(m))
     assert type(again) is type(m) and again.mean is not None
+
+
+def test_a_checkpoint_finds_a_built_in_class_before_gpdtheory_models_is_imported():
+    # the registry sits below gpdtheory.models: it imports a built-in class's module by its
+    # qualified name when a description names the class, never at import time
+    code = ("import sys\n"
+            "from gpdtheory.train import checkpoints\n"
+            "assert 'gpdtheory.models' not in sys.modules\n"
+            "m = checkpoints.make_model({'class': 'UNet1d', 'dtype': 'float64',\n"
+            "                            'kwargs': {'N': 4, 'd': 2, 'width': 8}})\n"
+            "assert type(m).__module__ == 'gpdtheory.models', type(m)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert out.returncode == 0, out.stderr
 
 
 def test_unregistered_class_is_refused():

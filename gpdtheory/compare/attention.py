@@ -53,9 +53,9 @@ from ..profiles import (
     profile_error,
     profile_spread,
 )
-from ..spec import GPSpec
+from ..spec import GPSpec, check_spec
 from ..truncation import truncated_autocovariance
-from ..validation import check_positive_int, check_spec
+from ..validation import check_positive_int
 from .kernel import kernel_by_lag
 from .recording import DEFAULT_TIMES, module_maps
 from .summary import Summarised

@@ -18,8 +18,8 @@ from ..construct import build
 from ..construct.inspect import check_model, ov_products, qk_products, weights_by_lag
 from ..errors import InvalidArgumentError
 from ..profiles import correlation, profile_error
-from ..spec import GPSpec
-from ..validation import check_positive_int, check_spec
+from ..spec import GPSpec, check_spec
+from ..validation import check_positive_int
 from .summary import Summarised
 
 __all__ = ["HeadMatch", "match_heads", "HeadMatching", "match_heads_by_lag"]

@@ -17,7 +17,8 @@ from ..construct.block import GPDiT
 from ..construct.inspect import attention_kernel
 from ..errors import InvalidArgumentError
 from ..profiles import MIN_SPREAD, beats, correlation, lag_profile, profile_spread
-from ..validation import as_real_array, check_nonnegative_int, check_spec
+from ..spec import check_spec
+from ..validation import as_real_array, check_nonnegative_int
 from .recording import DEFAULT_TIMES, attention_by_module
 from .summary import Summarised
 

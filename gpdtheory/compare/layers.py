@@ -29,14 +29,9 @@ from ..diffusion import score as exact_score
 from ..errors import InvalidArgumentError
 from ..gd import gd_iterates
 from ..protocol import param_like
-from ..spec import GPSpec
-from ..validation import (
-    as_real_array,
-    as_rng,
-    check_positive_int,
-    check_scalar_diffusion_time,
-    check_spec,
-)
+from ..schedule import check_scalar_diffusion_time
+from ..spec import GPSpec, check_spec
+from ..validation import as_real_array, as_rng, check_positive_int
 from .nulls import time_ignoring_iterate
 from .probes import CHUNK, probe_distances, probe_iterates
 from .recording import noised, score_model

@@ -17,8 +17,9 @@ from ..construct import build
 from ..construct.inspect import end_to_end_map
 from ..diffusion import marginal_covariance
 from ..jacobians import jacobian, jacobian_cosine
-from ..spec import GPSpec
-from ..validation import check_positive_int, check_scalar_diffusion_time, check_spec
+from ..schedule import check_scalar_diffusion_time
+from ..spec import GPSpec, check_spec
+from ..validation import check_positive_int
 from .kronecker import kronecker_correlation
 from .nulls import time_ignoring_map
 from .recording import score_model

@@ -15,12 +15,10 @@ gets for free:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..spec import GPSpec
-from ..validation import check_scalar_diffusion_time, check_spec
+from ..schedule import alpha2_sigma2, alpha_sigma, check_scalar_diffusion_time
+from ..spec import GPSpec, check_spec
 
 __all__ = ["frame_precision", "time_ignoring_map", "time_ignoring_iterate"]
 
@@ -31,7 +29,7 @@ def frame_precision(spec: GPSpec, t: float) -> np.ndarray:
     The frame covariance of ``X_t`` is ``alpha_t^2 Sigma + sigma_t^2 I_d`` (``Gamma_ii = 1``).
     """
     spec, t = check_spec(spec), check_scalar_diffusion_time(t)
-    a2, s2 = math.exp(-t), -math.expm1(-t)
+    a2, s2 = alpha2_sigma2(t)
     Sigma = np.asarray(spec.Sigma, dtype=np.float64)
     return np.linalg.inv(a2 * Sigma + s2 * np.eye(spec.d))
 
@@ -50,5 +48,5 @@ def time_ignoring_iterate(spec: GPSpec, X: np.ndarray, t: float) -> np.ndarray:
     spec = check_spec(spec)
     X = np.asarray(X, dtype=np.float64)
     if spec.mean is not None:
-        X = X - math.exp(-check_scalar_diffusion_time(t) / 2) * spec.mean_array
+        X = X - alpha_sigma(check_scalar_diffusion_time(t))[0] * spec.mean_array
     return X @ frame_precision(spec, t)  # P_t is symmetric: row-vector frames times P_t

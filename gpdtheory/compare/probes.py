@@ -29,15 +29,9 @@ from ..construct.block import full_time
 from ..errors import InvalidArgumentError
 from ..gd import gd_iterates
 from ..protocol import ScoreModel, model_name, param_like
-from ..spec import GPSpec
-from ..validation import (
-    as_real_array,
-    as_rng,
-    check_positive_int,
-    check_positive_scalar,
-    check_scalar_diffusion_time,
-    check_spec,
-)
+from ..schedule import check_scalar_diffusion_time
+from ..spec import GPSpec, check_spec
+from ..validation import as_real_array, as_rng, check_positive_int, check_positive_scalar
 from .recording import noised, recorded_model
 from .summary import Summarised
 

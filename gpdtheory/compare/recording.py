@@ -7,8 +7,6 @@ takes its models (:func:`score_model`, :func:`recorded_model`), its noised sampl
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 try:
@@ -22,8 +20,10 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 from ..construct.block import full_time
 from ..errors import InvalidArgumentError
 from ..protocol import ScoreModel, as_recorded_model, as_score_model, model_name, param_like
-from ..spec import GPSpec
-from ..validation import as_rng, check_positive_int, check_scalar_diffusion_time, check_spec
+from ..schedule import check_scalar_diffusion_time
+from ..schedule import noised as forward_noised
+from ..spec import GPSpec, check_spec
+from ..validation import as_rng, check_positive_int
 
 #: Public: the rest (``score_model``, ``recorded_model``, ``noised``, ``module_maps``) serves
 #: the package's other modules.
@@ -67,7 +67,7 @@ def recorded_model(model, spec: GPSpec | None = None) -> ScoreModel:
 def noised(spec: GPSpec, data, n: int, t: float, rng) -> np.ndarray:
     """``alpha_t X_0 + sigma_t eps`` at time ``t``, ``X_0`` = ``data[:n]`` or ``n`` fresh draws."""
     X0 = spec.sample(n, seed=rng) if data is None else np.asarray(data, np.float64)[:n]
-    return math.exp(-t / 2) * X0 + math.sqrt(-math.expm1(-t)) * rng.standard_normal(X0.shape)
+    return forward_noised(X0, t, rng.standard_normal(X0.shape))
 
 
 def attention_by_module(model, spec: GPSpec, *, modules=None, data=None,

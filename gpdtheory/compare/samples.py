@@ -29,8 +29,8 @@ from ..evaluate import exact_kl, is_linear
 from ..profiles import NORMALISATION, lag_profile, normalise_profile, profile_error
 from ..protocol import ScoreModel, model_name, param_like
 from ..sampling import reverse_sample
-from ..spec import GPSpec
-from ..validation import as_rng, check_positive_int, check_spec
+from ..spec import GPSpec, check_spec
+from ..validation import as_rng, check_positive_int
 from .kronecker import nearest_kronecker
 from .recording import score_model
 from .summary import Summarised

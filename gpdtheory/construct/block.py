@@ -73,6 +73,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     raise
 
 from ..errors import InvalidArgumentError
+from ..schedule import alpha2_sigma2, alpha_sigma
 from ..validation import as_real_array, check_nonnegative_int, check_positive_int
 
 __all__ = ["time_features", "position_embedding", "ReLUAttentionBlock", "GPDiT", "N_POS",
@@ -188,7 +189,10 @@ def time_features(t: torch.Tensor, n_frequencies: int = 0) -> torch.Tensor:
 
 
 def _time_features(t: torch.Tensor, n_frequencies: int) -> torch.Tensor:
-    a2 = torch.exp(-t)
+    a2 = alpha2_sigma2(t)[0]
+    # the second feature is 1 - alpha_t^2 exactly as every trained network and checkpoint
+    # saw it; sigma_t^2 = -expm1(-t) differs from it in the last bits, enough to change
+    # every training trajectory
     feats = [a2, 1.0 - a2]
     if n_frequencies:
         logt = torch.log(t)
@@ -452,7 +456,7 @@ class GPDiT(nn.Module):
         p = self.pos
         X, t = model_inputs(X, t, p, (None, self.N, self.d))
         if self.mean is not None:
-            X = X - torch.exp(-t / 2)[:, None, None] * self.mean  # (B, N, d)
+            X = X - alpha_sigma(t)[0][:, None, None] * self.mean  # (B, N, d)
         B = X.shape[0]
         H = torch.cat([X, torch.zeros_like(X), p.expand(B, -1, -1)], dim=-1)  # (B, N, D)
         return H, _time_features(t, self.n_frequencies)  # (B, N, D), (B, T)

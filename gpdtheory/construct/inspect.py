@@ -26,12 +26,8 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     raise
 
 from ..errors import InvalidArgumentError
-from ..validation import (
-    as_real_array,
-    check_nonnegative_int,
-    check_positive_scalar,
-    check_scalar_diffusion_time,
-)
+from ..schedule import check_scalar_diffusion_time
+from ..validation import as_real_array, check_nonnegative_int, check_positive_scalar
 from .block import GPDiT, ReLUAttentionBlock, full_time
 
 __all__ = ["head_weights", "weights_by_lag", "qk_products", "ov_products", "attention_kernel",

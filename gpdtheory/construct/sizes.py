@@ -28,14 +28,9 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     raise
 
 from ..errors import InvalidArgumentError
-from ..spec import GPSpec
-from ..validation import (
-    as_rng,
-    check_nonnegative_int,
-    check_positive_int,
-    check_scalar_diffusion_time,
-    check_spec,
-)
+from ..schedule import check_scalar_diffusion_time, noised
+from ..spec import GPSpec, check_spec
+from ..validation import as_rng, check_nonnegative_int, check_positive_int
 from .block import GPDiT, full_time
 
 __all__ = ["ModelSizes", "model_sizes", "weight_growth", "float32_error"]
@@ -173,8 +168,7 @@ def float32_error(spec: GPSpec, J: int, L: int, t: float, truncation: str = "har
     t = check_scalar_diffusion_time(t)
     n = check_positive_int(n, "n")
     rng = as_rng(seed)
-    X = np.exp(-t / 2) * spec.sample(n, seed=rng) + np.sqrt(1 - np.exp(-t)) * \
-        rng.standard_normal((n, spec.N, spec.d))
+    X = noised(spec.sample(n, seed=rng), t, rng.standard_normal((n, spec.N, spec.d)))
     out = {}
     for dt in (torch.float64, torch.float32):
         m = build(spec, J, L, truncation, dtype=dt)

@@ -22,8 +22,8 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import InvalidArgumentError
-from ..spec import GPSpec
-from ..validation import as_real_array, check_nonnegative_int, check_positive_int, check_spec
+from ..spec import GPSpec, check_spec
+from ..validation import as_real_array, check_nonnegative_int, check_positive_int
 
 __all__ = ["lag_cosines", "relu_gap_matrix", "interpolation_coefficients", "ConstructedWeights",
            "construct_weights", "effective_lag"]

@@ -30,8 +30,9 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..linear import LinearScore
-from ..spec import GPSpec
-from ..validation import as_real_array, check_positive_int, check_scalar_diffusion_time, check_spec
+from ..schedule import check_scalar_diffusion_time
+from ..spec import GPSpec, check_spec
+from ..validation import as_real_array, check_positive_int
 
 __all__ = [
     "LinearEstimator",

@@ -23,6 +23,7 @@ from scipy.integrate import quad
 from ..errors import ConvergenceError, InvalidArgumentError, NotPositiveDefiniteError
 from ..linear import LinearScore, diffuse_eigenvalues, marginal_eigenvalues
 from ..sampling import time_grid
+from ..schedule import alpha2_sigma2
 from ..spec import GPSpec
 from ..validation import check_positive_int, check_positive_scalar
 from .estimators import LinearEstimator, check_estimator, check_zero_mean_spec
@@ -94,7 +95,7 @@ def prior_kl(spec: GPSpec, T: float) -> float:
     T = check_positive_scalar(T, "T")
     g = spec.gamma_eigh[0]
     lam = spec.sigma_eigh[0]
-    cm1 = math.exp(-T) * (np.multiply.outer(g, lam) - 1.0)
+    cm1 = alpha2_sigma2(T)[0] * (np.multiply.outer(g, lam) - 1.0)
     return float(0.5 * np.sum(cm1 - np.log1p(cm1)))
 
 
@@ -403,18 +404,19 @@ def _closed_form_kl(spec: GPSpec, m: np.ndarray, lam: np.ndarray, WGW: np.ndarra
     ``p`` is the reverse SDE's variance per mode at ``t0`` (closed-form Lyapunov solution
     from ``p(T) = 1``); ``kl_scale`` is the sum of magnitudes its round-off is relative to.
     """
-    one_minus_cT = math.exp(-T) * (1.0 - m)
+    a2_0, s2_0 = alpha2_sigma2(t0)
+    one_minus_cT = alpha2_sigma2(T)[0] * (1.0 - m)
     dp = one_minus_cT * math.exp(t0 - T) * (c0 / cT) ** 2  # p - c_bar(t0)
     p = c0 + dp
-    y = (math.exp(-t0) * tau - dp) / p  # (C'_jj - p_j) / p_j
+    y = (a2_0 * tau - dp) / p  # (C'_jj - p_j) / p_j
     hadamard = 0.0
     for k in range(spec.d):
-        Ck = math.exp(-t0) * lam[k] * WGW - math.expm1(-t0) * np.eye(spec.N)
+        Ck = a2_0 * lam[k] * WGW + s2_0 * np.eye(spec.N)
         hadamard -= _chol_logdet_correlation(Ck)
     phis = _phi(y)
     kl = 0.5 * (float(np.sum(phis)) + hadamard)
     # then y, then phi(y) = y - log1p(y) cancel further
-    kl_scale = 0.5 * (float(np.sum((math.exp(-t0) * diag_mag + np.abs(dp)) / p))
+    kl_scale = 0.5 * (float(np.sum((a2_0 * diag_mag + np.abs(dp)) / p))
                       + float(np.sum(np.abs(np.log1p(y)))) + abs(hadamard) + spec.N * spec.d)
     return kl, kl_scale, p
 
@@ -431,8 +433,8 @@ def _closed_form_score_term(g: np.ndarray, m: np.ndarray, tau: np.ndarray,
 
     def Gx(t: float) -> tuple[float, float]:
         """``G(e^{-t})`` and the sum of the magnitudes its round-off is relative to."""
-        x = math.exp(-t)
-        cb = x * ms - math.expm1(-t)
+        x, s2 = alpha2_sigma2(t)
+        cb = x * ms + s2
         lin = x * taus / cb
         logs = np.log1p(x * (g - ms) / cb)
         mag = x * (mags + np.abs(g) + np.abs(ms)) / cb + np.abs(logs)

@@ -13,6 +13,7 @@ registers the construction's :class:`~gpdtheory.construct.GPDiT` and its baselin
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import json
 from collections.abc import Callable
@@ -87,12 +88,27 @@ def register_model_class(cls: type, *, describe: Callable[[nn.Module], dict] | N
     return cls
 
 
-def _registry() -> dict[str, _Entry]:
-    # the built-in classes register themselves when gpdtheory.models is imported; a
-    # checkpoint can be loaded before anything imported it
-    from .. import models  # noqa: F401
+#: Where the package's own model classes register themselves, by class name. They live in
+#: higher layers (:mod:`gpdtheory.construct`, :mod:`gpdtheory.models`) than this registry, so
+#: a checkpoint naming one that is not registered yet imports its module by qualified name
+#: (the module registers the class on import) instead of this module importing them.
+BUILTIN_MODEL_MODULES: dict[str, str] = {
+    "GPDiT": "gpdtheory.models",
+    "SoftmaxDiT": "gpdtheory.models",
+    "UNet1d": "gpdtheory.models",
+}
 
-    return _REGISTRY
+
+def _entry(name: str) -> _Entry | None:
+    """The registered entry of the class ``name``, registering a built-in one on demand."""
+    if name not in _REGISTRY and name in BUILTIN_MODEL_MODULES:
+        importlib.import_module(BUILTIN_MODEL_MODULES[name])
+    return _REGISTRY.get(name)
+
+
+def _known() -> list[str]:
+    """Every class name a checkpoint may carry: registered ones and the built-in ones."""
+    return sorted(set(MODEL_CLASSES) | set(BUILTIN_MODEL_MODULES))
 
 
 def _dtype_name(dtype: torch.dtype) -> str:
@@ -111,10 +127,10 @@ def model_spec(model: nn.Module) -> dict[str, Any]:
         The model's class is not in :data:`MODEL_CLASSES`.
     """
     name = type(model).__name__
-    entry = _registry().get(name)
+    entry = _entry(name)
     if entry is None or entry.cls is not type(model):
         raise InvalidArgumentError("model", name, "is not a class checkpoints know",
-                                   f"use one of {sorted(MODEL_CLASSES)}")
+                                   f"use one of {_known()}")
     dtype = _dtype_name(next(model.parameters()).dtype)
     return {"class": name, "kwargs": entry.describe(model), "dtype": dtype}
 
@@ -126,10 +142,10 @@ def make_model(spec: dict[str, Any], device=None) -> nn.Module:
                                    "pass the dict model_spec(model) returns "
                                    "(keys 'class', 'kwargs', 'dtype')")
     name = spec["class"]
-    registry = _registry()
-    if not isinstance(name, str) or name not in registry:
+    entry = _entry(name) if isinstance(name, str) else None
+    if entry is None:
         raise InvalidArgumentError("class", name, "is not a class checkpoints know",
-                                   f"use one of {sorted(MODEL_CLASSES)}")
+                                   f"use one of {_known()}")
     if not isinstance(spec["kwargs"], dict) or not all(isinstance(k, str) for k in spec["kwargs"]):
         raise InvalidArgumentError("kwargs", spec["kwargs"], "is not a dict of arguments",
                                    "pass the dict model_spec(model) returns")
@@ -137,7 +153,6 @@ def make_model(spec: dict[str, Any], device=None) -> nn.Module:
         raise InvalidArgumentError("dtype", spec["dtype"], "is not a supported dtype name",
                                    f"use one of {sorted(_DTYPES)}")
     dtype = _DTYPES[spec["dtype"]]
-    entry = registry[name]
     kwargs = entry.rebuild(dict(spec["kwargs"]))
     try:
         inspect.signature(entry.cls).bind(**kwargs, dtype=dtype, device=device)

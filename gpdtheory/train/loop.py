@@ -37,7 +37,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     require("torch", "torch")
     raise
 
-from ..errors import ConvergenceError, InvalidArgumentError
+from ..errors import InvalidArgumentError, TrainingDivergedError
 from ..validation import as_real_array
 from .checkpoints import save_checkpoint
 from .config import TrainConfig, check_config
@@ -72,41 +72,6 @@ class TrainResult:
     best_val: float = math.nan
     stopped_early: bool = False
     seconds: float = 0.0
-
-
-class TrainingDivergedError(ConvergenceError, FloatingPointError):
-    """Training met a non-finite loss: names the step, the last finite loss and what was kept.
-
-    A :class:`~gpdtheory.errors.ConvergenceError` (numerical failure), also a
-    ``FloatingPointError``.
-
-    Attributes
-    ----------
-    lr : float
-        The configured learning rate.
-    step : int
-        The step (AdamW) or iteration (L-BFGS) whose loss was not finite.
-    last_loss : float
-        The last finite training loss (nan when the first step diverged).
-    last_step : int
-        Its step (-1 when none).
-    checkpoint : str or None
-        The last good checkpoint (``train(..., checkpoint=path)``: the model at the last
-        evaluation before the divergence), or None when none was written.
-    """
-
-    def __init__(self, lr: float, step: int, last_loss: float, last_step: int,
-                 checkpoint: str | None):
-        self.lr, self.step, self.last_loss, self.last_step = lr, step, last_loss, last_step
-        self.checkpoint = checkpoint
-        self.method, self.achieved, self.target, self.iterations = ("DSM training", math.nan,
-                                                                    last_loss, step)
-        kept = (f"; the last good checkpoint (model at the last evaluation) is kept at "
-                f"{checkpoint}" if checkpoint else "")
-        # ConvergenceError's own message speaks of a tolerance, which training has not
-        RuntimeError.__init__(self, f"training with lr={lr:g} gave a non-finite loss at step "
-                              f"{step} (last finite loss {last_loss:.6g} at step {last_step})"
-                              f"{kept}. Fix: lower the learning rate or use float64.")
 
 
 def _check_grad(loss: torch.Tensor, model: nn.Module) -> None:

@@ -33,6 +33,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     raise
 
 from ..errors import InvalidArgumentError
+from ..schedule import alpha2_sigma2, alpha_sigma
 from ..validation import check_positive_int
 from .config import WEIGHTINGS, TrainConfig, check_config
 
@@ -85,8 +86,7 @@ def noisy(x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor
     xt : (B, N, d) tensor
     sigma : (B, 1, 1) tensor
     """
-    a = torch.exp(-t / 2)[:, None, None]
-    s = torch.sqrt(-torch.expm1(-t))[:, None, None]
+    a, s = (c[:, None, None] for c in alpha_sigma(t))
     return a * x0 + s * eps, s
 
 
@@ -161,7 +161,7 @@ def linear_maps(model: nn.Module, t: torch.Tensor, N: int, d: int) -> torch.Tens
     tt = t.repeat_interleave(n)  # (K n,)
     mu = getattr(model, "mean", None)
     if mu is not None:
-        X = X + torch.exp(-tt / 2)[:, None, None] * mu
+        X = X + alpha_sigma(tt)[0][:, None, None] * mu
     out = model(X, tt).reshape(K, n, n)  # [k, j, :] = -A_k e_j
     return -out.transpose(1, 2)  # (K, n, n)
 
@@ -194,8 +194,7 @@ def marginal_dsm_loss(model: nn.Module, S: torch.Tensor, t: torch.Tensor, N: int
     estimation error of the ``n`` samples remains.
     """
     A = linear_maps(model, t, N, d)  # (K, n, n)
-    a2 = torch.exp(-t)[:, None, None]
-    s2 = -torch.expm1(-t)[:, None, None]
+    a2, s2 = (c[:, None, None] for c in alpha2_sigma2(t))
     I = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
     quad = (A @ S * A).sum(dim=(1, 2), keepdim=True)
     resid = ((I - s2 * A) ** 2).sum(dim=(1, 2), keepdim=True)
