@@ -76,9 +76,9 @@ def as_rows(rows: Iterable[Row | dict[str, Any]]) -> list[Row]:
     """Rows from ``Row`` objects or the dicts of ``results.json`` / ``--json``.
 
     A non-finite number written as ``null`` with its ``<field>_text`` (``"inf"``, ``"nan"``)
-    is read back as that float (:func:`checks.runner.row_from_json`).
+    is read back as that float (:func:`checks.schema.row_from_json`).
     """
-    from .runner import row_from_json
+    from .schema import row_from_json
 
     return [r if isinstance(r, Row) else row_from_json(r) for r in rows]
 

@@ -7,7 +7,7 @@
 - ``figures/*.png`` one figure per claim family present in the run (:mod:`checks.plots`);
 - ``results.json``  ``{"schema", "header", "claims", "summary", "rows", "figures"}``: the
   ``gpdtheory.check/1`` document of ``gpdtheory check --json`` (:func:`results_document`,
-  strict JSON, see :mod:`checks.runner`) plus the figures.
+  strict JSON, see :mod:`checks.schema`) plus the figures.
 
 Informational rows (verdict ``info``, e.g. the per-lag kernel of ``trained.kernel`` and the
 per-n errors of ``sample_complexity.slope``) feed the figures and the row table but are
@@ -25,23 +25,26 @@ import base64
 import html
 import math
 import os
-import platform
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from gpdtheory.errors import InvalidArgumentError, ReportExistsError
 from gpdtheory.fileio import folder_mode, rename_noreplace
 
-from .runner import SCHEMA, dumps, row_to_json
+from .schema import (
+    claims_of,
+    dumps,
+    machine,
+    make_header,
+    results_document,
+    versions,
+)
 from .table import (
-    CLAIMS,
     CheckConfig,
     Row,
     bound_text,
-    count_rows,
     format_table,
     ratio_text,
     summarize,
@@ -49,110 +52,6 @@ from .table import (
 
 __all__ = ["write_report", "versions", "machine", "results_document", "render_markdown",
            "render_html"]
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the numerical stack, for the report header."""
-    import numba
-    import numpy
-    import scipy
-    import sympy
-
-    import gpdtheory
-
-    out = {"python": platform.python_version(), "gpdtheory": gpdtheory.__version__,
-           "numpy": numpy.__version__, "scipy": scipy.__version__, "numba": numba.__version__,
-           "sympy": sympy.__version__}
-    try:
-        import torch
-
-        out["torch"] = torch.__version__
-    except ImportError:  # pragma: no cover - torch is a dependency
-        out["torch"] = "not installed"
-    return out
-
-
-#: Environment variables that set thread counts of BLAS, OpenMP, Numba and torch.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS",
-                    "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
-
-def _processor() -> str:
-    """The CPU model (``platform.processor()`` is empty on most Linux systems)."""
-    name = platform.processor()
-    if name and name != platform.machine():
-        return name
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:  # no /proc (not Linux): keep what platform reported
-        return name
-    return name
-
-
-def machine() -> dict[str, Any]:
-    """The machine a run ran on: platform, CPUs, versions, thread settings, BLAS pools."""
-    info: dict[str, Any] = {"platform": platform.platform(), "processor": _processor(),
-                            "machine": platform.machine(), "cpu_count": os.cpu_count(),
-                            "python": platform.python_version(), "versions": versions(),
-                            "env": {k: os.environ.get(k) for k in THREAD_VARIABLES}}
-    threads: dict[str, Any] = {}
-    try:
-        import numba
-
-        threads["numba"] = numba.get_num_threads()
-    except Exception:  # pragma: no cover - reported, not fatal: the header is descriptive
-        threads["numba"] = None
-    try:
-        import torch
-
-        threads["torch"] = torch.get_num_threads()
-    except Exception:  # pragma: no cover
-        threads["torch"] = None
-    info["threads"] = threads
-    try:
-        from threadpoolctl import threadpool_info
-
-        info["threadpoolctl"] = [{k: v for k, v in pool.items()
-                                  if k in ("user_api", "internal_api", "prefix", "version",
-                                           "num_threads", "threading_layer", "architecture")}
-                                 for pool in threadpool_info()]
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scipy's stack
-        info["threadpoolctl"] = "threadpoolctl not installed"
-    return info
-
-
-def _header(cfg: CheckConfig, wall_s: float, rows: list[Row],
-            timings: dict[str, float] | None = None,
-            config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The header of ``results.json``, ``--json`` and the report (one implementation)."""
-    import gpdtheory
-
-    c = count_rows(rows)
-    return {"version": gpdtheory.__version__, "seed": cfg.seed, "full": cfg.full,
-            "config": {"full": cfg.full, "seed": cfg.seed, **(config or {})},
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
-            "timings": {"wall_s": round(wall_s, 3),
-                        "claims": {k: round(v, 3) for k, v in (timings or {}).items()}},
-            "counts": {**c, "claims": len({r.claim for r in rows})}}
-
-
-def results_document(rows: list[Row], cfg: CheckConfig, wall_s: float, *,
-                     timings: dict[str, float] | None = None,
-                     config: dict[str, Any] | None = None,
-                     header: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``gpdtheory.check/1`` document of ``--json`` and ``results.json``.
-
-    ``{"schema", "header", "claims", "summary", "rows"}``; rows and summary rows through
-    :func:`checks.runner.row_to_json` (strict JSON: ``null`` + ``<field>_text`` for a
-    non-finite float). The report adds ``"figures"``.
-    """
-    header = header or _header(cfg, wall_s, rows, timings, config)
-    return {"schema": SCHEMA, "header": header, "claims": _claims(rows),
-            "summary": [row_to_json(r) for r in summarize(rows)],
-            "rows": [row_to_json(r) for r in rows]}
 
 
 def _totals(header: dict[str, Any]) -> str:
@@ -182,12 +81,6 @@ def _run_line(header: dict[str, Any]) -> str:
             f"{m['cpu_count']} CPUs ({env})")
 
 
-def _claims(rows: list[Row]) -> list[dict[str, str]]:
-    ids = list(dict.fromkeys(r.claim for r in rows))
-    return [{"id": c, "section": CLAIMS[c].section if c in CLAIMS else "",
-             "statement": CLAIMS[c].statement if c in CLAIMS else ""} for c in ids]
-
-
 def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     """The Markdown report; ``figures`` are ``(relative path, caption)`` pairs."""
     v = header["machine"]["versions"]
@@ -198,7 +91,7 @@ def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple
              "## Claims", "", "| claim | section | statement | seconds |", "|---|---|---|---|"]
     secs = header["timings"]["claims"]
     lines += [f"| {c['id']} | {c['section']} | {c['statement'].replace('|', chr(92) + '|')} | "
-              f"{_secs(secs, c['id'])} |" for c in _claims(rows)]
+              f"{_secs(secs, c['id'])} |" for c in claims_of(rows)]
     lines += ["", "## Summary (tightest case of each claim)", "",
               format_table(summarize(rows), markdown=True), ""]
     if figures:
@@ -248,7 +141,7 @@ def render_html(rows: list[Row], header: dict[str, Any], figures: list[tuple[byt
              "<tr><th>claim</th><th>section</th><th>statement</th><th>seconds</th></tr>"]
     secs = header["timings"]["claims"]
     parts += [f"<tr><td>{e(c['id'])}</td><td>{e(c['section'])}</td><td>{e(c['statement'])}</td>"
-              f"<td>{_secs(secs, c['id'])}</td></tr>" for c in _claims(rows)]
+              f"<td>{_secs(secs, c['id'])}</td></tr>" for c in claims_of(rows)]
     parts += ["</table>", "<h2>Summary (tightest case of each claim)</h2>",
               _html_table(summarize(rows))]
     if figures:
@@ -333,7 +226,7 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
     # room for the temporary name's prefix and suffix
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name[:40]}.", suffix=".tmp"))
     try:
-        header = _header(cfg, wall_s, rows, timings, config)
+        header = make_header(cfg, wall_s, rows, timings, config)
         figs = _draw(rows, tmp / "figures")
         md_figs = [(f"figures/{p.name}", cap) for _, cap, p in figs]
         (tmp / "report.md").write_text(render_markdown(rows, header, md_figs), encoding="utf-8")
