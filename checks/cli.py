@@ -1,8 +1,11 @@
-"""Command line: ``gpdtheory check`` runs the claim table.
+"""Command line: ``gpdtheory check`` runs the claim table; ``gpdtheory report`` re-renders one.
 
 Exit status: 0 when every claim holds (informational rows carry no verdict), 1 when one
 fails or errors, 2 on bad usage or a refused output path (with a one-line reason on stderr),
 130 on Ctrl-C (one line saying how many claims finished and where the journal is).
+``gpdtheory report RESULTS --out DIR`` draws the Markdown/HTML report and its figures (PDF,
+SVG, PNG) from a ``--json`` file or a report's ``results.json`` without running a claim:
+exit 0, or 2 with one line on stderr (missing or invalid file, existing ``DIR``).
 Output paths (``--out``, ``--json``, ``--journal``) are checked before any claim runs; an
 output that still cannot be written at the end (a full disk) also exits 2, with one line per
 output saying the rows were computed.
@@ -112,7 +115,32 @@ def _parser() -> argparse.ArgumentParser:
                         "(checks/mutants.py) and print the kill matrix; NAMES: all (default) or "
                         "a comma-separated list; with --list, list the catalogue")
     _scenario_arguments(c)
+    r = sub.add_parser("report", help="re-render a report (Markdown, HTML, PDF/SVG/PNG figures) "
+                                      "from a --json file or a report's results.json, "
+                                      "running no claim")
+    r.add_argument("results", metavar="RESULTS",
+                   help="a file written by `gpdtheory check --json`, or a report's results.json")
+    r.add_argument("--out", metavar="DIR", required=True,
+                   help="the new report directory (refuses to overwrite)")
+    r.add_argument("--parents", action="store_true",
+                   help="create missing parent folders of --out")
     return p
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``gpdtheory report``: the report of an earlier run, drawn again from its results."""
+    from checks.report import rerender
+    from gpdtheory.errors import GPDTheoryError
+
+    try:
+        out = rerender(Path(args.results), Path(args.out), parents=args.parents)
+    except GPDTheoryError as exc:
+        print(f"gpdtheory report: {exc}", file=sys.stderr)
+        return 2
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    print(f"report written to {out} (report.md, report.html, results.json, "
+          f"{len(figures)} figure files in figures/: {', '.join(figures) or 'none'})")
+    return 0
 
 
 def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
@@ -352,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\ngpdtheory check: interrupted (Ctrl-C) before the claims ran or after "
                   "they finished.", file=sys.stderr, flush=True)
             return INTERRUPTED
+    if args.command == "report":
+        return _report(args)
     return 2  # argparse already rejects unknown commands
 
 

@@ -4,7 +4,8 @@
 
 - ``report.md``     header (versions, seed, wall time), per-claim summary, figures, every row;
 - ``report.html``   the same, standalone (figures embedded as base64 PNG, no external files);
-- ``figures/*.png`` one figure per claim family present in the run (:mod:`checks.plots`);
+- ``figures/*``     one figure per claim family present in the run (:mod:`checks.plots`),
+  each as ``.pdf`` and ``.svg`` (vector, for a paper) and ``.png`` at 200 dpi;
 - ``results.json``  ``{"schema", "header", "claims", "summary", "rows", "figures"}``: the
   ``gpdtheory.check/1`` document of ``gpdtheory check --json`` (:func:`results_document`,
   strict JSON, see :mod:`checks.schema`) plus the figures.
@@ -17,6 +18,9 @@ The directory is built under a temporary name beside ``DIR`` and renamed into
 place in one step, so a report is either complete or absent; an existing ``DIR``
 is never overwritten, not even by a directory that appears while the report is written
 (:func:`gpdtheory.fileio.rename_noreplace`).
+
+``gpdtheory report RESULTS --out DIR`` (:func:`rerender`) draws the same report again from a
+``--json`` file or a report's ``results.json``, without running a claim.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from .schema import (
     dumps,
     machine,
     make_header,
+    read_results,
     results_document,
     versions,
 )
@@ -50,7 +55,7 @@ from .table import (
     summarize,
 )
 
-__all__ = ["write_report", "versions", "machine", "results_document", "render_markdown",
+__all__ = ["write_report", "rerender", "versions", "machine", "results_document", "render_markdown",
            "render_html"]
 
 
@@ -81,8 +86,13 @@ def _run_line(header: dict[str, Any]) -> str:
             f"{m['cpu_count']} CPUs ({env})")
 
 
-def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple[str, str]]) -> str:
-    """The Markdown report; ``figures`` are ``(relative path, caption)`` pairs."""
+def render_markdown(rows: list[Row], header: dict[str, Any],
+                    figures: list[tuple[str | dict[str, str], str]]) -> str:
+    """The Markdown report; ``figures`` are ``(relative path, caption)`` pairs.
+
+    A path may be ``{format: relative path}`` (``png``, ``pdf``, ``svg``): the PNG is shown,
+    the vector files are linked under it.
+    """
     v = header["machine"]["versions"]
     lines = ["# gpdtheory check report", "",
              ", ".join(f"{k} {val}" for k, val in v.items()), "",
@@ -97,7 +107,11 @@ def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple
     if figures:
         lines += ["## Figures", ""]
         for path, caption in figures:
-            lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
+            files = path if isinstance(path, dict) else {"png": path}
+            vector = ", ".join(f"[{fmt.upper()}]({files[fmt]})" for fmt in ("pdf", "svg")
+                               if fmt in files)
+            lines += [f"![{caption}]({files['png']})", "",
+                      f"*{caption}*" + (f" Vector: {vector}." if vector else ""), ""]
     lines += ["## Every row", "", format_table(rows, markdown=True), ""]
     return "\n".join(lines)
 
@@ -154,17 +168,17 @@ def render_html(rows: list[Row], header: dict[str, Any], figures: list[tuple[byt
     return "\n".join(parts)
 
 
-def _draw(rows: list[Row], folder: Path) -> list[tuple[str, str, Path]]:
-    """Save every figure the rows support; return (name, caption, path) triples."""
+def _draw(rows: list[Row], folder: Path) -> list[tuple[str, str, dict[str, Path]]]:
+    """Save every figure the rows support; return ``(name, caption, {format: path})``.
+
+    Each figure is written as PDF and SVG (vector, for a paper) and as PNG at
+    :data:`checks.plots.PNG_DPI` dots per inch (for the Markdown and HTML pages).
+    """
     from . import plots
 
     folder.mkdir()
-    out = []
-    for spec in plots.make_figures(rows):
-        path = folder / f"{spec.name}.png"
-        spec.figure.savefig(path, dpi=110, bbox_inches="tight")  # PNG through the Agg canvas
-        out.append((spec.name, spec.caption, path))
-    return out
+    return [(spec.name, spec.caption, plots.save_figure(spec.figure, folder, spec.name))
+            for spec in plots.make_figures(rows)]
 
 
 def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
@@ -213,7 +227,44 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
     >>> sorted(p.name for p in d.iterdir())
     ['figures', 'report.html', 'report.md', 'results.json']
     """
-    out = Path(out)
+    header = make_header(cfg, wall_s, rows, timings, config)
+    return _write(rows, header, Path(out), parents=parents)
+
+
+def rerender(results: Path, out: Path, *, parents: bool = False) -> Path:
+    """Re-render a report into the new directory ``out`` from a results file, running nothing.
+
+    ``results`` is a ``gpdtheory check --json`` file or a report's ``results.json``
+    (:func:`checks.schema.read_results`); the rows and the header are those of the run that
+    wrote it (its date, machine and timings), the figures and pages are drawn anew.
+
+    Parameters
+    ----------
+    results : path
+        The results document to read.
+    out : path
+        The report directory; it must not exist.
+    parents : bool
+        Create ``out``'s missing parent folders; by default a missing parent is refused.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``results`` is missing, not JSON or not a ``gpdtheory.check/1`` document.
+    ReportExistsError
+        If ``out`` exists.
+    """
+    rows, header = read_results(results)
+    return _write(rows, header, Path(out), parents=parents)
+
+
+def _write(rows: list[Row], header: dict[str, Any], out: Path, *, parents: bool) -> Path:
+    """Build the report in a temporary folder beside ``out`` and rename it into place."""
     if out.exists():
         raise ReportExistsError(f"{out} exists; results are never overwritten. "
                                 "Fix: choose a new directory or remove the old one.")
@@ -226,15 +277,16 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
     # room for the temporary name's prefix and suffix
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name[:40]}.", suffix=".tmp"))
     try:
-        header = make_header(cfg, wall_s, rows, timings, config)
         figs = _draw(rows, tmp / "figures")
-        md_figs = [(f"figures/{p.name}", cap) for _, cap, p in figs]
+        md_figs = [({fmt: f"figures/{p.name}" for fmt, p in files.items()}, cap)
+                   for _, cap, files in figs]
         (tmp / "report.md").write_text(render_markdown(rows, header, md_figs), encoding="utf-8")
-        html_figs = [(p.read_bytes(), cap) for _, cap, p in figs]
+        html_figs = [(files["png"].read_bytes(), cap) for _, cap, files in figs]
         (tmp / "report.html").write_text(render_html(rows, header, html_figs), encoding="utf-8")
-        payload = results_document(rows, cfg, wall_s, header=header)
-        payload["figures"] = [{"name": n, "caption": c, "path": f"figures/{p.name}"}
-                              for n, c, p in figs]
+        payload = results_document(rows, CheckConfig(), 0.0, header=header)
+        payload["figures"] = [{"name": n, "caption": c, "path": f"figures/{files['png'].name}",
+                               "files": {fmt: f"figures/{p.name}" for fmt, p in files.items()}}
+                              for n, c, files in figs]
         (tmp / "results.json").write_text(dumps(payload), encoding="utf-8")
         os.chmod(tmp, folder_mode())  # mkdtemp makes it 0o700; a report is for reading
         try:

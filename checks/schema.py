@@ -222,3 +222,77 @@ def results_document(rows: list[Row], cfg: CheckConfig, wall_s: float, *,
             "rows": [row_to_json(r) for r in rows]}
 
 
+
+
+# -- reading a results document back ------------------------------------------------------
+
+#: Header fields a report is drawn from, as paths into the header.
+_HEADER_FIELDS = (("seed",), ("full",), ("date",), ("counts", "rows"), ("counts", "failing"),
+                  ("timings", "wall_s"), ("timings", "claims"), ("machine", "versions"),
+                  ("machine", "platform"), ("machine", "cpu_count"), ("machine", "env"))
+
+_FIX = ("pass a file written by `gpdtheory check --json PATH`, or the results.json of a "
+        "`gpdtheory check --out DIR` report")
+
+
+def read_results(path: str | os.PathLike) -> tuple[list[Row], dict[str, Any]]:
+    """The rows and the header of a ``gpdtheory.check/1`` document (``--json``, results.json).
+
+    Parameters
+    ----------
+    path : path
+        The file to read.
+
+    Returns
+    -------
+    (list of Row, dict)
+        The rows in table order (non-finite values restored, :func:`row_from_json`) and the
+        header of the run that wrote them.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the file is missing or unreadable, is not JSON, is not a ``gpdtheory.check/1``
+        document, lacks a header field the report shows, or holds a row that is not a row;
+        the message names the file, what is wrong and the fix.
+    """
+    from gpdtheory.errors import InvalidArgumentError
+
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise InvalidArgumentError("results", name, "does not exist", _FIX) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidArgumentError("results", name, f"cannot be read ({exc})", _FIX) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgumentError("results", name, f"is not JSON (line {exc.lineno}, column "
+                                   f"{exc.colno}: {exc.msg})", _FIX) from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise InvalidArgumentError("results", name, f"is not a {SCHEMA} document (schema "
+                                   f"{found!r})", _FIX)
+    header, raw = doc.get("header"), doc.get("rows")
+    if not isinstance(header, dict) or not isinstance(raw, list):
+        raise InvalidArgumentError("results", name, "has no header object or no rows list",
+                                   _FIX)
+    for field_path in _HEADER_FIELDS:
+        node: Any = header
+        for key in field_path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            raise InvalidArgumentError("results", name, "lacks the header field "
+                                       f"{'.'.join(field_path)!r}", _FIX)
+    rows = []
+    for i, d in enumerate(raw):
+        try:
+            if not isinstance(d, dict):
+                raise TypeError(f"a {type(d).__name__}, not an object")
+            rows.append(row_from_json(d))
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentError("results", name, f"row {i} is not a row ({exc})",
+                                       _FIX) from None
+    return rows, header
