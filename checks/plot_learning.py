@@ -115,7 +115,7 @@ def error_vs_n(rows: Iterable[Row | dict]) -> Figure | None:
         (n0, n1), e0 = (first[0][0], first[0][-1]), first[1][0]
         ax.plot([n0, n1], [e0, e0 * (n1 / n0) ** -0.5], "k:", lw=1, label="slope -1/2")
         ax.set(xscale="log", yscale="log", xlabel="n (training samples)",
-               ylabel=f"{q} (dimensionless)", title=f"{q} against n")
+               ylabel=q, title=f"{q} against n")
         ax.set_xticks(sorted({float(r.case["n"]) for v in mine.values() for r in v}))
         ax.xaxis.set_major_formatter("{x:g}")
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -178,7 +178,7 @@ def decay_order(rows: Iterable[Row | dict]) -> Figure | None:
                         label=f"floor of the generated samples ({label})")
         ax.set(xlabel=(f"{x} (decay exponent; larger: faster decay)" if x == "nu" else
                        f"{x} (length scale in frames; smaller: faster decay)"),
-               ylabel=f"{quantity} (dimensionless)", title=f"{quantity} against {x}")
+               ylabel=quantity, title=f"{quantity} against {x}")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, frameon=False)
     note(fig, "Error bars: 95% percentile bootstrap over seeds and generated samples.")
     return fig
