@@ -161,6 +161,10 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sigma", metavar="FILE", help="Sigma (.npy or .csv, SPD d x d)")
     g.add_argument("--mean", metavar="MEAN", help="zero, random or a .npy/.csv file")
     g.add_argument("--truncation", metavar="LIST", help="hard,taper,shift")
+    g.add_argument("--eps", metavar="EPS",
+                   help="target relative score accuracy in (0, 1), e.g. 1e-3: print per J the "
+                        "PSD verdict, the N-free bounds and the J and L Theorem S needs "
+                        "(docs/theory.md §3.3); also in --json under header.config.scenario.eps")
 
 
 #: Environment variable through which ``--device`` reaches the claims (and worker processes).
@@ -182,6 +186,17 @@ def _device(text: str) -> str:
         raise GPDTheoryError(f"--device {text!r} {why}. Fix: pass --device cpu, or a device "
                              "torch reports available (torch.cuda.is_available(), "
                              "torch.backends.mps.is_available())") from None
+
+
+def _eps(text: str, scenario) -> float:
+    """``--eps``: a number in (0, 1), and only with a scenario (it answers for its kernel)."""
+    from checks.scenario_eps import check_eps
+    from gpdtheory.errors import InvalidArgumentError
+
+    if scenario is None:
+        raise InvalidArgumentError("--eps", text, "needs a scenario (it answers for a kernel)",
+                                   "add --scenario FILE, --kernel EXPR or --rho FILE")
+    return check_eps(text)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -209,6 +224,7 @@ def _check(args: argparse.Namespace) -> int:
         from checks.scenario import advice_for, applicability, decay_text, scenario_from_args
 
         scenario = scenario_from_args(args)
+        eps = _eps(args.eps, scenario) if args.eps is not None else None
         ids = runner.select(args.only, scenario=scenario is not None)
         # before any claim runs: an output that cannot be written would lose the whole run
         from checks.outputs import check_outputs
@@ -266,6 +282,11 @@ def _check(args: argparse.Namespace) -> int:
         app = applicability(scenario)
         config["scenario"] = {**scenario.describe(), "applicability": app,
                               "advice": advice_for(scenario)}
+        if eps is not None:
+            from checks.scenario_eps import eps_answer, format_eps
+
+            answer = eps_answer(scenario, eps)
+            config["scenario"]["eps"] = answer.to_json()
         print(f"scenario {scenario.name!r}: {scenario.kernel_text}")
         k = scenario.kernel
         print(f"  decay: {decay_text(k)}" + (
@@ -277,6 +298,8 @@ def _check(args: argparse.Namespace) -> int:
                 what += "; no case of the grid applies (e.g. every truncation indefinite)"
             if not args.only or cid in ids or what.startswith("not applicable"):
                 print(f"  {cid:24s} {what}")
+        if eps is not None:
+            print(format_eps(answer))
     if done:
         print(f"resumed {len(done)} finished claims from {args.resume}")
     print(format_table(rows) if args.rows else format_summary(rows))
