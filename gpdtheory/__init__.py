@@ -53,6 +53,7 @@ from .kernels import (
     SklearnKernel,
     from_sklearn,
 )
+from .kernel_adapters_gpytorch import from_gpytorch
 from .spec import GPSpec
 
 __version__ = "0.1.0"
@@ -96,6 +97,7 @@ __all__ = [
     "SampledKernel",
     "SklearnKernel",
     "from_sklearn",
+    "from_gpytorch",
     "FAMILIES",
     # Toeplitz engine
     "toeplitz",

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.linalg
 
 from .errors import InvalidArgumentError, NotPositiveDefiniteError
+from .kernel_adapters_gpytorch import from_gpytorch
 from .kernels import Kernel, SampledKernel, from_sklearn
 from .validation import (
     as_real_array,
@@ -35,16 +36,19 @@ DENSE_BOUNDS_MAX_N = 64
 
 
 def as_kernel(kernel: Any) -> Kernel:
-    """Accept a gpdtheory kernel, a stationary scikit-learn kernel or a ``rho`` array."""
+    """Accept a gpdtheory kernel, a stationary scikit-learn or GPyTorch kernel, or ``rho``."""
     if isinstance(kernel, Kernel):
         return kernel
     if type(kernel).__module__.startswith("sklearn."):
         return from_sklearn(kernel)
+    if type(kernel).__module__.startswith("gpytorch."):
+        return from_gpytorch(kernel)
     if isinstance(kernel, (list, tuple, np.ndarray)):
         return SampledKernel(kernel)
     raise InvalidArgumentError("kernel", kernel, "is not a correlation kernel",
                                "pass gpdtheory.PoweredExponential(ell, nu), another gpdtheory "
-                               "kernel, a stationary scikit-learn kernel, or a rho array")
+                               "kernel, a stationary scikit-learn or GPyTorch kernel, or a "
+                               "rho array")
 
 
 def _array_code(a: np.ndarray) -> str:
