@@ -11,9 +11,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from matplotlib.figure import Figure
-
 from .plot_common import (
+    Figure,
     as_rows,
     gid,
     group_lines,

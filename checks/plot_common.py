@@ -29,7 +29,7 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
 
 from .table import Row
 
-__all__ = ["FigureSpec", "BOUND_KEYS", "KERNEL_KEYS", "FORMATS", "PNG_DPI", "as_rows",
+__all__ = ["Figure", "FigureSpec", "BOUND_KEYS", "KERNEL_KEYS", "FORMATS", "PNG_DPI", "as_rows",
            "group_lines", "group_key", "gid", "new_figure", "finish", "save_figure",
            "figure_bytes", "PlainLogFormatter", "NullFormatter", "kernel_label", "num", "points",
            "line_label", "varying_keys", "note", "legend_below"]

@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from matplotlib.figure import Figure
-
 from .plot_common import (
+    Figure,
     NullFormatter,
     as_rows,
     gid,

@@ -46,8 +46,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from matplotlib.figure import Figure
-
 from .plot_bounds import (
     bound_tightness,
     j_vs_eps,
@@ -61,6 +59,7 @@ from .plot_common import (
     BOUND_KEYS,
     FORMATS,
     PNG_DPI,
+    Figure,
     FigureSpec,
     as_rows,
     figure_bytes,

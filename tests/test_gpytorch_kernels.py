@@ -78,11 +78,12 @@ def test_gamma_equals_gpytorchs_own_evaluation(name):
     assert 2 * k.tail_sum(3, 60) <= 2 * k.tail_bound(3) * (1 + 1e-9)
 
 
-def test_gpspec_takes_a_gpytorch_kernel():
+def test_gpspec_takes_a_wrapped_gpytorch_kernel_and_names_the_adapter():
     kernel = _kernels()["sum"]
-    spec = gp.GPSpec(kernel, 12, np.eye(2))
+    spec = gp.GPSpec(gp.from_gpytorch(kernel), 12, np.eye(2))
     np.testing.assert_allclose(spec.gamma_dense(), _oracle(kernel, 12), rtol=0, atol=1e-12)
-    assert isinstance(spec.kernel, gp.SklearnKernel)
+    with pytest.raises(InvalidArgumentError, match=r"Fix: pass gpdtheory.from_gpytorch\(kernel\)"):
+        gp.GPSpec(kernel, 12, np.eye(2))
 
 
 @pytest.mark.parametrize("make, where, why", [
