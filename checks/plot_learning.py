@@ -204,7 +204,7 @@ def attention_maps(rows: Iterable[Row | dict]) -> Figure | None:
         title = r.claim if r.claim.startswith("models.") else kernel_label(r.case)
         for i, (name, label) in enumerate(panels):
             ax = axes[i][j]
-            ax.set(xlabel="key frame j (frame index)", ylabel="query frame i (frame index)")
+            ax.set(xlabel="key frame j", ylabel="query frame i")
             if not isinstance(r.case.get(name), list):
                 ax.set_axis_off()
                 continue

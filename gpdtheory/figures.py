@@ -55,7 +55,7 @@ def _heatmap(fig, ax, M, title: str, colour: str) -> None:
     """One frame-by-frame heatmap with its axes and colour bar labelled."""
     im = ax.imshow(M, cmap="viridis")
     ax.set_title(title, fontsize=9)
-    ax.set(xlabel="key frame j (frame index)", ylabel="query frame i (frame index)")
+    ax.set(xlabel="key frame j", ylabel="query frame i")
     fig.colorbar(im, ax=ax, fraction=0.046, label=colour)
 
 
