@@ -1,27 +1,58 @@
 """The claim table of gpdtheory: every bound of docs/theory.md as a named, runnable check.
 
-Importing this package registers every claim in :data:`checks.table.CLAIMS`, in
-table order. Run them with :func:`checks.runner.run` or ``gpdtheory check``.
+The claim modules (:data:`CLAIM_MODULES`, in table order) and the plugins' claims are
+loaded on first use: the first read of :data:`checks.table.CLAIMS` or the first use of a
+name of this package (``checks.run``, ``checks.CLAIMS``, ...), or :func:`load_claims`. So
+``gpdtheory --help``, ``--version`` and ``--list`` start without importing torch, sympy or
+Numba-compiled code. Run the claims with :func:`checks.runner.run` or ``gpdtheory check``.
 """
 
-from . import (
-           asymptotics,  # noqa: F401  (section 2: kappa.asymptotics)
-           construct,  # noqa: F401
-           core,  # noqa: F401  (registers claims)
-           distribution,  # noqa: F401
-           gd,  # noqa: F401  (section 3: GD and Theorem S)
-           models,  # noqa: F401  (section 8: any model through the protocol, Latte, DiT vs U-Net)
-           paper,  # noqa: F401  (section 9: the paper's experiments)
-           scenario,  # noqa: F401  (scenario.bounds: runs only with a user's scenario)
-           training,  # noqa: F401  (sections 7-8: training, sample complexity)
-           truncation,  # noqa: F401  (sections 3-4: truncation and PSD)
-           video,  # noqa: F401  (moving-ball video)
-)
-from .plugins import load_plugins
-from .runner import run, select, write_json
-from .table import CLAIMS, CheckConfig, Measurement, Row, claim, format_table
+from __future__ import annotations
 
-load_plugins()  # claims of other packages (entry-point group gpdtheory.claims), after ours
+import importlib
+from typing import Any
+
+from .table import CLAIMS
+
+#: The modules that register claims, in table order (section order of docs/theory.md,
+#: roughly): asymptotics (§2), construct (§5), core (§§2-3), distribution (§6), gd (§3,
+#: Theorem S), models (§8), paper (§9), scenario (runs only with a user's scenario),
+#: training (§§7-8), truncation (§§3-4), video (moving-ball video).
+CLAIM_MODULES = ("asymptotics", "construct", "core", "distribution", "gd", "models", "paper",
+                 "scenario", "training", "truncation", "video")
+
+#: Public names and the module of this package each comes from.
+_HOME = {"CheckConfig": "table", "Measurement": "table", "Row": "table", "claim": "table",
+         "format_table": "table", "run": "runner", "select": "runner",
+         "write_json": "runner"}
 
 __all__ = ["CLAIMS", "CheckConfig", "Measurement", "Row", "claim", "format_table", "run", "select",
-           "write_json"]
+           "write_json", "load_claims", "CLAIM_MODULES"]
+
+
+def load_claims() -> None:
+    """Import every claim module (registering its claims), then the plugins' claims.
+
+    Idempotent. Plugins (entry-point group ``gpdtheory.claims``) load after ours.
+    """
+    for name in CLAIM_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    from .plugins import load_plugins
+
+    load_plugins()
+
+
+CLAIMS.set_loader(load_claims, order=[f"{__name__}.{m}" for m in CLAIM_MODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        CLAIMS.load()
+        value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,8 +1,11 @@
-"""Command line: ``gpdtheory check`` runs the claim table.
+"""Command line: ``gpdtheory check`` runs the claim table; ``gpdtheory report`` re-renders one.
 
 Exit status: 0 when every claim holds (informational rows carry no verdict), 1 when one
 fails or errors, 2 on bad usage or a refused output path (with a one-line reason on stderr),
 130 on Ctrl-C (one line saying how many claims finished and where the journal is).
+``gpdtheory report RESULTS --out DIR`` draws the Markdown/HTML report and its figures (PDF,
+SVG, PNG) from a ``--json`` file or a report's ``results.json`` without running a claim:
+exit 0, or 2 with one line on stderr (missing or invalid file, existing ``DIR``).
 Output paths (``--out``, ``--json``, ``--journal``) are checked before any claim runs; an
 output that still cannot be written at the end (a full disk) also exits 2, with one line per
 output saying the rows were computed.
@@ -112,7 +115,32 @@ def _parser() -> argparse.ArgumentParser:
                         "(checks/mutants.py) and print the kill matrix; NAMES: all (default) or "
                         "a comma-separated list; with --list, list the catalogue")
     _scenario_arguments(c)
+    r = sub.add_parser("report", help="re-render a report (Markdown, HTML, PDF/SVG/PNG figures) "
+                                      "from a --json file or a report's results.json, "
+                                      "running no claim")
+    r.add_argument("results", metavar="RESULTS",
+                   help="a file written by `gpdtheory check --json`, or a report's results.json")
+    r.add_argument("--out", metavar="DIR", required=True,
+                   help="the new report directory (refuses to overwrite)")
+    r.add_argument("--parents", action="store_true",
+                   help="create missing parent folders of --out")
     return p
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``gpdtheory report``: the report of an earlier run, drawn again from its results."""
+    from checks.report import rerender
+    from gpdtheory.errors import GPDTheoryError
+
+    try:
+        out = rerender(Path(args.results), Path(args.out), parents=args.parents)
+    except GPDTheoryError as exc:
+        print(f"gpdtheory report: {exc}", file=sys.stderr)
+        return 2
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    print(f"report written to {out} (report.md, report.html, results.json, "
+          f"{len(figures)} figure files in figures/: {', '.join(figures) or 'none'})")
+    return 0
 
 
 def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
@@ -133,6 +161,10 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sigma", metavar="FILE", help="Sigma (.npy or .csv, SPD d x d)")
     g.add_argument("--mean", metavar="MEAN", help="zero, random or a .npy/.csv file")
     g.add_argument("--truncation", metavar="LIST", help="hard,taper,shift")
+    g.add_argument("--eps", metavar="EPS",
+                   help="target relative score accuracy in (0, 1), e.g. 1e-3: print per J the "
+                        "PSD verdict, the N-free bounds and the J and L Theorem S needs "
+                        "(docs/theory.md §3.3); also in --json under header.config.scenario.eps")
 
 
 #: Environment variable through which ``--device`` reaches the claims (and worker processes).
@@ -156,15 +188,43 @@ def _device(text: str) -> str:
                              "torch.backends.mps.is_available())") from None
 
 
+def _list() -> int:
+    """``--list``: every claim's id, section and statement, read from the source when it can
+    be (no claim module imported: start-up stays under a second), else from the registry."""
+    from checks import CLAIM_MODULES
+    from checks.catalogue import static_claims
+
+    claims = static_claims(CLAIM_MODULES)
+    if claims is None:  # a plugin or a computed statement: only loading tells
+        from checks.table import CLAIMS
+
+        claims = list(CLAIMS.values())
+    for c in claims:
+        print(f"{c.id:24s} §{c.section:4s} {c.statement}")
+    return 0
+
+
+def _eps(text: str, scenario) -> float:
+    """``--eps``: a number in (0, 1), and only with a scenario (it answers for its kernel)."""
+    from checks.scenario_eps import check_eps
+    from gpdtheory.errors import InvalidArgumentError
+
+    if scenario is None:
+        raise InvalidArgumentError("--eps", text, "needs a scenario (it answers for a kernel)",
+                                   "add --scenario FILE, --kernel EXPR or --rho FILE")
+    return check_eps(text)
+
+
 def _check(args: argparse.Namespace) -> int:
     if args.mutants is not None:
         from checks.mutants_cli import run_mutants
 
         return run_mutants(args)
+    if args.list:
+        return _list()
     import checks
     from checks import findings, runner
     from checks.table import (
-        CLAIMS,
         CheckConfig,
         count_rows,
         format_counts,
@@ -173,14 +233,11 @@ def _check(args: argparse.Namespace) -> int:
     )
     from gpdtheory.errors import GPDTheoryError
 
-    if args.list:
-        for c in CLAIMS.values():
-            print(f"{c.id:24s} §{c.section:4s} {c.statement}")
-        return 0
     try:
         from checks.scenario import advice_for, applicability, decay_text, scenario_from_args
 
         scenario = scenario_from_args(args)
+        eps = _eps(args.eps, scenario) if args.eps is not None else None
         ids = runner.select(args.only, scenario=scenario is not None)
         # before any claim runs: an output that cannot be written would lose the whole run
         from checks.outputs import check_outputs
@@ -238,6 +295,11 @@ def _check(args: argparse.Namespace) -> int:
         app = applicability(scenario)
         config["scenario"] = {**scenario.describe(), "applicability": app,
                               "advice": advice_for(scenario)}
+        if eps is not None:
+            from checks.scenario_eps import eps_answer, format_eps
+
+            answer = eps_answer(scenario, eps)
+            config["scenario"]["eps"] = answer.to_json()
         print(f"scenario {scenario.name!r}: {scenario.kernel_text}")
         k = scenario.kernel
         print(f"  decay: {decay_text(k)}" + (
@@ -249,6 +311,8 @@ def _check(args: argparse.Namespace) -> int:
                 what += "; no case of the grid applies (e.g. every truncation indefinite)"
             if not args.only or cid in ids or what.startswith("not applicable"):
                 print(f"  {cid:24s} {what}")
+        if eps is not None:
+            print(format_eps(answer))
     if done:
         print(f"resumed {len(done)} finished claims from {args.resume}")
     print(format_table(rows) if args.rows else format_summary(rows))
@@ -356,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\ngpdtheory check: interrupted (Ctrl-C) before the claims ran or after "
                   "they finished.", file=sys.stderr, flush=True)
             return INTERRUPTED
+    if args.command == "report":
+        return _report(args)
     return 2  # argparse already rejects unknown commands
 
 

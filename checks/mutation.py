@@ -152,7 +152,9 @@ def _restore(undo: list[tuple]) -> None:
 @contextlib.contextmanager
 def applied(mutant: Mutant) -> Iterator[None]:
     """Run the body with ``mutant``'s edits in place (every reference rebound), then undo."""
-    import checks  # noqa: F401  (every claim module loaded, so every reference is found)
+    from . import load_claims
+
+    load_claims()  # every claim module loaded, so every reference is found
 
     undo: list[tuple] = []
     try:
@@ -184,7 +186,9 @@ def _recorder(raw: Any, hits: set[str], name: str) -> Any:
 @contextlib.contextmanager
 def probe(mutants: Iterable[Mutant]) -> Iterator[set[str]]:
     """Wrap every mutated function in a pass-through recorder; yields the names reached."""
-    import checks  # noqa: F401
+    from . import load_claims
+
+    load_claims()  # every claim module loaded, so every reference is found
 
     hits: set[str] = set()
     undo: list[tuple] = []
@@ -269,7 +273,9 @@ def run_cell(mutant: Mutant, claim_ids: list[str], cfg: CheckConfig,
              reproduced: dict[str, int] | None = None) -> list[Cell]:
     """Run ``claim_ids`` under one mutant (a picklable task for workers: a mutant is plain
     data, any catalogue's); ``reproduced``: each claim's reproduced findings without it."""
-    import checks  # noqa: F401
+    from . import load_claims
+
+    load_claims()  # every claim module loaded, so every reference is found
 
     reproduced = reproduced or {}
     cells = []
@@ -296,7 +302,9 @@ def _probe_claims(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig
 
 
 def _probe_task(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig):
-    import checks  # noqa: F401
+    from . import load_claims
+
+    load_claims()  # every claim module loaded, so every reference is found
 
     return _probe_claims(mutants, claim_ids, cfg)
 

@@ -4,10 +4,11 @@
 
 - ``report.md``     header (versions, seed, wall time), per-claim summary, figures, every row;
 - ``report.html``   the same, standalone (figures embedded as base64 PNG, no external files);
-- ``figures/*.png`` one figure per claim family present in the run (:mod:`checks.plots`);
+- ``figures/*``     one figure per claim family present in the run (:mod:`checks.plots`),
+  each as ``.pdf`` and ``.svg`` (vector, for a paper) and ``.png`` at 200 dpi;
 - ``results.json``  ``{"schema", "header", "claims", "summary", "rows", "figures"}``: the
   ``gpdtheory.check/1`` document of ``gpdtheory check --json`` (:func:`results_document`,
-  strict JSON, see :mod:`checks.runner`) plus the figures.
+  strict JSON, see :mod:`checks.schema`) plus the figures.
 
 Informational rows (verdict ``info``, e.g. the per-lag kernel of ``trained.kernel`` and the
 per-n errors of ``sample_complexity.slope``) feed the figures and the row table but are
@@ -17,6 +18,9 @@ The directory is built under a temporary name beside ``DIR`` and renamed into
 place in one step, so a report is either complete or absent; an existing ``DIR``
 is never overwritten, not even by a directory that appears while the report is written
 (:func:`gpdtheory.fileio.rename_noreplace`).
+
+``gpdtheory report RESULTS --out DIR`` (:func:`rerender`) draws the same report again from a
+``--json`` file or a report's ``results.json``, without running a claim.
 """
 
 from __future__ import annotations
@@ -25,134 +29,34 @@ import base64
 import html
 import math
 import os
-import platform
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from gpdtheory.errors import InvalidArgumentError, ReportExistsError
 from gpdtheory.fileio import folder_mode, rename_noreplace
 
-from .runner import SCHEMA, dumps, row_to_json
+from .schema import (
+    claims_of,
+    dumps,
+    machine,
+    make_header,
+    read_results,
+    results_document,
+    versions,
+)
 from .table import (
-    CLAIMS,
     CheckConfig,
     Row,
     bound_text,
-    count_rows,
     format_table,
     ratio_text,
     summarize,
 )
 
-__all__ = ["write_report", "versions", "machine", "results_document", "render_markdown",
+__all__ = ["write_report", "rerender", "versions", "machine", "results_document", "render_markdown",
            "render_html"]
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the numerical stack, for the report header."""
-    import numba
-    import numpy
-    import scipy
-    import sympy
-
-    import gpdtheory
-
-    out = {"python": platform.python_version(), "gpdtheory": gpdtheory.__version__,
-           "numpy": numpy.__version__, "scipy": scipy.__version__, "numba": numba.__version__,
-           "sympy": sympy.__version__}
-    try:
-        import torch
-
-        out["torch"] = torch.__version__
-    except ImportError:  # pragma: no cover - torch is a dependency
-        out["torch"] = "not installed"
-    return out
-
-
-#: Environment variables that set thread counts of BLAS, OpenMP, Numba and torch.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS",
-                    "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
-
-def _processor() -> str:
-    """The CPU model (``platform.processor()`` is empty on most Linux systems)."""
-    name = platform.processor()
-    if name and name != platform.machine():
-        return name
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:  # no /proc (not Linux): keep what platform reported
-        return name
-    return name
-
-
-def machine() -> dict[str, Any]:
-    """The machine a run ran on: platform, CPUs, versions, thread settings, BLAS pools."""
-    info: dict[str, Any] = {"platform": platform.platform(), "processor": _processor(),
-                            "machine": platform.machine(), "cpu_count": os.cpu_count(),
-                            "python": platform.python_version(), "versions": versions(),
-                            "env": {k: os.environ.get(k) for k in THREAD_VARIABLES}}
-    threads: dict[str, Any] = {}
-    try:
-        import numba
-
-        threads["numba"] = numba.get_num_threads()
-    except Exception:  # pragma: no cover - reported, not fatal: the header is descriptive
-        threads["numba"] = None
-    try:
-        import torch
-
-        threads["torch"] = torch.get_num_threads()
-    except Exception:  # pragma: no cover
-        threads["torch"] = None
-    info["threads"] = threads
-    try:
-        from threadpoolctl import threadpool_info
-
-        info["threadpoolctl"] = [{k: v for k, v in pool.items()
-                                  if k in ("user_api", "internal_api", "prefix", "version",
-                                           "num_threads", "threading_layer", "architecture")}
-                                 for pool in threadpool_info()]
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scipy's stack
-        info["threadpoolctl"] = "threadpoolctl not installed"
-    return info
-
-
-def _header(cfg: CheckConfig, wall_s: float, rows: list[Row],
-            timings: dict[str, float] | None = None,
-            config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The header of ``results.json``, ``--json`` and the report (one implementation)."""
-    import gpdtheory
-
-    c = count_rows(rows)
-    return {"version": gpdtheory.__version__, "seed": cfg.seed, "full": cfg.full,
-            "config": {"full": cfg.full, "seed": cfg.seed, **(config or {})},
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
-            "timings": {"wall_s": round(wall_s, 3),
-                        "claims": {k: round(v, 3) for k, v in (timings or {}).items()}},
-            "counts": {**c, "claims": len({r.claim for r in rows})}}
-
-
-def results_document(rows: list[Row], cfg: CheckConfig, wall_s: float, *,
-                     timings: dict[str, float] | None = None,
-                     config: dict[str, Any] | None = None,
-                     header: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``gpdtheory.check/1`` document of ``--json`` and ``results.json``.
-
-    ``{"schema", "header", "claims", "summary", "rows"}``; rows and summary rows through
-    :func:`checks.runner.row_to_json` (strict JSON: ``null`` + ``<field>_text`` for a
-    non-finite float). The report adds ``"figures"``.
-    """
-    header = header or _header(cfg, wall_s, rows, timings, config)
-    return {"schema": SCHEMA, "header": header, "claims": _claims(rows),
-            "summary": [row_to_json(r) for r in summarize(rows)],
-            "rows": [row_to_json(r) for r in rows]}
 
 
 def _totals(header: dict[str, Any]) -> str:
@@ -182,14 +86,13 @@ def _run_line(header: dict[str, Any]) -> str:
             f"{m['cpu_count']} CPUs ({env})")
 
 
-def _claims(rows: list[Row]) -> list[dict[str, str]]:
-    ids = list(dict.fromkeys(r.claim for r in rows))
-    return [{"id": c, "section": CLAIMS[c].section if c in CLAIMS else "",
-             "statement": CLAIMS[c].statement if c in CLAIMS else ""} for c in ids]
+def render_markdown(rows: list[Row], header: dict[str, Any],
+                    figures: list[tuple[str | dict[str, str], str]]) -> str:
+    """The Markdown report; ``figures`` are ``(relative path, caption)`` pairs.
 
-
-def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple[str, str]]) -> str:
-    """The Markdown report; ``figures`` are ``(relative path, caption)`` pairs."""
+    A path may be ``{format: relative path}`` (``png``, ``pdf``, ``svg``): the PNG is shown,
+    the vector files are linked under it.
+    """
     v = header["machine"]["versions"]
     lines = ["# gpdtheory check report", "",
              ", ".join(f"{k} {val}" for k, val in v.items()), "",
@@ -198,13 +101,17 @@ def render_markdown(rows: list[Row], header: dict[str, Any], figures: list[tuple
              "## Claims", "", "| claim | section | statement | seconds |", "|---|---|---|---|"]
     secs = header["timings"]["claims"]
     lines += [f"| {c['id']} | {c['section']} | {c['statement'].replace('|', chr(92) + '|')} | "
-              f"{_secs(secs, c['id'])} |" for c in _claims(rows)]
+              f"{_secs(secs, c['id'])} |" for c in claims_of(rows)]
     lines += ["", "## Summary (tightest case of each claim)", "",
               format_table(summarize(rows), markdown=True), ""]
     if figures:
         lines += ["## Figures", ""]
         for path, caption in figures:
-            lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
+            files = path if isinstance(path, dict) else {"png": path}
+            vector = ", ".join(f"[{fmt.upper()}]({files[fmt]})" for fmt in ("pdf", "svg")
+                               if fmt in files)
+            lines += [f"![{caption}]({files['png']})", "",
+                      f"*{caption}*" + (f" Vector: {vector}." if vector else ""), ""]
     lines += ["## Every row", "", format_table(rows, markdown=True), ""]
     return "\n".join(lines)
 
@@ -248,7 +155,7 @@ def render_html(rows: list[Row], header: dict[str, Any], figures: list[tuple[byt
              "<tr><th>claim</th><th>section</th><th>statement</th><th>seconds</th></tr>"]
     secs = header["timings"]["claims"]
     parts += [f"<tr><td>{e(c['id'])}</td><td>{e(c['section'])}</td><td>{e(c['statement'])}</td>"
-              f"<td>{_secs(secs, c['id'])}</td></tr>" for c in _claims(rows)]
+              f"<td>{_secs(secs, c['id'])}</td></tr>" for c in claims_of(rows)]
     parts += ["</table>", "<h2>Summary (tightest case of each claim)</h2>",
               _html_table(summarize(rows))]
     if figures:
@@ -261,17 +168,17 @@ def render_html(rows: list[Row], header: dict[str, Any], figures: list[tuple[byt
     return "\n".join(parts)
 
 
-def _draw(rows: list[Row], folder: Path) -> list[tuple[str, str, Path]]:
-    """Save every figure the rows support; return (name, caption, path) triples."""
+def _draw(rows: list[Row], folder: Path) -> list[tuple[str, str, dict[str, Path]]]:
+    """Save every figure the rows support; return ``(name, caption, {format: path})``.
+
+    Each figure is written as PDF and SVG (vector, for a paper) and as PNG at
+    :data:`checks.plots.PNG_DPI` dots per inch (for the Markdown and HTML pages).
+    """
     from . import plots
 
     folder.mkdir()
-    out = []
-    for spec in plots.make_figures(rows):
-        path = folder / f"{spec.name}.png"
-        spec.figure.savefig(path, dpi=110, bbox_inches="tight")  # PNG through the Agg canvas
-        out.append((spec.name, spec.caption, path))
-    return out
+    return [(spec.name, spec.caption, plots.save_figure(spec.figure, folder, spec.name))
+            for spec in plots.make_figures(rows)]
 
 
 def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
@@ -320,7 +227,44 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
     >>> sorted(p.name for p in d.iterdir())
     ['figures', 'report.html', 'report.md', 'results.json']
     """
-    out = Path(out)
+    header = make_header(cfg, wall_s, rows, timings, config)
+    return _write(rows, header, Path(out), parents=parents)
+
+
+def rerender(results: Path, out: Path, *, parents: bool = False) -> Path:
+    """Re-render a report into the new directory ``out`` from a results file, running nothing.
+
+    ``results`` is a ``gpdtheory check --json`` file or a report's ``results.json``
+    (:func:`checks.schema.read_results`); the rows and the header are those of the run that
+    wrote it (its date, machine and timings), the figures and pages are drawn anew.
+
+    Parameters
+    ----------
+    results : path
+        The results document to read.
+    out : path
+        The report directory; it must not exist.
+    parents : bool
+        Create ``out``'s missing parent folders; by default a missing parent is refused.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``results`` is missing, not JSON or not a ``gpdtheory.check/1`` document.
+    ReportExistsError
+        If ``out`` exists.
+    """
+    rows, header = read_results(results)
+    return _write(rows, header, Path(out), parents=parents)
+
+
+def _write(rows: list[Row], header: dict[str, Any], out: Path, *, parents: bool) -> Path:
+    """Build the report in a temporary folder beside ``out`` and rename it into place."""
     if out.exists():
         raise ReportExistsError(f"{out} exists; results are never overwritten. "
                                 "Fix: choose a new directory or remove the old one.")
@@ -333,15 +277,16 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
     # room for the temporary name's prefix and suffix
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name[:40]}.", suffix=".tmp"))
     try:
-        header = _header(cfg, wall_s, rows, timings, config)
         figs = _draw(rows, tmp / "figures")
-        md_figs = [(f"figures/{p.name}", cap) for _, cap, p in figs]
+        md_figs = [({fmt: f"figures/{p.name}" for fmt, p in files.items()}, cap)
+                   for _, cap, files in figs]
         (tmp / "report.md").write_text(render_markdown(rows, header, md_figs), encoding="utf-8")
-        html_figs = [(p.read_bytes(), cap) for _, cap, p in figs]
+        html_figs = [(files["png"].read_bytes(), cap) for _, cap, files in figs]
         (tmp / "report.html").write_text(render_html(rows, header, html_figs), encoding="utf-8")
-        payload = results_document(rows, cfg, wall_s, header=header)
-        payload["figures"] = [{"name": n, "caption": c, "path": f"figures/{p.name}"}
-                              for n, c, p in figs]
+        payload = results_document(rows, CheckConfig(), 0.0, header=header)
+        payload["figures"] = [{"name": n, "caption": c, "path": f"figures/{files['png'].name}",
+                               "files": {fmt: f"figures/{p.name}" for fmt, p in files.items()}}
+                              for n, c, files in figs]
         (tmp / "results.json").write_text(dumps(payload), encoding="utf-8")
         os.chmod(tmp, folder_mode())  # mkdtemp makes it 0o700; a report is for reading
         try:

@@ -6,7 +6,7 @@ overwrite an existing file (:func:`gpdtheory.fileio.atomic_write_text`, re-expor
 JSON
 ----
 ``--json PATH`` and the report's ``results.json`` share one schema (:data:`SCHEMA`, built
-by :func:`checks.report.results_document`)::
+by :func:`checks.schema.results_document`)::
 
     {"schema": "gpdtheory.check/1", "header": {...}, "claims": [...],
      "summary": [row, ...], "rows": [row, ...]}
@@ -15,13 +15,12 @@ and are strict JSON (``allow_nan=False``): a non-finite number is written as ``n
 with a sibling ``<field>_text`` string saying what it was (``"inf"``, ``"-inf"``,
 ``"nan"``), e.g. ``"ratio": null, "ratio_text": "inf"``. This holds for ``measured``,
 ``bound``, ``ratio``, ``allowance`` and every float in ``case``.
-:func:`row_from_json` reads a row back (``null`` + text -> the float).
+:func:`row_from_json` reads a row back (``null`` + text -> the float). The codec lives in
+:mod:`checks.schema` (below the runner, the report and the figures) and is re-exported here.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
@@ -31,15 +30,11 @@ from typing import Any
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.fileio import atomic_write_text
 
+from .schema import SCHEMA, dumps, results_document, row_from_json, row_to_json
 from .table import CLAIMS, CheckConfig, Row
 
 __all__ = ["select", "run", "write_json", "atomic_write_text", "dumps", "row_to_json",
            "row_from_json", "SCHEMA"]
-
-#: The ``schema`` field of ``--json`` files and of ``results.json``.
-SCHEMA = "gpdtheory.check/1"
-
-_ROW_FLOATS = ("measured", "bound", "ratio", "allowance")
 
 
 def select(only: list[str] | None = None, *, scenario: bool = False) -> list[str]:
@@ -66,16 +61,15 @@ def select(only: list[str] | None = None, *, scenario: bool = False) -> list[str
     return chosen
 
 
-def _run_one(claim_id: str, cfg: CheckConfig) -> list[Row]:
-    import checks  # noqa: F401  (registers claims in worker processes)
-
-    return CLAIMS[claim_id].run(cfg)
-
-
 def _run_timed(claim_id: str, cfg: CheckConfig) -> tuple[list[Row], float]:
-    """The rows of one claim and the seconds it took (measured where it ran)."""
+    """The rows of one claim and the seconds it took (measured where it ran).
+
+    In a worker process the first look-up of :data:`~checks.table.CLAIMS` loads the claim
+    catalogue (:class:`checks.registry.ClaimRegistry`), plugins included, without this
+    module importing it.
+    """
     start = time.perf_counter()
-    rows = _run_one(claim_id, cfg)
+    rows = CLAIMS[claim_id].run(cfg)
     return rows, time.perf_counter() - start
 
 
@@ -149,82 +143,6 @@ def run(only: list[str] | None = None, cfg: CheckConfig | None = None, *,
     return [r for cid in ids for r in done[cid][0]]
 
 
-# -- strict JSON ---------------------------------------------------------------------------
-
-def _nonfinite_text(x: float) -> str:
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays, tuples and sets as plain Python values."""
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
-        return value.tolist()  # numpy scalar or array
-    if isinstance(value, (tuple, set, frozenset)):
-        return list(value)
-    return value
-
-
-def _encode_dict(d: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``d`` with non-finite floats as ``None`` plus ``<key>_text``, recursively."""
-    out: dict[str, Any] = {}
-    for key, value in d.items():
-        value = _plain(value)
-        if isinstance(value, float) and not math.isfinite(value):
-            out[key] = None
-            out[f"{key}_text"] = _nonfinite_text(value)
-        elif isinstance(value, dict):
-            out[key] = _encode_dict(value)
-        elif isinstance(value, list):
-            items = [_plain(v) for v in value]
-            bad = [isinstance(v, float) and not math.isfinite(v) for v in items]
-            out[key] = [None if b else v for v, b in zip(items, bad, strict=True)]
-            if any(bad):
-                out[f"{key}_text"] = [_nonfinite_text(v) if b else None
-                                      for v, b in zip(items, bad, strict=True)]
-        else:
-            out[key] = value
-    return out
-
-
-def _decode_dict(d: dict[str, Any]) -> dict[str, Any]:
-    """Inverse of :func:`_encode_dict`: ``None`` + ``<key>_text`` -> the non-finite float."""
-    out: dict[str, Any] = {}
-    for key, value in d.items():
-        text = d.get(f"{key}_text")
-        base = key[:-5] if key.endswith("_text") else None
-        if base in d and (d[base] is None or isinstance(d[base], list)):
-            continue  # the text of an encoded non-finite value, read with its field
-        if value is None and isinstance(text, str):
-            out[key] = float(text)
-        elif isinstance(value, list) and isinstance(text, list):
-            out[key] = [float(t) if v is None and isinstance(t, str) else v
-                        for v, t in zip(value, text, strict=True)]
-        elif isinstance(value, dict):
-            out[key] = _decode_dict(value)
-        else:
-            out[key] = value
-    return out
-
-
-def row_to_json(row: Row) -> dict[str, Any]:
-    """A row as a strict-JSON dict (non-finite floats as ``null`` + ``<field>_text``)."""
-    return _encode_dict(row.to_dict())
-
-
-def row_from_json(d: dict[str, Any]) -> Row:
-    """A :class:`Row` from :func:`row_to_json`'s dict (or an old dict with bare floats)."""
-    data = _decode_dict(d)
-    for key in _ROW_FLOATS:
-        if data.get(key) is None and key in data:
-            data[key] = math.nan  # null without a text: unknown, read as NaN
-    return Row(**data)
-
-
-def dumps(document: Any) -> str:
-    """Strict JSON text (``allow_nan=False``): a NaN or inf left unencoded raises ValueError."""
-    return json.dumps(document, indent=1, allow_nan=False, default=_plain) + "\n"
-
-
 def write_json(rows: list[Row], path: Path, cfg: CheckConfig | None = None, wall_s: float = 0.0,
                *, timings: dict[str, float] | None = None,
                config: dict[str, Any] | None = None, parents: bool = False) -> None:
@@ -248,7 +166,5 @@ def write_json(rows: list[Row], path: Path, cfg: CheckConfig | None = None, wall
     parents : bool
         Create ``path``'s missing parent folders; by default a missing parent is refused.
     """
-    from .report import results_document
-
     doc = results_document(rows, cfg or CheckConfig(), wall_s, timings=timings, config=config)
     atomic_write_text(Path(path), dumps(doc), parents=parents)

@@ -45,6 +45,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .registry import ClaimRegistry
+
 __all__ = ["Measurement", "Row", "Claim", "CheckConfig", "CLAIMS", "claim", "VACUOUS_FACTOR",
            "INFO", "UNRESOLVED", "REPRODUCED", "NOT_REPRODUCED", "format_table", "summarize",
            "format_summary", "count_rows", "format_counts", "ratio_text", "bound_text"]
@@ -242,8 +244,9 @@ class Claim:
             return [Row.error(self.id, self.section, exc)]
 
 
-#: Every registered claim, by id, in registration order.
-CLAIMS: dict[str, Claim] = {}
+#: Every registered claim, by id, in table order; loads the catalogue on first read
+#: (:class:`checks.registry.ClaimRegistry`).
+CLAIMS: ClaimRegistry = ClaimRegistry()
 
 
 def claim(claim_id: str, section: str, statement: str, *, scenario: bool | str = False):
@@ -257,7 +260,7 @@ def claim(claim_id: str, section: str, statement: str, *, scenario: bool | str =
                          f"got {scenario!r}")
 
     def register(func):
-        if claim_id in CLAIMS:
+        if CLAIMS.registered(claim_id):  # a read would load the catalogue mid-registration
             raise RuntimeError(f"claim {claim_id!r} is registered twice")
         CLAIMS[claim_id] = Claim(claim_id, section, statement, func, scenario)
         return func

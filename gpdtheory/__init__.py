@@ -43,6 +43,7 @@ from .errors import (
     PositiveDefinitenessWarning,
     ReportExistsError,
 )
+from .kernel_adapters_gpytorch import from_gpytorch
 from .kernels import (
     FAMILIES,
     Kernel,
@@ -96,6 +97,7 @@ __all__ = [
     "SampledKernel",
     "SklearnKernel",
     "from_sklearn",
+    "from_gpytorch",
     "FAMILIES",
     # Toeplitz engine
     "toeplitz",

@@ -2,6 +2,7 @@
 
 The core (numpy, scipy, numba, sympy) is always installed; everything else comes with an
 extra (pyproject.toml): ``torch`` (torch, safetensors, tqdm), ``sklearn`` (scikit-learn),
+``gpytorch`` (GPyTorch's kernels, :mod:`gpdtheory.kernel_adapters_gpytorch`),
 ``report`` (matplotlib, tqdm), ``testing`` (hypothesis), ``dask`` (dask, distributed),
 ``diffusers``, and ``all``. A module that needs one starts with, e.g.::
 

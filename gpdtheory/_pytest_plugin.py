@@ -5,6 +5,13 @@ Without the ``testing`` extra (hypothesis) every hook does nothing: installing g
 without it must never break a project's pytest. Loading it imports hypothesis's settings
 only; the ``st.from_type`` strategies are registered at session start, after hypothesis's
 own plugin has loaded.
+
+With plugin autoloading off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1`` or
+``--disable-plugin-autoload``), ``-p gpdtheory.testing.pytest_plugin`` alone gives
+``--hypothesis-profile``: :func:`pytest_addoption` registers hypothesis's own plugin
+(``_hypothesis_pytestplugin``) under its entry-point name ``hypothesispytest`` when nothing
+has registered it yet, so with autoloading on the entry point then finds it loaded and
+nothing is registered twice.
 """
 
 from __future__ import annotations
@@ -34,6 +41,36 @@ def register_profiles() -> None:
 
 
 register_profiles()  # at import: before hypothesis's plugin reads --hypothesis-profile
+
+
+#: The name hypothesis's pytest plugin has as a ``pytest11`` entry point.
+HYPOTHESIS_PLUGIN = "hypothesispytest"
+#: hypothesis's stub module for loading its plugin by hand (``-p``).
+HYPOTHESIS_STUB = "hypothesis.extra.pytestplugin"
+
+
+def pytest_addoption(parser, pluginmanager) -> None:
+    """Register hypothesis's pytest plugin unless a plugin provides it already (module
+    docstring).
+
+    Called when this plugin is registered (``pytest_addoption`` is replayed for every plugin
+    registered later), so the plugin registered here gets its options added at once. The
+    stub name ``hypothesis.extra.pytestplugin`` is then blocked, so that an older command
+    line that also passes ``-p hypothesis.extra.pytestplugin`` adds no option twice.
+    """
+    if settings is None:
+        return
+    try:
+        import _hypothesis_pytestplugin as plugin
+    except ImportError:  # an older hypothesis layout: its own entry point must load it
+        return
+    hook = getattr(plugin, "pytest_addoption", None)
+    if any(getattr(p, "pytest_addoption", None) is hook for p in pluginmanager.get_plugins()):
+        return  # loaded already: by its entry point, or by -p hypothesis.extra.pytestplugin
+    if pluginmanager.is_blocked(HYPOTHESIS_PLUGIN):  # -p no:hypothesispytest
+        return
+    pluginmanager.register(plugin, HYPOTHESIS_PLUGIN)
+    pluginmanager.set_blocked(HYPOTHESIS_STUB)
 
 
 def pytest_configure(config) -> None:

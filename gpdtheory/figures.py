@@ -6,6 +6,10 @@
 - :func:`plot_video`: true and generated moving-ball frames, the lag profiles and the
   attention heatmap against ``Gamma`` (from :func:`gpdtheory.video.evaluate_video`).
 
+Every panel has labelled axes (heatmaps: ``query frame i`` / ``key frame j`` and a colour
+bar saying what its values are). ``plot_video(..., path=...)`` writes PDF or SVG (vector)
+or PNG at :data:`PNG_DPI` dots per inch, chosen by the path's suffix.
+
 matplotlib comes with the ``report`` extra; without it each function raises
 :class:`~gpdtheory.errors.MissingExtraError` naming the extra.
 """
@@ -13,6 +17,7 @@ matplotlib comes with the ``report`` extra; without it each function raises
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +42,21 @@ from .video import (
     check_video_model,
 )
 
-__all__ = ["plot_attention", "plot_video"]
+__all__ = ["plot_attention", "plot_video", "PNG_DPI"]
+
+#: Resolution of PNG files (print quality; PDF and SVG are vector).
+PNG_DPI = 200
+
+#: File formats ``plot_video(path=...)`` writes, by the path's suffix.
+_FORMATS = {".pdf": "pdf", ".svg": "svg", ".png": "png"}
+
+
+def _heatmap(fig, ax, M, title: str, colour: str) -> None:
+    """One frame-by-frame heatmap with its axes and colour bar labelled."""
+    im = ax.imshow(M, cmap="viridis")
+    ax.set_title(title, fontsize=9)
+    ax.set(xlabel="key frame j", ylabel="query frame i")
+    fig.colorbar(im, ax=ax, fraction=0.046, label=colour)
 
 
 def plot_attention(cmp: AttentionComparison, spec: GPSpec | None = None, *, title: str = ""):
@@ -48,32 +67,30 @@ def plot_attention(cmp: AttentionComparison, spec: GPSpec | None = None, *, titl
     (Toeplitz of the constructed profile); (4) the three lag profiles normalised to 1 at
     lag 0. Returns the matplotlib Figure.
     """
-    matplotlib = require("matplotlib", "report")
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # object API: no pyplot state, no backend switch
+    Figure = require("matplotlib.figure", "report").Figure
     if not isinstance(cmp, AttentionComparison):
         raise InvalidArgumentError("cmp", type(cmp).__name__, "is not an AttentionComparison",
                                    "pass compare_attention(...)")
-    fig, ax = plt.subplots(1, 4, figsize=(14, 3.4))
-    panels = [(cmp.maps, "attention (mean over heads, layers, t)"),
-              (scipy.linalg.toeplitz(cmp.rho_bar), "Gamma_bar"),
-              (scipy.linalg.toeplitz(cmp.constructed), "constructed kernel (eta Gamma_bar)")]
-    for a, (M, name) in zip(ax[:3], panels, strict=True):
-        im = a.imshow(M, cmap="viridis")
-        a.set_title(name, fontsize=9)
-        fig.colorbar(im, ax=a, fraction=0.046)
+    fig = Figure(figsize=(15, 3.8), layout="constrained")
+    ax = fig.subplots(1, 4)
+    panels = [(cmp.maps, "attention (mean over heads, layers, t)", "attention weight"),
+              (scipy.linalg.toeplitz(cmp.rho_bar), "Gamma_bar", "correlation rho_bar(|i-j|)"),
+              (scipy.linalg.toeplitz(cmp.constructed), "constructed kernel (eta Gamma_bar)",
+               "kernel value")]
+    for a, (M, name, colour) in zip(ax[:3], panels, strict=True):
+        _heatmap(fig, a, M, name, colour)
     lags = np.arange(cmp.attention.size)
     ax[3].plot(lags, normalise_profile(cmp.attention), "o-",
                label=f"attention (r={cmp.vs_rho.correlation:.2f}, "
                      f"err={cmp.vs_rho.relative_error:.2f})")
     ax[3].plot(lags, normalise_profile(cmp.rho_bar), "s--", label="rho_bar")
     ax[3].plot(lags, normalise_profile(cmp.constructed), "x:", label="constructed")
-    ax[3].set_xlabel("lag")
+    ax[3].set(xlabel="lag |i - j| (frames)", ylabel="profile (1 at lag 0, dimensionless)")
     ax[3].set_title(f"by lag ({NORMALISATION})", fontsize=9)
     ax[3].legend(fontsize=7)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -90,7 +107,8 @@ def plot_video(video: MovingBall, ev: VideoEvaluation, vm: VideoModel | None = N
         Toeplitz matrix of the attention lag profile is shown.
     n_frames : int
     path : str or Path, optional
-        Save the figure there (PNG), atomically; an existing file is refused
+        Save the figure there, atomically, as the suffix says: ``.pdf`` or ``.svg``
+        (vector) or ``.png`` (:data:`PNG_DPI` dpi); an existing file is refused
         (:class:`~gpdtheory.errors.ReportExistsError`), never overwritten.
 
     Returns
@@ -134,16 +152,18 @@ def plot_video(video: MovingBall, ev: VideoEvaluation, vm: VideoModel | None = N
     ax.plot(lags, ev.generated, "C1-s", label=f"generated ({ev.generated_corr:.2f})")
     ax.plot(lags, ev.attention / ev.attention[0], "C0-^",
             label=f"attention/att[0] ({ev.attention_corr:.2f})")
-    ax.set_xlabel("lag")
+    ax.set(xlabel="lag (frames)", ylabel="correlation (1 at lag 0)")
     ax.legend(fontsize=7)
-    for j, (M, name) in enumerate(((A, "attention"), (video.spec.gamma_dense(), "Gamma"))):
+    for j, (M, name, colour) in enumerate(((A, "attention", "attention weight"),
+                                           (video.spec.gamma_dense(), "Gamma", "correlation"))):
         ax = fig.add_subplot(grid[1, k + j])
-        ax.imshow(M, cmap="viridis")
-        ax.set_title(name, fontsize=8)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        _heatmap(fig, ax, M, name, colour)
     if path is not None:
+        suffix = Path(path).suffix.lower()
+        if suffix not in _FORMATS:
+            raise InvalidArgumentError("path", str(path), f"has the suffix {suffix!r}",
+                                       "end it in .pdf or .svg (vector) or .png")
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=100)
+        fig.savefig(buffer, format=_FORMATS[suffix], dpi=PNG_DPI)
         atomic_write_bytes(path, buffer.getvalue())
     return fig

@@ -35,16 +35,23 @@ DENSE_BOUNDS_MAX_N = 64
 
 
 def as_kernel(kernel: Any) -> Kernel:
-    """Accept a gpdtheory kernel, a stationary scikit-learn kernel or a ``rho`` array."""
+    """Accept a gpdtheory kernel, a stationary scikit-learn kernel or a ``rho`` array.
+
+    A GPyTorch kernel is refused with the fix ``gpdtheory.from_gpytorch(kernel)``.
+    """
     if isinstance(kernel, Kernel):
         return kernel
     if type(kernel).__module__.startswith("sklearn."):
         return from_sklearn(kernel)
+    if type(kernel).__module__.startswith("gpytorch."):
+        raise InvalidArgumentError("kernel", kernel, "is a GPyTorch kernel, which GPSpec reads "
+                                   "through its adapter", "pass gpdtheory.from_gpytorch(kernel)")
     if isinstance(kernel, (list, tuple, np.ndarray)):
         return SampledKernel(kernel)
     raise InvalidArgumentError("kernel", kernel, "is not a correlation kernel",
                                "pass gpdtheory.PoweredExponential(ell, nu), another gpdtheory "
-                               "kernel, a stationary scikit-learn kernel, or a rho array")
+                               "kernel, a stationary scikit-learn kernel, a rho array, or "
+                               "gpdtheory.from_gpytorch(kernel) for a GPyTorch kernel")
 
 
 def _array_code(a: np.ndarray) -> str:

@@ -78,7 +78,7 @@ def test_kappa_vs_n_one_line_per_kernel_t_sigma():
     assert len(lines) == 3 * 2  # (kernel, Sigma) x t
     assert [ax.get_xscale() for ax in fig.axes] == ["log", "log"]
     assert [ax.get_yscale() for ax in fig.axes] == ["log", "log"]
-    assert "kappa_t" in fig.axes[0].get_ylabel() and fig.axes[0].get_xlabel() == "N"
+    assert "kappa_t" in fig.axes[0].get_ylabel() and fig.axes[0].get_xlabel() == "N (frames)"
     # the legend is the figure's, below the axes: it hides no data
     assert not any(ax.get_legend() for ax in fig.axes) and fig.legends
     fig.canvas.draw()
@@ -224,7 +224,7 @@ def test_psd_phase_squares_are_the_certificates():
     want = {(plots._kernel_label(r.case), r.case["J"]): r.case["certificate"] == "psd"
             for r in rows if "certificate" in r.case}
     assert got == want
-    assert bx.get_xlabel() == "nu" and bx.get_ylabel() == "ell"
+    assert bx.get_xlabel().startswith("nu (") and bx.get_ylabel().startswith("ell (")
     (front,) = [ln for ln in bx.get_lines() if "J=2" in ln.get_label()]
     assert front.get_xydata().tolist() == [[0.5, 1.44], [1.0, 2.04]]
 

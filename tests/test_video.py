@@ -171,7 +171,10 @@ def test_train_and_evaluate_smoke(tmp_path):
     assert ev.frames.shape == (8, 6, 6, 6) and ev.generated[0] == pytest.approx(1.0)
     assert ev.data_corr > 0.9  # the training videos' own centroid paths carry rho
     fig = plot_video(v, ev, vm, n_frames=4, path=tmp_path / "video.png")
-    assert len(fig.axes) == 4 * 2 + 3 and (tmp_path / "video.png").stat().st_size > 0
+    # 4 x 2 frames, the lag profiles, two heatmaps and their two colour bars
+    assert len(fig.axes) == 4 * 2 + 3 + 2 and (tmp_path / "video.png").stat().st_size > 0
+    heat = [ax for ax in fig.axes if ax.get_xlabel() == "key frame j"]
+    assert len(heat) == 2 and all(ax.get_ylabel() == "query frame i" for ax in heat)
     before = (tmp_path / "video.png").read_bytes()
     with pytest.raises(gp.errors.ReportExistsError):  # a saved figure is never overwritten
         plot_video(v, ev, vm, n_frames=2, path=tmp_path / "video.png")

@@ -9,7 +9,12 @@ gpdtheory installed::
     pytest --hypothesis-profile=thorough     # many random examples
     pytest --hypothesis-profile=ci           # few, derandomized: reproducible CI
 
-(or ``-p gpdtheory.testing.pytest_plugin`` where plugin autoloading is disabled).
+or, where plugin autoloading is disabled (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``)::
+
+    pytest -p gpdtheory.testing.pytest_plugin --hypothesis-profile=ci
+
+which also loads hypothesis's own plugin (no ``-p hypothesis.extra.pytestplugin`` needed);
+every route works under ``-W error``.
 
 ``ci``        derandomized, 25 examples: fast and reproducible.
 ``thorough``  2000 random examples: nightly or local deep runs.
@@ -31,6 +36,13 @@ except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundErro
     require("hypothesis", "testing")
     raise
 
-from .._pytest_plugin import PROFILES, pytest_configure, pytest_sessionstart, register_profiles
+from .._pytest_plugin import (
+    PROFILES,
+    pytest_addoption,
+    pytest_configure,
+    pytest_sessionstart,
+    register_profiles,
+)
 
-__all__ = ["PROFILES", "register_profiles", "pytest_configure", "pytest_sessionstart"]
+__all__ = ["PROFILES", "register_profiles", "pytest_addoption", "pytest_configure",
+           "pytest_sessionstart"]

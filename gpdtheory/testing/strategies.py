@@ -91,6 +91,23 @@ def _check_int(name: str, value: Any, lo: int, hi: int = 10**6) -> int:
     return int(value)
 
 
+# ----------------------------------------------------------------------------- exact reprs
+# A failing example is printed with repr(); pasted back, it must rebuild the same value. The
+# kernels print their parameters with 6 significant digits (scikit-learn's with 3) and numpy
+# arrays with at most 8 decimals (9 significant digits in scientific notation), so the
+# strategies draw numbers that those reprs write exactly.
+
+def _sig(x: float, digits: int) -> float:
+    """``x`` rounded to ``digits`` significant digits (its repr then has no more)."""
+    return float(f"{x:.{digits}g}")
+
+
+def _printable(a: np.ndarray) -> np.ndarray:
+    """``a`` rounded so that numpy's repr writes every entry exactly (module comment)."""
+    return np.vectorize(lambda v: _sig(round(float(v), 8), 9), otypes=[np.float64])(a) \
+        if a.size else a
+
+
 def families() -> st.SearchStrategy[str]:
     """One of the closed-form decay families."""
     return st.sampled_from(FAMILY_NAMES)
@@ -130,9 +147,10 @@ def kernels(family: str | None = None, ell=(0.2, 8.0), nu=None) -> st.SearchStra
 @st.composite
 def _kernels(draw, family, ell, nu) -> Kernel:
     fam = family or draw(families())
-    ell_v = draw(st.floats(*ell, allow_nan=False, allow_infinity=False))
+    ell_v = _sig(draw(st.floats(*ell, allow_nan=False, allow_infinity=False)), 6)
     lo, hi = nu or _NU_DEFAULT[fam]
-    nu_v = draw(st.floats(lo, hi))
+    nu_v = min(max(_sig(draw(st.floats(lo, hi)), 6), lo), hi)
+    ell_v = min(max(ell_v, ell[0]), ell[1])
     if fam == "powered_exponential":
         return PoweredExponential(ell_v, nu_v)
     if fam == "polynomial":
@@ -158,7 +176,10 @@ def _spd(draw, d: int, cond_max: float) -> np.ndarray:
     half = 0.5 * np.log(cond_max)
     lam = np.exp(rng.uniform(-half, half, size=d))
     S = (Q * lam) @ Q.T
-    return 0.5 * (S + S.T)
+    S = 0.5 * (S + S.T)
+    exact = _printable(S)
+    # rounding moves each entry by <= 5e-9: kept unless it would cost positive definiteness
+    return exact if np.linalg.eigvalsh(exact)[0] > 0 else S
 
 
 def specs(max_N: int = 24, max_d: int = 3, family: str | None = None,
@@ -194,7 +215,7 @@ def _specs(draw, max_N, max_d, kern, with_mean) -> GPSpec:
     mean = None
     if use_mean:
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-        mean = rng.standard_normal((N, d))
+        mean = _printable(rng.standard_normal((N, d)))
     return GPSpec(kernel, N, Sigma, mean=mean)
 
 
@@ -240,14 +261,20 @@ def sklearn_kernels(kinds=SKLEARN_KINDS, length_scale=(0.5, 6.0)
 def _sk_base(draw, ls):
     from sklearn.gaussian_process.kernels import RBF, Matern, RationalQuadratic
 
-    ell = draw(st.floats(*ls))
+    ell = _sk_number(draw(st.floats(*ls)), ls)
     which = draw(st.sampled_from(["matern", "rbf", "rational_quadratic"]))
     if which == "matern":
         nu = draw(st.one_of(st.sampled_from([0.5, 1.5, 2.5]), st.floats(0.3, 4.0)))
-        return Matern(length_scale=ell, nu=nu)
+        return Matern(length_scale=ell, nu=_sk_number(nu, (0.3, 4.0)))
     if which == "rbf":
         return RBF(length_scale=ell)
-    return RationalQuadratic(length_scale=ell, alpha=draw(st.floats(0.6, 4.0)))
+    return RationalQuadratic(length_scale=ell, alpha=_sk_number(draw(st.floats(0.6, 4.0)),
+                                                                (0.6, 4.0)))
+
+
+def _sk_number(x: float, bounds: tuple[float, float]) -> float:
+    """``x`` with the 3 significant digits scikit-learn's repr writes, kept in ``bounds``."""
+    return min(max(_sig(x, 3), bounds[0]), bounds[1])
 
 
 @st.composite
@@ -262,21 +289,25 @@ def _sklearn(draw, kinds, ls) -> SklearnKernel:
     )
 
     kind = draw(st.sampled_from(kinds))
-    ell = draw(st.floats(*ls))
+    ell = _sk_number(draw(st.floats(*ls)), ls)
     if kind == "matern":
         nu = draw(st.one_of(st.sampled_from([0.5, 1.5, 2.5]), st.floats(0.3, 4.0)))
-        sk = Matern(length_scale=ell, nu=nu)
+        sk = Matern(length_scale=ell, nu=_sk_number(nu, (0.3, 4.0)))
     elif kind == "rbf":
         sk = RBF(length_scale=ell)
     elif kind == "rational_quadratic":
-        sk = RationalQuadratic(length_scale=ell, alpha=draw(st.floats(0.6, 4.0)))
+        sk = RationalQuadratic(length_scale=ell, alpha=_sk_number(draw(st.floats(0.6, 4.0)),
+                                                                    (0.6, 4.0)))
     elif kind == "sum":
-        sk = (ConstantKernel(draw(st.floats(0.5, 2.0))) * draw(_sk_base(ls))
-              + WhiteKernel(draw(st.floats(1e-3, 0.5))))
+        # scikit-learn writes a constant c as sqrt(c)**2: draw the root it prints
+        root = _sk_number(draw(st.floats(0.5**0.5, 2.0**0.5)), (0.708, 1.41))
+        sk = (ConstantKernel(root**2) * draw(_sk_base(ls))
+              + WhiteKernel(_sk_number(draw(st.floats(1e-3, 0.5)), (1e-3, 0.5))))
     elif kind == "product":
         sk = draw(_sk_base(ls)) * draw(_sk_base(ls))
     else:
-        sk = Exponentiation(draw(_sk_base(ls)), draw(st.floats(1.0, 3.0)))
+        sk = Exponentiation(draw(_sk_base(ls)), _sk_number(draw(st.floats(1.0, 3.0)),
+                                                           (1.0, 3.0)))
     return from_sklearn(sk)
 
 
@@ -303,7 +334,20 @@ def _user_arrays(draw, max_M) -> np.ndarray:
         rho[j] = k[j - 1] * err + (a @ rho[j - 1:0:-1] if j > 1 else 0.0)
         a = np.concatenate([a - k[j - 1] * a[::-1], [k[j - 1]]])
         err *= 1.0 - k[j - 1] ** 2
-    return np.clip(rho, -1.0, 1.0)
+    rho = np.clip(rho, -1.0, 1.0)
+    exact = _printable(rho)
+    # rounding moves each lag by <= 5e-9: kept unless Gamma_M stops being positive definite
+    # (deep reflection products make it nearly singular)
+    try:
+        np.linalg.cholesky(_toeplitz(exact))
+    except np.linalg.LinAlgError:
+        return rho
+    return exact
+
+
+def _toeplitz(r: np.ndarray) -> np.ndarray:
+    i = np.arange(r.size)
+    return r[np.abs(i[:, None] - i[None, :])]
 
 
 def sampled_kernels(max_M: int = 32, beyond: str = "refuse") -> st.SearchStrategy[SampledKernel]:
@@ -331,8 +375,8 @@ def sigmas_with_means(N: int, d: int, cond_max: float = 100.0
 def _with_mean(Sigma, shape, seed, N):
     rng = np.random.default_rng(seed)
     d = Sigma.shape[0]
-    mean = {"frames": lambda: rng.standard_normal((N, d)),
-            "features": lambda: rng.standard_normal(d), "none": lambda: None}[shape]()
+    mean = {"frames": lambda: _printable(rng.standard_normal((N, d))),
+            "features": lambda: _printable(rng.standard_normal(d)), "none": lambda: None}[shape]()
     return Sigma, mean
 
 
