@@ -73,7 +73,7 @@ def paper_config(full: bool):
     from gpdtheory.experiments import PaperConfig
 
     if full:
-        return PaperConfig(width=32, depth=2, heads=4, steps=1000, lr=1e-2, sample_steps=100,
+        return PaperConfig(width=32, depth=2, heads=4, steps=3000, lr=1e-2, sample_steps=100,
                            bootstrap=500, eval_every=100)
     return PaperConfig()
 
@@ -140,6 +140,16 @@ def _pattern_case(ell: float, nu: float, cfg) -> dict:
             "d": len(cfg.Sigma), "Sigma": "((1, .3), (.3, .6))"}
 
 
+def _convergence(rs) -> dict:
+    """Where the runs of a cell stopped: optimiser steps run, how many stopped on the
+    held-out plateau (the convergence rule, :class:`gpdtheory.experiments.PaperConfig`) and
+    not at the cap, and the best held-out loss of each run."""
+    t = [r["training"] for r in rs]
+    return {"steps_run": ",".join(str(int(x["steps"])) for x in t),
+            "converged": f"{sum(bool(x.get('converged')) for x in t)}/{len(t)}",
+            "heldout_loss": ",".join(f"{x['best_val']:.4f}" for x in t)}
+
+
 def _seeds_text(seeds) -> str:
     return ",".join(str(s) for s in seeds)
 
@@ -201,12 +211,13 @@ def paper_error_vs_n(cfg: CheckConfig):
     rng = np.random.default_rng([cfg.seed, 9])
     for ell, nu in g["n_patterns"]:
         base = {**_pattern_case(ell, nu, pc), "n_gen": pc.n_gen, "steps": pc.steps,
-                "seeds": _seeds_text(SEEDS)}
+                "plateau": pc.plateau, "seeds": _seeds_text(SEEDS)}
         for q in ("total", "temporal", "spatial"):
             for n in g["ns"]:
                 errs, boots, rs = _cell(recs, ell, nu, n, q)
                 lo, hi = percentile_ci(hierarchical_bootstrap(boots, B_STAT, rng), LEVEL)
                 yield Measurement({**base, "n": n, "quantity": _QUANTITY[q],
+                                   **_convergence(rs),
                                    "se": float(np.std(errs, ddof=1) / math.sqrt(len(errs))),
                                    "ci_low": lo, "ci_high": hi,
                                    "floor": round(rs[0]["floor"], 5)},
@@ -354,6 +365,7 @@ def paper_decay_order(cfg: CheckConfig):
         errs, boots, rs = _cell(recs, ell, nu, n)
         lo, hi = percentile_ci(hierarchical_bootstrap(boots, B_STAT, rng), LEVEL)
         yield Measurement({**_pattern_case(ell, nu, pc), "n": n, "quantity": q,
+                           **_convergence(rs),
                            "seeds": _seeds_text(SEEDS), "se": float(np.std(errs, ddof=1)
                                                                    / math.sqrt(len(errs))),
                            "ci_low": lo, "ci_high": hi, **theorem2_factors(pc, ell, nu),
@@ -524,7 +536,7 @@ def paper_attention(cfg: CheckConfig):
             perms = [rng.permutation(len(rho)) for _ in range(20)]
             scores = attention_baselines(A, rho, untrained_attention(pc, ell, nu, s), perms)
             best, c_best = baselines.best_baseline(scores)
-            case = {**_pattern_case(ell, nu, pc), "n": n, "seed": s,
+            case = {**_pattern_case(ell, nu, pc), "n": n, "seed": s, **_convergence([r]),
                     "spread": round(spread, 4)}
             yield Measurement({**case, "quantity": "corr(model) - max corr(baselines)",
                                "corr_model": round(corr, 4), "best_baseline": best,

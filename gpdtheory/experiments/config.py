@@ -46,8 +46,10 @@ class PaperConfig(_Digestible):
     time_dim: int = 16
     pos_init: str = "sincos"
     dtype: str = "float32"
-    # training (gpdtheory.train.TrainConfig)
-    steps: int = 150
+    # training (gpdtheory.train.TrainConfig): at a constant learning rate until the held-out
+    # loss plateaus (its best falls by less than ``plateau`` over ``plateau_window``
+    # evaluations), ``steps`` being the cap
+    steps: int = 1000
     batch_size: int = 256
     lr: float = 3e-2
     warmup: int = 20
@@ -55,6 +57,9 @@ class PaperConfig(_Digestible):
     T: float = 6.0
     holdout: float = 0.1
     eval_every: int = 50
+    schedule: str = "constant"
+    plateau: float = 0.01
+    plateau_window: int = 3
     # evaluation
     n_gen: int = 1000
     sample_steps: int = 40
@@ -67,7 +72,9 @@ class PaperConfig(_Digestible):
 
         return TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr,
                            warmup=self.warmup, t0=self.t0, T=self.T, holdout=self.holdout,
-                           eval_every=self.eval_every, patience=10**6, seed=seed)
+                           eval_every=self.eval_every, patience=10**6, seed=seed,
+                           schedule=self.schedule, plateau=self.plateau,
+                           plateau_window=self.plateau_window)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def run_one(run: RunSpec, cfg: PaperConfig, folder: str | os.PathLike | None = N
                         device=device, checkpoint=partial)
             training = {"best_step": res.best_step, "best_val": res.best_val,
                         "steps": len(res.history["step"]), "seconds": round(res.seconds, 3),
-                        "last_loss": res.history["loss"][-1]}
+                        "last_loss": res.history["loss"][-1], "converged": res.stopped_early}
             if path is not None:
                 save_checkpoint(model, path, config=cfg.train_config(run.seed),
                                 extra={**base, "training": training, "paper": cfg.to_dict()})
