@@ -554,7 +554,10 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     **overrides
         Top-level keys that replace the file's (the command line's flags).
     """
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+        import tomli as tomllib
 
     p = Path(path)
     if not p.is_file():
@@ -835,7 +838,10 @@ def scenario_from_args(args: Any) -> Scenario | None:
         return None
     if args.scenario:
         if kernel:
-            import tomllib
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+                import tomli as tomllib
 
             try:
                 file_kernel = tomllib.loads(Path(args.scenario).read_text(encoding="utf-8")).get(
