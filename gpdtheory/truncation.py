@@ -18,7 +18,7 @@ TR); :func:`truncation_error` computes it exactly.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.polynomial import chebyshev as C
@@ -55,11 +55,11 @@ def _check_r(r: Any) -> np.ndarray:
     return r
 
 
-def _check_method(method: str) -> str:
+def _check_method(method: str) -> Method:
     if method not in METHODS:
         raise InvalidArgumentError("method", method, "is not a truncation method",
                                    "pass 'hard', 'taper' or 'shift'")
-    return method
+    return cast(Method, method)  # one of METHODS, the values of Method
 
 
 # --------------------------------------------------------------------------- the symbol
