@@ -49,6 +49,19 @@ class SequentialExecutor(Executor):
     """
 
     def submit(self, fn, /, *args, **kwargs):
+        """Call ``fn(*args, **kwargs)`` now; return a finished future holding its outcome.
+
+        Parameters
+        ----------
+        fn : callable
+        *args, **kwargs
+            Passed to ``fn``.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Done: its ``result()`` is ``fn``'s return value, or raises what ``fn`` raised.
+        """
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
