@@ -8,6 +8,7 @@ Build (warnings are errors, as in .ci/run)::
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 # The reference documents this checkout, whether or not it is the installed copy.
@@ -38,6 +39,10 @@ autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 # list them a second time.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+
+# numpydoc reports a section name it does not know ("Example") as a Python warning, which
+# sphinx-build -W would let through: make it fail the build like Sphinx's own warnings.
+warnings.filterwarnings("error", message="Unknown section", category=UserWarning)
 
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
