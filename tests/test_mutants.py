@@ -136,6 +136,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.integration
 def test_cli_refuses_unknown_mutants_and_options_that_do_not_apply(tmp_path):
     out = _cli("--mutants", "nope")
     assert out.returncode == 2 and "truncation.off_by_one" in out.stderr
@@ -145,6 +146,7 @@ def test_cli_refuses_unknown_mutants_and_options_that_do_not_apply(tmp_path):
     assert out.returncode == 0 and "gd.wrong_sign" in out.stdout and "equivalent" in out.stdout
 
 
+@pytest.mark.integration
 def test_cli_kill_matrix_exit_status(tmp_path):
     path = tmp_path / "km.json"
     out = _cli("--mutants", "kappa.lmax_only", "--only", "kappa.bound", "--json", str(path))

@@ -257,6 +257,7 @@ def test_failure_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.integration
 def test_concurrent_cli_reports(tmp_path):
     """Two reports into different directories both complete; into the same, one is refused."""
     def start(name):
