@@ -75,6 +75,7 @@ FAST = [("truncation.off_by_one", "truncation.error"),
         ("psd.banded_bandwidth", "psd.per_n")]
 
 
+@pytest.mark.integration
 def test_fast_subset_is_caught_and_the_unmutated_run_holds():
     names = list(dict.fromkeys(m for m, _ in FAST))
     claims = list(dict.fromkeys(c for _, c in FAST))
@@ -99,6 +100,7 @@ def test_truncation_bound_does_not_come_from_the_code_under_test():
 
 
 @pytest.mark.parametrize("name", ["construct.depth_60pct", "construct.J_halved"])
+@pytest.mark.integration
 def test_weakened_networks_fail_the_rows_that_name_the_stronger_one(name):
     from checks.table import CLAIMS
 
