@@ -45,6 +45,7 @@ def outputs(tmp_path_factory):
             strict_loads((d / "report" / "results.json").read_text(encoding="utf-8")))
 
 
+@pytest.mark.integration
 def test_json_and_results_json_share_the_schema(outputs):
     doc, results = outputs
     assert list(doc) == TOP
