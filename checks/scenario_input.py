@@ -103,6 +103,15 @@ class Scenario:
         return h.hexdigest()[:16]
 
 
+
+def _toml():
+    """The TOML reader: :mod:`tomllib` (Python >= 3.11), or ``tomli`` where it is missing."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the tomli dependency (pyproject.toml)
+        import tomli as tomllib
+    return tomllib
+
 def _ints(key: str, value: Any, lo: int, hi: int) -> tuple[int, ...]:
     vals = value if isinstance(value, (list, tuple)) else [value]
     if not vals:
@@ -377,7 +386,7 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     **overrides
         Top-level keys that replace the file's (the command line's flags).
     """
-    import tomllib
+    tomllib = _toml()
 
     p = Path(path)
     if not p.is_file():
@@ -443,8 +452,7 @@ def scenario_from_args(args: Any) -> Scenario | None:
         return None
     if args.scenario:
         if kernel:
-            import tomllib
-
+            tomllib = _toml()
             try:
                 file_kernel = tomllib.loads(Path(args.scenario).read_text(encoding="utf-8")).get(
                     "kernel", {})

@@ -56,6 +56,7 @@ from .kernels import (
 )
 from .spec import GPSpec
 
+#: The one version source: pyproject.toml reads it at build time (setuptools' dynamic ``attr``).
 __version__ = "0.1.0"
 
 #: Subpackages imported on first attribute access (PEP 562); the torch ones are heavy.

@@ -20,6 +20,7 @@ Hierarchy
     ``ReportExistsError`` (also a ``FileExistsError``): refusing to overwrite.
     ``MissingExtraError`` (also an ``ImportError``): an optional dependency is not
     installed; the message names the extra to install.
+
 Warnings: ``AccuracyWarning`` (accuracy lost to conditioning),
 ``PositiveDefinitenessWarning`` (a kernel is not positive definite on every N), and its
 subclass ``DivergenceWarning`` (gradient descent on an indefinite truncation, opted in).

@@ -15,13 +15,19 @@ A decreasing grid ``T = t_0 > t_1 > ... > t_K = t0`` of diffusion times
 ``||s|| ~ 1/t``, near ``t0``, so steps shrink there) or ``"uniform"``; any explicit
 strictly decreasing array is accepted too. Step ``k`` has length ``h_k = t_k - t_{k+1}``.
 
-Schemes (score evaluated at the diffusion time ``t_k`` at the start of the step)
--------------------------------------------------------------------------------
-``euler_maruyama``          ``Y += h (Y/2 + s_k) + sqrt(h) Z``                 weak order 1
-``exponential_integrator``  ``Y = e^{h/2} Y + 2 (e^{h/2} - 1) s_k + sqrt(e^h - 1) Z``
-                            (exact for the OU part: exact when ``s = 0``)       weak order 1
-``probability_flow``        Heun (explicit trapezoid) on ``dY = (Y/2 + s/2) dtau``,
-                            deterministic given ``Y(0)``                        order 2
+Schemes
+-------
+The score is evaluated at the diffusion time ``t_k`` at the start of the step.
+
+==========================  ==========================================================  ======
+scheme                      step                                                        order
+==========================  ==========================================================  ======
+``euler_maruyama``          ``Y += h (Y/2 + s_k) + sqrt(h) Z``                          weak 1
+``exponential_integrator``  ``Y = e^{h/2} Y + 2 (e^{h/2} - 1) s_k + sqrt(e^h - 1) Z``   weak 1
+                            (exact for the OU part: exact when ``s = 0``)
+``probability_flow``        Heun (explicit trapezoid) on ``dY = (Y/2 + s/2) dtau``,     2
+                            deterministic given ``Y(0)``
+==========================  ==========================================================  ======
 
 Every sampler is batched over the leading axes of ``Y`` (``(B, N, d)``) and device
 agnostic: ``Y`` may be a numpy array or a torch tensor (kept on its device and dtype;
@@ -66,7 +72,7 @@ PROGRESS_MIN_STEPS = 2000
 
 
 def time_grid(T: float, t0: float, steps: int, kind: GridKind = "log") -> np.ndarray:
-    """Decreasing diffusion times ``T = t_0 > ... > t_steps = t0``.
+    """Decreasing diffusion times from ``t_0 = T`` down to ``t_steps = t0``.
 
     Parameters
     ----------
@@ -106,6 +112,29 @@ def time_grid(T: float, t0: float, steps: int, kind: GridKind = "log") -> np.nda
 
 
 def check_times(times: Any) -> np.ndarray:
+    """Validate an explicit time grid for the samplers.
+
+    Parameters
+    ----------
+    times : array_like, 1-D
+        Diffusion times, strictly decreasing and positive, at least two, the first at most
+        ``T_MAX``.
+
+    Returns
+    -------
+    ndarray of float64
+        ``times`` as a float64 array.
+
+    Raises
+    ------
+    InvalidArgumentError
+        When the grid is not as above; the message names the fix (:func:`time_grid`).
+
+    Examples
+    --------
+    >>> check_times([1.0, 0.5, 0.1])
+    array([1. , 0.5, 0.1])
+    """
     t = as_real_array(times, "times", ndim=1)
     if t.size < 2 or np.any(np.diff(t) >= 0) or t[-1] <= 0:
         raise InvalidArgumentError(

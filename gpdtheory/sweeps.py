@@ -49,6 +49,19 @@ class SequentialExecutor(Executor):
     """
 
     def submit(self, fn, /, *args, **kwargs):
+        """Call ``fn(*args, **kwargs)`` now; return a finished future holding its outcome.
+
+        Parameters
+        ----------
+        fn : callable
+        *args, **kwargs
+            Passed to ``fn``.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Done: its ``result()`` is ``fn``'s return value, or raises what ``fn`` raised.
+        """
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
@@ -68,8 +81,8 @@ def is_executor(obj: Any) -> bool:
 def grid_product(**axes: Iterable[Any]) -> list[dict[str, Any]]:
     """The Cartesian product of named axes, as a list of keyword dicts (last axis fastest).
 
-    Example
-    -------
+    Examples
+    --------
     >>> grid_product(N=[8, 16], nu=[1.0])
     [{'N': 8, 'nu': 1.0}, {'N': 16, 'nu': 1.0}]
     """
@@ -117,8 +130,8 @@ def run_sweep(func: Callable[..., Any], grid: Sequence[Mapping[str, Any]],
     Exception
         The first exception raised by ``func`` (the remaining points are cancelled).
 
-    Example
-    -------
+    Examples
+    --------
     >>> run_sweep(complex, [{"real": 3, "imag": 4}, {"real": 5, "imag": 12}], executor="serial")
     [(3+4j), (5+12j)]
     """

@@ -3,13 +3,13 @@
 Three truncations of ``Gamma = toeplitz(r)`` at lag ``J``, each returned as the first
 column ``r_bar`` of the symmetric Toeplitz matrix ``Gamma_bar``:
 
-==========  =================================================  ==========================
-method      ``r_bar[m]``                                       PSD for every N
-==========  =================================================  ==========================
-``hard``    ``r[m]`` for ``m <= J``, else 0 (the paper's)      iff ``min f_J >= 0``
-``taper``   ``r[m] max(0, 1 - m/(J+1))`` (Bartlett)            yes (Schur, Fejér kernel)
+==========  ===================================================  ==========================
+method      ``r_bar[m]``                                         PSD for every N
+==========  ===================================================  ==========================
+``hard``    ``r[m]`` for ``m <= J``, else 0 (the paper's)        iff ``min f_J >= 0``
+``taper``   ``r[m] max(0, 1 - m/(J+1))`` (Bartlett)              yes (Schur, Fejér kernel)
 ``shift``   hard, plus ``delta = max(0, -min f_J)`` on ``r[0]``  yes, by design
-==========  =================================================  ==========================
+==========  ===================================================  ==========================
 
 ``f_J(w) = r[0] + 2 sum_{m=1}^{J} r[m] cos(m w)`` is the symbol of the hard truncation.
 The error ``||Gamma - Gamma_bar||_2`` is bounded by ``tau_J = 2 sum_{m>J} |r[m]|`` (Lemma
@@ -18,7 +18,7 @@ TR); :func:`truncation_error` computes it exactly.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -44,11 +44,11 @@ Method = Literal["hard", "taper", "shift"]
 METHODS: tuple[str, ...] = ("hard", "taper", "shift")
 
 
-def _check_method(method: str) -> str:
+def _check_method(method: str) -> Method:
     if method not in METHODS:
         raise InvalidArgumentError("method", method, "is not a truncation method",
                                    "pass 'hard', 'taper' or 'shift'")
-    return method
+    return cast(Method, method)  # one of METHODS, the values of Method
 
 
 # --------------------------------------------------------------------------- truncations

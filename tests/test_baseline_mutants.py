@@ -83,6 +83,7 @@ def one_family(monkeypatch):
 
 
 @pytest.mark.parametrize("cid", ["trained.kernel", "trained.score"])
+@pytest.mark.integration
 def test_trained_margins_hold_and_fail_for_a_time_ignoring_score(cid, one_family, monkeypatch):
     honest = _graded(checks.CLAIMS[cid].run(CheckConfig()))
     assert honest and all(r.holds for r in honest), [(r.measured, r.verdict) for r in honest]
@@ -92,6 +93,7 @@ def test_trained_margins_hold_and_fail_for_a_time_ignoring_score(cid, one_family
     assert all(_failed(r) for r in mutant), [(r.measured, r.verdict) for r in mutant]
 
 
+@pytest.mark.integration
 def test_trained_kernel_fails_for_identity_attention(one_family, monkeypatch):
     _patch(monkeypatch, "judged_profile", identity_attention)
     rows = _graded(checks.CLAIMS["trained.kernel"].run(CheckConfig()))
@@ -99,6 +101,7 @@ def test_trained_kernel_fails_for_identity_attention(one_family, monkeypatch):
 
 
 # ------------------------------------------------------------------ attention profiles
+@pytest.mark.integration
 def test_paper_attention_findings_fail_for_identity_attention(monkeypatch, tmp_path):
     """On tiny trainings, a Gamma-shaped attention map beats every null profile; the
     identity mutant does not (the rows are the paper's findings: not reproduced)."""
@@ -130,6 +133,7 @@ def test_paper_attention_findings_fail_for_identity_attention(monkeypatch, tmp_p
     assert graded and all(_failed(r) for r in graded), [(r.measured, r.verdict) for r in graded]
 
 
+@pytest.mark.integration
 def test_video_attention_fails_for_identity_attention(monkeypatch):
     """Whatever the training, an identity profile gains nothing over the identity baseline:
     the findings are not reproduced (short training)."""

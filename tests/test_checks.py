@@ -11,6 +11,7 @@ from checks.table import CLAIMS, CheckConfig, Measurement, Row
 
 
 @pytest.mark.parametrize("claim_id", list(CLAIMS))
+@pytest.mark.integration
 def test_claim_holds(claim_id):
     rows = CLAIMS[claim_id].run(CheckConfig())
     assert rows, f"{claim_id} produced no rows"
@@ -73,6 +74,7 @@ def test_cli_unknown_claim(capsys):
     assert "matches no claim" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_cli_report(tmp_path):
     out = tmp_path / "report"
     assert main(["check", "--only", "kappa", "--out", str(out), "--no-progress"]) == 0

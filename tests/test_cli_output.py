@@ -45,6 +45,7 @@ def outputs(tmp_path_factory):
             strict_loads((d / "report" / "results.json").read_text(encoding="utf-8")))
 
 
+@pytest.mark.integration
 def test_json_and_results_json_share_the_schema(outputs):
     doc, results = outputs
     assert list(doc) == TOP
@@ -141,6 +142,7 @@ def test_negative_workers_is_a_usage_error(capsys):
     assert "--workers" in err and "-3" in err and "negative" in err and "Fix:" in err
 
 
+@pytest.mark.integration
 def test_no_progress_prints_each_claim_before_the_table(capsys):
     assert main(["check", "--only", "psd.frontier", "--only", "kappa.bound",
                  "--no-progress"]) == 0

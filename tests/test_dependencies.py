@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Integration: installs the core into a fresh venv and spawns interpreters.
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).parents[1]
 OPTIONAL = ("torch", "hypothesis", "matplotlib", "sklearn", "checks", "dask", "distributed",
             "tqdm", "safetensors", "diffusers")

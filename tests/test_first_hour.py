@@ -67,12 +67,14 @@ def test_sklearn_bad_hyperparameter_is_refused_in_python(expr, name, value):
 
 
 @pytest.mark.parametrize("expr, name, value", BAD_SKLEARN[:4])
+@pytest.mark.integration
 def test_sklearn_bad_hyperparameter_is_refused_on_the_command_line(expr, name, value):
     line = _refused(_cli("check", "--kernel", expr, "--only", "scenario.bounds"), name, value,
                     "Fix:")
     assert line.startswith("gpdtheory check: kernel.expr")
 
 
+@pytest.mark.integration
 def test_dot_product_is_refused_as_not_stationary():
     _refused(_cli("check", "--kernel", "DotProduct()", "--only", "scenario.bounds"),
              "DotProduct", "not stationary", "Fix:")
@@ -138,6 +140,7 @@ def _tail_scenario(tmp_path, rate):
     return p
 
 
+@pytest.mark.integration
 def test_declared_tail_scenario_runs_on_the_command_line(tmp_path):
     proc = _cli("check", "--scenario", str(_tail_scenario(tmp_path, 0.35)), "--only",
                 "scenario.bounds", "--no-progress", cwd=tmp_path)
@@ -146,6 +149,7 @@ def test_declared_tail_scenario_runs_on_the_command_line(tmp_path):
     assert "decay: exponential, rate 0.35 (declared); N-free: sum|rho| <=" in proc.stdout
 
 
+@pytest.mark.integration
 def test_false_declared_tail_scenario_is_refused_on_the_command_line(tmp_path):
     _refused(_cli("check", "--scenario", str(_tail_scenario(tmp_path, 5)), "--only",
                   "scenario.bounds", cwd=tmp_path),
@@ -154,6 +158,7 @@ def test_false_declared_tail_scenario_is_refused_on_the_command_line(tmp_path):
 
 # ------------------------------------------------------------ 4. the check
 @pytest.mark.parametrize("args", [("--version",), ("check", "--version")])
+@pytest.mark.integration
 def test_version_flag(args):
     import gpdtheory
 
@@ -163,16 +168,24 @@ def test_version_flag(args):
 
 
 def test_one_version_source():
-    """The fallback attribute equals pyproject.toml's version (what the metadata holds)."""
-    import tomllib
+    """pyproject.toml takes its version from ``gpdtheory.__version__``; the metadata agrees."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+        import tomli as tomllib
 
     import gpdtheory
     from checks.cli import version
 
-    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert gpdtheory.__version__ == project["version"] == version()
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "gpdtheory.__version__"}
+    assert version() == gpdtheory.__version__
 
 
+@pytest.mark.integration
 def test_unreachable_scheduler_fails_fast_in_one_line():
     import time
 
@@ -182,12 +195,14 @@ def test_unreachable_scheduler_fails_fast_in_one_line():
     _refused(proc, "--scheduler", "no Dask scheduler answered within 5 s", "Fix:")
 
 
+@pytest.mark.integration
 def test_malformed_scheduler_address_is_refused():
     _refused(_cli("check", "--only", "score.exact", "--scheduler", "banana"),
              "--scheduler", "not a scheduler address")
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
+@pytest.mark.integration
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, workers):
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) after the first claim."""
     import signal
@@ -235,6 +250,7 @@ def test_build_on_a_missing_device_is_refused():
                             "file")),
     (("--sigma", "missing.npy"), ("does not exist", "read from the current folder")),
 ])
+@pytest.mark.integration
 def test_scenario_flags_are_refused_in_words_that_fit(tmp_path, args, words):
     line = _refused(_cli("check", "--kernel", "RBF(2.0)", "--only", "scenario.bounds", *args,
                          cwd=tmp_path), *words)
@@ -242,6 +258,7 @@ def test_scenario_flags_are_refused_in_words_that_fit(tmp_path, args, words):
 
 
 # ------------------------------------------------------------ 3. advice that misleads
+@pytest.mark.integration
 def test_rational_quadratic_half_is_not_told_to_declare_a_decay():
     proc = _cli("check", "--kernel", "RationalQuadratic(alpha=0.5)", "--only", "scenario.bounds",
                 "--no-progress", "--J", "8")
@@ -253,6 +270,7 @@ def test_rational_quadratic_half_is_not_told_to_declare_a_decay():
     assert len(advice) == 1 and "N-free bounds do not exist" in advice[0]
 
 
+@pytest.mark.integration
 def test_zero_extended_data_are_not_called_not_summable(tmp_path):
     np.savetxt(tmp_path / "rho.csv", [1.0, 0.5, 0.2, 0.1], delimiter=",")
     proc = _cli("check", "--rho", str(tmp_path / "rho.csv"), "--beyond", "zero", "--only",
@@ -263,6 +281,7 @@ def test_zero_extended_data_are_not_called_not_summable(tmp_path):
     assert "zero beyond the 4 measured lags" in line and "N-free: sum|rho| <= 0.8" in line
 
 
+@pytest.mark.integration
 def test_measured_data_are_not_told_to_change_a_length_scale(tmp_path):
     np.savetxt(tmp_path / "rho.csv", [1.0, 0.9, 0.2, 0.0], delimiter=",")
     line = _refused(_cli("check", "--rho", str(tmp_path / "rho.csv"), "--N", "4", "--J", "1",
@@ -332,6 +351,7 @@ def test_gpspec_repr_pastes_back(index):
     assert back.dt == spec.dt and back.N == spec.N
 
 
+@pytest.mark.integration
 def test_failing_hypothesis_example_prints_a_spec_that_pastes_back(tmp_path):
     pytest.importorskip("hypothesis")
     (tmp_path / "test_fail.py").write_text(

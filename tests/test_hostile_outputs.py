@@ -67,18 +67,21 @@ needs_proc = pytest.mark.skipif(not _proc_is_virtual(), reason="no /proc filesys
 
 @needs_proc
 @pytest.mark.parametrize("option", ["--out", "--json", "--journal"])
+@pytest.mark.integration
 def test_output_under_proc_is_refused_up_front(tmp_path, option):
     _refused(_cli(tmp_path, option, "/proc/nope"), option, "'/proc/nope'", "/proc")
 
 
 @pytest.mark.parametrize("option,value", [("--out", "file.txt/sub"),
                                           ("--json", "file.txt/sub/x.json")])
+@pytest.mark.integration
 def test_output_inside_a_file_is_refused_up_front(tmp_path, option, value):
     (tmp_path / "file.txt").write_text("a file")
     _refused(_cli(tmp_path, option, value), option, "file.txt is a file, not a folder")
     _no_leftovers(tmp_path, {"file.txt"})
 
 
+@pytest.mark.integration
 def test_output_in_unwritable_folder_is_refused_up_front(tmp_path):
     """chmod 0500 where permission bits bind; as root (which ignores them), /proc."""
     if getattr(os, "geteuid", lambda: 0)() != 0:
@@ -99,6 +102,7 @@ def test_output_in_unwritable_folder_is_refused_up_front(tmp_path):
 
 
 @pytest.mark.parametrize("option", ["--out", "--json"])
+@pytest.mark.integration
 def test_over_long_name_is_refused_up_front(tmp_path, option):
     name = "n" * 300
     _refused(_cli(tmp_path, option, name), option, "300 bytes", "at most")
@@ -106,6 +110,7 @@ def test_over_long_name_is_refused_up_front(tmp_path, option):
 
 
 @pytest.mark.parametrize("option", ["--out", "--json", "--journal"])
+@pytest.mark.integration
 def test_empty_output_path_is_refused_not_ignored(tmp_path, option):
     _refused(_cli(tmp_path, option, ""), option, "is empty", f"leave {option} out")
 
@@ -113,11 +118,13 @@ def test_empty_output_path_is_refused_not_ignored(tmp_path, option):
 @pytest.mark.parametrize("option,value", [("--out", "missing/report"),
                                           ("--json", "missing/deeper/rows.json"),
                                           ("--journal", "missing/run.jsonl")])
+@pytest.mark.integration
 def test_missing_parent_is_refused_without_parents(tmp_path, option, value):
     _refused(_cli(tmp_path, option, value), option, "does not exist", "--parents")
     _no_leftovers(tmp_path, set())  # nothing created
 
 
+@pytest.mark.integration
 def test_missing_parents_are_created_with_parents(tmp_path):
     proc = _cli(tmp_path, "--parents", "--out", "a/b/report", "--json", "c/rows.json",
                 "--journal", "d/e/run.jsonl")
@@ -128,17 +135,20 @@ def test_missing_parents_are_created_with_parents(tmp_path):
     assert (tmp_path / "d/e/run.jsonl").is_file()
 
 
+@pytest.mark.integration
 def test_existing_output_is_refused_up_front(tmp_path):
     (tmp_path / "rows.json").write_text("old")
     _refused(_cli(tmp_path, "--json", "rows.json"), "--json", "never overwritten")
     assert (tmp_path / "rows.json").read_text() == "old"
 
 
+@pytest.mark.integration
 def test_two_outputs_on_one_path_are_refused_up_front(tmp_path):
     _refused(_cli(tmp_path, "--json", "same", "--out", "same"), "--out", "--json")
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])
+@pytest.mark.integration
 def test_every_output_gets_the_mode_of_a_plain_open(tmp_path, umask):
     """--json (written through mkstemp, 0600 before), the report and the journal alike."""
     proc = _cli(tmp_path, "--json", "rows.json", "--out", "report", "--journal", "run.jsonl",
@@ -158,6 +168,7 @@ def test_every_output_gets_the_mode_of_a_plain_open(tmp_path, umask):
 
 
 @needs_proc
+@pytest.mark.integration
 def test_mutants_json_is_checked_before_any_cell(tmp_path):
     proc = _cli(tmp_path, "--mutants", "all", "--json", "/proc/kill.json")
     _refused(proc, "--json", "/proc")

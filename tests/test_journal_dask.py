@@ -30,6 +30,7 @@ def reference():
     return _rows(checks.run(SMALL, CheckConfig(seed=3)))
 
 
+@pytest.mark.integration
 def test_interrupted_run_resumes_without_losing_rows(tmp_path, reference):
     cfg = CheckConfig(seed=3)
     path = tmp_path / "j.jsonl"
@@ -98,6 +99,7 @@ def test_missing_distributed_names_the_extra(monkeypatch):
     assert info.value.argument == "--scheduler"
 
 
+@pytest.mark.integration
 def test_dask_worker_killed_mid_run_loses_no_row(tmp_path):
     distributed = pytest.importorskip("distributed")
     cfg = CheckConfig(seed=3)

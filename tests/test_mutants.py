@@ -75,6 +75,7 @@ FAST = [("truncation.off_by_one", "truncation.error"),
         ("psd.banded_bandwidth", "psd.per_n")]
 
 
+@pytest.mark.integration
 def test_fast_subset_is_caught_and_the_unmutated_run_holds():
     names = list(dict.fromkeys(m for m, _ in FAST))
     claims = list(dict.fromkeys(c for _, c in FAST))
@@ -99,6 +100,7 @@ def test_truncation_bound_does_not_come_from_the_code_under_test():
 
 
 @pytest.mark.parametrize("name", ["construct.depth_60pct", "construct.J_halved"])
+@pytest.mark.integration
 def test_weakened_networks_fail_the_rows_that_name_the_stronger_one(name):
     from checks.table import CLAIMS
 
@@ -136,6 +138,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.integration
 def test_cli_refuses_unknown_mutants_and_options_that_do_not_apply(tmp_path):
     out = _cli("--mutants", "nope")
     assert out.returncode == 2 and "truncation.off_by_one" in out.stderr
@@ -145,6 +148,7 @@ def test_cli_refuses_unknown_mutants_and_options_that_do_not_apply(tmp_path):
     assert out.returncode == 0 and "gd.wrong_sign" in out.stdout and "equivalent" in out.stdout
 
 
+@pytest.mark.integration
 def test_cli_kill_matrix_exit_status(tmp_path):
     path = tmp_path / "km.json"
     out = _cli("--mutants", "kappa.lmax_only", "--only", "kappa.bound", "--json", str(path))

@@ -20,6 +20,9 @@ import nbclient
 import nbformat
 import pytest
 
+# Integration: executes every notebook in a Jupyter kernel.
+pytestmark = pytest.mark.integration
+
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 #: Per-cell limit; a notebook is meant to run in about 20 s.
 CELL_TIMEOUT_S = 300

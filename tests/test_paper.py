@@ -90,6 +90,7 @@ def _strip(recs):
     return out
 
 
+@pytest.mark.integration
 def test_grid_records_do_not_depend_on_the_engine(tmp_path):
     """Local processes (the claims' engine on CPU) give the serial records exactly, and
     each process checkpoints its own runs into the shared folder."""
@@ -172,6 +173,7 @@ def tiny_claims(monkeypatch, tmp_path):
     return paper
 
 
+@pytest.mark.integration
 def test_claims_rows_and_figures(tiny_claims):
     paper = tiny_claims
     from checks import plots
@@ -228,6 +230,7 @@ def test_claims_rows_and_figures(tiny_claims):
     assert {"decay_order", "attention_maps", "error_vs_n"} <= set(names)
 
 
+@pytest.mark.integration
 def test_claim_reports_divergence_as_error(tiny_claims, monkeypatch):
     import dataclasses
 
@@ -295,6 +298,7 @@ def _strip_arch(recs):
     return [{k: v for k, v in r.items() if k not in ("resumed", "training")} for r in recs]
 
 
+@pytest.mark.integration
 def test_dit_vs_unet_claim_rows_and_figure(monkeypatch, tmp_path):
     import dataclasses
 

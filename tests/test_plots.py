@@ -237,6 +237,7 @@ def test_generic_grouping_rule():
     assert sorted(len(v) for v in groups.values()) == [1, 2]
 
 
+@pytest.mark.integration
 def test_figures_from_a_real_run(tmp_path):
     """kappa.bound and psd.all_n through the CLI: the figures show results.json's rows."""
     out = tmp_path / "report"

@@ -53,6 +53,7 @@ def _gpd(args, env, cwd):
                           text=True, timeout=300)
 
 
+@pytest.mark.integration
 def test_entry_point_claims_are_listed_and_run(tmp_path):
     env = _fake_install(tmp_path, "mylab", "mylab_claims", PLUGIN)
     listed = _gpd(["--list"], env, tmp_path)
@@ -63,6 +64,7 @@ def test_entry_point_claims_are_listed_and_run(tmp_path):
     assert '"claim": "mylab.tail"' in (tmp_path / "out.json").read_text()
 
 
+@pytest.mark.integration
 def test_broken_entry_point_is_an_error_row(tmp_path):
     env = _fake_install(tmp_path, "broken", "does_not_exist_mod")
     ran = _gpd(["--only", "plugin.broken", "--no-progress", "--json", "o.json"], env, tmp_path)
@@ -147,6 +149,7 @@ def test_my_matern_is_summable(k):
 
 
 @pytest.mark.parametrize("how", ["-p", "entry point"])
+@pytest.mark.integration
 def test_users_ci_outside_the_repository(tmp_path, how):
     (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TEST))
     args = [sys.executable, "-m", "pytest", str(tmp_path), "-q", "-p", "no:cacheprovider",

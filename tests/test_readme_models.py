@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Integration: runs the README's model examples end to end.
+pytestmark = pytest.mark.integration
+
 README = Path(__file__).parents[1] / "README.md"
 SECTION = "## Compare your model"
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Integration: runs the README's scenario walkthrough on the command line.
+pytestmark = pytest.mark.integration
+
 README = Path(__file__).parents[1] / "README.md"
 SECTION = "## Your own kernel, your own scenario, your own CI"
 END = "**Claims from your package.**"

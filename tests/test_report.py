@@ -150,6 +150,7 @@ def test_info_rows_draw_kernel_and_error_figures(tmp_path):
     assert summary["trained.kernel"]["verdict"] == "holds"
 
 
+@pytest.mark.integration
 def test_sample_complexity_claim_draws_error_vs_n(tmp_path):
     rows = checks.run(["sample_complexity.slope"], CheckConfig())
     per_n = [r for r in rows if r.info and isinstance(r.case["n"], int)]
@@ -191,12 +192,14 @@ def report(tmp_path_factory) -> Path:
     return write_report(rows, tmp_path_factory.mktemp("r") / "report", CheckConfig(seed=4), 12.5)
 
 
+@pytest.mark.integration
 def test_report_files(report):
     assert sorted(p.name for p in report.iterdir()) == ["figures", "report.html", "report.md",
                                                        "results.json"]
     assert not list(report.parent.glob(".report.*"))  # the temporary directory is gone
 
 
+@pytest.mark.integration
 def test_results_json(report):
     data = json.loads((report / "results.json").read_text())
     h = data["header"]
@@ -211,6 +214,7 @@ def test_results_json(report):
         assert (report / f["path"]).stat().st_size > 1000
 
 
+@pytest.mark.integration
 def test_markdown(report):
     md = (report / "report.md").read_text()
     assert "wall time 12.5 s" in md and "seed 4" in md
@@ -220,6 +224,7 @@ def test_markdown(report):
     assert "| broken.claim |" in md and "ValueError: boom" in md
 
 
+@pytest.mark.integration
 def test_html_is_standalone(report):
     html = (report / "report.html").read_text()
     srcs = re.findall(r'src="([^"]*)"', html)
@@ -257,6 +262,7 @@ def test_failure_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.integration
 def test_concurrent_cli_reports(tmp_path):
     """Two reports into different directories both complete; into the same, one is refused."""
     def start(name):

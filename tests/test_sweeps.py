@@ -81,6 +81,7 @@ def test_run_sweep_serial_matches_direct_calls():
     assert run_sweep(point, [], executor="serial") == []
 
 
+@pytest.mark.integration
 def test_run_sweep_local_processes_identical():
     # default engine: a spawn process pool (one worker: each one imports the package afresh)
     assert run_sweep(point, GRID, workers=1) == run_sweep(point, GRID, executor="serial")
@@ -146,6 +147,7 @@ def _canonical(rows):
     return [json.dumps(r.to_dict(), sort_keys=True, default=str) for r in rows]
 
 
+@pytest.mark.integration
 def test_checks_on_dask_threads_identical(thread_cluster):
     cfg = CheckConfig(seed=3)
     with distributed.Client(thread_cluster) as client:
@@ -155,6 +157,7 @@ def test_checks_on_dask_threads_identical(thread_cluster):
     assert _canonical(rows) == _canonical(local)
 
 
+@pytest.mark.integration
 def test_checks_on_dask_processes_identical(process_cluster):
     cfg = CheckConfig(seed=5)
     with distributed.Client(process_cluster) as client:
@@ -167,6 +170,7 @@ def test_checks_on_dask_processes_identical(process_cluster):
     assert other != [r for r in local if r.claim == "score.exact"]
 
 
+@pytest.mark.integration
 def test_cli_scheduler(process_cluster, tmp_path):
     out = tmp_path / "rows.json"
     argv = ["check", "--only", "kappa", "--seed", "2", "--no-progress", "--json", str(out),
@@ -178,6 +182,7 @@ def test_cli_scheduler(process_cluster, tmp_path):
     assert _canonical(remote) == _canonical(local)
 
 
+@pytest.mark.integration
 def test_executor_for_local():
     ex, close = executor_for(None, 0)
     assert ex is None

@@ -253,6 +253,7 @@ def test_unregistered_class_is_refused():
         model_spec(Local())
 
 
+@pytest.mark.integration
 def test_plateau_rule_stops_when_the_best_heldout_loss_stalls():
     """``plateau``: stop once the best held-out loss fell by less than the fraction over the
     window; 0 (default) never stops on it."""

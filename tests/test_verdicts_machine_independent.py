@@ -13,8 +13,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import checks
 from checks.table import CLAIMS
+
+# Integration: runs whole claims twice, each time in a fresh process.
+pytestmark = pytest.mark.integration
 
 #: Claims with attained rows (round-off allowance) or rows at ratio close to 1.
 ATTAINED = ("gd.rate", "theorem_s", "truncation.error", "kappa.bound", "girsanov")

@@ -229,6 +229,7 @@ def _order_dependence(vm, video, t=1.0):
         return np.abs(f(Xt[:, perm]) - out[:, perm]).mean() / np.abs(out).mean()
 
 
+@pytest.mark.integration
 def test_video_dit_learns_frame_order():
     # the cause of the former video.attention failure: from 0.02 * randn the DiT's position
     # embeddings never grew and it stayed a set model over frames (no motion learned);

@@ -125,8 +125,11 @@ def render(positions: Any, size: int, radius: float, softness: float = DEFAULT_S
 
     Examples
     --------
+    The pixel sum is the continuum mass :func:`ball_mass` up to aliasing (here 1.7e-4
+    relative, for the default edge width 0.6):
+
     >>> im = render([3.5, 3.5], 8, 1.5)
-    >>> im.shape, bool(abs(im.sum() - ball_mass(1.5)) < 1e-3)
+    >>> im.shape, bool(abs(im.sum() / ball_mass(1.5) - 1) < 3e-4)
     ((8, 8), True)
     """
     P = as_real_array(positions, "positions", min_ndim=1)

@@ -14,7 +14,9 @@ The exact all-N frontier for one J is the first ``ell`` at which ``min f_J`` rea
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy import optimize
@@ -51,7 +53,9 @@ def _kernel(family: str, ell: float, nu: float) -> Kernel:
 
     with warnings.catch_warnings():  # nu > 2 is allowed here: the question is the frontier
         warnings.simplefilter("ignore", PositiveDefinitenessWarning)
-        return FAMILIES[family](ell, nu)
+        # Every closed-form family is constructed as Family(ell, nu); the base class is not.
+        make = cast(Callable[[float, float], Kernel], FAMILIES[family])
+        return make(ell, nu)
 
 
 def _brentq(f, lo: float, hi: float, **kw) -> float:
@@ -218,7 +222,7 @@ def frontier_table(nus=(0.5, 1.0, 2.0), J_max: int = 16,
         nu = check_positive_scalar(nu, "nu")
         dd = dominance_frontier(nu, None, family)
         per = {J: exact_frontier(nu, J, family) for J in range(1, J_max + 1)}
-        bJ = min(per, key=per.get)
+        bJ = min(per, key=lambda J: per[J])
         rows.append(FrontierRow(nu=float(nu), dominance=dd, c=dd ** (1.0 / nu), exact_per_J=per,
                                 exact=per[bJ], binding_J=bJ))
     return rows
@@ -306,7 +310,7 @@ def phase_diagram(nu: float, ells, Js, family: str = "powered_exponential",
         for j, J in enumerate(Js):
             mins[i, j] = symbol_minimum(r, int(J))[0]
             dom[i, j] = J == 0 or 2.0 * csum[J - 1] <= 1.0
-            if at_n is not None:
+            if at_n is not None and N is not None:  # at_n exists exactly when N is given
                 at_n[i, j] = per_n(k, int(J), N).positive_definite
     return PhaseDiagram(nu=float(nu), family=family, ells=ells, Js=Js, min_symbol=mins,
                         psd_all_n=mins >= 0.0, dominant=dom, N=N, psd_at_N=at_n)

@@ -11,8 +11,13 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
+
 import checks
 from checks.table import CheckConfig
+
+# Integration: each test runs whole claims twice.
+pytestmark = pytest.mark.integration
 
 QUICK = ["score.exact", "kappa.bound"]  # fast claims; the mechanism is shared by all
 
