@@ -128,7 +128,9 @@ def num(x: Any) -> float | None:
 #: Case keys that name the bound or the side a row is checked against, or carry the
 #: uncertainty of its measured value: never part of what a point *is*, so a line may join
 #: rows that differ in them (the same kappa_t checked against three bounds is one point).
-BOUND_KEYS = frozenset({"bound", "side", "se", "ci_low", "ci_high", "replicates", "seed"})
+BOUND_KEYS = frozenset({"bound", "side", "se", "ci_low", "ci_high", "replicates", "seed",
+                        # where each run's training stopped: a record, not a setting
+                        "steps_run", "best_step", "converged", "heldout_loss"})
 
 
 def _hashable(v: Any) -> Any:
