@@ -24,13 +24,16 @@ class Decay:
 
     Three forms, each with a closed-form tail ``T(J) >= sum_{m>J} |rho(m)|`` (``dt = 1``):
 
-    ``exponential``  ``|rho(m)| <= C exp(-rate m)`` for every ``m >= 1``:
-                     ``T(J) = C e^{-rate (J+1)} / (1 - e^{-rate})`` (a geometric series).
-    ``polynomial``   ``|rho(m)| <= C m^{-exponent}`` for every ``m >= 1``, ``exponent > 1``
-                     for summability: ``T(0) = C (1 + 1/(exponent - 1))`` and, for ``J >= 1``,
-                     ``T(J) = C J^{1-exponent} / (exponent - 1)`` (``m^{-p}`` is decreasing,
-                     so the sum over ``m > J`` is at most ``int_J^inf x^{-p} dx``).
-    ``tail``         an explicit callable ``tail(J)``, trusted as given (non-increasing in J).
+    ``exponential``
+        ``|rho(m)| <= C exp(-rate m)`` for every ``m >= 1``:
+        ``T(J) = C e^{-rate (J+1)} / (1 - e^{-rate})`` (a geometric series).
+    ``polynomial``
+        ``|rho(m)| <= C m^{-exponent}`` for every ``m >= 1``, ``exponent > 1`` for
+        summability: ``T(0) = C (1 + 1/(exponent - 1))`` and, for ``J >= 1``,
+        ``T(J) = C J^{1-exponent} / (exponent - 1)`` (``m^{-p}`` is decreasing, so the sum
+        over ``m > J`` is at most ``int_J^inf x^{-p} dx``).
+    ``tail``
+        an explicit callable ``tail(J)``, trusted as given (non-increasing in J).
 
     A declared decay is a promise about the user's process beyond the lags the package can
     see; a *certified* one (``source="certified"``) is derived by the package (scikit-learn's
