@@ -59,9 +59,10 @@ def _workers(text: str) -> int:
 def version() -> str:
     """The installed gpdtheory's version (package metadata), else ``gpdtheory.__version__``.
 
-    One source: the metadata is written from pyproject.toml at install time; a checkout
-    run without installing (``PYTHONPATH``) falls back to the package attribute, which a
-    test keeps equal to pyproject.toml's.
+    One source, ``gpdtheory.__version__``: pyproject.toml declares the version dynamic and
+    reads it from that attribute, so the metadata written at install time carries it (an
+    editable install's, as of its last install); a checkout run without installing
+    (``PYTHONPATH``) reads the attribute directly.
     """
     from importlib import metadata
 

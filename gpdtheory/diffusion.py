@@ -99,7 +99,11 @@ def marginal_covariance_operator(spec: GPSpec, t: float):
         gamma_times = op.matvec
     else:
         G = spec.gamma_dense()
-        gamma_times = G.__matmul__
+
+        def dense_times(x: np.ndarray) -> np.ndarray:
+            return G @ x
+
+        gamma_times = dense_times
     S = np.asarray(spec.Sigma)
 
     def mv(v):
@@ -183,6 +187,7 @@ def score(spec: GPSpec, X: Any, t: Any, method: ScoreMethod = "auto") -> np.ndar
         else:
             out = _score_dense(spec, Y, t, a2, s2)
     if cg:  # a posteriori: forward error <= kappa_t times the relative residual reached
+        assert residual is not None  # the CG route (N >= PCG_SCORE_MIN_N) reports one
         _warn_accuracy(spec, t, a2, s2, brackets, residual, "CG")
     if not np.all(np.isfinite(out)):
         big = float(np.max(np.abs(X)))
@@ -301,7 +306,7 @@ EIGH_FLOPS_PER_N3 = 9.0
 STRUCTURED_KAPPA_MAX = 1e6
 
 
-def _auto_method(spec: GPSpec, kappa_hi: float, systems: int) -> str:
+def _auto_method(spec: GPSpec, kappa_hi: float, systems: int) -> Literal["eig", "toeplitz"]:
     """The route of ``method="auto"`` for ``systems`` Toeplitz systems of order N."""
     N = spec.N
     if not spec.is_toeplitz:

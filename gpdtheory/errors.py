@@ -6,20 +6,21 @@ likely causes, so that the message alone tells the user what to do.
 
 Hierarchy
 ---------
-``GPDTheoryError``
-    ``InvalidArgumentError`` (also a ``ValueError``): bad input at a boundary.
-    ``NotPositiveDefiniteError`` (also a ``numpy.linalg.LinAlgError``, hence a
-    ``ValueError``): a matrix or kernel that
-    must be positive (semi)definite is not.
-    ``AssumptionViolated``: a theorem's precondition fails (e.g. ``mu_bar_t <= 0``).
-    ``ConvergenceError`` (also a ``RuntimeError``): an iterative method stopped
-    short of its tolerance; never a partial answer.
-        ``TrainingDivergedError`` (also a ``FloatingPointError``): training met a
-        non-finite loss.
-    ``CheckpointError``: a checkpoint or report file is missing, corrupt or refused.
-    ``ReportExistsError`` (also a ``FileExistsError``): refusing to overwrite.
-    ``MissingExtraError`` (also an ``ImportError``): an optional dependency is not
-    installed; the message names the extra to install.
+::
+
+    GPDTheoryError
+        InvalidArgumentError (also a ValueError): bad input at a boundary.
+        NotPositiveDefiniteError (also a numpy.linalg.LinAlgError, hence a
+        ValueError): a matrix or kernel that must be positive (semi)definite is not.
+        AssumptionViolated: a theorem's precondition fails (e.g. mu_bar_t <= 0).
+        ConvergenceError (also a RuntimeError): an iterative method stopped
+        short of its tolerance; never a partial answer.
+            TrainingDivergedError (also a FloatingPointError): training met a
+            non-finite loss.
+        CheckpointError: a checkpoint or report file is missing, corrupt or refused.
+        ReportExistsError (also a FileExistsError): refusing to overwrite.
+        MissingExtraError (also an ImportError): an optional dependency is not
+        installed; the message names the extra to install.
 
 Warnings: ``AccuracyWarning`` (accuracy lost to conditioning),
 ``PositiveDefinitenessWarning`` (a kernel is not positive definite on every N), and its

@@ -231,7 +231,9 @@ class GPSpec:
         """The dense ``(N, N)`` temporal correlation matrix (a new array)."""
         if self.is_toeplitz:
             return scipy.linalg.toeplitz(self.r)
-        lag = np.abs(np.subtract.outer(self.times, self.times))
+        times = self.times
+        assert times is not None  # not Toeplitz: explicit frame times were given
+        lag = np.abs(np.subtract.outer(times, times))
         return self.kernel(lag)
 
     def covariance_dense(self) -> np.ndarray:

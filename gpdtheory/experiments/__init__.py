@@ -8,7 +8,7 @@ same quantities on any grid of (decay pattern, ``n``, seed), with checkpoints so
 interrupted grid resumes; :mod:`checks.paper` turns the measurements into claims.
 
 The metric (:func:`covariance_errors`)
--------------------------------------
+--------------------------------------
 ``total = ||Cov_hat - Gamma ⊗ Sigma||_F / ||Gamma ⊗ Sigma||_F`` with ``Cov_hat`` the
 second moment of the generated samples about the known mean (the paper's metric), and the
 temporal and spatial factors separately through the nearest Kronecker product of

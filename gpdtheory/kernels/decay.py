@@ -8,6 +8,7 @@ through a kernel the package cannot certify.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,13 +24,16 @@ class Decay:
 
     Three forms, each with a closed-form tail ``T(J) >= sum_{m>J} |rho(m)|`` (``dt = 1``):
 
-    ``exponential``  ``|rho(m)| <= C exp(-rate m)`` for every ``m >= 1``:
-                     ``T(J) = C e^{-rate (J+1)} / (1 - e^{-rate})`` (a geometric series).
-    ``polynomial``   ``|rho(m)| <= C m^{-exponent}`` for every ``m >= 1``, ``exponent > 1``
-                     for summability: ``T(0) = C (1 + 1/(exponent - 1))`` and, for ``J >= 1``,
-                     ``T(J) = C J^{1-exponent} / (exponent - 1)`` (``m^{-p}`` is decreasing,
-                     so the sum over ``m > J`` is at most ``int_J^inf x^{-p} dx``).
-    ``tail``         an explicit callable ``tail(J)``, trusted as given (non-increasing in J).
+    ``exponential``
+        ``|rho(m)| <= C exp(-rate m)`` for every ``m >= 1``:
+        ``T(J) = C e^{-rate (J+1)} / (1 - e^{-rate})`` (a geometric series).
+    ``polynomial``
+        ``|rho(m)| <= C m^{-exponent}`` for every ``m >= 1``, ``exponent > 1`` for
+        summability: ``T(0) = C (1 + 1/(exponent - 1))`` and, for ``J >= 1``,
+        ``T(J) = C J^{1-exponent} / (exponent - 1)`` (``m^{-p}`` is decreasing, so the sum
+        over ``m > J`` is at most ``int_J^inf x^{-p} dx``).
+    ``tail``
+        an explicit callable ``tail(J)``, trusted as given (non-increasing in J).
 
     A declared decay is a promise about the user's process beyond the lags the package can
     see; a *certified* one (``source="certified"``) is derived by the package (scikit-learn's
@@ -71,7 +75,7 @@ class Decay:
         self.kind, self.source, self.note = kind, source, note
         self.C = check_positive_scalar(C, "decay.C", fix="pass the envelope constant C > 0")
         self.rate = self.exponent = math.nan
-        self._tail = None
+        self._tail: Callable[[int], Any] | None = None
         if kind == "exponential":
             self.rate = check_positive_scalar(rate, "decay.rate",
                                               fix="pass the exponential rate a > 0 of "
@@ -120,6 +124,8 @@ class Decay:
             if J == 0:
                 return float(self.C * (1.0 + 1.0 / (p - 1.0)))
             return float(self.C * math.exp((1.0 - p) * math.log(J)) / (p - 1.0))
+        # kind == "tail" here, and __init__ stores a callable for that kind
+        assert self._tail is not None
         out = float(self._tail(J))
         if math.isnan(out) or out < 0.0:
             raise InvalidArgumentError("decay.tail", out, f"returned {out} at J={J}",
@@ -231,5 +237,7 @@ class Decay:
                               or not isinstance(data[k], (int, float))):
                 raise InvalidArgumentError(f"{key}.{k}", data[k], "is not a number",
                                            f"write {k} = <positive number>")
-        kw = {need: float(data[need]), "C": float(data.get("C", 1.0))}
-        return cls(kind, **kw)
+        C = float(data.get("C", 1.0))
+        if kind == "exponential":
+            return cls(kind, rate=float(data["rate"]), C=C)
+        return cls(kind, exponent=float(data["exponent"]), C=C)

@@ -70,21 +70,21 @@ class SampledKernel(Kernel):
         if beyond not in self.BEYOND:
             raise InvalidArgumentError("beyond", beyond, "is not a choice for uncovered lags",
                                        "pass 'refuse' (default), 'zero' or 'tail' (with decay=)")
-        if beyond == "tail" and not isinstance(decay, Decay):
-            raise InvalidArgumentError("decay", decay, "is required with beyond='tail'",
-                                       "pass e.g. decay=gp.kernels.Decay.exponential(0.3)")
-        if beyond != "tail" and decay is not None:
+        if beyond == "tail":
+            if not isinstance(decay, Decay):
+                raise InvalidArgumentError("decay", decay, "is required with beyond='tail'",
+                                           "pass e.g. decay=gp.kernels.Decay.exponential(0.3)")
+            decay.check_against(r)
+        elif decay is not None:
             raise InvalidArgumentError("decay", decay, f"has no use with beyond={beyond!r}",
                                        "pass beyond='tail' to declare the decay beyond the data")
-        if beyond == "tail":
-            decay.check_against(r)
         self.values = r.copy()
         self.values.setflags(write=False)
         self.beyond, self.decay = beyond, decay
         self.max_lag = math.inf if beyond == "zero" else float(r.size - 1)
-        # finitely many nonzero lags, or a declared tail
-        self.summable = decay.summable if beyond == "tail" else True
-        self._zero_cert = None
+        # finitely many nonzero lags, or a declared tail (decay is set iff beyond == "tail")
+        self.summable = decay.summable if decay is not None else True
+        self._zero_cert: AllNCertificate | None = None
 
     @property
     def params(self) -> dict[str, float]:
@@ -119,6 +119,7 @@ class SampledKernel(Kernel):
         J = check_nonnegative_int(J, "J")
         head = float(np.sum(np.abs(self.values[J + 1:])))
         if self.beyond == "tail":
+            assert self.decay is not None  # __init__ requires a decay with beyond="tail"
             return head + self.decay.tail_bound(max(J, self.values.size - 1))
         return head
 

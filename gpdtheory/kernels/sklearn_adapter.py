@@ -31,10 +31,11 @@ class SklearnKernel(Kernel):
     the same verdict as the equal :class:`PoweredExponential`); any other kernel is checked
     per N.
 
-    Decay certificates
-    ------------------
-    The package certifies the decay of Matérn (every ``nu``), RBF, RationalQuadratic,
-    ConstantKernel, WhiteKernel and their sums, products and powers (``Exponentiation``):
+    Notes
+    -----
+    Decay certificates: the package certifies the decay of Matérn (every ``nu``), RBF,
+    RationalQuadratic, ConstantKernel, WhiteKernel and their sums, products and powers
+    (``Exponentiation``):
     ``tail_bound(J)`` is then a rigorous bound on ``sum_{m>J} |rho(m)|`` (see the envelope
     classes of :mod:`gpdtheory.kernels.envelopes` for each derivation), ``summable`` is True
     when that sum is finite, and ``decay`` describes it (``source="certified"``). Matérn-1/2 is
