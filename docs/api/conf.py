@@ -44,6 +44,7 @@ numpydoc_class_members_toctree = False
 # sphinx-build -W would let through: make it fail the build like Sphinx's own warnings.
 warnings.filterwarnings("error", message="Unknown section", category=UserWarning)
 
+templates_path = ["_templates"]  # autosummary/module.rst: re-export namespaces
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_static_path: list[str] = []
