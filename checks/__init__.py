@@ -1,10 +1,11 @@
 """The claim table of gpdtheory: every bound of docs/theory.md as a named, runnable check.
 
 The claim modules (:data:`CLAIM_MODULES`, in table order) and the plugins' claims are
-loaded on first use: the first read of :data:`checks.table.CLAIMS` or the first use of a
-name of this package (``checks.run``, ``checks.CLAIMS``, ...), or :func:`load_claims`. So
+loaded on first use: the first read of :data:`gpdtheory_checks.table.CLAIMS` or the first use of a
+name of this package (``gpdtheory_checks.run``, ``gpdtheory_checks.CLAIMS``, ...), or
+:func:`load_claims`. So
 ``gpdtheory --help``, ``--version`` and ``--list`` start without importing torch, sympy or
-Numba-compiled code. Run the claims with :func:`checks.runner.run` or ``gpdtheory check``.
+Numba-compiled code. Run the claims with :func:`gpdtheory_checks.runner.run` or ``gpdtheory check``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ form or from the already-trained model (nothing is retrained):
 
 **Injection points.** Every graded statistic flows through one of two module-level
 functions, which a test (or the lead's mutant catalogue) may replace with
-``monkeypatch.setattr(checks.baselines, name, fake)``: the claims call them through this
+``monkeypatch.setattr(gpdtheory_checks.baselines, name, fake)``: the claims call them through this
 module (``baselines.judged_map(...)``), never through a copied binding.
 
 - :func:`judged_map`: the linear score map ``A_t`` of a trained model that the

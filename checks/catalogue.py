@@ -5,9 +5,9 @@ claims needs only their ids, sections and statements, which are literals in each
 ``@claim("id", "section", "statement", ...)`` decorator, or f-strings of the module's own
 constants (``f"... to {SCORE_RTOL:g} relative"`` with ``SCORE_RTOL = 1e-10`` at module
 level). :func:`static_claims` reads them with :mod:`ast` from the modules of
-:data:`checks.CLAIM_MODULES`, in table order; nothing is executed (constants go through
+:data:`gpdtheory_checks.CLAIM_MODULES`, in table order; nothing is executed (constants go through
 :func:`ast.literal_eval`). A test keeps the result equal to the loaded registry
-(:data:`checks.table.CLAIMS`); any other expression, or an installed claims plugin, makes
+(:data:`gpdtheory_checks.table.CLAIMS`); any other expression, or an installed claims plugin, makes
 it return ``None`` and the caller loads the registry instead.
 """
 

@@ -130,7 +130,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _report(args: argparse.Namespace) -> int:
     """``gpdtheory report``: the report of an earlier run, drawn again from its results."""
-    from checks.report import rerender
+    from gpdtheory_checks.report import rerender
+
     from gpdtheory.errors import GPDTheoryError
 
     try:
@@ -192,12 +193,12 @@ def _device(text: str) -> str:
 def _list() -> int:
     """``--list``: every claim's id, section and statement, read from the source when it can
     be (no claim module imported: start-up stays under a second), else from the registry."""
-    from checks import CLAIM_MODULES
-    from checks.catalogue import static_claims
+    from gpdtheory_checks import CLAIM_MODULES
+    from gpdtheory_checks.catalogue import static_claims
 
     claims = static_claims(CLAIM_MODULES)
     if claims is None:  # a plugin or a computed statement: only loading tells
-        from checks.table import CLAIMS
+        from gpdtheory_checks.table import CLAIMS
 
         claims = list(CLAIMS.values())
     for c in claims:
@@ -207,7 +208,8 @@ def _list() -> int:
 
 def _eps(text: str, scenario) -> float:
     """``--eps``: a number in (0, 1), and only with a scenario (it answers for its kernel)."""
-    from checks.scenario_eps import check_eps
+    from gpdtheory_checks.scenario_eps import check_eps
+
     from gpdtheory.errors import InvalidArgumentError
 
     if scenario is None:
@@ -218,30 +220,36 @@ def _eps(text: str, scenario) -> float:
 
 def _check(args: argparse.Namespace) -> int:
     if args.mutants is not None:
-        from checks.mutants_cli import run_mutants
+        from gpdtheory_checks.mutants_cli import run_mutants
 
         return run_mutants(args)
     if args.list:
         return _list()
-    import checks
-    from checks import findings, runner
-    from checks.table import (
+    import gpdtheory_checks
+    from gpdtheory_checks import findings, runner
+    from gpdtheory_checks.table import (
         CheckConfig,
         count_rows,
         format_counts,
         format_summary,
         format_table,
     )
+
     from gpdtheory.errors import GPDTheoryError
 
     try:
-        from checks.scenario import advice_for, applicability, decay_text, scenario_from_args
+        from gpdtheory_checks.scenario import (
+            advice_for,
+            applicability,
+            decay_text,
+            scenario_from_args,
+        )
 
         scenario = scenario_from_args(args)
         eps = _eps(args.eps, scenario) if args.eps is not None else None
         ids = runner.select(args.only, scenario=scenario is not None)
         # before any claim runs: an output that cannot be written would lose the whole run
-        from checks.outputs import check_outputs
+        from gpdtheory_checks.outputs import check_outputs
 
         check_outputs(args)
         device = _device(args.device) if args.device is not None else None
@@ -268,7 +276,7 @@ def _check(args: argparse.Namespace) -> int:
         os.environ[DEVICE_ENV] = device
     interrupted = False
     try:
-        rows = checks.run(ids, cfg, progress=not args.no_progress, executor=executor,
+        rows = gpdtheory_checks.run(ids, cfg, progress=not args.no_progress, executor=executor,
                           timings=timings, on_claim=on_claim, done=done)
     except KeyboardInterrupt:
         interrupted = True
@@ -297,7 +305,7 @@ def _check(args: argparse.Namespace) -> int:
         config["scenario"] = {**scenario.describe(), "applicability": app,
                               "advice": advice_for(scenario)}
         if eps is not None:
-            from checks.scenario_eps import eps_answer, format_eps
+            from gpdtheory_checks.scenario_eps import eps_answer, format_eps
 
             answer = eps_answer(scenario, eps)
             config["scenario"]["eps"] = answer.to_json()
@@ -327,7 +335,7 @@ def _check(args: argparse.Namespace) -> int:
     if scenario is not None:
         for line in config["scenario"]["advice"]:
             print(f"advice: {line}")
-    from checks.report import write_report
+    from gpdtheory_checks.report import write_report
 
     writers = (("--json", args.json, lambda path: runner.write_json(
                     rows, path, cfg, wall, timings=timings, config=config,
@@ -335,7 +343,7 @@ def _check(args: argparse.Namespace) -> int:
                ("--out", args.out, lambda path: write_report(
                     rows, path, cfg=cfg, wall_s=wall, timings=timings, config=config,
                     parents=args.parents)))
-    from checks.outputs import write_outputs
+    from gpdtheory_checks.outputs import write_outputs
 
     if not write_outputs(writers, f"the {len(rows)} rows were computed (the table above)"):
         return 2
@@ -344,7 +352,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _journal(args: argparse.Namespace, cfg):
     """``(done, journal)``: the claims a ``--resume`` journal holds and the journal to append."""
-    from checks.journal import Journal, read_journal
+    from gpdtheory_checks.journal import Journal, read_journal
 
     if args.resume and args.journal and Path(args.resume) != Path(args.journal):
         from gpdtheory.errors import InvalidArgumentError
@@ -400,7 +408,7 @@ def _both(first, second):
 
 def _claim_line(claim_id: str, rows: list, seconds: float) -> None:
     """One line as soon as a claim finishes: id, cases, tightest ratio, verdict, seconds."""
-    from checks.table import ratio_text, summarize
+    from gpdtheory_checks.table import ratio_text, summarize
 
     if not rows:
         print(f"{claim_id:26s} no rows  {seconds:7.1f} s", flush=True)

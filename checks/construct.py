@@ -98,7 +98,7 @@ def construct_exact(cfg: CheckConfig):
     measured: the torch network's hidden y-slot after each block (float64 forward pass),
     and its total attention kernel read from the weights with the documented step size.
     bound: tolerances against the documented GD iterates and ``Gamma_bar`` recomputed from
-    ``rho`` by :mod:`checks.reference` (closed-form GD in the eigenbasis of ``C_bar_t``;
+    ``rho`` by :mod:`gpdtheory_checks.reference` (closed-form GD in the eigenbasis of ``C_bar_t``;
     the truncation rule; ``eta = 1/Lambda`` from dense spectra), never the library's.
     """
     from gpdtheory.construct.inspect import implied_gamma
@@ -135,14 +135,14 @@ def _network_floor(c, J: int, N: int, d: int, Sigma: np.ndarray, steps: float) -
     """Forward-error bound of the built network, relative to ``||Y_bar*||`` (§11).
 
     A block forms each y entry from ``N (J + 2)`` head-weighted terms and ``2d + 3`` token
-    terms (``D = 2d + 3``), so its sums round like :func:`checks.roundoff.gd_floor` with
+    terms (``D = 2d + 3``), so its sums round like :func:`gpdtheory_checks.roundoff.gd_floor` with
     ``terms = N (J + 2) + 2d + 3`` and the absolute head sum ``A_abs = max row sum of
     sum_m |s_m| ReLU(c_|i-j| - c_{m+1})`` in place of ``|Gamma_bar|``. Each ReLU argument
     ``cos(i th) cos(j th) + sin(i th) sin(j th) - c_{m+1}`` is off by at most ``12 u`` (three
     products and sums of terms below 1, and the rounded cosines and sines), which head ``m``
     multiplies by ``|s_m|`` on at most ``2m + 1`` keys: ``12 u eta alpha^2 Q ||Sigma||``,
     ``Q = sum_m |s_m| (2m + 1)``, per step. Both are carried by the contraction as in
-    :func:`checks.roundoff.gd_floor`.
+    :func:`gpdtheory_checks.roundoff.gd_floor`.
     """
     Je = min(J, N - 1)
     s = head_coefficients(c.r_bar, Je)
@@ -167,7 +167,7 @@ def construct_theorem_s(cfg: CheckConfig):
     measured: the torch network's output against the library's exact score; the number of
     block calls in one forward pass (torch forward hooks); the network's attention kernel
     read from its weights. bound: ``[(1 - mu_bar/Lambda)^L + alpha^2 tau ||Sigma|| / mu_t]
-    ||Y_bar*||`` from :func:`checks.reference.theorem_s_constants` (dense spectra of the
+    ||Y_bar*||`` from :func:`gpdtheory_checks.reference.theorem_s_constants` (dense spectra of the
     documented ``Gamma_bar``, ``Gamma`` and ``Sigma``; ``Y_bar*`` by a dense solve); ``L``;
     the documented ``Gamma_bar`` at the row's ``J``.
 
@@ -250,7 +250,7 @@ def _J_needed(spec, t, eps, truncation="hard"):
 
 def _J_theorem(spec, t, eps):
     """Theorem S: smallest J with alpha^2 tau_J ||Sigma|| / (mu_t mu_bar_t) <= eps/2
-    (constants from :func:`checks.reference.theorem_s_constants`)."""
+    (constants from :func:`gpdtheory_checks.reference.theorem_s_constants`)."""
     r = rho_column(spec.kernel, spec.N)
     for J in range(spec.N):
         c = theorem_s_constants(r, spec.Sigma, t, J, 0, "hard")

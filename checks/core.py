@@ -41,7 +41,7 @@ def score_exact(cfg: CheckConfig):
     measured: relative Frobenius distance between :func:`gpdtheory.score` (Toeplitz solves
     per eigenvector of ``Sigma``) and ``scipy.linalg.solve`` with the dense ``N d x N d``
     matrix ``C_t = e^-t toeplitz(rho) ⊗ Sigma + (1 - e^-t) I`` built here from the kernel's
-    values (:func:`checks.reference.marginal_covariance_dense`), with the mean subtracted
+    values (:func:`gpdtheory_checks.reference.marginal_covariance_dense`), with the mean subtracted
     as ``X - e^{-t/2} mu``. bound: the fixed tolerance ``SCORE_RTOL`` (a tolerance row: both sides
     are computations of the same quantity; 1e-10 is far above their ``kappa_t u`` error).
     """

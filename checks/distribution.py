@@ -107,7 +107,7 @@ def l2_identity(cfg: CheckConfig):
     Deterministic rows (``quantity="|dense - structured|"``):
     measured: ``|l2_error(dense A_t) - score_l2_error(est)|``, the dense ``(Nd)^2`` route against
     the structured ``O(d N^3)`` one of :func:`gpdtheory.distribution.score_l2_error`.
-    bound: the round-off rule ``C0 n u K scale`` (:mod:`checks.roundoff`), ``n = N d``,
+    bound: the round-off rule ``C0 n u K scale`` (:mod:`gpdtheory_checks.roundoff`), ``n = N d``,
     ``K = kappa(C_t)`` and ``scale = tr(A C A^T) + tr(C^{-1})``, the magnitude of the terms
     whose difference the trace is (``tr(D C D^T) = tr(A C A^T) - 2 tr A + tr C^{-1}``).
     """
@@ -196,7 +196,7 @@ def girsanov(cfg: CheckConfig):
     bound: ``KL(p_T || N(0, I))`` from the eigenvalues of ``C_T`` (``log1p``) plus
     ``1/2 int tr(D C_t D^T) dt`` from its closed-form antiderivative in ``x = e^{-t}``.
     Rows with ``e^{-2T} <= u`` (T = 20, 30) are attained to round-off and carry the
-    allowance ``C0 n u K scale`` (:mod:`checks.roundoff`), ``K`` the largest condition
+    allowance ``C0 n u K scale`` (:mod:`gpdtheory_checks.roundoff`), ``K`` the largest condition
     number of ``C_t0, C_bar_t0, P, C_T, C_bar_T`` and ``scale`` the sum of the absolute
     values of the terms added up on either side; rows at T = 4, 8, 12 are not attained
     (their gap is ``O(e^{-2T})``, far above round-off) and get none (docs/theory.md §11).

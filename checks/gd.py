@@ -4,10 +4,10 @@
                library's iterates against the documented iteration (closed form).
 ``theorem_s``  Theorem S: the GD network's error against the exact score, per sample,
                in operator norm (every X) and in ``L2(p_t)``, against the explicit bound.
-               Both claims take their bounds from :mod:`checks.reference` (the statement's
+               Both claims take their bounds from :mod:`gpdtheory_checks.reference` (the statement's
                inputs, dense spectra), never from :mod:`gpdtheory.bounds`.
 
-Attained rows (docs/theory.md §11) get a round-off allowance from :mod:`checks.roundoff`:
+Attained rows (docs/theory.md §11) get a round-off allowance from :mod:`gpdtheory_checks.roundoff`:
 Lemma GD when ``C_bar_t`` has a single eigenvalue (``Gamma_bar = I`` and ``d = 1``), where
 every ``Y_bar*`` is an extreme eigenvector; the operator-norm row of Theorem S when its
 truncation part is below the round-off of the GD part, because ``max_c (1 - eta c)^L / c``
@@ -58,7 +58,7 @@ def _case_of(kernel, **extra):
 
 
 def _gd_floor(c, J: int, N: int, Sigma: np.ndarray, steps: int) -> float:
-    """:func:`checks.roundoff.gd_floor` of ``steps`` GD steps for the constants ``c``."""
+    """:func:`gpdtheory_checks.roundoff.gd_floor` of ``steps`` GD steps for the constants ``c``."""
     d = Sigma.shape[0]
     magnitude = c.eta * c.alpha2 * abs_row_sum(c.r_bar) * abs_norm(Sigma) + 3.0
     return gd_floor(2 * min(J, N - 1) + d + 3, magnitude, min(steps, c.Lambda / c.mu_bar))
@@ -79,13 +79,13 @@ def gd_rate(cfg: CheckConfig):
 
     measured: ``L`` GD steps of the library (:func:`gpdtheory.gd.gd_iterates`) against the
     library's ``Y_bar*`` (:func:`gpdtheory.gd.truncated_score`); and, as a tolerance row,
-    against the documented iteration recomputed by :func:`checks.reference.gd_reference`
+    against the documented iteration recomputed by :func:`gpdtheory_checks.reference.gd_reference`
     (closed form in the eigenbasis of ``C_bar_t``, built from ``rho`` by the documented
     truncation rule). bound: ``(1 - mu_bar/Lambda)^L`` from dense spectra of the rule's
-    ``Gamma_bar`` and ``Sigma`` (:func:`checks.reference.theorem_s_constants`).
+    ``Gamma_bar`` and ``Sigma`` (:func:`gpdtheory_checks.reference.theorem_s_constants`).
 
     Round-off (docs/theory.md §11): the iterate row's tolerance is the GD forward-error bound
-    :func:`checks.roundoff.gd_floor` plus ``C0 n u (kappa_bar + L)`` of the closed form.
+    :func:`gpdtheory_checks.roundoff.gd_floor` plus ``C0 n u (kappa_bar + L)`` of the closed form.
     Lemma GD is attained when ``C_bar_t`` is a multiple of ``I`` (``Gamma_bar = I``, ``d = 1``);
     those rows carry the same GD floor.
     """
@@ -145,11 +145,12 @@ def theorem_s(cfg: CheckConfig):
     (:func:`gpdtheory.gd.gd_matrix`) against the inverse of the dense ``C_t`` built here
     from ``rho`` (operator norm), and the library's ``L2(p_t)`` error
     (:func:`gpdtheory.gd.l2_error`). bound: the constants of
-    :func:`checks.reference.theorem_s_constants` (dense spectra of the documented
+    :func:`gpdtheory_checks.reference.theorem_s_constants` (dense spectra of the documented
     ``Gamma_bar``, ``Gamma`` and ``Sigma``; ``tau`` from the rule's column).
 
     Round-off (docs/theory.md §11): the per-sample rows carry the GD forward-error bound
-    :func:`checks.roundoff.gd_floor` plus ``C0 n u kappa_t`` of the solve for ``s*``; where
+    :func:`gpdtheory_checks.roundoff.gd_floor` plus ``C0 n u kappa_t`` of the solve for ``s*``;
+    where
     the bound is below that floor the row is ``unresolved`` (and ``FAILS`` above bound +
     floor). The operator row is attained when the truncation part is below the round-off
     of the GD part (``max_c (1 - eta c)^L / c`` is attained at ``c = mu_bar``), with

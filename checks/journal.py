@@ -14,7 +14,7 @@ point of view, whichever process or machine dies. A torn last line (a crash insi
 Each claim line carries its row count and the SHA-256 of its rows, so a corrupted line is
 found, reported with its line number and skipped (its claim runs again); a journal that
 holds one claim twice, or has no header, is refused. Rows are
-stored as strict JSON (:func:`checks.runner.row_to_json`), so a resumed table equals an
+stored as strict JSON (:func:`gpdtheory_checks.runner.row_to_json`), so a resumed table equals an
 uninterrupted one row for row (timings aside).
 """
 
@@ -217,7 +217,8 @@ class Journal:
                     _append(self._fd, "")
 
     def record(self, claim_id: str, rows: list[Row], seconds: float) -> None:
-        """Append one finished claim (an ``on_claim`` callback of :func:`checks.runner.run`).
+        """Append one finished claim (an ``on_claim`` callback of
+        :func:`gpdtheory_checks.runner.run`).
 
         Raises
         ------

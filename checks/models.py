@@ -74,7 +74,7 @@ def latte_attention(cfg: CheckConfig):
     correlation). Both graded rows are the paper's hypothesis for a real DiT, so they are
     findings (``reproduced`` / ``not reproduced``): the margin over the best baseline
     ``>= LATTE_MARGIN``, and the absolute correlation ``>= CORR_MIN``. The model's profile
-    goes through :func:`checks.baselines.judged_profile`.
+    goes through :func:`gpdtheory_checks.baselines.judged_profile`.
     """
     import torch
 

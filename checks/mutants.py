@@ -1,13 +1,13 @@
 """The catalogue of deliberate bugs that the claim table must catch (docs/theory.md §12).
 
-Each entry is a :class:`checks.mutation.Mutant`: a named, documented source edit of the
+Each entry is a :class:`gpdtheory_checks.mutation.Mutant`: a named, documented source edit of the
 library, the kind of slip a contributor could make, grouped by the section of
 docs/theory.md whose statement it breaks. ``gpdtheory check --mutants`` runs the claims
-under each of them and prints the kill matrix (:func:`checks.mutation.kill_matrix`); a
+under each of them and prints the kill matrix (:func:`gpdtheory_checks.mutation.kill_matrix`); a
 mutant that no claim catches makes it exit non-zero.
 
 The claims are built to catch classes of bugs, not this list: every bound side is
-recomputed from the statement's inputs (:mod:`checks.reference`), and the library's
+recomputed from the statement's inputs (:mod:`gpdtheory_checks.reference`), and the library's
 intermediate objects (``Gamma_bar``'s column, GD iterates, block outputs, attention kernels)
 are compared with the documented ones. A further catalogue is applied the same way:
 ``Mutant(name, section, description, (Edit("module:function", old, new),))``.
@@ -130,10 +130,10 @@ MUTANTS: tuple[Mutant, ...] = (
                  "self._closure()"))),
     Mutant("trained.time_ignoring_score", "8", "the judged score map is the time-ignoring score "
            "I ⊗ (alpha^2 Sigma + sigma^2 I)^-1", (Edit(
-               "checks.baselines:judged_map", "return linear_map(model, t)",
+               "gpdtheory_checks.baselines:judged_map", "return linear_map(model, t)",
                "return time_ignoring_map(spec, t)"),)),
     Mutant("trained.identity_attention", "8", "the judged attention is on the query frame alone",
-           (Edit("checks.baselines:judged_profile",
+           (Edit("gpdtheory_checks.baselines:judged_profile",
                  "return prof if max_lag is None else prof[: max_lag + 1]",
                  "prof = identity_profile(prof.size)\n"
                  "    return prof if max_lag is None else prof[: max_lag + 1]"),)),

@@ -5,7 +5,7 @@ of one or more library functions (``old`` text replaced by ``new``, exactly once
 kind of slip a contributor could make. :func:`applied` compiles the edited source in the
 function's own module and rebinds every reference to the original (module attributes,
 class attributes and entries of module-level dicts, in every loaded ``gpdtheory`` and
-``checks`` module), then restores them. The catalogue itself is :mod:`checks.mutants`.
+``checks`` module), then restores them. The catalogue itself is :mod:`gpdtheory_checks.mutants`.
 
 :func:`kill_matrix` first runs each selected claim once with every mutated function wrapped
 by a pass-through recorder (the *probe*): a claim that never calls a mutant's functions
@@ -220,7 +220,7 @@ def reset_caches() -> None:
 @contextlib.contextmanager
 def _trainings_in_process() -> Iterator[None]:
     """Trainings run in this process (not in fresh ones the edit would not reach)."""
-    paper = sys.modules.get("checks.paper")
+    paper = sys.modules.get("gpdtheory_checks.paper")
     engine = getattr(paper, "training_engine", None)
     if engine is None:
         yield
@@ -352,7 +352,7 @@ def kill_matrix(mutants: list[Mutant], claim_ids: list[str], cfg: CheckConfig | 
     Parameters
     ----------
     mutants : list of Mutant
-        Any catalogue's (:data:`checks.mutants.MUTANTS` for the command line); mutants are
+        Any catalogue's (:data:`gpdtheory_checks.mutants.MUTANTS` for the command line); mutants are
         plain data, sent to workers as they are.
     claim_ids : list of str
     cfg : CheckConfig, optional

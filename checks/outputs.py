@@ -1,7 +1,8 @@
 """The output paths of ``gpdtheory check`` (``--json``, ``--out``, ``--journal``): checked
 before any work, written after it with a one-line report of each failure.
 
-Used by :mod:`checks.cli` and :mod:`checks.mutants_cli` (a module below both, so neither
+Used by :mod:`gpdtheory_checks.cli` and :mod:`gpdtheory_checks.mutants_cli` (a module below both,
+so neither
 command line imports the other).
 """
 

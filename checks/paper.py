@@ -74,7 +74,8 @@ ATT_MARGIN = 0.02
 SEEDS = (0, 1, 2)
 LEVEL = 0.95
 #: paper.error_vs_n: the paper's rate n^{-1/2} (Theorem 2, docs/theory.md §7) with a
-#: tolerance of 1/4 on either side, as sample_complexity.slope (checks.training.SLOPE_RANGE).
+#: tolerance of 1/4 on either side, as sample_complexity.slope
+#: (gpdtheory_checks.training.SLOPE_RANGE).
 RATE_RANGE = (-0.75, -0.25)
 #: Bootstrap resamples of the slope and of the pairwise differences.
 B_STAT = 2000
@@ -503,7 +504,7 @@ def paper_attention(cfg: CheckConfig):
     :func:`gpdtheory.profiles.lag_profile`) with ``rho(0..N-1)`` (the kernel's, not
     estimated). The model's profile: the DiT's softmax attention on 256 fresh sequences
     noised at t = 0.1, 0.5, 2 (:func:`gpdtheory.experiments.attention_map`: averaged over the
-    batch, blocks, heads and times), reduced by :func:`checks.baselines.judged_profile`.
+    batch, blocks, heads and times), reduced by :func:`gpdtheory_checks.baselines.judged_profile`.
 
     Finding rows (``kind="finding"``, ``quantity="corr(model) - max corr(baselines)"``):
     measured: the model's correlation minus the best null baseline's

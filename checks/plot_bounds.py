@@ -2,7 +2,8 @@
 
 Each function takes the rows of a run (``Row`` objects or the dicts of ``results.json``),
 picks the rows it draws and returns a ``matplotlib.figure.Figure``, or ``None`` when the run
-has none. Nothing here recomputes a claim; the shared machinery is :mod:`checks.plot_common`.
+has none. Nothing here recomputes a claim; the shared machinery is
+:mod:`gpdtheory_checks.plot_common`.
 """
 
 from __future__ import annotations

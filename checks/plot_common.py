@@ -1,6 +1,7 @@
 """Shared machinery of the claim-table figures: rows in, grouping, labels, axes, saving.
 
-Every figure module (:mod:`checks.plot_bounds`, :mod:`checks.plot_learning`) builds its
+Every figure module (:mod:`gpdtheory_checks.plot_bounds`, :mod:`gpdtheory_checks.plot_learning`)
+builds its
 figures with :func:`new_figure` (``matplotlib.figure.Figure``, never pyplot: no window, no
 global state) and groups rows into lines with :func:`group_lines`. :func:`finish` gives every
 log axis plain tick labels (``0.3``, ``3``, ``30``; never ``3x10^0``), and
@@ -110,7 +111,7 @@ def as_rows(rows: Iterable[Row | dict[str, Any]]) -> list[Row]:
     """Rows from ``Row`` objects or the dicts of ``results.json`` / ``--json``.
 
     A non-finite number written as ``null`` with its ``<field>_text`` (``"inf"``, ``"nan"``)
-    is read back as that float (:func:`checks.schema.row_from_json`).
+    is read back as that float (:func:`gpdtheory_checks.schema.row_from_json`).
     """
     from .schema import row_from_json
 

@@ -1,8 +1,9 @@
 """Figures of the claim table, drawn from its rows alone (matplotlib, Agg backend).
 
-The figures live in :mod:`checks.plot_bounds` and :mod:`checks.plot_learning`, the shared
+The figures live in :mod:`gpdtheory_checks.plot_bounds` and :mod:`gpdtheory_checks.plot_learning`,
+the shared
 machinery (grouping, labels, plain log ticks, saving as PDF, SVG and PNG) in
-:mod:`checks.plot_common`; this module lists them (:data:`FAMILIES`) and re-exports them.
+:mod:`gpdtheory_checks.plot_common`; this module lists them (:data:`FAMILIES`) and re-exports them.
 
 One function per claim family. Figures are built with ``matplotlib.figure.Figure``
 and saved through the Agg canvas, never through pyplot: no window, no global state,
@@ -79,7 +80,7 @@ from .plot_learning import (
 )
 from .table import Row
 
-#: Earlier private name of :func:`checks.plot_common.kernel_label`, kept for callers.
+#: Earlier private name of :func:`gpdtheory_checks.plot_common.kernel_label`, kept for callers.
 _kernel_label = kernel_label
 
 __all__ = ["FigureSpec", "FAMILIES", "BOUND_KEYS", "FORMATS", "PNG_DPI", "as_rows",

@@ -1,7 +1,7 @@
 """Claims from other packages: the ``gpdtheory.claims`` entry-point group.
 
 A package registers claims with the same decorator as the built-in ones
-(:func:`checks.table.claim`) in a module it names in its ``pyproject.toml``::
+(:func:`gpdtheory_checks.table.claim`) in a module it names in its ``pyproject.toml``::
 
     [project.entry-points."gpdtheory.claims"]
     mylab = "mylab.gpd_claims"

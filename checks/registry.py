@@ -2,7 +2,7 @@
 
 Importing :mod:`checks` imports no claim module (each pulls in torch, sympy or Numba-compiled
 code, seconds of start-up that ``gpdtheory --help``, ``--version`` and ``--list`` never
-need). The first *read* of :data:`checks.table.CLAIMS` (a look-up, ``in``, iteration,
+need). The first *read* of :data:`gpdtheory_checks.table.CLAIMS` (a look-up, ``in``, iteration,
 ``len``) runs the loader that :mod:`checks` installs, which imports every claim module and
 the plugins. Registration (``CLAIMS[id] = claim`` from the ``@claim`` decorator) never
 triggers it.

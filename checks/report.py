@@ -4,11 +4,11 @@
 
 - ``report.md``     header (versions, seed, wall time), per-claim summary, figures, every row;
 - ``report.html``   the same, standalone (figures embedded as base64 PNG, no external files);
-- ``figures/*``     one figure per claim family present in the run (:mod:`checks.plots`),
+- ``figures/*``     one figure per claim family present in the run (:mod:`gpdtheory_checks.plots`),
   each as ``.pdf`` and ``.svg`` (vector, for a paper) and ``.png`` at 200 dpi;
 - ``results.json``  ``{"schema", "header", "claims", "summary", "rows", "figures"}``: the
   ``gpdtheory.check/1`` document of ``gpdtheory check --json`` (:func:`results_document`,
-  strict JSON, see :mod:`checks.schema`) plus the figures.
+  strict JSON, see :mod:`gpdtheory_checks.schema`) plus the figures.
 
 Informational rows (verdict ``info``, e.g. the per-lag kernel of ``trained.kernel`` and the
 per-n errors of ``sample_complexity.slope``) feed the figures and the row table but are
@@ -172,7 +172,7 @@ def _draw(rows: list[Row], folder: Path) -> list[tuple[str, str, dict[str, Path]
     """Save every figure the rows support; return ``(name, caption, {format: path})``.
 
     Each figure is written as PDF and SVG (vector, for a paper) and as PNG at
-    :data:`checks.plots.PNG_DPI` dots per inch (for the Markdown and HTML pages).
+    :data:`gpdtheory_checks.plots.PNG_DPI` dots per inch (for the Markdown and HTML pages).
     """
     from . import plots
 
@@ -221,9 +221,10 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
     Example
     -------
     >>> import tempfile, pathlib, checks
-    >>> from checks.report import write_report
-    >>> rows = checks.run(["kappa"])
-    >>> d = write_report(rows, pathlib.Path(tempfile.mkdtemp()) / "r", checks.CheckConfig(), 1.0)
+    >>> from gpdtheory_checks.report import write_report
+    >>> rows = gpdtheory_checks.run(["kappa"])
+    >>> cfg = gpdtheory_checks.CheckConfig()
+    >>> d = write_report(rows, pathlib.Path(tempfile.mkdtemp()) / "r", cfg, 1.0)
     >>> sorted(p.name for p in d.iterdir())
     ['figures', 'report.html', 'report.md', 'results.json']
     """
@@ -235,7 +236,8 @@ def rerender(results: Path, out: Path, *, parents: bool = False) -> Path:
     """Re-render a report into the new directory ``out`` from a results file, running nothing.
 
     ``results`` is a ``gpdtheory check --json`` file or a report's ``results.json``
-    (:func:`checks.schema.read_results`); the rows and the header are those of the run that
+    (:func:`gpdtheory_checks.schema.read_results`); the rows and the header are those of the run
+    that
     wrote it (its date, machine and timings), the figures and pages are drawn anew.
 
     Parameters

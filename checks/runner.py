@@ -6,7 +6,7 @@ overwrite an existing file (:func:`gpdtheory.fileio.atomic_write_text`, re-expor
 JSON
 ----
 ``--json PATH`` and the report's ``results.json`` share one schema (:data:`SCHEMA`, built
-by :func:`checks.schema.results_document`)::
+by :func:`gpdtheory_checks.schema.results_document`)::
 
     {"schema": "gpdtheory.check/1", "header": {...}, "claims": [...],
      "summary": [row, ...], "rows": [row, ...]}
@@ -16,7 +16,8 @@ with a sibling ``<field>_text`` string saying what it was (``"inf"``, ``"-inf"``
 ``"nan"``), e.g. ``"ratio": null, "ratio_text": "inf"``. This holds for ``measured``,
 ``bound``, ``ratio``, ``allowance`` and every float in ``case``.
 :func:`row_from_json` reads a row back (``null`` + text -> the float). The codec lives in
-:mod:`checks.schema` (below the runner, the report and the figures) and is re-exported here.
+:mod:`gpdtheory_checks.schema` (below the runner, the report and the figures) and is re-exported
+here.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def select(only: list[str] | None = None, *, scenario: bool = False) -> list[str
     ``only=["psd"]`` selects ``psd.per_n``, ``psd.all_n`` and ``psd.frontier``. Without a
     scenario, claims registered with ``scenario="only"`` are left out; with one
     (``scenario=True``), only the claims that take a scenario are kept (the others are
-    listed with their reasons by :func:`checks.scenario.applicability`).
+    listed with their reasons by :func:`gpdtheory_checks.scenario.applicability`).
     """
     def keep(c: str) -> bool:
         flag = CLAIMS[c].scenario
@@ -64,8 +65,8 @@ def select(only: list[str] | None = None, *, scenario: bool = False) -> list[str
 def _run_timed(claim_id: str, cfg: CheckConfig) -> tuple[list[Row], float]:
     """The rows of one claim and the seconds it took (measured where it ran).
 
-    In a worker process the first look-up of :data:`~checks.table.CLAIMS` loads the claim
-    catalogue (:class:`checks.registry.ClaimRegistry`), plugins included, without this
+    In a worker process the first look-up of :data:`~gpdtheory_checks.table.CLAIMS` loads the claim
+    catalogue (:class:`gpdtheory_checks.registry.ClaimRegistry`), plugins included, without this
     module importing it.
     """
     start = time.perf_counter()
@@ -98,11 +99,12 @@ def run(only: list[str] | None = None, cfg: CheckConfig | None = None, *,
     on_claim : callable, optional
         ``on_claim(claim_id, rows, seconds)``, called as soon as each claim finishes (in
         completion order when an executor runs claims concurrently).
-    scenario : checks.scenario.Scenario, optional
+    scenario : gpdtheory_checks.scenario.Scenario, optional
         A user's case: runs the claims that take one (``cfg.scenario`` is set to it).
     done : dict, optional
         ``{claim id: (rows, seconds)}`` already finished (a resumed journal,
-        :func:`checks.journal.read_journal`): those claims are not run again, and their rows
+        :func:`gpdtheory_checks.journal.read_journal`): those claims are not run again, and their
+        rows
         take their place in table order. ``on_claim`` is not called for them.
     """
     cfg = cfg or CheckConfig()

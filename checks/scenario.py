@@ -30,9 +30,9 @@ expression is parsed with :mod:`ast` against a whitelist grammar (:func:`parse_k
 
 Every error names the key, the value and the fix (:class:`~gpdtheory.errors.InvalidArgumentError`).
 
-The kernel grammar is :mod:`checks.kernel_grammar`, the file and flag parsing
-:mod:`checks.scenario_input`, the answer for a target accuracy (``--eps``)
-:mod:`checks.scenario_eps`; this module holds what applies to a scenario, the advice and
+The kernel grammar is :mod:`gpdtheory_checks.kernel_grammar`, the file and flag parsing
+:mod:`gpdtheory_checks.scenario_input`, the answer for a target accuracy (``--eps``)
+:mod:`gpdtheory_checks.scenario_eps`; this module holds what applies to a scenario, the advice and
 the ``scenario.bounds`` claim, and re-exports the names of the others.
 """
 
@@ -224,7 +224,8 @@ def run_scenario(scenario: Scenario | str | Path, only: list[str] | None = None,
     cfg : CheckConfig, optional
         Its ``seed`` is replaced by the scenario's.
     **run_kw
-        Passed to :func:`checks.runner.run` (``executor``, ``progress``, ``on_claim``, ``done``).
+        Passed to :func:`gpdtheory_checks.runner.run` (``executor``, ``progress``, ``on_claim``,
+        ``done``).
     """
     from . import runner
 

@@ -1,9 +1,9 @@
 """A scenario's data: the :class:`Scenario` record, read from TOML or from command-line flags.
 
-The file format is described in :mod:`checks.scenario`; every key is validated here and
+The file format is described in :mod:`gpdtheory_checks.scenario`; every key is validated here and
 every error names the key, the value and the fix
 (:class:`~gpdtheory.errors.InvalidArgumentError`). Nothing in a file is executed: a kernel
-expression goes through :func:`checks.kernel_grammar.parse_kernel`.
+expression goes through :func:`gpdtheory_checks.kernel_grammar.parse_kernel`.
 """
 
 from __future__ import annotations
@@ -423,7 +423,7 @@ def scenario_from_args(args: Any) -> Scenario | None:
 
     The flags (``--scenario``, ``--kernel``, ``--rho``, ``--beyond``, ``--jitter``, ``--N``,
     ``--d``, ``--sigma``, ``--mean``, ``--t``, ``--J``, ``--L``, ``--truncation``) are
-    defined in :mod:`checks.cli`; each overrides the scenario file's key.
+    defined in :mod:`gpdtheory_checks.cli`; each overrides the scenario file's key.
     """
     over: dict[str, Any] = {}
     kernel: dict[str, Any] = {}

@@ -9,8 +9,9 @@ Strict JSON (``allow_nan=False``): a non-finite float is written as ``null`` wit
 ``<field>_text`` string (``"inf"``, ``"-inf"``, ``"nan"``), for ``measured``, ``bound``,
 ``ratio``, ``allowance`` and every float in ``case``; :func:`row_from_json` reads it back.
 
-This module sits below :mod:`checks.runner`, :mod:`checks.report` and :mod:`checks.plots`
-(it imports only :mod:`checks.table`), so each of them reads and writes rows without
+This module sits below :mod:`gpdtheory_checks.runner`, :mod:`gpdtheory_checks.report` and
+:mod:`gpdtheory_checks.plots`
+(it imports only :mod:`gpdtheory_checks.table`), so each of them reads and writes rows without
 importing another.
 """
 

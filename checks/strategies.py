@@ -1,4 +1,5 @@
-"""Hypothesis strategy for :class:`checks.scenario.Scenario` (the claims' side of testing).
+"""Hypothesis strategy for :class:`gpdtheory_checks.scenario.Scenario` (the claims' side of
+testing).
 
 The library's strategies (kernels, specs, ...) live in :mod:`gpdtheory.testing.strategies`;
 this one draws a whole scenario and so belongs with the checks (the library never imports
@@ -7,11 +8,11 @@ this one draws a whole scenario and so belongs with the checks (the library neve
 Examples
 --------
 >>> from hypothesis import given
->>> import checks
->>> from checks.strategies import scenarios
+>>> import gpdtheory_checks
+>>> from gpdtheory_checks.strategies import scenarios
 >>> @given(scenarios(max_N=8))
 ... def test_drawn_scenarios_run(scn):
-...     assert all(r.ok for r in checks.run(["score.exact"], scenario=scn))
+...     assert all(r.ok for r in gpdtheory_checks.run(["score.exact"], scenario=scn))
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ __all__ = ["scenarios"]
 
 
 def scenarios(max_N: int = 16, kernel: st.SearchStrategy | None = None) -> st.SearchStrategy:
-    """A validated :class:`checks.scenario.Scenario` (closed-form, scikit-learn or sampled
+    """A validated :class:`gpdtheory_checks.scenario.Scenario` (closed-form, scikit-learn or sampled
     kernel; small grids), for testing claims and plugins on users' cases."""
     max_N = _check_int("max_N", max_N, 2, 256)
     if kernel is not None and not isinstance(kernel, st.SearchStrategy):

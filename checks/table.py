@@ -11,7 +11,7 @@ Verdicts
                          lower bound)
 ``holds (attained)``     theory says the bound is *attained*; the measured side exceeds it by
                          no more than the row's derived round-off ``allowance``
-                         (:mod:`checks.roundoff`, docs/theory.md §11)
+                         (:mod:`gpdtheory_checks.roundoff`, docs/theory.md §11)
 ``holds (within round-off)``  a tolerance or sign test (bound 0) met within the row's derived
                          round-off allowance
 ``holds (vacuous)``      it holds but the bound is looser than ``VACUOUS_FACTOR`` times (upper
@@ -65,7 +65,7 @@ class CheckConfig:
         Larger grids and sizes (``gpdtheory check --full``).
     seed : int
         Base seed; each claim derives its own generator from it.
-    scenario : checks.scenario.Scenario, optional
+    scenario : gpdtheory_checks.scenario.Scenario, optional
         A user's case (kernel, N, Sigma, mean, t, J, L, truncations): claims registered with
         ``scenario=True`` take their kernel and grids from it (``gpdtheory check --scenario``).
         ``None`` (default): every claim runs its own built-in grid.
@@ -103,7 +103,8 @@ class Measurement:
     note : str
     allowance : float
         Round-off allowance from a derived forward-error bound of the computation
-        (:func:`checks.roundoff.allowance`, docs/theory.md §11), never a blanket tolerance.
+        (:func:`gpdtheory_checks.roundoff.allowance`, docs/theory.md §11), never a blanket
+        tolerance.
         Non-zero only on rows where theory says the bound is attained (empty tail,
         ``Gamma_bar`` a multiple of ``I``, exact GD at ``N = d = 1``) or where the bound may
         lie below what float64 resolves for that computation. When the allowance exceeds
@@ -245,7 +246,7 @@ class Claim:
 
 
 #: Every registered claim, by id, in table order; loads the catalogue on first read
-#: (:class:`checks.registry.ClaimRegistry`).
+#: (:class:`gpdtheory_checks.registry.ClaimRegistry`).
 CLAIMS: ClaimRegistry = ClaimRegistry()
 
 

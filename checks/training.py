@@ -132,7 +132,8 @@ def train_config(full: bool, seed: int, holdout: float = 0.1):
 def trained_matching_model(full: bool, seed: int, family: int = 0):
     """``(spec, model, construct, J, L)``: the looped matching model trained once per process.
 
-    Trained on :func:`~checks.cases.training_device` (``--device``), then moved to the CPU:
+    Trained on :func:`~gpdtheory_checks.cases.training_device` (``--device``), then moved to the
+    CPU:
     the trained.* claims read it as float64 linear maps against exact numpy quantities.
     """
     from gpdtheory.construct import build
@@ -202,9 +203,10 @@ def trained_kernel(cfg: CheckConfig):
     """Temporal structure of the trained map against ``C_t^{-1}``'s, judged against null baselines.
 
     Statistic (the same for the model and every baseline): ``R = 1 - ||p[1:]/p[0] -
-    q[1:]/q[0]|| / ||q[1:]/q[0]||`` (:func:`checks.baselines.offlag_recovery`), the share of
+    q[1:]/q[0]|| / ||q[1:]/q[0]||`` (:func:`gpdtheory_checks.baselines.offlag_recovery`), the share
+    of
     the off-lag structure of ``q`` that ``p`` recovers, where ``p`` is the lag profile
-    (for the model through :func:`checks.baselines.judged_profile`, for the reference and
+    (for the model through :func:`gpdtheory_checks.baselines.judged_profile`, for the reference and
     the baselines :func:`gpdtheory.profiles.lag_profile`) of the ``N x N`` temporal factor of the
     Van Loan-Pitsianis nearest Kronecker product of a map, and ``q`` the same for
     ``C_t^{-1}``, the exact inverse of the marginal covariance (dense ``inv``). ``R = 0``
@@ -212,7 +214,8 @@ def trained_kernel(cfg: CheckConfig):
     exact score.
 
     measured (graded row, ``quantity="R(model) - max R(baselines)"``): the trained model's
-    ``R``, its map ``A_t`` read by autograd (:func:`checks.baselines.judged_map`), minus the
+    ``R``, its map ``A_t`` read by autograd (:func:`gpdtheory_checks.baselines.judged_map`), minus
+    the
     best baseline's: the time-ignoring score ``I ⊗ (alpha^2 Sigma + sigma^2 I)^{-1}``
     (closed form, ``R = 0``), the same architecture at initialisation (same seed), and the
     trained map with its frames permuted (``SHUFFLES`` = 20 permutations from the claim's
@@ -256,7 +259,7 @@ def trained_kernel(cfg: CheckConfig):
             return nearest_kronecker(M, (N, N), (d, d))[0]
 
         # the reference and the baselines by the plain route; only the model's profile and map
-        # pass through the judged functions (the injection points of checks.baselines)
+        # pass through the judged functions (the injection points of gpdtheory_checks.baselines)
         q = lag_profile(factor(Cinv))
 
         def recovery(M, q=q):
@@ -323,7 +326,7 @@ def trained_score(cfg: CheckConfig):
 
     Margin row (``quantity="min e(baselines) - e(model)"``): measured: the best (smallest)
     baseline error minus the model's, the model's ``A_t`` read by autograd
-    (:func:`checks.baselines.judged_map`); baselines: the time-ignoring score
+    (:func:`gpdtheory_checks.baselines.judged_map`); baselines: the time-ignoring score
     ``I ⊗ (alpha^2 Sigma + sigma^2 I)^{-1}`` (closed form: 0.244 / 0.121 / 0.416 for the three
     families), the same architecture at initialisation (same seed), the trained map with its
     frames permuted (``SHUFFLES`` = 20 permutations; the baseline's score is their 5th
@@ -438,7 +441,7 @@ def null_layer_distances(spec, J: int, L: int, t: float, heldout_seed: int) -> d
     """``||Y_0 - Y_L||_F / ||Y*||_F`` for the scores that learn nothing temporal, on the
     held-out samples of :func:`layer_distances` (same ``heldout_seed``, same draw).
 
-    ``time-ignoring``: ``Y_0 = A x`` with :func:`checks.baselines.time_ignoring_map`;
+    ``time-ignoring``: ``Y_0 = A x`` with :func:`gpdtheory_checks.baselines.time_ignoring_map`;
     ``zero``: ``Y_0 = 0`` (a network whose y slot stays empty), i.e. ``||Y_L|| / ||Y*||``.
     """
     from gpdtheory.gd import gd_iterates
@@ -581,7 +584,8 @@ def trained_kl(cfg: CheckConfig):
 
     Baseline rows (``quantity="KL(model) / min KL(baselines)"``): measured: the model's exact
     KL over the smallest exact KL, by the same Lyapunov route, of the samplers driven by the
-    time-ignoring score (:func:`checks.baselines.time_ignoring_map` at every ODE time) and by
+    time-ignoring score (:func:`gpdtheory_checks.baselines.time_ignoring_map` at every ODE time)
+    and by
     the same architecture at initialisation (same seed; its ``A_t`` by
     :func:`gpdtheory.evaluate.polynomial_map`). bound: ``KL_RATIO`` = 0.5: the trained
     sampler must at least halve the best null's KL. Measured at ``--seed 0``: 0.0083 / 0.113

@@ -7,7 +7,7 @@
                       (a different computation, no eigenvalues). When only the diagonal is
                       changed (the shift with nothing truncated, ``Gamma - Gamma_bar = -delta I``)
                       the bound is attained, and the row carries the round-off allowance of
-                      :mod:`checks.roundoff` for an eigenvalue of a diagonal matrix.
+                      :mod:`gpdtheory_checks.roundoff` for an eigenvalue of a diagonal matrix.
 ``psd.per_n``         the per-N tests (banded Cholesky, Durbin, dense eigenvalues) agree; the
                       tridiagonal ``[1, r]`` threshold ``1/(2 cos(pi/(N+1)))``.
 ``psd.all_n``         the exact-arithmetic certificate for every N against the per-N verdict
@@ -73,7 +73,7 @@ def truncation_error_claim(cfg: CheckConfig):
     truncated_autocovariance`) against the documented rule; ``||Gamma - Gamma_bar||_2`` of
     the library's ``Gamma_bar`` from eigenvalues (dense or engine); the ratio
     ``||Y* - Y_bar*|| / ||Y_bar*||`` from two library scores; ``tau_J`` as the library's sum.
-    bound: from the statement's inputs only (:mod:`checks.reference`): the rule's column
+    bound: from the statement's inputs only (:mod:`gpdtheory_checks.reference`): the rule's column
     recomputed from ``rho`` (the shift's ``min f_J`` by a grid and Brent, not Chebyshev
     roots), the absolute tail sum of ``r - r_bar`` of *that* column (no eigenvalues), twice
     the kernel's closed-form tail bound (an integral bound: loose by design), Lemma TR's

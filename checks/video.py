@@ -180,7 +180,8 @@ def video_attention(cfg: CheckConfig):
     The statistic is declared here, before any run: the Pearson correlation of the
     attention lag profile (lags ``0..MAX_LAG``) with a reference profile.
 
-    measured: the trained model's attention by lag (:func:`checks.baselines.judged_profile`,
+    measured: the trained model's attention by lag
+    (:func:`gpdtheory_checks.baselines.judged_profile`,
     i.e. :func:`gpdtheory.video.attention_lag_profile`: for the ReLU matching model the trace
     of its y-to-y attention kernel, averaged along diagonals; for the DiT its softmax maps
     on noised training videos), its correlation with the reference minus the best null

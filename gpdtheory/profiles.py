@@ -35,7 +35,7 @@ __all__ = ["lag_profile", "correlation", "cosine", "normalise_profile", "profile
 
 #: Least spread ``(max - min) / max |.|`` of a lag profile for its Pearson correlation to
 #: count as lag information: Pearson is blind to scale, and an untrained DiT's near-flat
-#: profile (spread ~4%) correlated with rho at up to 0.998 by chance (checks.video).
+#: profile (spread ~4%) correlated with rho at up to 0.998 by chance (gpdtheory_checks.video).
 MIN_SPREAD = 0.25
 
 #: Which diagonals :func:`lag_profile` averages for lag ``m``.

@@ -17,7 +17,7 @@ through :func:`run_sweep` (the sample-complexity sweeps
   itself (see :func:`executor_for`); these are used as given and left open.
 
 Results do not depend on the engine: each grid point must carry its own seed (or derive
-one from its parameters, like :meth:`checks.table.CheckConfig.rng`), never draw from a
+one from its parameters, like :meth:`gpdtheory_checks.table.CheckConfig.rng`), never draw from a
 shared generator.
 """
 

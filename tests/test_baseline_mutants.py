@@ -1,8 +1,8 @@
 """Injected bugs in the judged statistics make the graded rows fail.
 
-Each graded statistic flows through one module-level function of :mod:`checks.baselines`
-(:func:`~checks.baselines.judged_map`: the trained model's linear score map;
-:func:`~checks.baselines.judged_profile`: the attention lag profile). Replacing it with a
+Each graded statistic flows through one module-level function of :mod:`gpdtheory_checks.baselines`
+(:func:`~gpdtheory_checks.baselines.judged_map`: the trained model's linear score map;
+:func:`~gpdtheory_checks.baselines.judged_profile`: the attention lag profile). Replacing it with a
 model that learned nothing temporal -- a time-ignoring score
 ``A = I_N ⊗ (alpha^2 Sigma + sigma^2 I)^{-1}`` or attention on the query frame only -- must
 turn every graded row of the claims that judge it into a failure (``FAILS``; a paper's
@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import math
 
+import gpdtheory_checks
 import numpy as np
 import pytest
-
-import checks
-from checks import baselines
-from checks.table import CheckConfig
+from gpdtheory_checks import baselines
+from gpdtheory_checks.table import CheckConfig
 
 #: Every module that could bind the judged functions: they must be reached through
-#: ``checks.baselines`` only (one injection point each).
-_MODULES = ("checks.training", "checks.paper", "checks.video")
+#: ``gpdtheory_checks.baselines`` only (one injection point each).
+_MODULES = ("gpdtheory_checks.training", "gpdtheory_checks.paper", "gpdtheory_checks.video")
 
 
 def _patch(monkeypatch, name, fake):
@@ -75,7 +74,7 @@ def test_judged_functions_have_one_binding():
 @pytest.fixture
 def one_family(monkeypatch):
     """trained.* claims on the powered-exponential model only (trained once per process)."""
-    from checks import training
+    from gpdtheory_checks import training
 
     monkeypatch.setattr(training, "_models",
                         lambda cfg: iter([training.trained_matching_model(cfg.full, cfg.seed,
@@ -85,10 +84,10 @@ def one_family(monkeypatch):
 @pytest.mark.parametrize("cid", ["trained.kernel", "trained.score"])
 @pytest.mark.integration
 def test_trained_margins_hold_and_fail_for_a_time_ignoring_score(cid, one_family, monkeypatch):
-    honest = _graded(checks.CLAIMS[cid].run(CheckConfig()))
+    honest = _graded(gpdtheory_checks.CLAIMS[cid].run(CheckConfig()))
     assert honest and all(r.holds for r in honest), [(r.measured, r.verdict) for r in honest]
     _patch(monkeypatch, "judged_map", time_ignoring)
-    mutant = _graded(checks.CLAIMS[cid].run(CheckConfig()))
+    mutant = _graded(gpdtheory_checks.CLAIMS[cid].run(CheckConfig()))
     assert len(mutant) == len(honest)
     assert all(_failed(r) for r in mutant), [(r.measured, r.verdict) for r in mutant]
 
@@ -96,7 +95,7 @@ def test_trained_margins_hold_and_fail_for_a_time_ignoring_score(cid, one_family
 @pytest.mark.integration
 def test_trained_kernel_fails_for_identity_attention(one_family, monkeypatch):
     _patch(monkeypatch, "judged_profile", identity_attention)
-    rows = _graded(checks.CLAIMS["trained.kernel"].run(CheckConfig()))
+    rows = _graded(gpdtheory_checks.CLAIMS["trained.kernel"].run(CheckConfig()))
     assert rows and all(_failed(r) for r in rows), [(r.measured, r.verdict) for r in rows]
 
 
@@ -105,7 +104,8 @@ def test_trained_kernel_fails_for_identity_attention(one_family, monkeypatch):
 def test_paper_attention_findings_fail_for_identity_attention(monkeypatch, tmp_path):
     """On tiny trainings, a Gamma-shaped attention map beats every null profile; the
     identity mutant does not (the rows are the paper's findings: not reproduced)."""
-    from checks import paper
+    from gpdtheory_checks import paper
+
     from tests.test_paper import TINY
 
     monkeypatch.setattr(paper, "paper_config", lambda full: TINY)
@@ -125,11 +125,13 @@ def test_paper_attention_findings_fail_for_identity_attention(monkeypatch, tmp_p
         return out
 
     monkeypatch.setattr(paper, "records", gamma_shaped)
-    graded = [r for r in checks.CLAIMS["paper.attention"].run(CheckConfig()) if not r.info]
+    rows = gpdtheory_checks.CLAIMS["paper.attention"].run(CheckConfig())
+    graded = [r for r in rows if not r.info]
     assert graded and all(r.verdict == "reproduced" for r in graded), [
         (r.measured, r.verdict, r.note) for r in graded]
     _patch(monkeypatch, "judged_profile", identity_attention)
-    graded = [r for r in checks.CLAIMS["paper.attention"].run(CheckConfig()) if not r.info]
+    rows = gpdtheory_checks.CLAIMS["paper.attention"].run(CheckConfig())
+    graded = [r for r in rows if not r.info]
     assert graded and all(_failed(r) for r in graded), [(r.measured, r.verdict) for r in graded]
 
 
@@ -137,14 +139,16 @@ def test_paper_attention_findings_fail_for_identity_attention(monkeypatch, tmp_p
 def test_video_attention_fails_for_identity_attention(monkeypatch):
     """Whatever the training, an identity profile gains nothing over the identity baseline:
     the findings are not reproduced (short training)."""
-    from checks import video
+    from gpdtheory_checks import video
+
     from gpdtheory.train import TrainConfig
 
     monkeypatch.setattr(video, "_cases", lambda cfg: iter([(
         "relu", dict(n=64, N=12, size=6),
         TrainConfig(steps=20, batch_size=16, lr=3e-3, warmup=2, eval_every=10), dict(L=2, J=4))]))
     _patch(monkeypatch, "judged_profile", identity_attention)
-    graded = [r for r in checks.CLAIMS["video.attention"].run(CheckConfig()) if not r.info]
+    rows = gpdtheory_checks.CLAIMS["video.attention"].run(CheckConfig())
+    graded = [r for r in rows if not r.info]
     assert {r.kind for r in graded} == {"finding"} and len(graded) == 2
     assert all(_failed(r) for r in graded), [(r.case["quantity"], r.measured, r.verdict)
                                             for r in graded]

@@ -3,11 +3,10 @@
 import json
 import math
 
+import gpdtheory_checks
 import pytest
-
-import checks
-from checks.cli import main
-from checks.table import CLAIMS, CheckConfig, Measurement, Row
+from gpdtheory_checks.cli import main
+from gpdtheory_checks.table import CLAIMS, CheckConfig, Measurement, Row
 
 
 @pytest.mark.parametrize("claim_id", list(CLAIMS))
@@ -37,7 +36,7 @@ def test_verdict_logic():
 
 
 def test_info_rows_have_no_verdict():
-    from checks.table import count_rows, summarize
+    from gpdtheory_checks.table import count_rows, summarize
 
     info = Row.from_measurement("x", "1", Measurement({"lag": 1}, 0.3, float("nan"), kind="info"))
     assert info.verdict == "info" and info.info and info.ok and not info.holds
@@ -83,4 +82,4 @@ def test_cli_report(tmp_path):
 
 
 def test_select_prefix():
-    assert checks.select(["score"]) == ["score.exact"]
+    assert gpdtheory_checks.select(["score"]) == ["score.exact"]

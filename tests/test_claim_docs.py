@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import inspect
 
+import gpdtheory_checks
 import pytest
-
-import checks
-from checks.table import CLAIMS
+from gpdtheory_checks.table import CLAIMS
 
 
 @pytest.mark.parametrize("claim_id", list(CLAIMS))
 def test_claim_names_both_sides(claim_id):
-    assert checks
+    assert gpdtheory_checks
     func = CLAIMS[claim_id].func
     doc = inspect.getdoc(func) or ""
     assert doc, f"{claim_id}: the claim function has no docstring"

@@ -10,11 +10,10 @@ import json
 import math
 
 import pytest
-
-from checks import runner
-from checks.cli import main
-from checks.report import write_report
-from checks.table import CheckConfig, Measurement, Row
+from gpdtheory_checks import runner
+from gpdtheory_checks.cli import main
+from gpdtheory_checks.report import write_report
+from gpdtheory_checks.table import CheckConfig, Measurement, Row
 
 TOP = ["schema", "header", "claims", "summary", "rows"]
 HEADER = {"version", "seed", "full", "config", "date", "machine", "timings", "counts"}
@@ -94,7 +93,7 @@ def test_infinite_ratio_round_trips(tmp_path):
     assert set(back[0].case) == {"J", "lmin", "spread"}
     assert math.isnan(back[1].bound) and math.isnan(back[1].ratio) and back[1].verdict == "info"
     assert back[0].to_dict().keys() == inf.to_dict().keys()
-    from checks.plots import as_rows
+    from gpdtheory_checks.plots import as_rows
 
     assert as_rows(doc["rows"])[0].ratio == math.inf
 
@@ -169,18 +168,18 @@ def test_run_records_seconds_per_claim_and_calls_back():
 def test_device_flag_reaches_the_claims_and_is_restored(tmp_path, monkeypatch):
     import os
 
-    import checks
-    from checks.cli import DEVICE_ENV
+    import gpdtheory_checks
+    from gpdtheory_checks.cli import DEVICE_ENV
 
     monkeypatch.delenv(DEVICE_ENV, raising=False)
     seen = []
-    real = checks.run
+    real = gpdtheory_checks.run
 
     def spy(*args, **kwargs):
         seen.append(os.environ.get(DEVICE_ENV))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(checks, "run", spy)
+    monkeypatch.setattr(gpdtheory_checks, "run", spy)
     assert main(["check", "--only", "psd.frontier", "--no-progress", "--device", "cpu",
                  "--json", str(tmp_path / "p.json")]) == 0
     assert seen == ["cpu"] and DEVICE_ENV not in os.environ
@@ -206,12 +205,13 @@ TRAINING_CLAIMS = ["paper.error_vs_n", "paper.dit_vs_unet", "trained.kernel",
 def test_every_training_claim_trains_on_the_device_flag(cid, monkeypatch):
     """The device ``--device`` puts in the environment reaches every claim that trains: the
     first device a training resolves is recorded, then the run stops (an ERROR row)."""
+    from gpdtheory_checks import paper, training
+    from gpdtheory_checks.cli import DEVICE_ENV
+    from gpdtheory_checks.table import CLAIMS, CheckConfig
+
     import gpdtheory.train
     import gpdtheory.train.loop
     import gpdtheory.video
-    from checks import paper, training
-    from checks.cli import DEVICE_ENV
-    from checks.table import CLAIMS, CheckConfig
 
     seen = []
 

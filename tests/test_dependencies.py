@@ -17,8 +17,8 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[1]
-OPTIONAL = ("torch", "hypothesis", "matplotlib", "sklearn", "checks", "dask", "distributed",
-            "tqdm", "safetensors", "diffusers")
+OPTIONAL = ("torch", "hypothesis", "matplotlib", "sklearn", "gpdtheory_checks", "dask",
+            "distributed", "tqdm", "safetensors", "diffusers")
 
 
 def _python(code: str, executable: str = sys.executable, cwd: Path | None = None,
@@ -42,7 +42,7 @@ def test_library_core_imports_no_optional_package():
 
 
 def test_library_never_imports_checks():
-    pattern = re.compile(r"^\s*(import checks|from checks\b)", re.MULTILINE)
+    pattern = re.compile(r"^\s*(import|from) (gpdtheory_)?checks\b", re.MULTILINE)
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "gpdtheory").rglob("*.py")
                  if pattern.search(p.read_text(encoding="utf-8"))]
     assert not offenders, offenders
@@ -52,7 +52,7 @@ def test_library_never_imports_checks():
     ("torch", "import gpdtheory.models", "torch"),
     ("torch", "import gpdtheory.construct", "torch"),
     ("torch", "import gpdtheory; gpdtheory.train", "torch"),
-    ("matplotlib", "import checks.plots", "report"),
+    ("matplotlib", "import gpdtheory_checks.plots", "report"),
     ("hypothesis", "import gpdtheory.testing", "testing"),
     ("sklearn", "import gpdtheory as gp; gp.SklearnKernel(None)", "sklearn"),
 ])

@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 import pytest
+from gpdtheory_checks import distribution as cd
+from gpdtheory_checks.table import CLAIMS, CheckConfig, Row
 
 import gpdtheory as gp
-from checks import distribution as cd
-from checks.table import CLAIMS, CheckConfig, Row
 from gpdtheory import distribution as dist
 from gpdtheory.gd import l2_error
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
+import gpdtheory_checks  # noqa: F401  (registers the claims)
 import pytest
-
-import checks  # noqa: F401  (registers the claims)
-from checks import findings
-from checks.table import CLAIMS, CheckConfig, Row
+from gpdtheory_checks import findings
+from gpdtheory_checks.table import CLAIMS, CheckConfig, Row
 
 
 def _finding(claim: str, verdict: str, **case) -> Row:
@@ -61,7 +60,7 @@ def test_the_record_applies_to_the_default_run_only():
 
 def test_the_shipped_record_names_registered_claims_and_verdicts():
     record = findings.read_record()
-    assert record, "the record is missing: python -m checks.findings results.json"
+    assert record, "the record is missing: python -m gpdtheory_checks.findings results.json"
     for key, verdicts in record.items():
         assert key.split(" | ")[0] in CLAIMS, key
         assert set(verdicts.split(";")) <= {"reproduced", "not reproduced"}, key

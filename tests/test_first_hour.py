@@ -17,7 +17,7 @@ import pytest
 from gpdtheory.errors import InvalidArgumentError
 
 REPO = Path(__file__).resolve().parents[1]
-CLI = "import sys; from checks.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI = "import sys; from gpdtheory_checks.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _cli(*args: str, cwd: Path | None = None, timeout: float = 300
@@ -174,8 +174,9 @@ def test_one_version_source():
     except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
         import tomli as tomllib
 
+    from gpdtheory_checks.cli import version
+
     import gpdtheory
-    from checks.cli import version
 
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert "version" not in pyproject["project"]
@@ -291,7 +292,8 @@ def test_measured_data_are_not_told_to_change_a_length_scale(tmp_path):
 
 
 def test_declared_non_summable_tail_advice_names_the_data_fix():
-    from checks.scenario import advice_for, scenario_from_dict
+    from gpdtheory_checks.scenario import advice_for, scenario_from_dict
+
     from gpdtheory.kernels import Decay, SampledKernel
 
     k = SampledKernel(RHO, beyond="tail", decay=Decay.polynomial(1.0))

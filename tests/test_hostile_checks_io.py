@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 
+import gpdtheory_checks
 import pytest
+from gpdtheory_checks.cli import main
+from gpdtheory_checks.journal import (
+    JOURNAL_SCHEMA,
+    Journal,
+    fingerprint,
+    read_journal,
+    rows_checksum,
+)
+from gpdtheory_checks.runner import row_to_json
+from gpdtheory_checks.table import CheckConfig
 
-import checks
-from checks.cli import main
-from checks.journal import JOURNAL_SCHEMA, Journal, fingerprint, read_journal, rows_checksum
-from checks.runner import row_to_json
-from checks.table import CheckConfig
 from gpdtheory.errors import InvalidArgumentError
 
 CLAIMS = ["psd.all_n", "theorem_s"]
@@ -20,7 +26,7 @@ CLAIMS = ["psd.all_n", "theorem_s"]
 def finished():
     cfg = CheckConfig(seed=3)
     out = {}
-    checks.run(CLAIMS, cfg, on_claim=lambda c, rows, s: out.__setitem__(c, (rows, s)))
+    gpdtheory_checks.run(CLAIMS, cfg, on_claim=lambda c, rows, s: out.__setitem__(c, (rows, s)))
     return cfg, out
 
 

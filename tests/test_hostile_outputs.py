@@ -22,7 +22,7 @@ from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.fileio import atomic_write_text, check_writable_target, file_mode
 
 REPO = Path(__file__).resolve().parents[1]
-CLI = "import sys; from checks.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI = "import sys; from gpdtheory_checks.cli import main; sys.exit(main(sys.argv[1:]))"
 CLAIM = "score.exact"
 
 
@@ -181,8 +181,8 @@ def test_mutants_json_is_checked_before_any_cell(tmp_path):
 def test_write_failing_at_the_end_is_one_line_and_keeps_the_other_output(
         tmp_path, monkeypatch, capsys):
     """A folder removed or a disk filled during the run: a clear line, not a traceback."""
-    from checks import runner
-    from checks.cli import main
+    from gpdtheory_checks import runner
+    from gpdtheory_checks.cli import main
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device", str(tmp_path / "rows.json"))
@@ -202,13 +202,13 @@ def test_write_failing_at_the_end_is_one_line_and_keeps_the_other_output(
 
 def test_report_failing_at_the_end_names_the_json_that_was_written(
         tmp_path, monkeypatch, capsys):
-    import checks.report
-    from checks.cli import main
+    import gpdtheory_checks.report
+    from gpdtheory_checks.cli import main
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / "report"))
 
-    monkeypatch.setattr(checks.report, "write_report", denied)
+    monkeypatch.setattr(gpdtheory_checks.report, "write_report", denied)
     code = main(["check", "--only", CLAIM, "--no-progress", "--json", str(tmp_path / "rows.json"),
                  "--out", str(tmp_path / "report")])
     err = capsys.readouterr().err

@@ -7,13 +7,13 @@ import json
 import os
 import signal
 
+import gpdtheory_checks
 import pytest
+from gpdtheory_checks.cli import main
+from gpdtheory_checks.journal import Journal, read_journal
+from gpdtheory_checks.runner import row_to_json
+from gpdtheory_checks.table import CheckConfig
 
-import checks
-from checks.cli import main
-from checks.journal import Journal, read_journal
-from checks.runner import row_to_json
-from checks.table import CheckConfig
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.sweeps import executor_for
 
@@ -27,7 +27,7 @@ def _rows(rows):
 
 @pytest.fixture(scope="module")
 def reference():
-    return _rows(checks.run(SMALL, CheckConfig(seed=3)))
+    return _rows(gpdtheory_checks.run(SMALL, CheckConfig(seed=3)))
 
 
 @pytest.mark.integration
@@ -47,14 +47,14 @@ def test_interrupted_run_resumes_without_losing_rows(tmp_path, reference):
                 raise Stop  # the run dies after two finished claims
 
         with pytest.raises(Stop):
-            checks.run(SMALL, cfg, on_claim=record)
+            gpdtheory_checks.run(SMALL, cfg, on_claim=record)
     with open(path, "ab") as fh:  # a torn line from a crash inside write()
         fh.write(b'{"claim": "theorem_s", "rows": [')
     done = read_journal(path, cfg)
     assert set(done) == set(SMALL[:2])
     rerun = []
     with Journal(path, cfg) as journal:  # closes the torn line, then appends
-        rows = checks.run(SMALL, cfg, done=done,
+        rows = gpdtheory_checks.run(SMALL, cfg, done=done,
                           on_claim=lambda c, r, s: (journal.record(c, r, s), rerun.append(c)))
     assert rerun == SMALL[2:]  # finished claims are not run again
     assert _rows(rows) == reference
@@ -107,7 +107,7 @@ def test_dask_worker_killed_mid_run_loses_no_row(tmp_path):
                                   dashboard_address=None, silence_logs=50) as cluster, \
             distributed.Client(cluster) as client:
         # the uninterrupted run on the same workers (one BLAS thread each: same round-off)
-        reference = _rows(checks.run(SMALL, cfg, executor=client.get_executor()))
+        reference = _rows(gpdtheory_checks.run(SMALL, cfg, executor=client.get_executor()))
         pids = list(client.run(os.getpid).values())
         killed = []
         path = tmp_path / "dask.jsonl"
@@ -119,6 +119,6 @@ def test_dask_worker_killed_mid_run_loses_no_row(tmp_path):
                     killed.append(pids[0])
 
             ex = client.get_executor()
-            rows = checks.run(SMALL, cfg, executor=ex, on_claim=record)
+            rows = gpdtheory_checks.run(SMALL, cfg, executor=ex, on_claim=record)
     assert killed and _rows(rows) == reference
     assert set(read_journal(path, cfg)) == set(SMALL)

@@ -9,15 +9,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import gpdtheory_checks  # noqa: F401  (registers the claims)
 import numpy as np
 import pytest
+from gpdtheory_checks.mutants import CATALOGUE, MUTANTS
+from gpdtheory_checks.mutation import Edit, Mutant, _resolve, applied, kill_matrix, probe
+from gpdtheory_checks.reference import theorem_s_constants, truncated_column
+from gpdtheory_checks.table import CheckConfig
 
-import checks  # noqa: F401  (registers the claims)
 import gpdtheory as gp
-from checks.mutants import CATALOGUE, MUTANTS
-from checks.mutation import Edit, Mutant, _resolve, applied, kill_matrix, probe
-from checks.reference import theorem_s_constants, truncated_column
-from checks.table import CheckConfig
 
 
 def test_catalogue_is_large_and_documented():
@@ -58,7 +58,7 @@ def test_an_edit_that_does_not_match_is_refused():
 
 
 def test_probe_records_only_what_is_called():
-    from checks.table import CLAIMS
+    from gpdtheory_checks.table import CLAIMS
 
     with probe(MUTANTS) as hits:
         CLAIMS["psd.frontier"].run(CheckConfig())
@@ -91,7 +91,7 @@ def test_fast_subset_is_caught_and_the_unmutated_run_holds():
 def test_truncation_bound_does_not_come_from_the_code_under_test():
     """The reviewer's first case: the hard truncation off by one fails truncation.error's
     norm rows, not only its column-vs-rule rows (the bound is tau_J of rho itself)."""
-    from checks.table import CLAIMS
+    from gpdtheory_checks.table import CLAIMS
 
     with applied(CATALOGUE["truncation.off_by_one"]):
         rows = CLAIMS["truncation.error"].run(CheckConfig())
@@ -102,7 +102,7 @@ def test_truncation_bound_does_not_come_from_the_code_under_test():
 @pytest.mark.parametrize("name", ["construct.depth_60pct", "construct.J_halved"])
 @pytest.mark.integration
 def test_weakened_networks_fail_the_rows_that_name_the_stronger_one(name):
-    from checks.table import CLAIMS
+    from gpdtheory_checks.table import CLAIMS
 
     with applied(CATALOGUE[name]):
         rows = CLAIMS["construct.theorem_s"].run(CheckConfig())
@@ -133,8 +133,8 @@ def test_reference_theorem_s_matches_the_library(method):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "import sys; from checks.cli import main; "
-                           "sys.exit(main(sys.argv[1:]))", "check", *args],
+    return subprocess.run([sys.executable, "-c", "import sys; from gpdtheory_checks.cli "
+                           "import main; sys.exit(main(sys.argv[1:]))", "check", *args],
                           capture_output=True, text=True, timeout=300)
 
 
@@ -159,8 +159,8 @@ def test_cli_kill_matrix_exit_status(tmp_path):
 
 
 def test_a_finding_no_longer_reproduced_counts_as_caught():
-    from checks.mutation import _status
-    from checks.table import Measurement, Row
+    from gpdtheory_checks.mutation import _status
+    from gpdtheory_checks.table import Measurement, Row
 
     def finding(m):
         return Row.from_measurement("paper.x", "9", Measurement({}, m, 0.0, sense=">=",

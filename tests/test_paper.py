@@ -106,7 +106,7 @@ def test_grid_records_do_not_depend_on_the_engine(tmp_path):
 def test_training_engine_is_serial_inside_workers_and_off_cpu(monkeypatch):
     import multiprocessing
 
-    from checks import paper
+    from gpdtheory_checks import paper
 
     monkeypatch.delenv("GPDTHEORY_DEVICE", raising=False)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
@@ -162,7 +162,7 @@ def test_divergence_names_step_and_last_loss_and_keeps_checkpoint(tmp_path):
 # ------------------------------------------------------------------------- the claims
 @pytest.fixture
 def tiny_claims(monkeypatch, tmp_path):
-    from checks import paper
+    from gpdtheory_checks import paper
 
     monkeypatch.setattr(paper, "paper_config", lambda full: TINY)
     monkeypatch.setattr(paper, "grids", lambda full: {
@@ -176,8 +176,8 @@ def tiny_claims(monkeypatch, tmp_path):
 @pytest.mark.integration
 def test_claims_rows_and_figures(tiny_claims):
     paper = tiny_claims
-    from checks import plots
-    from checks.table import CLAIMS, CheckConfig
+    from gpdtheory_checks import plots
+    from gpdtheory_checks.table import CLAIMS, CheckConfig
 
     rows = [r for cid in ("paper.error_vs_n", "paper.decay_order", "paper.attention")
             for r in CLAIMS[cid].run(CheckConfig())]
@@ -234,7 +234,7 @@ def test_claims_rows_and_figures(tiny_claims):
 def test_claim_reports_divergence_as_error(tiny_claims, monkeypatch):
     import dataclasses
 
-    from checks.table import CLAIMS, CheckConfig
+    from gpdtheory_checks.table import CLAIMS, CheckConfig
 
     monkeypatch.setattr(tiny_claims, "paper_config",
                         lambda full: dataclasses.replace(TINY, lr=1e3, warmup=3, eval_every=1,
@@ -302,8 +302,8 @@ def _strip_arch(recs):
 def test_dit_vs_unet_claim_rows_and_figure(monkeypatch, tmp_path):
     import dataclasses
 
-    from checks import paper, plots
-    from checks.table import CLAIMS, CheckConfig
+    from gpdtheory_checks import paper, plots
+    from gpdtheory_checks.table import CLAIMS, CheckConfig
 
     def cases(full):
         yield "long", ARCH, (0,), True
@@ -335,7 +335,7 @@ def test_dit_vs_unet_claim_rows_and_figure(monkeypatch, tmp_path):
 
 
 def test_full_grid_reaches_the_papers_largest_n_on_an_accelerator(monkeypatch):
-    from checks import paper
+    from gpdtheory_checks import paper
 
     monkeypatch.delenv("GPDTHEORY_DEVICE", raising=False)
     assert max(paper.grids(True)["ns"]) == 10000 and max(paper.grids(False)["ns"]) == 1024

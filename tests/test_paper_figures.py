@@ -16,13 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from gpdtheory_checks import plots
+from gpdtheory_checks.runner import write_json
+from gpdtheory_checks.schema import read_results
+from gpdtheory_checks.table import CheckConfig
 from matplotlib.figure import Figure
 from PIL import Image
 
-from checks import plots
-from checks.runner import write_json
-from checks.schema import read_results
-from checks.table import CheckConfig
 from gpdtheory.errors import InvalidArgumentError
 from tests.test_report import synthetic_rows
 
@@ -104,9 +104,9 @@ def test_saved_as_pdf_svg_and_200_dpi_png(figures, tmp_path):
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", "import sys; from checks.cli import main; "
-                           "sys.exit(main())", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, "-c", "import sys; from gpdtheory_checks.cli "
+                           "import main; sys.exit(main())", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_report_subcommand_rerenders_without_running(tmp_path):

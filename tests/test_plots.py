@@ -13,11 +13,10 @@ import math
 
 import numpy as np
 import pytest
+from gpdtheory_checks import plots
+from gpdtheory_checks.cli import main
+from gpdtheory_checks.table import Measurement, Row
 from matplotlib.colors import to_rgba
-
-from checks import plots
-from checks.cli import main
-from checks.table import Measurement, Row
 
 #: Case keys a line may differ in besides its x (the bound and uncertainty keys).
 FREE = {"bound", "side", "se", "ci_low", "ci_high", "replicates", "seed"}

@@ -9,26 +9,26 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from gpdtheory_checks.strategies import scenarios
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import gpdtheory as gp
-from checks.strategies import scenarios
 from gpdtheory.testing import call_clean
 from gpdtheory.testing import strategies as gst
 
 ROOT = Path(__file__).parents[1]
 PLUGIN = '''
 """Claims of mylab, registered through the gpdtheory.claims entry point."""
-from checks.table import Measurement, claim
+from gpdtheory_checks.table import Measurement, claim
 
 
 @claim("mylab.tail", "3", "mylab: the tail of my kernel is below 1", scenario=True)
 def tail(cfg):
     """measured: my tail sum; bound: 1."""
     import gpdtheory as gp
-    from checks.cases import default_kernels
+    from gpdtheory_checks.cases import default_kernels
     for k in (default_kernels(cfg) if cfg.scenario is not None else [gp.Polynomial(1.0, 3.0)]):
         yield Measurement({"family": k.family, "J": 8}, k.tail_sum(8, 64), 1.0)
 '''
@@ -104,9 +104,9 @@ def test_user_arrays_are_positive_definite(rho):
 @settings(max_examples=5, deadline=None)
 @given(scenarios(max_N=8))
 def test_drawn_scenarios_run(scn):
-    import checks
+    import gpdtheory_checks
 
-    rows = checks.run(["score.exact"], scenario=scn)
+    rows = gpdtheory_checks.run(["score.exact"], scenario=scn)
     assert rows and all(r.ok for r in rows)
 
 

@@ -28,7 +28,7 @@ def test_floor_and_tomli_marker_agree():
 
 
 def test_scenario_reads_toml_without_tomllib(tmp_path, monkeypatch):
-    from checks.scenario import load_scenario
+    from gpdtheory_checks.scenario import load_scenario
 
     path = tmp_path / "case.toml"
     path.write_text('N = [8, 16]\n[kernel]\nfamily = "polynomial"\nell = 2.0\nnu = 1.0\n',

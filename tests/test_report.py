@@ -9,13 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gpdtheory_checks
 import pytest
+from gpdtheory_checks import plots
+from gpdtheory_checks.report import write_report
+from gpdtheory_checks.runner import row_to_json
+from gpdtheory_checks.table import CheckConfig, Measurement, Row
 
-import checks
-from checks import plots
-from checks.report import write_report
-from checks.runner import row_to_json
-from checks.table import CheckConfig, Measurement, Row
 from gpdtheory.errors import ReportExistsError
 
 
@@ -152,7 +152,7 @@ def test_info_rows_draw_kernel_and_error_figures(tmp_path):
 
 @pytest.mark.integration
 def test_sample_complexity_claim_draws_error_vs_n(tmp_path):
-    rows = checks.run(["sample_complexity.slope"], CheckConfig())
+    rows = gpdtheory_checks.run(["sample_complexity.slope"], CheckConfig())
     per_n = [r for r in rows if r.info and isinstance(r.case["n"], int)]
     plug = [r.case["n"] for r in per_n if r.case["estimator"] == "plug-in"]
     trained = [r.case["n"] for r in per_n if r.case["estimator"] == "trained"]
@@ -167,14 +167,15 @@ def test_sample_complexity_claim_draws_error_vs_n(tmp_path):
 
 def test_trained_kernel_claim_rows_per_lag(monkeypatch):
     """The per-lag rows of trained.kernel, on the constructed network: kernel = rho_bar."""
+    from gpdtheory_checks import training
+
     import gpdtheory as gp
-    from checks import training
     from gpdtheory.construct import build
 
     spec = gp.GPSpec(gp.PoweredExponential(1.0, 1.0), 6, training.SIGMA)
     built = build(spec, 5, 40)  # deep enough to beat the shuffled-frames baseline
     monkeypatch.setattr(training, "_models", lambda cfg: iter([(spec, built, built, 5, 40)]))
-    rows = checks.CLAIMS["trained.kernel"].run(CheckConfig())
+    rows = gpdtheory_checks.CLAIMS["trained.kernel"].run(CheckConfig())
     assert rows[0].verdict == "holds" and not rows[0].info
     lags = [r for r in rows if r.info and "lag" in r.case]
     assert [r.case["lag"] for r in lags] == [1, 2, 3, 4, 5]
@@ -187,7 +188,7 @@ def test_trained_kernel_claim_rows_per_lag(monkeypatch):
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
-    rows = checks.run(["kappa"], CheckConfig(seed=4)) + synthetic_rows()
+    rows = gpdtheory_checks.run(["kappa"], CheckConfig(seed=4)) + synthetic_rows()
     rows.append(Row.error("broken.claim", "9", ValueError("boom")))
     return write_report(rows, tmp_path_factory.mktemp("r") / "report", CheckConfig(seed=4), 12.5)
 
@@ -266,7 +267,7 @@ def test_failure_leaves_nothing(tmp_path, monkeypatch):
 def test_concurrent_cli_reports(tmp_path):
     """Two reports into different directories both complete; into the same, one is refused."""
     def start(name):
-        return subprocess.Popen([sys.executable, "-m", "checks.cli", "check", "--only",
+        return subprocess.Popen([sys.executable, "-m", "gpdtheory_checks.cli", "check", "--only",
                                  "kappa", "--no-progress", "--out", str(tmp_path / name)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 
+import gpdtheory_checks
 import numpy as np
 import pytest
-
-import checks
-from checks.cli import main
-from checks.runner import select
-from checks.scenario import (
+from gpdtheory_checks.cli import main
+from gpdtheory_checks.runner import select
+from gpdtheory_checks.scenario import (
     applicability,
     load_scenario,
     parse_kernel,
     run_scenario,
     scenario_from_dict,
 )
-from checks.table import CLAIMS
+from gpdtheory_checks.table import CLAIMS
+
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.kernels import SklearnKernel
 
@@ -157,7 +157,7 @@ def test_default_selection_is_unchanged():
 
 def test_checks_run_takes_a_scenario():
     scn = scenario_from_dict({**SMALL, "kernel": {"sklearn": "Matern(length_scale=3, nu=1.5)"}})
-    rows = checks.run(["kappa.bound"], scenario=scn)
+    rows = gpdtheory_checks.run(["kappa.bound"], scenario=scn)
     assert rows and all(r.case["family"] == "sklearn" for r in rows)
     assert any(r.case.get("bound") == "symbol" for r in rows)  # the N-free bound is finite
 

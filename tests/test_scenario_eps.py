@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.linalg
+from gpdtheory_checks.scenario import scenario_from_dict
+from gpdtheory_checks.scenario_eps import PSD_WORDS, check_eps, eps_answer, format_eps
 
-from checks.scenario import scenario_from_dict
-from checks.scenario_eps import PSD_WORDS, check_eps, eps_answer, format_eps
 from gpdtheory.errors import InvalidArgumentError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,8 +114,8 @@ def test_check_eps_refuses(bad):
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", "import sys; from checks.cli import main; "
-                           "sys.exit(main())", "check", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-c", "import sys; from gpdtheory_checks.cli "
+                           "import main; sys.exit(main())", "check", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

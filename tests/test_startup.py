@@ -4,7 +4,7 @@ Counted, not timed (a busy machine times anything): each path runs in a fresh in
 which then reports the modules it imported. None may import torch, matplotlib, Dask,
 sympy, scikit-learn, GPyTorch, hypothesis, Numba (whose compiled kernels dominate
 ``import gpdtheory``) or any claim module; ``--list`` reads the claims from the source
-(:mod:`checks.catalogue`) and must print exactly what the loaded registry holds.
+(:mod:`gpdtheory_checks.catalogue`) and must print exactly what the loaded registry holds.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ HEAVY = ("torch", "matplotlib", "dask", "distributed", "sympy", "sklearn", "gpyt
 
 PROBE = """
 import contextlib, io, json, sys
-from checks.cli import main
+from gpdtheory_checks.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     try:
@@ -51,7 +51,7 @@ def test_fast_paths_import_nothing_heavy(argv):
     mods = got["modules"]
     heavy = sorted({m.split(".")[0] for m in mods} & set(HEAVY))
     assert not heavy, f"{argv} imports {heavy}"
-    ours = [m for m in mods if m.split(".")[0] in ("checks", "gpdtheory")]
+    ours = [m for m in mods if m.split(".")[0] in ("gpdtheory_checks", "gpdtheory")]
     claim_modules = {f"checks.{m}" for m in ("asymptotics", "construct", "core", "distribution",
                                              "gd", "models", "paper", "scenario", "training",
                                              "truncation", "video")}
@@ -61,10 +61,10 @@ def test_fast_paths_import_nothing_heavy(argv):
 
 def test_list_reads_exactly_the_registry():
     got = _probe(["check", "--list"])
-    import checks
-    from checks.table import CLAIMS
+    import gpdtheory_checks
+    from gpdtheory_checks.table import CLAIMS
 
-    checks.load_claims()
+    gpdtheory_checks.load_claims()
     live = "".join(f"{c.id:24s} §{c.section:4s} {c.statement}\n" for c in CLAIMS.values())
     assert got["stdout"] == live
 
@@ -72,8 +72,8 @@ def test_list_reads_exactly_the_registry():
 def test_first_read_of_the_registry_loads_the_catalogue_in_table_order():
     code = """
 import json, sys
-import checks.truncation  # a claim module imported first, as a test might
-from checks.table import CLAIMS
+import gpdtheory_checks.truncation  # a claim module imported first, as a test might
+from gpdtheory_checks.table import CLAIMS
 print(json.dumps([c.func.__module__ for c in CLAIMS.values()]))
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -81,8 +81,9 @@ print(json.dumps([c.func.__module__ for c in CLAIMS.values()]))
                        timeout=600)
     assert r.returncode == 0, r.stderr
     modules = json.loads(r.stdout.splitlines()[-1])
-    import checks
+    import gpdtheory_checks
 
-    order = [f"checks.{m}" for m in checks.CLAIM_MODULES]
+    order = [f"checks.{m}" for m in gpdtheory_checks.CLAIM_MODULES]
     ranks = [order.index(m) if m in order else len(order) for m in modules]
-    assert ranks == sorted(ranks) and "checks.truncation" in modules and len(set(modules)) > 5
+    assert ranks == sorted(ranks) and "gpdtheory_checks.truncation" in modules
+    assert len(set(modules)) > 5

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import json
 
+import gpdtheory_checks
 import numpy as np
 import pytest
+from gpdtheory_checks.cli import main
+from gpdtheory_checks.runner import row_from_json
+from gpdtheory_checks.table import CheckConfig
 from threadpoolctl import threadpool_limits
 
-import checks
 import gpdtheory as gp
-from checks.cli import main
-from checks.runner import row_from_json
-from checks.table import CheckConfig
 from gpdtheory.errors import InvalidArgumentError
 from gpdtheory.sweeps import (
     SequentialExecutor,
@@ -151,8 +151,8 @@ def _canonical(rows):
 def test_checks_on_dask_threads_identical(thread_cluster):
     cfg = CheckConfig(seed=3)
     with distributed.Client(thread_cluster) as client:
-        rows = checks.run(CLAIMS_UNDER_TEST, cfg, executor=client.get_executor())
-    local = checks.run(CLAIMS_UNDER_TEST, cfg)
+        rows = gpdtheory_checks.run(CLAIMS_UNDER_TEST, cfg, executor=client.get_executor())
+    local = gpdtheory_checks.run(CLAIMS_UNDER_TEST, cfg)
     assert len(rows) == len(local) > 0
     assert _canonical(rows) == _canonical(local)
 
@@ -161,12 +161,12 @@ def test_checks_on_dask_threads_identical(thread_cluster):
 def test_checks_on_dask_processes_identical(process_cluster):
     cfg = CheckConfig(seed=5)
     with distributed.Client(process_cluster) as client:
-        rows = checks.run(CLAIMS_UNDER_TEST, cfg, executor=client.get_executor())
+        rows = gpdtheory_checks.run(CLAIMS_UNDER_TEST, cfg, executor=client.get_executor())
     with threadpool_limits(1):
-        local = checks.run(CLAIMS_UNDER_TEST, cfg)
+        local = gpdtheory_checks.run(CLAIMS_UNDER_TEST, cfg)
     assert _canonical(rows) == _canonical(local)
     # a different seed gives different cases: the comparison above is not vacuous
-    other = checks.run(["score"], CheckConfig(seed=6))
+    other = gpdtheory_checks.run(["score"], CheckConfig(seed=6))
     assert other != [r for r in local if r.claim == "score.exact"]
 
 
@@ -177,7 +177,7 @@ def test_cli_scheduler(process_cluster, tmp_path):
             "--scheduler", process_cluster.scheduler_address]
     assert main(argv) == 0
     with threadpool_limits(1):
-        local = checks.run(["kappa"], CheckConfig(seed=2))
+        local = gpdtheory_checks.run(["kappa"], CheckConfig(seed=2))
     remote = [row_from_json(r) for r in json.loads(out.read_text())["rows"]]
     assert _canonical(remote) == _canonical(local)
 
@@ -190,8 +190,8 @@ def test_executor_for_local():
     ex, close = executor_for(None, 1)  # gpdtheory check --workers 1
     try:
         # a spawned worker inherits this process's environment, so its BLAS thread count too
-        local = checks.run(["kappa"], CheckConfig(seed=1))
-        remote = checks.run(["kappa"], CheckConfig(seed=1), executor=ex)
+        local = gpdtheory_checks.run(["kappa"], CheckConfig(seed=1))
+        remote = gpdtheory_checks.run(["kappa"], CheckConfig(seed=1), executor=ex)
         # same cases and verdicts; the values agree to round-off (a row measuring a
         # round-off error, such as kappa.bound's "engine route", may differ in its last bits)
         assert [(r.claim, r.case, r.verdict) for r in remote] == [

@@ -163,7 +163,7 @@ def test_every_citation_resolves(known):
 
 
 def test_every_claim_section_resolves(known):
-    from checks.table import CLAIMS
+    from gpdtheory_checks.table import CLAIMS
 
     assert CLAIMS, "no claims registered"
     bad = [f"{c.id}: section {c.section!r}" for c in CLAIMS.values() if str(c.section) not in known]

@@ -10,11 +10,16 @@ import math
 import numpy as np
 import pytest
 import torch
+from gpdtheory_checks.baselines import time_ignoring_map
+from gpdtheory_checks.training import (
+    hidden_states,
+    layer_distances,
+    map_error,
+    null_layer_distances,
+)
+from gpdtheory_checks.video import pixel_lag_profile
 
 import gpdtheory as gp
-from checks.baselines import time_ignoring_map
-from checks.training import hidden_states, layer_distances, map_error, null_layer_distances
-from checks.video import pixel_lag_profile
 from gpdtheory import distribution as dist
 from gpdtheory.construct import build
 from gpdtheory.errors import InvalidArgumentError

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from checks.table import (
+from gpdtheory_checks.table import (
     NOT_REPRODUCED,
     REPRODUCED,
     UNRESOLVED,

@@ -13,10 +13,9 @@ import os
 import subprocess
 import sys
 
+import gpdtheory_checks
 import pytest
-
-import checks
-from checks.table import CLAIMS
+from gpdtheory_checks.table import CLAIMS
 
 # Integration: runs whole claims twice, each time in a fresh process.
 pytestmark = pytest.mark.integration
@@ -32,7 +31,7 @@ def _run(tmp_path, name: str, one_thread: bool) -> list[dict]:
     if one_thread:
         env.update({k: "1" for k in THREAD_VARS})
     out = tmp_path / f"{name}.json"
-    args = [sys.executable, "-c", "from checks.cli import main; raise SystemExit(main())",
+    args = [sys.executable, "-c", "from gpdtheory_checks.cli import main; raise SystemExit(main())",
             "check", "--no-progress", "--json", str(out)]
     for cid in ATTAINED:
         if cid in CLAIMS:
@@ -43,7 +42,7 @@ def _run(tmp_path, name: str, one_thread: bool) -> list[dict]:
 
 
 def test_same_verdicts_one_thread_and_default(tmp_path):
-    assert checks  # the claims are registered
+    assert gpdtheory_checks  # the claims are registered
     one = _run(tmp_path, "one", one_thread=True)
     many = _run(tmp_path, "many", one_thread=False)
     assert len(one) == len(many) and len(one) > 500

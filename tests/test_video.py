@@ -247,7 +247,7 @@ def test_video_dit_learns_frame_order():
 def test_flat_attention_profile_does_not_count():
     # Pearson is blind to scale: a 4%-flat profile shaped like rho correlates perfectly,
     # but carries no lag information; the video claim must not count it.
-    from checks.video import MIN_SPREAD, attention_evidence, profile_spread
+    from gpdtheory_checks.video import MIN_SPREAD, attention_evidence, profile_spread
 
     rho = np.exp(-np.arange(9) ** 1.5 / 8.0)
     flat = 1.0 + 0.04 * rho

@@ -5,7 +5,7 @@ Fu, Dou, Guo, Wang and Chen (ICLR 2025) train a DiT (16-dimensional time embeddi
 generated samples and ``Gamma ⊗ Sigma``: it falls with ``n``, it is smaller for faster
 temporal decay, and the learned attention resembles ``Gamma``. This module measures the
 same quantities on any grid of (decay pattern, ``n``, seed), with checkpoints so that an
-interrupted grid resumes; :mod:`checks.paper` turns the measurements into claims.
+interrupted grid resumes; :mod:`gpdtheory_checks.paper` turns the measurements into claims.
 
 The metric (:func:`covariance_errors`)
 --------------------------------------
@@ -75,7 +75,7 @@ Modules: :mod:`~gpdtheory.experiments.config` (the settings and the checkpoint k
 from __future__ import annotations
 
 # ARCH_FAMILIES, QUANTITIES and the file suffixes stay importable from here, as before the
-# split, and _build for checks.paper (it builds the runs' model); none is in __all__
+# split, and _build for gpdtheory_checks.paper (it builds the runs' model); none is in __all__
 from .config import (  # noqa: F401
     ARCH_FAMILIES,
     ARCH_SECTION,

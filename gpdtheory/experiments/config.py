@@ -34,7 +34,7 @@ class PaperConfig(_Digestible):
     """Every setting of a paper run that changes its result (hashed into the run's key).
 
     The defaults are the small version of ``gpdtheory check`` (seconds per run on one CPU
-    thread); :mod:`checks.paper` sets the ``--full`` sizes.
+    thread); :mod:`gpdtheory_checks.paper` sets the ``--full`` sizes.
     """
 
     N: int = 8

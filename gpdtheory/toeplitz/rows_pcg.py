@@ -659,11 +659,11 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         harvest = _Harvest(s[-1], h[-1], P[:slots], AP[:slots])
         # The reference (one row) leaves a core idle for part of each iteration; it faults
         # in, meanwhile, the memory the deflated pass writes (rows the reference never uses).
-        block = min(len(_blocks(todo)[0]), k - 1)
+        first_rows = min(len(_blocks(todo)[0]), k - 1)
         space = np.zeros((2 * RECYCLE_MAX_VECTORS, n))
         toucher = _touch_in_background([space, X[:k - 1],
-                                        ops.work.get("preconditioned", block, n)[1:],
-                                        ops.work.get("product", block, n)[1:]])
+                                        ops.work.get("preconditioned", first_rows, n)[1:],
+                                        ops.work.get("product", first_rows, n)[1:]])
         _iterate(ops, state, last, bnorm, tol, maxiter, spent, harvest=harvest)
         todo = todo[todo != k - 1]
         toucher.join()

@@ -39,8 +39,10 @@ import numba as nb
 
 __all__ = ["parallel", "threads", "launch", "LAUNCH_LOCK"]
 
-if "NUMBA_THREADING_LAYER" not in os.environ and nb.config.THREADING_LAYER == "default":
-    nb.config.THREADING_LAYER = "forksafe"
+# numba's stubs do not declare its runtime settings (numba.config is filled in at import)
+if ("NUMBA_THREADING_LAYER" not in os.environ
+        and nb.config.THREADING_LAYER == "default"):  # type: ignore[attr-defined]
+    nb.config.THREADING_LAYER = "forksafe"  # type: ignore[attr-defined]
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
 _POOL_LOCK = threading.Lock()
@@ -75,8 +77,8 @@ def _pool() -> ThreadPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None or _POOL[0] != os.getpid():
-            _POOL = (os.getpid(), ThreadPoolExecutor(nb.config.NUMBA_NUM_THREADS,
-                                                     thread_name_prefix="gpd-fft"))
+            workers = nb.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # runtime setting
+            _POOL = (os.getpid(), ThreadPoolExecutor(workers, thread_name_prefix="gpd-fft"))
         return _POOL[1]
 
 

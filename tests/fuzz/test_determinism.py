@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import math
 
+import gpdtheory_checks
 import pytest
-
-import checks
-from checks.table import CheckConfig
+from gpdtheory_checks.table import CheckConfig
 
 # Integration: each test runs whole claims twice.
 pytestmark = pytest.mark.integration
@@ -33,15 +32,15 @@ def _canon(rows):
 
 
 def test_same_seed_bitwise_identical():
-    only = [c for c in QUICK if c in checks.CLAIMS]
-    a = checks.run(only, CheckConfig(seed=7))
-    b = checks.run(only, CheckConfig(seed=7))
+    only = [c for c in QUICK if c in gpdtheory_checks.CLAIMS]
+    a = gpdtheory_checks.run(only, CheckConfig(seed=7))
+    b = gpdtheory_checks.run(only, CheckConfig(seed=7))
     assert a and _canon(a) == _canon(b)
 
 
 def test_order_independent():
-    only = [c for c in QUICK if c in checks.CLAIMS]
-    fwd = checks.run(only, CheckConfig(seed=3))
-    rev = checks.run(only[::-1], CheckConfig(seed=3))
+    only = [c for c in QUICK if c in gpdtheory_checks.CLAIMS]
+    fwd = gpdtheory_checks.run(only, CheckConfig(seed=3))
+    rev = gpdtheory_checks.run(only[::-1], CheckConfig(seed=3))
     key = lambda rows: sorted(_canon([r]) for r in rows)
     assert key(fwd) == key(rev)

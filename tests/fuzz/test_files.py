@@ -138,7 +138,7 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
 
 
 def test_json_results_atomic_and_never_overwritten(tmp_path):
-    from checks.runner import atomic_write_text
+    from gpdtheory_checks.runner import atomic_write_text
 
     target = tmp_path / "r.json"
     atomic_write_text(target, "[]\n")

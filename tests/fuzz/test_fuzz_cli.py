@@ -1,16 +1,15 @@
 """The CLI on bad usage: a non-zero exit and a one-line reason (the last line of stderr).
 
-Runs ``checks.cli.main`` in-process (argparse errors raise ``SystemExit(2)``);
+Runs ``gpdtheory_checks.cli.main`` in-process (argparse errors raise ``SystemExit(2)``);
 the two-process race on one ``--out`` directory is tested in ``tests/test_report.py``.
 """
 
 from __future__ import annotations
 
 import pytest
+from gpdtheory_checks.cli import main
 from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
-
-from checks.cli import main
 
 from ._settings import fuzz
 
