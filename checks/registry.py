@@ -14,6 +14,7 @@ does not depend on which claim module happened to be imported first.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -28,6 +29,17 @@ class ClaimRegistry(dict):
         self._loader: Callable[[], None] | None = None
         self._order: Sequence[str] = ()
         self._state = "idle"  # idle -> loading -> loaded
+        # Threads of one worker process (Dask runs several tasks at once) read concurrently:
+        # a second thread waits for the first one's load instead of seeing a half-filled
+        # table; the loading thread's own re-entrant reads pass (RLock).
+        self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def set_loader(self, loader: Callable[[], None], order: Sequence[str] = ()) -> None:
         """Install ``loader`` (imports the claim modules) and the modules' table order."""
@@ -39,16 +51,19 @@ class ClaimRegistry(dict):
 
     def load(self) -> None:
         """Run the loader once (re-entrant reads while it runs see what is registered)."""
-        if self._state != "idle" or self._loader is None:
+        if self._state == "loaded" or self._loader is None:
             return
-        self._state = "loading"
-        try:
-            self._loader()
-        except BaseException:
-            self._state = "idle"
-            raise
-        self._state = "loaded"
-        self._reorder()
+        with self._lock:
+            if self._state != "idle":  # loaded meanwhile, or this thread is loading
+                return
+            self._state = "loading"
+            try:
+                self._loader()
+            except BaseException:
+                self._state = "idle"
+                raise
+            self._reorder()
+            self._state = "loaded"
 
     def _reorder(self) -> None:
         rank = {m: i for i, m in enumerate(self._order)}

@@ -160,7 +160,8 @@ def test_sample_complexity_claim_draws_error_vs_n(tmp_path):
     assert trained == [8, 16, 32, 64, 128, 256]
     assert all(r.measured > 0 and r.case["quantity"] == "score L2 relative error"
                for r in per_n)
-    checked = [(r.case["estimator"], r.case["side"]) for r in rows if not r.info]
+    checked = [(r.case["estimator"], r.case["side"]) for r in rows
+               if not r.info and "side" in r.case]
     assert ("trained", "CI upper < 0") in checked and ("plug-in", "upper") in checked
     assert "error_vs_n" in [f.name for f in plots.make_figures(rows)]
 
