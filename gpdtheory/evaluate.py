@@ -37,7 +37,7 @@ from .schedule import (
     check_diffusion_time,
     check_scalar_diffusion_time,
 )
-from .spec import GPSpec, check_spec
+from .spec import GPSpec, check_model_fits_spec, check_spec
 from .validation import as_rng, check_positive_int, check_torch_module
 
 __all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "covariance_error",
@@ -300,10 +300,7 @@ def exact_kl(model, spec: GPSpec, T: float, t0: float, *, matrix_fn=None) -> flo
                                    "§6.2 does not exist",
                                    "use a position-only GPDiT without FFN, or compare generated "
                                    "samples with gpdtheory.compare.sample_errors")
-    if (model.N, model.d) != (spec.N, spec.d):
-        raise InvalidArgumentError("model", f"N={model.N}, d={model.d}",
-                                   f"does not match the spec (N={spec.N}, d={spec.d})",
-                                   "pass a model built for this spec")
+    check_model_fits_spec(model, spec)
     if spec.mean is not None:
         raise InvalidArgumentError("spec", spec, "has a mean", "use a mean-zero spec for exact KL")
     if matrix_fn is not None and not callable(matrix_fn):

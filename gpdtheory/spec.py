@@ -22,7 +22,7 @@ from .validation import (
     check_spd_eigh,
 )
 
-__all__ = ["GPSpec", "as_kernel", "check_spec"]
+__all__ = ["GPSpec", "as_kernel", "check_spec", "check_model_fits_spec"]
 
 #: Largest N for which a Toeplitz Gamma is *factored* densely by default: the ``O(N^3)``
 #: Cholesky factor of :meth:`GPSpec.sample` and the eigendecomposition of the score's
@@ -471,3 +471,17 @@ def check_spec(spec: Any, name: str = "spec") -> GPSpec:
         raise InvalidArgumentError(name, spec, "is not a GPSpec",
                                    "build one with gpdtheory.GPSpec(kernel, N, Sigma)")
     return spec
+
+
+def check_model_fits_spec(model: Any, spec: GPSpec, name: str = "model") -> None:
+    """Refuse a network built for another sequence length or feature count than ``spec``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming ``name``, the model's ``(N, d)`` and the spec's.
+    """
+    if (model.N, model.d) != (spec.N, spec.d):
+        raise InvalidArgumentError(name, f"N={model.N}, d={model.d}",
+                                   f"does not match the spec (N={spec.N}, d={spec.d})",
+                                   "pass a model built for this spec")

@@ -30,7 +30,7 @@ from ..errors import InvalidArgumentError
 from ..gd import gd_iterates
 from ..protocol import param_like
 from ..schedule import check_scalar_diffusion_time
-from ..spec import GPSpec, check_spec
+from ..spec import GPSpec, check_model_fits_spec, check_spec
 from ..validation import as_real_array, as_rng, check_positive_int
 from .nulls import time_ignoring_iterate
 from .probes import CHUNK, probe_distances, probe_iterates
@@ -49,10 +49,7 @@ def _check_gpdit(model: GPDiT, spec: GPSpec, probe: dict) -> GPDiT:
                                    "compared through its y slot, without a probe",
                                    "drop them, or probe its blocks with "
                                    "gpdtheory.compare.probe_iterates")
-    if (model.N, model.d) != (spec.N, spec.d):
-        raise InvalidArgumentError("model", f"N={model.N}, d={model.d}",
-                                   f"does not match the spec (N={spec.N}, d={spec.d})",
-                                   "pass a model built for this spec")
+    check_model_fits_spec(model, spec)
     return model
 
 
