@@ -359,3 +359,19 @@ def test_score_error_prints_a_summary():
     text = repr(res)
     assert text == str(res) and text.startswith("ScoreError (exact)") and "..." in text
     assert "array(" not in text and "\n" not in text and len(text) < 300
+
+
+def test_a_network_for_another_spec_is_refused():
+    from gpdtheory.compare import compare_layers
+    from gpdtheory.construct import build
+    from gpdtheory.errors import InvalidArgumentError
+    from gpdtheory.evaluate import exact_kl
+
+    small = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.eye(2))
+    large = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 6, np.eye(2))
+    net = build(small, 3, 2)
+    for call in (lambda: compare_layers(net, large, 8, 0.5, 3),
+                 lambda: exact_kl(net, large, 4.0, 0.1)):
+        with pytest.raises(InvalidArgumentError, match=r"N=4, d=2.*does not match the spec "
+                           r"\(N=6, d=2\)"):
+            call()
