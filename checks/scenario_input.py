@@ -18,6 +18,7 @@ import numpy as np
 import gpdtheory as gp
 from gpdtheory.errors import GPDTheoryError, InvalidArgumentError, NotPositiveDefiniteError
 from gpdtheory.kernels import Decay, Kernel, SampledKernel, SklearnKernel, with_jitter
+from gpdtheory.schedule import check_diffusion_time
 
 from .kernel_grammar import parse_kernel
 
@@ -124,14 +125,23 @@ def _ints(key: str, value: Any, lo: int, hi: int) -> tuple[int, ...]:
     return tuple(sorted(set(vals)))
 
 
-def _floats(key: str, value: Any) -> tuple[float, ...]:
+def _times(key: str, value: Any) -> tuple[float, ...]:
+    """Diffusion times, bounded by the library's rule (``0 < t <= T_MAX``, from
+    :func:`gpdtheory.schedule.check_diffusion_time`): a scenario accepts exactly the times the
+    library computes at, and says why in the library's words."""
     vals = value if isinstance(value, (list, tuple)) else [value]
+    example = f"write e.g. {key} = [0.01, 0.5, 2.0]"
     if not vals:
         raise InvalidArgumentError(key, value, "is empty", "give at least one positive number")
     for v in vals:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < 1e3):
-            raise InvalidArgumentError(key, value, f"holds {v!r}, not a number in (0, 1000)",
-                                       f"write e.g. {key} = [0.01, 0.5, 2.0]")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise InvalidArgumentError(key, value, f"holds {v!r}, not a number", example)
+        try:
+            check_diffusion_time(v, key)
+        except InvalidArgumentError as exc:
+            # Re-raised with the whole value the file gave, and the file's own fix first.
+            raise InvalidArgumentError(key, value, f"holds {v!r}, which {exc.problem}",
+                                       f"{example} ({exc.fix})") from None
     return tuple(sorted({float(v) for v in vals}))
 
 
@@ -300,7 +310,7 @@ def _grids(data: dict[str, Any], kernel: Kernel, text: str):
                                    f"({int(kernel.max_lag)})",
                                    f"use J <= {int(kernel.max_lag)}")
     L = _ints("L", data.get("L", DEFAULTS["L"]), 1, 10_000)
-    t = _floats("t", data.get("t", DEFAULTS["t"]))
+    t = _times("t", data.get("t", DEFAULTS["t"]))
     trunc = data.get("truncation", DEFAULTS["truncation"])
     trunc = [trunc] if isinstance(trunc, str) else trunc
     from gpdtheory.truncation import METHODS

@@ -89,6 +89,19 @@ def test_bad_files_name_key_value_fix(tmp_path, text, key):
     assert info.value.argument == key and "Fix:" in str(info.value)
 
 
+def test_diffusion_times_follow_the_schedule_bound(tmp_path):
+    """The scenario's bound on t is the library's: T_MAX accepted, beyond it refused by value."""
+    from gpdtheory.schedule import T_MAX
+
+    ok = load_scenario(_write(tmp_path, f't = [0.5, {T_MAX}]\n[kernel]\nsklearn = "RBF(1.0)"'))
+    assert ok.t == (0.5, T_MAX)
+    with pytest.raises(InvalidArgumentError) as info:
+        load_scenario(_write(tmp_path, 't = [0.5, 800.0]\n[kernel]\nsklearn = "RBF(1.0)"'))
+    err = info.value
+    assert err.argument == "t" and err.value == [0.5, 800.0]
+    assert f"T_MAX = {T_MAX:g}" in str(err) and "800" in err.problem and "Fix:" in str(err)
+
+
 def test_array_kernel_errors(tmp_path):
     np.save(tmp_path / "bad.npy", np.r_[1.0, 0.99, 0.0, 0.99])  # Gamma_4 indefinite
     with pytest.raises(InvalidArgumentError, match="not positive definite at N=4") as info:
