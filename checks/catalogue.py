@@ -4,7 +4,8 @@ Importing the claim modules costs seconds (torch, sympy, Numba-compiled code); l
 claims needs only their ids, sections and statements, which are literals in each
 ``@claim("id", "section", "statement", ...)`` decorator, or f-strings of the module's own
 constants (``f"... to {SCORE_RTOL:g} relative"`` with ``SCORE_RTOL = 1e-10`` at module
-level). :func:`static_claims` reads them with :mod:`ast` from the modules of
+level) or of constants it imports from a sibling module (``from .trained_setup import
+T_EVAL``). :func:`static_claims` reads them with :mod:`ast` from the modules of
 :data:`gpdtheory_checks.CLAIM_MODULES`, in table order; nothing is executed (constants go through
 :func:`ast.literal_eval`). A test keeps the result equal to the loaded registry
 (:data:`gpdtheory_checks.table.CLAIMS`); any other expression, or an installed claims plugin, makes
@@ -33,10 +34,17 @@ class _NotStatic(Exception):
     """An expression whose value only running the module gives."""
 
 
-def _constants(tree: ast.Module) -> dict[str, object]:
-    """Module-level ``NAME = <literal>`` and ``A, B = <literal tuple>`` assignments."""
+def _constants(tree: ast.Module, package: str = "") -> dict[str, object]:
+    """Module-level ``NAME = <literal>`` and ``A, B = <literal tuple>`` assignments, and the
+    constants a module takes from a sibling (``from .setup import T_EVAL``, read from the
+    sibling's source the same way), so that claims split over modules share one definition."""
     env: dict[str, object] = {}
     for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 1 and stmt.module and package:
+            sibling = _module_constants(f"{package}.{stmt.module}")
+            env.update({a.asname or a.name: sibling[a.name] for a in stmt.names
+                        if a.name in sibling})
+            continue
         target, value = None, None
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target, value = stmt.targets[0], stmt.value
@@ -87,13 +95,25 @@ def _text(node: ast.AST, env: dict[str, object]) -> str:
     raise _NotStatic(ast.unparse(node))
 
 
-def _from_module(module: str) -> list[StaticClaim] | None:
+def _parse(module: str) -> ast.Module | None:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.origin:
         return None
     with open(spec.origin, encoding="utf-8") as fh:
-        tree = ast.parse(fh.read(), filename=spec.origin)
-    env = _constants(tree)
+        return ast.parse(fh.read(), filename=spec.origin)
+
+
+def _module_constants(module: str) -> dict[str, object]:
+    """The constants of another module of the package (none if it cannot be found)."""
+    tree = _parse(module)
+    return {} if tree is None else _constants(tree, module.rpartition(".")[0])
+
+
+def _from_module(module: str) -> list[StaticClaim] | None:
+    tree = _parse(module)
+    if tree is None:
+        return None
+    env = _constants(tree, module.rpartition(".")[0])
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
