@@ -17,10 +17,12 @@ from .table import CLAIMS
 
 #: The modules that register claims, in table order (section order of docs/theory.md,
 #: roughly): asymptotics (§2), construct (§5), core (§§2-3), distribution (§6), gd (§3,
-#: Theorem S), models (§8), paper (§9), scenario (runs only with a user's scenario),
-#: training (§§7-8), truncation (§§3-4), video (moving-ball video).
+#: Theorem S), models (§8), paper, paper_attention and paper_architectures (§9), scenario
+#: (runs only with a user's scenario), training and training_slope (§§7-8), truncation
+#: (§§3-4), video (moving-ball video).
 CLAIM_MODULES = ("asymptotics", "construct", "core", "distribution", "gd", "models", "paper",
-                 "scenario", "training", "truncation", "video")
+                 "paper_attention", "paper_architectures", "scenario", "training",
+                 "training_slope", "truncation", "video")
 
 #: Public names and the module of this package each comes from.
 _HOME = {"CheckConfig": "table", "Measurement": "table", "Row": "table", "claim": "table",

@@ -1,7 +1,7 @@
 """Claims on user-style models through the protocol (docs/theory.md §§7 and 8).
 
 The paper's DiT-against-U-Net comparison, with its 16-frame control, is
-``paper.dit_vs_unet`` (checks/paper.py).
+``paper.dit_vs_unet`` (checks/paper_architectures.py).
 
 ``models.latte_attention`` diffusers' ``LatteTransformer3DModel`` (a real video DiT),
                            trained briefly by the package's trainer on GP sequences laid out

@@ -25,6 +25,11 @@
                              slope in [-0.75, -0.25] on its own rows. One informational row per
                              n and estimator (mean and standard error over the seeds).
 
+The trained.* claims are defined here; ``sample_complexity.slope`` in
+:mod:`gpdtheory_checks.training_slope`, the models and data they share in
+:mod:`gpdtheory_checks.trained_setup`, the layer distances in
+:mod:`gpdtheory_checks.looped_layers`; every name is importable from here too.
+
 Every trained.* claim runs over the three decay families (powered exponential,
 polynomial, logarithmic); each family's model is trained once per process (cached) and
 reused by the four claims. Training (all rows record it in their case): the looped
@@ -56,8 +61,8 @@ import math
 
 import numpy as np
 
-try:
-    import torch
+try:  # the missing extra named before gpdtheory.train reaches for it
+    import torch  # noqa: F401
 except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
     from gpdtheory._extras import require
 
@@ -68,20 +73,55 @@ import gpdtheory as gp
 from gpdtheory.train import torch_threads
 
 from . import baselines
-from .cases import training_device
+from .looped_layers import (  # noqa: F401  (re-exported: the old home of these names)
+    _noised,
+    _worst_contraction,
+    hidden_states,
+    layer_distances,
+    null_layer_distances,
+)
 from .table import CheckConfig, Measurement, claim
+from .trained_setup import (  # noqa: F401  (re-exported: the old home of these names)
+    HELDOUT,
+    MAX_LBFGS,
+    MAX_LBFGS_FULL,
+    SCORE_BOUND,
+    SCORE_BOUND_FULL,
+    SCORE_MARGIN,
+    SHUFFLES,
+    SIGMA,
+    T_EVAL,
+    T_MAX,
+    T_MIN,
+    _case,
+    _permutations,
+    _setting,
+    families,
+    map_error,
+    train_config,
+    trained_matching_model,
+    untrained_matching_model,
+)
+from .training_slope import (  # noqa: F401  (re-exported: the old home of these names)
+    SLOPE_L,
+    SLOPE_RANGE,
+    SLOPE_STEPS,
+    TRAINED_NS,
+    TRAINED_NS_FULL,
+    TRAINED_REPLICATES,
+    TRAINED_REPLICATES_FULL,
+    _per_n,
+    _sweep_baselines,
+    sample_complexity_slope,
+    slope_train_config,
+    trained_error_population,
+)
 
-#: Trained matching model's relative score error at t = 0.5 (default / --full).
-SCORE_BOUND, SCORE_BOUND_FULL = 0.2, 0.05
 #: trained.kernel: least margin of the trained map's recovery R of C_t^{-1}'s off-lag temporal
 #: structure over the best null baseline (R in [.., 1]; the time-ignoring score has R = 0):
 #: beyond any null, at least a fifth of the structure (the constructed network with the same
 #: J and L recovers 0.50-0.74).
 KERNEL_MARGIN = 0.2
-#: trained.score: least margin of the best null baseline's relative score error over the
-#: model's: 5% of the score's norm, a quarter of the default absolute bound SCORE_BOUND
-#: (which the time-ignoring score nearly meets on its own: 0.244 / 0.121 / 0.416).
-SCORE_MARGIN = 0.05
 #: trained.layers: least margin of the best null baseline's distance to GD's L-th iterate
 #: (time-ignoring score, untrained model, zero output) over the trained loop's, on the
 #: scale of the exact score: 5%, the same scale as SCORE_MARGIN.
@@ -93,106 +133,11 @@ CONTRACTION_MARGIN = 0.05
 #: trained.kl: largest ratio of the trained sampler's exact KL to the best null baseline's
 #: (time-ignoring score, untrained model): the model must at least halve it.
 KL_RATIO = 0.5
-#: Frame permutations of the shuffled-positions baseline (its score: the 95% best of them).
-SHUFFLES = 20
-#: The paper's rate n^{-1/2}, with a tolerance of 1/4 on either side.
-SLOPE_RANGE = (-0.75, -0.25)
-T_EVAL = 0.5
-#: Training range of diffusion times; trained.kl runs the sampler over exactly this range.
-T_MIN, T_MAX = 0.1, 4.0
-SIGMA = np.array([[1.0, 0.3], [0.3, 0.6]])
-#: Cap on the L-BFGS iterations of the trained.* models (default / --full): training stops
-#: earlier when the held-out loss has not improved for 4 evaluations (the convergence rule).
-MAX_LBFGS, MAX_LBFGS_FULL = 3000, 6000
-#: Held-out sequences for trained.layers (a fresh draw, not the training samples).
-HELDOUT = 4096
-
-
-def families(full: bool = False) -> list[gp.Kernel]:
-    """One kernel per decay family (``--full``: the same; the sizes grow instead)."""
-    return [gp.PoweredExponential(1.0, 1.0), gp.Polynomial(1.0, 2.5), gp.Logarithmic(1.0, 1.0)]
-
-
-def _setting(full: bool) -> dict:
-    if full:
-        return {"N": 8, "L": 4, "n": 16384, "steps": MAX_LBFGS_FULL, "n_times": 8}
-    return {"N": 8, "L": 4, "n": 4096, "steps": MAX_LBFGS, "n_times": 4}
-
-
-def train_config(full: bool, seed: int, holdout: float = 0.1):
-    from gpdtheory.train import TrainConfig
-
-    s = _setting(full)
-    return TrainConfig(steps=s["steps"], optimizer="lbfgs", marginalize=True, lr=1.0,
-                       n_times=s["n_times"], t0=T_MIN, T=T_MAX, eval_every=50, patience=4,
-                       holdout=holdout, seed=seed)
-
-
-@functools.lru_cache(maxsize=8)
-def trained_matching_model(full: bool, seed: int, family: int = 0):
-    """``(spec, model, construct, J, L)``: the looped matching model trained once per process.
-
-    Trained on :func:`~gpdtheory_checks.cases.training_device` (``--device``), then moved to the
-    CPU:
-    the trained.* claims read it as float64 linear maps against exact numpy quantities.
-    """
-    from gpdtheory.construct import build
-    from gpdtheory.models import matching_model
-    from gpdtheory.train import train
-
-    s = _setting(full)
-    spec = gp.GPSpec(families(full)[family], s["N"], SIGMA)
-    J, L = s["N"] - 1, s["L"]
-    with torch.random.fork_rng(), torch_threads(1):
-        model = matching_model(spec, L=L, J=J, tied=True, seed=seed)
-        res = train(model, spec.sample(s["n"], seed=seed + 1), train_config(full, seed),
-                    device=training_device())
-    model = model.cpu()
-    # the convergence record, read by _case (a plain attribute: not a parameter or buffer)
-    model.convergence = {"steps_run": int(res.history["eval_step"][-1]),
-                         "best_step": int(res.best_step), "converged": bool(res.stopped_early),
-                         "heldout_loss": round(float(res.best_val), 6)}
-    return spec, model, build(spec, J, L), J, L
-
-
-def map_error(spec, M: np.ndarray, t: float = T_EVAL) -> float:
-    """Relative ``L2(p_t)`` error of the linear score ``s(x) = -M x``, exactly: the trace
-    identity (:func:`gpdtheory.gd.l2_error`) over ``E||s*||^2``
-    (:func:`gpdtheory.evaluate.score_norm2`)."""
-    from gpdtheory.evaluate import score_norm2
-    from gpdtheory.gd import l2_error
-
-    return math.sqrt(max(l2_error(spec, M, t), 0.0) / score_norm2(spec, t))
-
-
-def untrained_matching_model(spec, J: int, L: int, seed: int):
-    """The trained.* claims' architecture at initialisation (same seed): a null baseline."""
-    from gpdtheory.models import matching_model
-
-    with torch.random.fork_rng():
-        return matching_model(spec, L=L, J=J, tied=True, seed=seed)
-
-
-def _permutations(cfg: CheckConfig, salt: str, N: int) -> list[np.ndarray]:
-    """``SHUFFLES`` frame permutations for the shuffled-positions baseline (claim's generator)."""
-    rng = cfg.rng(salt + ".shuffle")
-    return [rng.permutation(N) for _ in range(SHUFFLES)]
 
 
 def _models(cfg: CheckConfig):
     for i in range(len(families(cfg.full))):
         yield trained_matching_model(cfg.full, cfg.seed, i)
-
-
-def _case(spec, J, L, cfg: CheckConfig, net=None, **extra) -> dict:
-    """The case of a trained.* row; ``net``: the trained model, whose convergence record
-    (iterations run, best iteration, held-out loss) joins the case."""
-    s = _setting(cfg.full)
-    return {"family": spec.kernel.family, **spec.kernel.params, "N": spec.N, "d": spec.d,
-            "J": J, "L": L, "t": T_EVAL, "model": "looped", "n": s["n"], "steps": s["steps"],
-            **getattr(net, "convergence", {}), "seed": cfg.seed, "data_seed": cfg.seed + 1,
-            "Sigma": "SIGMA", **extra}
-
 
 @claim("trained.kernel", "8", "temporal structure of the trained map at t=0.5: the share of "
        "C_t^(-1)'s off-lag temporal structure it recovers beats the best null baseline "
@@ -379,87 +324,6 @@ def trained_score(cfg: CheckConfig):
                                "baseline": name, **extra}, v, math.nan, kind="info",
                               note="same statistic as the model")
 
-
-def hidden_states(model, X: np.ndarray, t: float) -> np.ndarray:
-    """Content slots ``[x, y]`` after every block: ``(L + 1, B, N, 2 d)`` ndarray."""
-    from gpdtheory.construct.block import full_time
-
-    p = next(model.parameters())
-    with torch.no_grad():
-        H, temb = model.embed(torch.as_tensor(X, dtype=p.dtype), full_time(X.shape[0], t, p))
-        out = [H[..., : 2 * model.d]]
-        for k in range(model.L):
-            H = model.block(k)(H, temb)
-            out.append(H[..., : 2 * model.d])
-    return torch.stack(out).double().numpy()
-
-
-def _noised(spec, n: int, t: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    X0 = spec.sample(n, seed=rng)
-    return np.exp(-t / 2) * X0 + np.sqrt(-np.expm1(-t)) * rng.standard_normal(X0.shape)
-
-
-def layer_distances(model, spec, J: int, t: float, heldout_seed: int, probe_seed: int,
-                    n: int = HELDOUT) -> dict:
-    """Layer ``k`` of a looped linear model against GD iterate ``k``, on held-out samples.
-
-    Returns a dict of ``(L,)`` arrays over ``k = 1..L``:
-
-    - ``direct``: ``||y_k - Y_k||_F / ||Y_k||_F`` (the model's y slot against GD iterate k);
-    - ``probe``: the same after a token-wise least-squares probe ``[x_k, y_k] -> Y_k``
-      (``2d -> d``, shared by all frames, so it cannot mix frames) fitted on ``n`` other
-      noised samples (``probe_seed``) and evaluated on the held-out ones;
-    - ``model_to_score``, ``gd_to_score``: ``||y_k - Y*||_F / ||Y*||_F`` and
-      ``||Y_k - Y*||_F / ||Y*||_F``, ``Y* = -s*`` the exact score (:func:`gpdtheory.score`);
-    - ``final``: ``||y_L - Y_L||_F / ||Y*||_F`` (a float).
-    """
-    from gpdtheory.gd import gd_iterates
-
-    L, d = model.L, spec.d
-    Xh = _noised(spec, n, t, heldout_seed)
-    Xp = _noised(spec, n, t, probe_seed)
-    Hh, Hp = hidden_states(model, Xh, t), hidden_states(model, Xp, t)
-    Gh = gd_iterates(spec, Xh, t, J, L, return_all=True)
-    Gp = gd_iterates(spec, Xp, t, J, L, return_all=True)
-    Ystar = -gp.score(spec, Xh, t)
-    ns = np.linalg.norm(Ystar)
-    out = {k: np.empty(L) for k in ("direct", "probe", "model_to_score", "gd_to_score")}
-    for k in range(1, L + 1):
-        y = Hh[k][..., d:]
-        out["direct"][k - 1] = np.linalg.norm(y - Gh[k]) / np.linalg.norm(Gh[k])
-        R, *_ = np.linalg.lstsq(Hp[k].reshape(-1, 2 * d), Gp[k].reshape(-1, d), rcond=None)
-        fit = Hh[k].reshape(-1, 2 * d) @ R
-        out["probe"][k - 1] = np.linalg.norm(fit - Gh[k].reshape(-1, d)) / np.linalg.norm(Gh[k])
-        out["model_to_score"][k - 1] = np.linalg.norm(y - Ystar) / ns
-        out["gd_to_score"][k - 1] = np.linalg.norm(Gh[k] - Ystar) / ns
-    out["final"] = float(np.linalg.norm(Hh[L][..., d:] - Gh[L]) / ns)
-    return out
-
-
-def null_layer_distances(spec, J: int, L: int, t: float, heldout_seed: int) -> dict:
-    """``||Y_0 - Y_L||_F / ||Y*||_F`` for the scores that learn nothing temporal, on the
-    held-out samples of :func:`layer_distances` (same ``heldout_seed``, same draw).
-
-    ``time-ignoring``: ``Y_0 = A x`` with :func:`gpdtheory_checks.baselines.time_ignoring_map`;
-    ``zero``: ``Y_0 = 0`` (a network whose y slot stays empty), i.e. ``||Y_L|| / ||Y*||``.
-    """
-    from gpdtheory.gd import gd_iterates
-
-    Xh = _noised(spec, HELDOUT, t, heldout_seed)
-    YL = gd_iterates(spec, Xh, t, J, L)
-    ns = np.linalg.norm(gp.score(spec, Xh, t))
-    A = baselines.time_ignoring_map(spec, t)
-    Yti = (Xh.reshape(len(Xh), -1) @ A.T).reshape(Xh.shape)
-    return {"time-ignoring": float(np.linalg.norm(Yti - YL) / ns),
-            "zero": float(np.linalg.norm(YL) / ns)}
-
-
-def _worst_contraction(e: np.ndarray) -> float:
-    """``max_k e(k+1) / e(k)``: the worst block's contraction of the distance to the score."""
-    return float(np.max(e[1:] / e[:-1]))
-
-
 @claim("trained.layers", "8", "layer k of the trained looped model vs GD iterate k (same J, L), "
        f"held-out samples at t={T_EVAL}: ||y_L - Y_L|| / ||Y*|| <= {SCORE_BOUND} + e_GD(L); "
        f"finding: closer to GD's last iterate than the best null baseline by >= {LAYERS_MARGIN}; "
@@ -625,169 +489,3 @@ def trained_kl(cfg: CheckConfig):
 
 
 # ------------------------------------------------------------------ sample complexity
-#: Sizes of the trained-model sweep and seeds per size (default / --full).
-TRAINED_NS, TRAINED_NS_FULL = (8, 16, 32, 64, 128, 256), (8, 16, 32, 64, 128, 256, 512)
-TRAINED_REPLICATES, TRAINED_REPLICATES_FULL = 3, 5
-SLOPE_L, SLOPE_STEPS = 4, 100
-
-
-def slope_train_config(steps: int = SLOPE_STEPS):
-    """The sweep's training: L-BFGS on the marginalised loss at the evaluation time only."""
-    from gpdtheory.train import TrainConfig
-
-    return TrainConfig(steps=steps, optimizer="lbfgs", marginalize=True, lr=1.0, n_times=1,
-                       t0=T_EVAL, T=T_EVAL, t_sampling="fixed", eval_every=50, patience=4,
-                       holdout=0.0, seed=0)
-
-
-@claim("sample_complexity.slope", "7", "score error of the trained matching model ∝ n^slope: "
-       f"95% CI of the slope below 0 and overlapping [{SLOPE_RANGE[0]}, {SLOPE_RANGE[1]}]; "
-       f"plug-in (Kronecker/Toeplitz) estimator: slope in [{SLOPE_RANGE[0]}, {SLOPE_RANGE[1]}]")
-def sample_complexity_slope(cfg: CheckConfig):
-    """Slope of log score error against log n (theory: ``n^{-1/2}``, docs/theory.md §7).
-
-    Trained rows (``estimator="trained"``): measured: for each n in ``TRAINED_NS`` (8..256)
-    and 3 seeds (``np.random.SeedSequence(cfg.seed)`` spawns one per (n, replicate); each
-    draws the data and the initialisation), the matching model (looped, L = 4, J = 7) is
-    trained on n samples by L-BFGS (100 iterations) on the marginalised DSM loss at
-    ``t = 0.5``, and its exact relative ``L2(p_t)`` error is computed
-    (:func:`gpdtheory.sample_complexity.trained_error`). The slope is the OLS fit of
-    ``log error`` on ``log n`` over every (n, seed) point; its 95% CI is
-    ``slope ± t_{0.975, K-2} SE`` (OLS standard error, Student t with K - 2 degrees of
-    freedom, K = 18 points; lack of fit, e.g. curvature from the optimisation floor, enters
-    the residuals and widens it). bound: two-sided, three rows: ``CI upper < 0`` (the
-    error falls), ``CI lower <= -0.25`` and ``CI upper >= -0.75`` (together: the CI
-    overlaps ``[-0.75, -0.25]``, the paper's ``-1/2`` with a tolerance of 1/4 on either side).
-    The grid stops at 256 because the trained error then nears the optimisation floor: the
-    same model trained on the population covariance
-    (:func:`gpdtheory.sample_complexity.population_samples`) is the row ``n="population"``
-    (info), and the slope flattens once the error approaches it (measured: n = 32..1024
-    gives -0.36). Training only at the evaluated t removes the multi-time optimisation
-    plateau of ``trained.score`` (see the module docstring) from the sample complexity.
-
-    Plug-in rows (``estimator="plug-in"``): measured: the OLS slope for the plug-in
-    estimator (Toeplitz/Kronecker covariance estimate plugged into the exact score) over
-    n = 64..2048, 2 seeds; bound: ``SLOPE_RANGE`` on the point estimate, both sides.
-
-    Per-n rows (info): mean error over the seeds and its standard error ``se``
-    (``std(ddof=1) / sqrt(R)``), ``quantity="score L2 relative error"``.
-    """
-    from gpdtheory.sample_complexity import (
-        plugin_error,
-        rate_test,
-        sweep_n,
-        trained_error,
-    )
-
-    kernels = [gp.PoweredExponential(1.0, 1.0)]
-    if cfg.full:
-        kernels += [gp.PoweredExponential(2.0, 1.0), gp.PoweredExponential(1.0, 2.0)]
-    ns = [64, 128, 256, 512, 1024, 2048]
-    q = "score L2 relative error"
-    for kernel in kernels:
-        spec = gp.GPSpec(kernel, 8, SIGMA)
-        R = 4 if cfg.full else 2
-        res = sweep_n(plugin_error, spec, ns, replicates=R, seed=cfg.seed, t=T_EVAL)
-        f = res.fit
-        case = {"family": kernel.family, **kernel.params, "N": 8, "d": 2, "Sigma": "SIGMA",
-                "t": T_EVAL, "n": f"{ns[0]}..{ns[-1]}", "estimator": "plug-in",
-                "replicates": R, "seed": cfg.seed, "quantity": "OLS slope of log error"}
-        note = f"slope {f.slope:.3f}, 95% CI [{f.ci[0]:.3f}, {f.ci[1]:.3f}]"
-        yield Measurement({**case, "side": "upper"}, f.slope, SLOPE_RANGE[1], note=note)
-        yield Measurement({**case, "side": "lower"}, f.slope, SLOPE_RANGE[0], sense=">=", note=note)
-        yield from _per_n(res, {k: v for k, v in case.items() if k != "quantity"} | {"quantity": q})
-
-    tkernels = families(cfg.full) if cfg.full else [gp.PoweredExponential(1.0, 1.0)]
-    tns = TRAINED_NS_FULL if cfg.full else TRAINED_NS
-    R = TRAINED_REPLICATES_FULL if cfg.full else TRAINED_REPLICATES
-    tcfg = slope_train_config()
-    for kernel in tkernels:
-        spec = gp.GPSpec(kernel, 8, SIGMA)
-        with torch.random.fork_rng(), torch_threads(1):
-            res = sweep_n(trained_error, spec, list(tns), replicates=R, seed=cfg.seed, t=T_EVAL,
-                          L=SLOPE_L, cfg=tcfg, device=training_device())
-            floor = [trained_error_population(spec, s) for s in range(3)]
-        f = res.fit
-        test = rate_test(f, SLOPE_RANGE)
-        case = {"family": kernel.family, **kernel.params, "N": 8, "d": 2, "Sigma": "SIGMA",
-                "t": T_EVAL, "J": 7, "L": SLOPE_L, "steps": SLOPE_STEPS,
-                "n": f"{tns[0]}..{tns[-1]}", "estimator": "trained", "replicates": R,
-                "seed": cfg.seed, "quantity": "OLS slope of log error", "ci_method":
-                "OLS SE x t(0.975, K-2)", "slope": round(f.slope, 4),
-                "ci_low": round(f.ci[0], 4), "ci_high": round(f.ci[1], 4)}
-        note = (f"slope {f.slope:.3f} ± {f.stderr:.3f} (SE), 95% CI [{f.ci[0]:.3f}, "
-                f"{f.ci[1]:.3f}]; distance to [{SLOPE_RANGE[0]}, {SLOPE_RANGE[1]}] "
-                f"{test.distance:.3g}; population floor {np.mean(floor):.3g}")
-        yield Measurement({**case, "side": "CI upper < 0"}, f.ci[1], 0.0, kind="tolerance",
-                          note=note)
-        yield Measurement({**case, "side": f"CI lower <= {SLOPE_RANGE[1]}"}, f.ci[0],
-                          SLOPE_RANGE[1], kind="tolerance", note=note)
-        yield Measurement({**case, "side": f"CI upper >= {SLOPE_RANGE[0]}"}, f.ci[1],
-                          SLOPE_RANGE[0], sense=">=", kind="tolerance", note=note)
-        per = {k: v for k, v in case.items()
-               if k not in ("quantity", "slope", "ci_low", "ci_high", "ci_method")}
-        yield from _sweep_baselines(spec, res, per)
-        yield from _per_n(res, per | {"quantity": q})
-        yield Measurement(per | {"quantity": q, "n": "population", "replicates": len(floor),
-                                 "se": float(np.std(floor, ddof=1) / np.sqrt(len(floor)))},
-                          float(np.mean(floor)), math.nan, kind="info",
-                          note="trained on the population covariance (init seeds 0, 1, 2): "
-                          "the optimisation floor; " + ", ".join(f"{v:.4g}" for v in floor))
-
-
-def _sweep_baselines(spec, res, case: dict):
-    """The sweep's largest-n error against the scores that learn nothing from the data.
-
-    Their errors do not depend on n (slope 0, which the ``CI upper < 0`` row excludes);
-    this row asks that the error the sweep reaches be below theirs by ``SCORE_MARGIN``,
-    with a one-sided 95% upper bound on the model's mean error (Student t over replicates).
-    """
-    from scipy import stats
-
-    from gpdtheory.evaluate import score_error
-    from gpdtheory.models import matching_model
-
-    e_ti = map_error(spec, baselines.time_ignoring_map(spec, T_EVAL))
-    with torch.random.fork_rng():
-        init = [float(score_error(matching_model(spec, L=SLOPE_L, tied=True, seed=s), spec,
-                                  T_EVAL).relative[0]) for s in range(3)]
-    nulls = {"time-ignoring": e_ti, "untrained": float(np.mean(init))}
-    errs = np.asarray(res.errors[-1], dtype=np.float64)
-    R = len(errs)
-    upper = float(errs.mean() + stats.t.ppf(0.95, R - 1) * errs.std(ddof=1) / math.sqrt(R))
-    best, e_best = baselines.best_baseline(nulls, higher_is_better=False)
-    yield Measurement({**case, "n": int(res.n[-1]), "quantity": "min e(baselines) - e(n_max) "
-                       "upper 95%", "e_upper": round(upper, 5), "best_baseline": best,
-                       "e_best": round(e_best, 5)}, e_best - upper, SCORE_MARGIN, sense=">=",
-                      kind="tolerance", note=f"mean error {errs.mean():.4g} over {R} replicates")
-    for name, v in nulls.items():
-        yield Measurement({**case, "n": "any", "quantity": "score L2 relative error (baseline)",
-                           "baseline": name}, v, math.nan, kind="info",
-                          note="independent of n" + ("; init seeds 0, 1, 2" if
-                                                     name == "untrained" else ""))
-
-
-def trained_error_population(spec, seed: int) -> float:
-    """The sweep's model trained on the population second moment (init seed ``seed``)."""
-    from gpdtheory.evaluate import score_error
-    from gpdtheory.models import matching_model
-    from gpdtheory.sample_complexity import population_samples
-    from gpdtheory.train import train
-
-    model = matching_model(spec, L=SLOPE_L, tied=True, seed=seed)
-    train(model, population_samples(spec), slope_train_config(), device=training_device())
-    return float(score_error(model, spec, T_EVAL).relative[0])
-
-
-def _per_n(res, case: dict):
-    """Informational rows: the sweep's mean error at each n, with its standard error ``se``.
-
-    No bound: the theory gives the rate, not the constant; the slope rows check the rate.
-    They summarise the points the slope is fitted to (the fit uses every replicate).
-    """
-    for n, errs in zip(res.n, res.errors, strict=True):
-        reps = ", ".join(f"{e:.4g}" for e in errs)
-        se = float(np.std(errs, ddof=1) / np.sqrt(len(errs))) if len(errs) > 1 else math.nan
-        yield Measurement({**case, "n": int(n), "replicates": len(errs), "se": se},
-                          float(np.mean(errs)), float("nan"), kind="info",
-                          note=f"relative L2(p_t) error at t={T_EVAL}, mean of replicates {reps}")

@@ -21,7 +21,11 @@ from gpdtheory_checks.table import CheckConfig
 
 #: Every module that could bind the judged functions: they must be reached through
 #: ``gpdtheory_checks.baselines`` only (one injection point each).
-_MODULES = ("gpdtheory_checks.training", "gpdtheory_checks.paper", "gpdtheory_checks.video")
+_MODULES = ("gpdtheory_checks.training", "gpdtheory_checks.trained_setup",
+            "gpdtheory_checks.looped_layers", "gpdtheory_checks.training_slope",
+            "gpdtheory_checks.paper", "gpdtheory_checks.paper_runs",
+            "gpdtheory_checks.paper_attention", "gpdtheory_checks.paper_architectures",
+            "gpdtheory_checks.video")
 
 
 def _patch(monkeypatch, name, fake):
@@ -104,17 +108,17 @@ def test_trained_kernel_fails_for_identity_attention(one_family, monkeypatch):
 def test_paper_attention_findings_fail_for_identity_attention(monkeypatch, tmp_path):
     """On tiny trainings, a Gamma-shaped attention map beats every null profile; the
     identity mutant does not (the rows are the paper's findings: not reproduced)."""
-    from gpdtheory_checks import paper
+    from gpdtheory_checks import paper_runs
 
     from tests.test_paper import TINY
 
-    monkeypatch.setattr(paper, "paper_config", lambda full: TINY)
-    monkeypatch.setattr(paper, "grids", lambda full: {
+    monkeypatch.setattr(paper_runs, "paper_config", lambda full: TINY)
+    monkeypatch.setattr(paper_runs, "grids", lambda full: {
         "n_patterns": [(1.0, 1.0)], "ns": [16], "n_fixed": 16, "n_verdict": 16,
         "decay": [(1.0, 1.0)]})
-    monkeypatch.setattr(paper, "_CACHE", {})
+    monkeypatch.setattr(paper_runs, "_CACHE", {})
     monkeypatch.setenv("GPDTHEORY_CHECKPOINTS", str(tmp_path / "ck"))
-    real = paper.records
+    real = paper_runs.records
 
     def gamma_shaped(*args, **kwargs):  # the honest statistic on a map that is rho itself
         out = real(*args, **kwargs)
@@ -124,7 +128,7 @@ def test_paper_attention_findings_fail_for_identity_attention(monkeypatch, tmp_p
             rec["attention"] = [[rho[abs(i - j)] for j in range(n)] for i in range(n)]
         return out
 
-    monkeypatch.setattr(paper, "records", gamma_shaped)
+    monkeypatch.setattr(paper_runs, "records", gamma_shaped)
     rows = gpdtheory_checks.CLAIMS["paper.attention"].run(CheckConfig())
     graded = [r for r in rows if not r.info]
     assert graded and all(r.verdict == "reproduced" for r in graded), [

@@ -205,7 +205,7 @@ TRAINING_CLAIMS = ["paper.error_vs_n", "paper.dit_vs_unet", "trained.kernel",
 def test_every_training_claim_trains_on_the_device_flag(cid, monkeypatch):
     """The device ``--device`` puts in the environment reaches every claim that trains: the
     first device a training resolves is recorded, then the run stops (an ERROR row)."""
-    from gpdtheory_checks import paper, training
+    from gpdtheory_checks import paper_runs, training
     from gpdtheory_checks.cli import DEVICE_ENV
     from gpdtheory_checks.table import CLAIMS, CheckConfig
 
@@ -226,7 +226,7 @@ def test_every_training_claim_trains_on_the_device_flag(cid, monkeypatch):
         monkeypatch.setattr(mod, "resolve_device", recorder)
     monkeypatch.setenv(DEVICE_ENV, "cpu:0")
     monkeypatch.delenv("GPDTHEORY_CHECKPOINTS", raising=False)
-    monkeypatch.setattr(paper, "_CACHE", {})   # runs of earlier tests would skip training
+    monkeypatch.setattr(paper_runs, "_CACHE", {})  # runs of earlier tests would skip training
     training.trained_matching_model.cache_clear()
     try:
         rows = list(CLAIMS[cid].run(CheckConfig()))

@@ -162,21 +162,21 @@ def test_divergence_names_step_and_last_loss_and_keeps_checkpoint(tmp_path):
 # ------------------------------------------------------------------------- the claims
 @pytest.fixture
 def tiny_claims(monkeypatch, tmp_path):
-    from gpdtheory_checks import paper
+    """The paper.* claims on a tiny grid (their runs are read through paper_runs)."""
+    from gpdtheory_checks import paper_runs
 
-    monkeypatch.setattr(paper, "paper_config", lambda full: TINY)
-    monkeypatch.setattr(paper, "grids", lambda full: {
+    monkeypatch.setattr(paper_runs, "paper_config", lambda full: TINY)
+    monkeypatch.setattr(paper_runs, "grids", lambda full: {
         "n_patterns": [(1.0, 1.0)], "ns": [16, 64], "n_fixed": 64, "n_verdict": 16,
         "decay": [(1.0, 0.5), (1.0, 1.0), (1.0, 2.0)]})
-    monkeypatch.setattr(paper, "_CACHE", {})
+    monkeypatch.setattr(paper_runs, "_CACHE", {})
     monkeypatch.setenv("GPDTHEORY_CHECKPOINTS", str(tmp_path / "ck"))
-    return paper
+    return paper_runs
 
 
 @pytest.mark.integration
 def test_claims_rows_and_figures(tiny_claims):
-    paper = tiny_claims
-    from gpdtheory_checks import plots
+    from gpdtheory_checks import paper, plots
     from gpdtheory_checks.table import CLAIMS, CheckConfig
 
     rows = [r for cid in ("paper.error_vs_n", "paper.decay_order", "paper.attention")
@@ -302,14 +302,14 @@ def _strip_arch(recs):
 def test_dit_vs_unet_claim_rows_and_figure(monkeypatch, tmp_path):
     import dataclasses
 
-    from gpdtheory_checks import paper, plots
+    from gpdtheory_checks import paper_architectures, plots
     from gpdtheory_checks.table import CLAIMS, CheckConfig
 
     def cases(full):
         yield "long", ARCH, (0,), True
         yield "short", dataclasses.replace(ARCH, ell=1.0), (0, 1), False
 
-    monkeypatch.setattr(paper, "dvu_cases", cases)
+    monkeypatch.setattr(paper_architectures, "dvu_cases", cases)
     monkeypatch.setenv("GPDTHEORY_CHECKPOINTS", str(tmp_path / "ck"))
     rows = CLAIMS["paper.dit_vs_unet"].run(CheckConfig())
     assert not [r for r in rows if r.verdict == "ERROR"], [r.note for r in rows]
