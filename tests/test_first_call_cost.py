@@ -99,6 +99,8 @@ def test_counters_see_the_durbin_route(quadratic_calls):
     assert any(c.endswith("_lanczos_min") for c in quadratic_calls)
 
 
+# Integration: sine-Davidson at N = 2^16 (the size is the point), about 5 s a kernel.
+@pytest.mark.integration
 @pytest.mark.parametrize("kernel", [gp.Polynomial(2.0, 0.8), gp.Logarithmic(2.0, 1.0)],
                          ids=repr)
 def test_exact_extremes_at_2_16_run_no_quadratic_kernel(kernel, quadratic_calls):
@@ -145,7 +147,10 @@ def test_first_score_costs_a_few_second_scores(kernel, quadratic_calls, monkeypa
     assert second > 0 and first <= 3 * second
 
 
-@pytest.mark.parametrize("N", [300, 1024, 2048])
+# N = 300 keeps the route's logic in the fast loop; the larger sizes (20-40 s: the eigh is
+# deferred by as many Levinson calls as it costs) are integration.
+@pytest.mark.parametrize("N", [300, pytest.param(1024, marks=pytest.mark.integration),
+                               pytest.param(2048, marks=pytest.mark.integration)])
 def test_first_score_below_factor_threshold_skips_eigendecomposition(N):
     """256 <= N <= 2048: the first calls use Levinson, the O(N^3) eigh comes only once
     the Levinson work has paid for it; both routes agree with the dense oracle."""
@@ -174,6 +179,9 @@ def test_first_score_below_factor_threshold_skips_eigendecomposition(N):
     assert "gamma_eigh" in bad.__dict__
 
 
+# Integration: nine fresh N = 600 specs taking the eig or Levinson route (about 12 s); the
+# size is what puts kappa_t near the threshold over these t.
+@pytest.mark.integration
 def test_undecided_warning_falls_back_to_exact():
     """Near the threshold the verdict equals the one from exact eigenvalues (for the error
     estimate of the route taken: eig above STRUCTURED_KAPPA_MAX, Levinson below)."""

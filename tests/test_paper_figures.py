@@ -109,6 +109,8 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+# Integration: the gpdtheory command, three times in fresh processes (about 15 s).
+@pytest.mark.integration
 def test_report_subcommand_rerenders_without_running(tmp_path):
     rows = synthetic_rows()
     write_json(rows, tmp_path / "run.json", CheckConfig(seed=7), 3.5,
@@ -136,12 +138,19 @@ def test_report_subcommand_rerenders_without_running(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep", "rep2", "run.json"]
 
 
+def _integration(*values):
+    return pytest.param(*values, marks=pytest.mark.integration)
+
+
+# Each case is the gpdtheory command in a fresh process (about 1 s): the first stays in the
+# fast loop, the others are integration.
 @pytest.mark.parametrize("content, why", [
     (None, "does not exist"),
-    ('{"schema": "gpdtheory.check/1", "rows": [', "is not JSON (line 1"),
-    ('{"schema": "other/2", "header": {}, "rows": []}', "is not a gpdtheory.check/1"),
-    ('[1, 2]', "is not a gpdtheory.check/1"),
-    ('{"schema": "gpdtheory.check/1", "header": {"seed": 0}, "rows": []}', "lacks the header"),
+    _integration('{"schema": "gpdtheory.check/1", "rows": [', "is not JSON (line 1"),
+    _integration('{"schema": "other/2", "header": {}, "rows": []}', "is not a gpdtheory.check/1"),
+    _integration('[1, 2]', "is not a gpdtheory.check/1"),
+    _integration('{"schema": "gpdtheory.check/1", "header": {"seed": 0}, "rows": []}',
+                 "lacks the header"),
 ])
 def test_report_refuses_a_missing_or_invalid_results_file(tmp_path, content, why):
     if content is not None:

@@ -59,9 +59,20 @@ def _pytest(tmp_path: Path, args: list[str], env: dict[str, str]) -> subprocess.
                           timeout=300)
 
 
-@pytest.mark.parametrize("werror", [False, True], ids=["", "-W error"])
-@pytest.mark.parametrize("route", list(ROUTES))
-@pytest.mark.parametrize("profile", ["ci", "thorough"])
+def _routes():
+    """Every (profile, route, -W error) case; each is a pytest run in a fresh process (3-12 s:
+    "thorough" draws 2000 examples), so one case stays in the fast loop and the rest are
+    integration."""
+    for profile in ("ci", "thorough"):
+        for route in ROUTES:
+            for werror in (False, True):
+                fast = (profile, route, werror) == ("ci", "autoload", False)
+                yield pytest.param(profile, route, werror,
+                                   id=f"{profile}-{route}-{'-W error' if werror else ''}",
+                                   marks=() if fast else pytest.mark.integration)
+
+
+@pytest.mark.parametrize("profile, route, werror", list(_routes()))
 def test_route(tmp_path, route, werror, profile):
     (tmp_path / "test_user.py").write_text(USER_TEST.format(
         profile=profile, count=PROFILES[profile]["max_examples"]))

@@ -119,6 +119,8 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+# Integration: the gpdtheory command runs a scenario's claim in a fresh process (3-4 s).
+@pytest.mark.integration
 def test_cli_eps_table_and_json(tmp_path):
     r = _cli("--kernel", "Matern(length_scale=3, nu=2.5)", "--eps", "1e-3", "--only",
              "scenario.bounds", "--N", "8", "--J", "2,32", "--t", "0.5", "--no-progress",
@@ -135,6 +137,8 @@ def test_cli_eps_table_and_json(tmp_path):
     assert f"t=0.5: J = {need['J']} " in r.stdout and f"L >= {need['L']} " in r.stdout
 
 
+# Integration: the gpdtheory command runs a scenario's claim in a fresh process (3-4 s).
+@pytest.mark.integration
 def test_cli_eps_with_a_measured_sequence_and_declared_tail(tmp_path):
     _measured(tmp_path)
     (tmp_path / "s.toml").write_text(
@@ -146,10 +150,14 @@ def test_cli_eps_with_a_measured_sequence_and_declared_tail(tmp_path):
     assert "eps = 0.001" in r.stdout and "t=0.5: J = " in r.stdout
 
 
+# Each case is the gpdtheory command in a fresh process (about 2 s): the first stays in the
+# fast loop, the others are integration.
 @pytest.mark.parametrize("args, why", [
     (["--eps", "1e-3"], "needs a scenario"),
-    (["--kernel", "RBF(2.0)", "--eps", "2"], "is not in (0, 1)"),
-    (["--kernel", "RBF(2.0)", "--eps", "small"], "is not a number"),
+    pytest.param(["--kernel", "RBF(2.0)", "--eps", "2"], "is not in (0, 1)",
+                 marks=pytest.mark.integration),
+    pytest.param(["--kernel", "RBF(2.0)", "--eps", "small"], "is not a number",
+                 marks=pytest.mark.integration),
 ])
 def test_cli_eps_usage_errors(tmp_path, args, why):
     r = _cli(*args, "--only", "scenario.bounds", cwd=tmp_path)
