@@ -14,7 +14,6 @@ norm="ortho")``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 
 from .work import count_transforms
 
@@ -37,17 +36,24 @@ def rayleigh_quotients(r: np.ndarray) -> np.ndarray:
 
 
 def _cosine_weights(r: np.ndarray, size: int) -> np.ndarray:
-    """``w`` of length ``size >= 2N + 1`` with ``(N+1) q(a) = sum_p w_p cos(a p)``."""
+    """``w`` of length ``size >= 2N + 1`` with ``(N+1) q(a) = sum_p w_p cos(a p)``.
+
+    ``g_p`` for ``p = 2u`` is ``2 E(min(u-1, N-u)) - r_0`` and for ``p = 2u + 1`` it is
+    ``2 O(min(u, N-u) - 1)``, with ``E(t) = sum_{i<=t} r_{2i}``, ``O(t) = sum_{i<=t} r_{2i+1}``
+    (slices and one gather each: no ``2N``-long index temporaries).
+    """
     n = r.shape[0]
-    m = np.arange(n)
-    even = np.cumsum(np.where(m % 2 == 0, r, 0.0))
-    odd = np.cumsum(np.where(m % 2 == 1, r, 0.0))
-    p = np.arange(2, 2 * n + 1)
-    lim = np.minimum(p - 2, 2 * n - p)
-    w = np.zeros(size)  # both cosine sums in one transform (linearity)
-    w[2:2 * n + 1] = -np.where(p % 2 == 0, 2.0 * even[lim] - r[0],
-                               np.where(lim >= 1, 2.0 * odd[np.maximum(lim, 0)], 0.0))
-    w[:n] += 2.0 * (n - m) * r
+    w = np.zeros(size)
+    if n > 1:
+        ce = np.cumsum(r[0::2])
+        co = np.cumsum(r[1::2])
+        u = np.arange(1, n + 1)
+        w[2:2 * n + 1:2] = r[0] - 2.0 * ce[np.minimum(u - 1, n - u)]
+        u = u[:n - 1]
+        w[3:2 * n:2] = -2.0 * co[np.minimum(u, n - u) - 1]
+    else:
+        w[2] = -r[0]
+    w[:n] += 2.0 * (n - np.arange(n)) * r
     w[0] = n * r[0]
     return w
 
@@ -66,9 +72,25 @@ def quotient_grid(r: np.ndarray, size: int) -> np.ndarray:
 
 
 def dst(X: np.ndarray) -> np.ndarray:
-    """Orthonormal DST-I along rows (its own inverse)."""
-    count_transforms(X.shape[0] if X.ndim == 2 else 1, 2 * (X.shape[-1] + 1))
-    return scipy.fft.dst(X, type=1, axis=-1, norm="ortho", workers=-1)
+    """Orthonormal DST-I along the rows of ``X`` (2-D; its own inverse).
+
+    Through one real FFT of length ``2(n+1)`` per row: with ``z = [0, x, 0, -x reversed]``,
+    ``fft(z)_k = -2i sum_j x_j sin(pi (j+1) k / (n+1))``. (SciPy's DST-I of a fast length
+    runs about eight times slower than this FFT.)
+    """
+    k, n = X.shape
+    size = 2 * (n + 1)
+    count_transforms(k, size)
+    out = np.empty((k, n))
+    z = np.zeros(size)
+    spec = np.empty(n + 2, dtype=np.complex128)
+    c = -0.5 * np.sqrt(2.0 / (n + 1))
+    for i in range(k):
+        z[1:n + 1] = X[i]
+        z[n + 2:] = -X[i, ::-1]
+        np.fft.rfft(z, out=spec)
+        np.multiply(spec.imag[1:n + 1], c, out=out[i])
+    return out
 
 
 def sine_rows(n_basis: int, index: np.ndarray, n: int) -> np.ndarray:
@@ -80,5 +102,10 @@ def sine_rows(n_basis: int, index: np.ndarray, n: int) -> np.ndarray:
     orthonormality of the rows.
     """
     j = np.arange(1, n + 1, dtype=np.int64)
-    phase = np.outer(np.asarray(index, dtype=np.int64) + 1, j) % (2 * (n_basis + 1))
-    return np.sqrt(2.0 / (n_basis + 1)) * np.sin(np.pi * phase / (n_basis + 1))
+    index = np.asarray(index, dtype=np.int64)
+    out = np.empty((index.size, n))
+    for i, kk in enumerate(index):
+        phase = ((kk + 1) * j) % (2 * (n_basis + 1))
+        np.sin(phase * (np.pi / (n_basis + 1)), out=out[i])
+    out *= np.sqrt(2.0 / (n_basis + 1))
+    return out
