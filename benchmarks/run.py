@@ -48,6 +48,9 @@ import scipy.linalg
 import gpdtheory as gp
 import gpdtheory.toeplitz as tz
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scaling  # noqa: E402  (benchmarks/scaling.py, beside this file)
+
 HERE = Path(__file__).resolve().parent
 FAMILIES = {
     "PoweredExponential(2, 1)": gp.PoweredExponential(2.0, 1.0),
@@ -312,11 +315,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--goals", action="store_true",
                    help="add the goal runs (2^20 x 16 first score, min_eig at 2^16; minutes)")
     p.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
+    p.add_argument("--scaling-max", type=int, default=22,
+                   help="largest exponent of the scaling sweep (--goals or --only scaling)")
     p.add_argument("--only", action="append", default=None,
-                   choices=["engine", "score", "condition", "eig", "goals"],
+                   choices=["engine", "score", "condition", "eig", "goals", "scaling"],
                    help="run only this section (repeatable); 'goals' implies --goals")
     args = p.parse_args(argv)
-    only = set(args.only or ["engine", "score", "condition", "eig", "goals"])
+    only = set(args.only or ["engine", "score", "condition", "eig", "goals", "scaling"])
     if args.only and "goals" in only:
         args.goals = True
     start = time.perf_counter()
@@ -357,6 +362,12 @@ def main(argv: list[str] | None = None) -> int:
         out += ["### Goal: first score at N = 2^20, d = 16", "", *bench_goals(), ""]
         out += ["### condition_number at N = 2^16", "",
                 *bench_condition([16], {"Polynomial(2, 1.5)": gp.Polynomial(2.0, 1.5)}), ""]
+    if (args.goals or args.only) and "scaling" in only:
+        rows, data = scaling.sweep(list(range(16, args.scaling_max + 1)))
+        fig = ("(not written: --no-append)" if args.no_append
+               else scaling.figure(data, HERE / "scaling_vs_n"))
+        out += ["### Scaling of every entry point beside the transform floor", "", *rows, "",
+                f"Figure: `benchmarks/{fig}`.", ""]
     total = time.perf_counter() - start
     out += [f"Total {total:.0f} s; load average at the end {load()}.", ""]
     text = "\n".join(out)
