@@ -16,7 +16,15 @@ Sections (each timing beside its peer, measured in the same run):
    Durbin-certified route (``method="lanczos"``) and ``eigvalsh`` (N <= 2048), with the
    relative differences, at N = 2^11, 2^12, 2^14 (and 2^16 with ``--goals``).
 
-``--goals`` adds the issue's goal runs (several minutes): the first ``score`` at
+5. scaling (:mod:`scaling`, with ``--goals`` or ``--only scaling``): every entry point
+   (score first and second call, ``min_eig``, ``max_eig``, ``condition_number`` exact and
+   bounds, ``sample``, ``is_positive_definite``, ``logdet``) at N = 2^16 ...
+   2^``--scaling-max`` beside its transform floor (the fewest real FFTs of length ``~2N``
+   the problem needs, timed in the same run), with doubling ratios, counted transforms,
+   agreement with an independent route, and the figure ``benchmarks/scaling_vs_n.png``
+   / ``.pdf`` (log-log, N log N guides).
+
+``--goals`` adds the goal runs (several minutes): the first ``score`` at
 N = 2^20, d = 16 for the three families with the tracemalloc peak, ``min_eig`` at
 N = 2^16 for Polynomial(nu=0.8) and Logarithmic beside the certified route (20-40 s
 each), and ``condition_number`` at 2^16. ``--only SECTION`` runs one section
