@@ -195,7 +195,8 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
     ``r - tol e_0`` when it proves a well-conditioned positive definite matrix
     (``O(N log N)``). Otherwise Durbin's recursion on ``r - tol e_0`` with an early exit at
     the first non-positive prediction error (Sylvester), ``<= 2 N^2`` flops. Equivalent
-    dense computation: ``numpy.linalg.eigvalsh(toeplitz(r))[0] > tol`` (up to round-off at the boundary).
+    dense computation: ``numpy.linalg.eigvalsh(toeplitz(r))[0] > tol`` (up to round-off at
+    the boundary).
 
     Examples
     --------
