@@ -261,9 +261,10 @@ def davidson_min(r: np.ndarray) -> float | None:
             s = Q.shape[1]
             V, AV = Vbuf[:s], AVbuf[:s]
         Y_prev = Y[:, :RESTART_PREVIOUS]
-        W = _orthonormal_new(W, V)
-        if W is None:
+        new = _orthonormal_new(W, V)
+        if new is None:
             return None
+        W = new
         w = W.shape[0]
         Y_prev = np.vstack((Y_prev, np.zeros((w, Y_prev.shape[1]))))
         Vbuf[s:s + w] = W

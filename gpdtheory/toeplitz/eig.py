@@ -72,7 +72,7 @@ from ..validation import as_real_array, check_positive_scalar
 from .banded import banded_extreme_eigenvalue
 from .davidson import davidson_min
 from .fft import operator
-from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
+from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
 from .sine import rayleigh_quotients
 from .work import count
 
@@ -152,7 +152,7 @@ def _shift(r: np.ndarray, lo_symbol: float, hi: float, scale: float):
 def _durbin(rs: np.ndarray):
     """Durbin's recursion on ``rs`` (``O(N^2)``, counted as a quadratic kernel call)."""
     count("quadratic_kernel")
-    return inverse_column_kernel(rs)
+    return inverse_column_numba(rs)
 
 
 def _plain_lanczos_min(r: np.ndarray) -> float | None:

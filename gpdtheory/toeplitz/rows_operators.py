@@ -20,7 +20,7 @@ import scipy.fft
 
 from ..errors import NotPositiveDefiniteError
 from .lengths import embedding_length
-from .rows_kernels import _affine_rows, _divide_spectrum, _lower_corner, _upper_corner
+from .rows_numba import _affine_rows, _divide_spectrum, _lower_corner, _upper_corner
 from .threads import launch as _launch
 from .threads import parallel as _parallel
 from .work import count_transforms

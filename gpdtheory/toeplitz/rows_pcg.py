@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError
-from .rows_kernels import _cg_step, _directions, _row_norms
+from .rows_numba import _cg_step, _directions, _row_norms
 
 # _chan, _strang, _StrangCorners, _Workspace and the recycling constants: importable from here
 from .rows_operators import _chan, _Operators, _strang, _StrangCorners, _Workspace  # noqa: F401

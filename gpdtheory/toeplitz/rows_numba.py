@@ -1,4 +1,4 @@
-"""Compiled row kernels of the rows-as-systems CG (:mod:`.rows_pcg`).
+"""Compiled per-row functions of the rows-as-systems CG (:mod:`.rows_pcg`).
 
 Fused updates of the rows ``rows[i]`` of full ``(K, N)`` arrays, the circulant spectrum
 division and the two Strang corners: at N = 2^20 every ``(K, N)`` pass moves 128 MB, and
@@ -73,7 +73,7 @@ def _directions(Z, AZ, beta, P, AP, rows, first):  # pragma: no cover - compiled
     return pap
 
 
-# Per-row kernels, run by the transform threads (nogil) between a row's transforms.
+# Per-row functions, run by the transform threads (nogil) between a row's transforms.
 @nb.njit(nogil=True, cache=True)
 def _divide_spectrum(F, lam, s, h, inverse):  # pragma: no cover - compiled
     """``F /= s lam + h`` (``M^{-1}``) with ``inverse``, else ``F *= s lam + h`` (``M``)."""
