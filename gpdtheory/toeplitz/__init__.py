@@ -19,7 +19,7 @@ against it (``tests/toeplitz``).
 """
 
 from .banded import banded_cholesky, banded_extreme_eigenvalue, is_positive_definite_banded  # noqa: F401,E501
-from .bounds import EigenvalueBounds, eigenvalue_bounds  # noqa: F401
+from .bracket import EigenvalueBounds, eigenvalue_bounds  # noqa: F401
 from .durbin_recursion import DurbinResult, durbin, durbin_numba
 from .eig import extreme_eigenvalues, max_eig, min_eig, symbol_bounds
 from .fft import ToeplitzOperator, matvec

@@ -47,7 +47,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, NotPositiveDefiniteError
 from ..validation import as_columns, as_real_array, check_real_scalar
-from .bounds import eigenvalue_bounds
+from .bracket import eigenvalue_bounds
 from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
 from .levinson import levinson_batch_numba, levinson_numba
 from .threads import launch
@@ -167,7 +167,7 @@ def solve(r: Any, b: Any, method: SolveMethod = "auto") -> SolveResult:
 
 
 #: :func:`is_positive_definite` first tries the certified symbol bracket
-#: (:func:`.bounds.eigenvalue_bounds`, ``O(N log N)``) from this order on, and accepts it
+#: (:func:`.bracket.eigenvalue_bounds`, ``O(N log N)``) from this order on, and accepts it
 #: when it proves ``lmin > 0`` with ``lmax / lmin <= SYMBOL_PD_MAX_KAPPA``.
 SYMBOL_PD_MIN_N = 4096
 SYMBOL_PD_MAX_KAPPA = 1e8
