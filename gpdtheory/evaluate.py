@@ -19,14 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
-
-    require("torch", "torch")
-    raise
-
+from ._torch import torch
 from .construct.block import full_time
 from .diffusion import score as exact_score
 from .errors import InvalidArgumentError
