@@ -128,3 +128,22 @@ def test_min_and_max_eig_match_dense_at_many_sizes(N):
         for method in ("davidson", "auto"):
             assert abs(tz.min_eig(r, method=method) - ev[0]) <= 1e-13 * scale
             assert abs(tz.max_eig(r, method=method) - ev[-1]) <= 1e-13 * scale
+
+
+@pytest.mark.parametrize("kernel", [gp.Logarithmic(8.0, 0.5), gp.Logarithmic(20.0, 0.3)],
+                         ids=repr)
+def test_tight_bottom_cluster_converges_without_the_quadratic_route(kernel):
+    """Slowly decaying correlations put the bottom eigenvalues in a cluster of width
+    ~1e-12 ||T|| at N = 2^14 (at 2^22 for Logarithmic(2, 1)). A restart that keeps only the
+    block's Ritz vectors stagnated there until MAXIT, and ``min_eig`` handed over to the
+    ``O(N^2)`` certified route (which at 2^22 never finishes). With the thick restart and
+    the stop at the dense solver's accuracy the Davidson answers itself, within a few
+    ``eps ||T||`` of the Durbin-certified value (the accuracy of any route through FFT
+    products, whose round-off is ``O(eps ||T||)`` absolute)."""
+    r = kernel.autocovariance(2**14)
+    with counting() as work:
+        lam = davidson.davidson_min(r)
+    assert lam is not None, work
+    assert work["davidson_step"] <= davidson.KRYLOV_AFTER and work["lanczos_step"] == 0
+    ref = tz.min_eig(r, method="lanczos")
+    assert abs(lam - ref) <= 8 * np.finfo(float).eps * tz.max_eig(r), (lam, ref)
