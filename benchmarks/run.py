@@ -16,11 +16,20 @@ Sections (each timing beside its peer, measured in the same run):
    Durbin-certified route (``method="lanczos"``) and ``eigvalsh`` (N <= 2048), with the
    relative differences, at N = 2^11, 2^12, 2^14 (and 2^16 with ``--goals``).
 
-``--goals`` adds the issue's goal runs (several minutes): the first ``score`` at
-N = 2^20, d = 16 for the three families with the tracemalloc peak, ``min_eig`` at
-N = 2^16 for Polynomial(nu=0.8) and Logarithmic beside the certified route (20-40 s
-each), and ``condition_number`` at 2^16. ``--only SECTION`` runs one section
-(engine, score, condition, eig, goals).
+5. scaling (:mod:`scaling`, with ``--goals`` or ``--only scaling``): every entry point
+   (score first and second call, ``min_eig``, ``max_eig``, ``condition_number`` exact and
+   bounds, ``sample``, ``is_positive_definite``, ``logdet``) at N = 2^16 ...
+   2^``--scaling-max`` beside its transform floor (the fewest real FFTs of length ``~2N``
+   the problem needs, timed in the same run), with doubling ratios, counted transforms,
+   agreement with an independent route, and the figure ``benchmarks/scaling_vs_n.png``
+   / ``.pdf`` (log-log, N log N guides).
+
+``--goals`` adds the scaling sweep and the goal table (:mod:`goals`, about ten minutes):
+``min_eig``, exact ``condition_number`` (time and peak memory) and the first ``score``
+(d = 16) at N = 2^20 and 2^22 for the three families, each beside its transform floor and
+an independent route, and every entry point's largest doubling ratio, each against the
+issue's threshold. ``--only SECTION`` runs one section (engine, score, condition, eig,
+goals, scaling; ``goals`` includes the sweep).
 ``--quick`` (about 30 s) stops the sweep at 2^15 and repeats less. Results and the
 machine (``lscpu`` model, cores, load average before and after) are printed as
 Markdown and appended to ``benchmarks/RESULTS.md``
@@ -38,7 +47,6 @@ import platform
 import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +55,10 @@ import scipy.linalg
 
 import gpdtheory as gp
 import gpdtheory.toeplitz as tz
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import goals  # noqa: E402  (benchmarks/goals.py, beside this file)
+import scaling  # noqa: E402  (benchmarks/scaling.py, beside this file)
 
 HERE = Path(__file__).resolve().parent
 FAMILIES = {
@@ -280,45 +292,23 @@ def bench_min_eig(cases: list[tuple[str, gp.Kernel, int]]) -> list[str]:
     return rows
 
 
-# ------------------------------------------------------------------ goals
-def bench_goals() -> list[str]:
-    rows = ["| family | N | d | GPSpec + 1st score (s) | 2nd score (s) | peak traced memory "
-            "(N d doubles) | goal |", "|---|---|---|---|---|---|---|"]
-    N, d = 2**20, 16
-    S = sigma(d)
-    X = np.random.default_rng(0).standard_normal((N, d))
-    for name, kernel in FAMILIES.items():
-        tracemalloc.start()
-        t0 = time.perf_counter()
-        spec = gp.GPSpec(kernel, N, S)
-        gp.score(spec, X, T_SCORE)
-        cold = time.perf_counter() - t0
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        t0 = time.perf_counter()
-        gp.score(spec, X, T_SCORE)
-        warm = time.perf_counter() - t0
-        ratio = peak / (N * d * 8)
-        ok = "met" if cold <= 10 and ratio <= 40 else "missed"
-        rows.append(f"| {name} | 2^20 | {d} | {cold:.1f} | {warm:.1f} | {ratio:.1f} | "
-                    f"<= 10 s, <= 40: {ok} |")
-        print(rows[-1], flush=True)
-    return rows
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="about 30 s: N <= 2^16, fewer repeats")
     p.add_argument("--goals", action="store_true",
                    help="add the goal runs (2^20 x 16 first score, min_eig at 2^16; minutes)")
     p.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
+    p.add_argument("--scaling-max", type=int, default=22,
+                   help="largest exponent of the scaling sweep (--goals or --only scaling)")
     p.add_argument("--only", action="append", default=None,
-                   choices=["engine", "score", "condition", "eig", "goals"],
+                   choices=["engine", "score", "condition", "eig", "goals", "scaling"],
                    help="run only this section (repeatable); 'goals' implies --goals")
     args = p.parse_args(argv)
-    only = set(args.only or ["engine", "score", "condition", "eig", "goals"])
+    only = set(args.only or ["engine", "score", "condition", "eig", "goals", "scaling"])
     if args.only and "goals" in only:
         args.goals = True
+    if args.goals:  # the doubling-ratio goals read the scaling sweep
+        only.add("scaling")
     start = time.perf_counter()
     mach = machine()
     print(f"machine: {mach}", flush=True)
@@ -353,10 +343,16 @@ def main(argv: list[str] | None = None) -> int:
                                       ("Logarithmic(2, 1)", gp.Logarithmic(2.0, 1.0)))]
         out += ["### min_eig / max_eig: sine-Davidson (default) beside the Durbin-certified "
                 "route and eigvalsh", "", *bench_min_eig(cases), ""]
+    data = None
+    if (args.goals or args.only) and "scaling" in only:
+        rows, data = scaling.sweep(list(range(16, args.scaling_max + 1)))
+        fig = ("(not written: --no-append)" if args.no_append
+               else scaling.figure(data, HERE / "scaling_vs_n"))
+        out += ["### Scaling of every entry point beside the transform floor", "", *rows, "",
+                f"Figure: `benchmarks/{fig}`.", ""]
     if args.goals and "goals" in only:
-        out += ["### Goal: first score at N = 2^20, d = 16", "", *bench_goals(), ""]
-        out += ["### condition_number at N = 2^16", "",
-                *bench_condition([16], {"Polynomial(2, 1.5)": gp.Polynomial(2.0, 1.5)}), ""]
+        out += ["### Goals at N = 2^20 and 2^22, beside the transform floor", "",
+                *goals.goal_table(data), ""]
     total = time.perf_counter() - start
     out += [f"Total {total:.0f} s; load average at the end {load()}.", ""]
     text = "\n".join(out)

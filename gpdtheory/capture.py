@@ -46,15 +46,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-try:
-    import torch
-    from torch import nn
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
-
-    require("torch", "torch")
-    raise
-
+from ._torch import nn, torch
 from .errors import InvalidArgumentError
 
 __all__ = ["AttentionCapture", "capture_attention", "capture_outputs", "OutputCapture",

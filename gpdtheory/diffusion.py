@@ -332,7 +332,7 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray
                     ) -> tuple[np.ndarray, float | None]:
     """All ``batch x d`` systems ``(a2 lam_k Gamma + s2 I) w = z`` in one call, O(N d) memory;
     with the worst relative residual of the CG route (None for Levinson)."""
-    from .toeplitz import levinson_batch_kernel
+    from .toeplitz import levinson_batch_numba
     from .toeplitz.threads import launch
 
     lam, U = spec.sigma_eigh
@@ -345,7 +345,7 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray
         R = np.multiply.outer(scale, spec.r)                            # (B*d, N)
         R[:, 0] += shift
         rhs = np.ascontiguousarray(Z.transpose(0, 2, 1).reshape(-1, N))  # (B*d, N)
-        W, _logdet, fail = launch(levinson_batch_kernel, R, rhs)
+        W, _logdet, fail = launch(levinson_batch_numba, R, rhs)
         if np.any(fail >= 0):
             from .errors import NotPositiveDefiniteError
 

@@ -19,14 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
-
-    require("torch", "torch")
-    raise
-
+from ._torch import torch
 from .construct.block import full_time
 from .diffusion import score as exact_score
 from .errors import InvalidArgumentError
@@ -40,12 +33,13 @@ from .schedule import (
 from .spec import GPSpec, check_model_fits_spec, check_spec
 from .validation import as_rng, check_positive_int, check_torch_module
 
-__all__ = ["ScoreError", "is_linear", "linear_map", "score_error", "exact_kl", "covariance_error",
+__all__ = ["ScoreAccuracy", "is_linear", "linear_map", "score_error", "exact_kl",
+           "covariance_error",
            "score_norm2", "polynomial_map"]
 
 
 @dataclass(frozen=True, repr=False)
-class ScoreError:
+class ScoreAccuracy:
     """Score error on a grid of ``t``.
 
     Attributes
@@ -72,7 +66,7 @@ class ScoreError:
         pairs = ", ".join(f"t={t:g}: {r:.4g}" for t, r in zip(self.t[:6], self.relative[:6],
                                                                strict=True))
         more = ", ..." if self.t.size > 6 else ""
-        return f"ScoreError ({how}): relative L2(p_t) error {pairs}{more}"
+        return f"ScoreAccuracy ({how}): relative L2(p_t) error {pairs}{more}"
 
     __repr__ = __str__  # a summary at the prompt, not the arrays
 
@@ -201,7 +195,7 @@ def _mc(model, spec: GPSpec, t: float, n_mc: int, rng: np.random.Generator):
 
 
 def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool | None = None
-                ) -> ScoreError:
+                ) -> ScoreAccuracy:
     """The L2(p_t) score error of ``model`` on the grid ``t``.
 
     Parameters
@@ -221,7 +215,7 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
 
     Returns
     -------
-    ScoreError
+    ScoreAccuracy
 
     Notes
     -----
@@ -260,7 +254,7 @@ def score_error(model, spec: GPSpec, t, *, n_mc: int = 4096, seed=0, exact: bool
     rel = np.sqrt(np.maximum(mse, 0.0) / ref)
     # delta method: d sqrt(m) = dm / (2 sqrt(m))
     rel_se = np.where(mse > 0, se / (2.0 * np.sqrt(np.maximum(mse, 1e-300) * ref)), 0.0)
-    return ScoreError(ts, mse, rel, exact, rel_se)
+    return ScoreAccuracy(ts, mse, rel, exact, rel_se)
 
 
 def exact_kl(model, spec: GPSpec, T: float, t0: float, *, matrix_fn=None) -> float:

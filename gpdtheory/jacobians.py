@@ -11,14 +11,7 @@ import warnings
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
-
-    require("torch", "torch")
-    raise
-
+from ._torch import torch
 from .construct.block import full_time
 from .profiles import cosine
 from .schedule import check_scalar_diffusion_time

@@ -20,14 +20,7 @@ opt-in fast path. The temporal attention modules are ``temporal_transformer_bloc
 
 from __future__ import annotations
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
-
-    require("torch", "torch")
-    raise
-
+from ._torch import torch
 from .errors import InvalidArgumentError
 from .protocol import ScoreModel, as_score_model
 from .validation import check_positive_int

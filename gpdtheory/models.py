@@ -28,15 +28,7 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import torch
-    from torch import nn
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
-
-    require("torch", "torch")
-    raise
-
+from ._torch import nn, torch
 from .construct.block import N_POS, GPDiT, check_dtype, model_inputs
 from .errors import InvalidArgumentError
 from .schedule import alpha_sigma

@@ -41,15 +41,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-try:
-    import torch
-    from torch import nn
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
-
-    require("torch", "torch")
-    raise
-
+from ._torch import nn, torch
 from .errors import InvalidArgumentError
 from .schedule import alpha2_sigma2, alpha_sigma
 

@@ -337,7 +337,7 @@ class GPSpec:
         Toeplitz and therefore dense anyway), the bracket collapses onto them.
         Memory: ``O(N)``.
         """
-        from .toeplitz.bounds import EigenvalueBounds, eigenvalue_bounds
+        from .toeplitz.bracket import EigenvalueBounds, eigenvalue_bounds
 
         if (self.has_gamma_extreme_eigenvalues or self.has_gamma_eigh
                 or self.N <= DENSE_BOUNDS_MAX_N or not self.is_toeplitz):

@@ -2,7 +2,7 @@
 
 Every public function funnels its inputs through these helpers, so that bad input
 raises :class:`~gpdtheory.errors.InvalidArgumentError` naming the argument, the
-value and the fix, and nothing downstream (Numba kernels included) ever sees a
+value and the fix, and nothing downstream (Numba functions included) ever sees a
 NaN, an infinity, a wrong dtype or a wrong shape.
 """
 

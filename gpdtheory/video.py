@@ -36,15 +36,7 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import torch
-    from torch import nn
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from ._extras import require
-
-    require("torch", "torch")
-    raise
-
+from ._torch import nn, torch
 from .construct.block import GPDiT, full_time, model_inputs
 from .data.moving_ball import MovingBall, centroids, temporal_correlation, tokens_to_frames
 from .errors import InvalidArgumentError

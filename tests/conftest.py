@@ -5,7 +5,7 @@ Profiles (select with ``--hypothesis-profile`` or ``GPDTHEORY_HYPOTHESIS_PROFILE
 ``ci``        derandomized, few examples: the default, fast and reproducible.
 ``thorough``  many examples, random: for nightly or local deep runs.
 
-Both use ``deadline=None``: the first call of a Numba kernel compiles it.
+Both use ``deadline=None``: the first call of a Numba function compiles it.
 """
 
 from __future__ import annotations

@@ -357,7 +357,7 @@ def test_score_error_prints_a_summary():
     spec = _spec(4, 2)
     res = score_error(build(spec, 3, 10), spec, np.linspace(0.1, 2.0, 9))
     text = repr(res)
-    assert text == str(res) and text.startswith("ScoreError (exact)") and "..." in text
+    assert text == str(res) and text.startswith("ScoreAccuracy (exact)") and "..." in text
     assert "array(" not in text and "\n" not in text and len(text) < 300
 
 

@@ -26,7 +26,7 @@ KNOWN: list[set[str]] = []
 #: The layers of :mod:`gpdtheory`, lowest first, by module (a package names all of its
 #: submodules). A module may import from its own layer and the layers below it.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "_extras", "validation", "fileio"),  # foundations: no numerics
+    ("errors", "_extras", "_torch", "validation", "fileio"),  # foundations: no numerics
     ("toeplitz", "symbol"),                  # arrays only: Toeplitz engine, the symbol f_J
     ("kernels", "kernel_adapters_gpytorch"),  # rho(m), its certificates, GP libraries' kernels
     ("spec", "schedule"),                    # the data model; the forward process in time

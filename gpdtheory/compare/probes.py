@@ -16,14 +16,7 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import torch
 from ..capture import capture_attention, capture_outputs
 from ..construct.block import full_time
 from ..errors import InvalidArgumentError

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import torch
 from ..construct.block import full_time
 from ..errors import InvalidArgumentError
 from ..protocol import ScoreModel, as_recorded_model, as_score_model, model_name, param_like

@@ -15,14 +15,7 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import torch
 from ..construct.block import full_time
 from ..errors import InvalidArgumentError
 from ..evaluate import exact_kl, is_linear

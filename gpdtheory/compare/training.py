@@ -6,14 +6,7 @@ import copy
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import torch
 from ..errors import InvalidArgumentError
 from ..train import train
 from ..validation import check_torch_module

@@ -63,15 +63,7 @@ import math
 
 import numpy as np
 
-try:
-    import torch
-    from torch import nn
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import nn, torch
 from ..errors import InvalidArgumentError
 from ..schedule import alpha2_sigma2, alpha_sigma
 from ..validation import as_real_array, check_nonnegative_int, check_positive_int

@@ -19,14 +19,7 @@ import math
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import torch
 from ..errors import InvalidArgumentError
 from ..spec import GPSpec
 from ..validation import check_nonnegative_int

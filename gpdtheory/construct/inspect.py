@@ -17,14 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import torch
 from ..errors import InvalidArgumentError
 from ..schedule import check_scalar_diffusion_time
 from ..validation import as_real_array, check_nonnegative_int, check_positive_scalar

@@ -19,14 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import torch
 from ..errors import InvalidArgumentError
 from ..schedule import check_scalar_diffusion_time, noised
 from ..spec import GPSpec, check_spec

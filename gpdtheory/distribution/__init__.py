@@ -12,7 +12,7 @@ Gaussian, so its error is computed exactly instead of estimated from samples:
 - :mod:`.empirical`   sample-based covariance error for nonlinear estimators.
 """
 
-from .empirical import CovarianceError, covariance_relative_error, wishart_noise_floor
+from .empirical import CovarianceAccuracy, covariance_relative_error, wishart_noise_floor
 from .estimators import (
     LinearEstimator,
     dense_estimator,
@@ -23,7 +23,7 @@ from .estimators import (
 from .gaussian import gaussian_kl, gaussian_w2, pinsker_tv
 from .girsanov import (
     ClosedFormGirsanov,
-    DistributionError,
+    DistributionDistance,
     GirsanovBound,
     closed_form_girsanov,
     distribution_error,
@@ -48,11 +48,11 @@ __all__ = [
     "prior_kl",
     "GirsanovBound",
     "girsanov_bound",
-    "DistributionError",
+    "DistributionDistance",
     "distribution_error",
     "ClosedFormGirsanov",
     "closed_form_girsanov",
-    "CovarianceError",
+    "CovarianceAccuracy",
     "covariance_relative_error",
     "wishart_noise_floor",
 ]

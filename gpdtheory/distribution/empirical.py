@@ -25,11 +25,11 @@ from ..errors import InvalidArgumentError
 from ..spec import GPSpec
 from ..validation import as_real_array, as_rng, check_positive_int, check_spd
 
-__all__ = ["CovarianceError", "covariance_relative_error", "wishart_noise_floor"]
+__all__ = ["CovarianceAccuracy", "covariance_relative_error", "wishart_noise_floor"]
 
 
 @dataclass(frozen=True)
-class CovarianceError:
+class CovarianceAccuracy:
     """Covariance relative error with its sampling error bars.
 
     Attributes
@@ -88,7 +88,7 @@ def covariance_relative_error(
     centered: bool = True,
     n_boot: int = 100,
     seed: Any = 0,
-) -> CovarianceError:
+) -> CovarianceAccuracy:
     """Relative Frobenius error of the sample covariance, with error bars.
 
     Parameters
@@ -107,7 +107,7 @@ def covariance_relative_error(
 
     Returns
     -------
-    CovarianceError
+    CovarianceAccuracy
 
     Examples
     --------
@@ -154,4 +154,4 @@ def covariance_relative_error(
         if len(boots) > 1:  # scaled: the squares of errors near 1e155 overflow float64
             scale = max(boots)
             std = scale * float(np.std(np.asarray(boots) / scale, ddof=1)) if scale > 0 else 0.0
-    return CovarianceError(rel_error=err, std_error=std, noise_floor=floor, n=n)
+    return CovarianceAccuracy(rel_error=err, std_error=std, noise_floor=floor, n=n)

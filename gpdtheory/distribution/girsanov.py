@@ -41,7 +41,7 @@ __all__ = [
     "prior_kl",
     "GirsanovBound",
     "girsanov_bound",
-    "DistributionError",
+    "DistributionDistance",
     "distribution_error",
     "ClosedFormGirsanov",
     "closed_form_girsanov",
@@ -210,7 +210,7 @@ def _kl_spectral(
 
 
 @dataclass(frozen=True)
-class DistributionError:
+class DistributionDistance:
     """Exact distance of the generated Gaussian ``q_t0 = N(0, P)`` to ``p_t0 = N(0, C_t0)``.
 
     Attributes
@@ -240,7 +240,7 @@ def distribution_error(
     sampler: str = "sde",
     steps: int | None = None,
     grid: str = "log",
-) -> DistributionError:
+) -> DistributionDistance:
     """Exact KL, W2 and TV bound of the generated distribution for a linear estimator.
 
     Parameters
@@ -256,7 +256,7 @@ def distribution_error(
 
     Returns
     -------
-    DistributionError
+    DistributionDistance
     """
     from ..diffusion import marginal_covariance
 
@@ -272,7 +272,7 @@ def distribution_error(
         P, p = discrete_covariance_spectral(est, times, sampler, None)
     C = marginal_covariance(spec, t0)
     kl = gaussian_kl(C, P) if p is None else _kl_spectral(spec, est, t0, C, p)
-    return DistributionError(kl=kl, w2=gaussian_w2(C, P), tv_bound=pinsker_tv(kl), covariance=P)
+    return DistributionDistance(kl=kl, w2=gaussian_w2(C, P), tv_bound=pinsker_tv(kl), covariance=P)
 
 
 # --------------------------------------------------------------------------- closed forms

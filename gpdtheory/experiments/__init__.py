@@ -74,6 +74,8 @@ Modules: :mod:`~gpdtheory.experiments.config` (the settings and the checkpoint k
 
 from __future__ import annotations
 
+from ..compare.samples import generate
+
 # ARCH_FAMILIES, QUANTITIES and the file suffixes stay importable from here, as before the
 # split, and _build for gpdtheory_checks.paper (it builds the runs' model); none is in __all__
 from .config import (  # noqa: F401
@@ -88,7 +90,7 @@ from .config import (  # noqa: F401
     make_spec,
     run_key,
 )
-from .generation import attention_map, generate
+from .generation import attention_map
 from .results import (  # noqa: F401
     PARTIAL_SUFFIX,
     RECORD_SUFFIX,

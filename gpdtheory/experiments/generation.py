@@ -1,4 +1,5 @@
-"""Generation from a trained model, and its attention on noised data."""
+"""The attention of a trained model on noised data (its samples come from
+:func:`gpdtheory.compare.generate`)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,7 @@ import numpy as np
 from ..schedule import noised
 from ..spec import GPSpec
 
-__all__ = ["generate", "attention_map"]
-
-
-def generate(model, spec: GPSpec, m: int, *, T: float, t0: float, steps: int, seed: Any,
-             device: Any = "cpu") -> np.ndarray:
-    """``m`` sequences from the reverse process driven by ``model`` (exponential integrator)."""
-    from .._extras import require
-    from ..sampling import reverse_sample
-
-    torch = require("torch", "torch")
-
-    p = next(model.parameters())
-
-    @torch.no_grad()
-    def fn(y, t):
-        yt = torch.as_tensor(y, dtype=p.dtype, device=p.device)
-        tt = torch.full((yt.shape[0],), float(t), dtype=p.dtype, device=p.device)
-        return model(yt, tt).double().cpu().numpy()
-
-    return reverse_sample(fn, m, spec.N, spec.d, T=T, t0=t0, steps=steps, seed=seed)
+__all__ = ["attention_map"]
 
 
 def attention_map(model, spec: GPSpec, times: Iterable[float], n: int, seed: Any) -> np.ndarray:

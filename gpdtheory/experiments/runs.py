@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..compare.samples import generate
 from ..errors import InvalidArgumentError
 from ..fileio import atomic_write_json
 from .config import PARAM_TOL, ArchConfig, PaperConfig, RunSpec, arch_key, make_spec, run_key
-from .generation import attention_map, generate
+from .generation import attention_map
 from .results import PARTIAL_SUFFIX, RECORD_SUFFIX, RESULTS_FILE, _merge_results
 from .statistics import (
     QUANTITIES,
@@ -42,7 +43,7 @@ def _build(cfg: PaperConfig, seed: int, device):
 def _evaluate(model, run: RunSpec, cfg: PaperConfig, device) -> dict[str, Any]:
     spec = make_spec(cfg, run.ell, run.nu)
     Y = generate(model, spec, cfg.n_gen, T=cfg.T, t0=cfg.t0, steps=cfg.sample_steps,
-                 seed=run.gen_seed, device=device)
+                 seed=run.gen_seed)
     err = covariance_errors(Y, spec)
     boot = bootstrap_errors(Y, spec, cfg.bootstrap, seed=run.gen_seed)
     att = attention_map(model, spec, cfg.attention_times, cfg.attention_n, seed=run.gen_seed)
@@ -211,7 +212,7 @@ def run_architectures(cfg: ArchConfig, seed: int, folder: str | os.PathLike | No
                         with contextlib.suppress(FileNotFoundError):
                             partial.with_name(partial.name + suffix).unlink()
             Y = generate(model, spec, cfg.n_gen, T=cfg.T, t0=cfg.t0, steps=cfg.sample_steps,
-                         seed=gen_seed, device=device)
+                         seed=gen_seed)
             err, prof = temporal_decay_error(Y, spec)
             out["params"][name] = count_parameters(model)
             out["errors"][name] = float(err)

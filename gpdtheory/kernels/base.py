@@ -16,7 +16,7 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import InvalidArgumentError, NotPositiveDefiniteError
-from ..toeplitz.durbin import durbin
+from ..toeplitz.durbin_recursion import durbin
 from ..validation import (
     as_real_array,
     check_nonnegative_int,

@@ -19,7 +19,7 @@ every route works under ``-W error``.
 ``ci``        derandomized, 25 examples: fast and reproducible.
 ``thorough``  2000 random examples: nightly or local deep runs.
 
-Both use ``deadline=None`` (the first call of a Numba kernel compiles it) and suppress the
+Both use ``deadline=None`` (the first call of a Numba function compiles it) and suppress the
 ``too_slow`` and ``data_too_large`` health checks. Without ``--hypothesis-profile`` the
 environment variable ``GPDTHEORY_HYPOTHESIS_PROFILE`` selects one; otherwise hypothesis's
 own default stays active. Loading the plugin also registers the ``st.from_type``

@@ -6,12 +6,12 @@ preconditioned CG (``pcg_solve``, tolerance reported); PD tests and ``logdet`` b
 Durbin with an early exit; ``min_eig``/``max_eig`` by block Davidson in the sine basis
 (``O(N log N)``), with a Durbin-certified symbol shift and shift-invert Lanczos as the
 ``O(N^2)`` certified alternative (see each module's notes on stability and
-certification). The Numba kernels (``levinson_kernel``, ``inverse_column_kernel``,
-``durbin_kernel``) can be called from user ``@njit`` code. One positive-definiteness
+certification). The Numba functions (``levinson_numba``, ``inverse_column_numba``,
+``durbin_numba``) can be called from user ``@njit`` code. One positive-definiteness
 verdict serves every route, including on near-singular matrices (:mod:`.reflection`);
 Gohberg–Semencul solves are scale-free.
 
-Parallel kernels run on Numba's fork-safe threading layer (:mod:`.threads`): a process
+Parallel Numba functions run on Numba's fork-safe threading layer (:mod:`.threads`): a process
 pool forked after a parallel solve keeps working.
 
 Every routine here states the dense computation it is equivalent to and is tested
@@ -19,19 +19,19 @@ against it (``tests/toeplitz``).
 """
 
 from .banded import banded_cholesky, banded_extreme_eigenvalue, is_positive_definite_banded  # noqa: F401,E501
-from .bounds import EigenvalueBounds, eigenvalue_bounds  # noqa: F401
-from .durbin import DurbinResult, durbin, durbin_kernel
+from .bracket import EigenvalueBounds, eigenvalue_bounds  # noqa: F401
+from .durbin_recursion import DurbinResult, durbin, durbin_numba
 from .eig import extreme_eigenvalues, max_eig, min_eig, symbol_bounds
 from .fft import ToeplitzOperator, matvec
-from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
-from .levinson import levinson_batch_kernel, levinson_kernel
+from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
+from .levinson import levinson_batch_numba, levinson_numba
 from .pcg import PCGResult, pcg_solve
-from .solve import SolveResult, is_positive_definite, logdet, solve
+from .systems import SolveResult, is_positive_definite, logdet, solve
 
-__all__ = ["DurbinResult", "durbin", "durbin_kernel", "solve", "SolveResult",
+__all__ = ["DurbinResult", "durbin", "durbin_numba", "solve", "SolveResult",
            "is_positive_definite", "logdet", "ToeplitzSolver", "matvec", "ToeplitzOperator",
            "pcg_solve", "PCGResult",
-           "min_eig", "max_eig", "symbol_bounds", "levinson_kernel", "levinson_batch_kernel",
-           "inverse_column_kernel",
+           "min_eig", "max_eig", "symbol_bounds", "levinson_numba", "levinson_batch_numba",
+           "inverse_column_numba",
            "extreme_eigenvalues", "EigenvalueBounds", "eigenvalue_bounds", "banded_cholesky",
            "banded_extreme_eigenvalue", "is_positive_definite_banded"]

@@ -1,32 +1,17 @@
 """Extreme eigenvalues of a symmetric Toeplitz matrix: ``lmin`` and ``lmax``.
 
-**Default route, ``O(N log N)``: block Davidson in the sine basis** (``method="davidson"``).
-Bottom (and top) eigenvectors of ``T = toeplitz(r)`` are close to the DST-I vectors
-``s_k(j) = sqrt(2/(N+1)) sin(pi (k+1)(j+1)/(N+1))``: the tau algebra, which they
-diagonalise, differs from ``T`` by a Hankel matrix whose action on slowly modulated sines
-is small. The route therefore
-
-a. computes every Rayleigh quotient ``q_k = s_k^T T s_k`` in ``O(N log N)``
-   (:func:`sine_rayleigh_quotients`, the optimal tau preconditioner's eigenvalues);
-b. starts from the ``4`` vectors ``s_k`` with the smallest ``q_k`` and the ``2`` lowest
-   Ritz vectors of a 32-step Lanczos run (which carry a well separated bottom eigenvalue
-   whose eigenvector is not sine-like, e.g. for white-noise ``r``);
-c. expands the search space with ``(P - sigma I)^{-1} R``, ``P = S diag(q) S`` (two DSTs;
-   on a zero-padded section of fast DST length when ``2(N+1)`` has a large prime factor),
-   ``R`` the residuals ``T x - theta x`` of the two lowest Ritz pairs (FFT products),
-   ``sigma`` below the block's Ritz values; Rayleigh–Ritz with the exact products on an
-   orthonormal basis; restarts at ``24`` vectors.
-
-It stops when the smallest Ritz value ``theta`` no longer moves (``2 eps`` relative) or its
-residual is at round-off, and hands over to the ``O(N^2)`` routes below when it does not
-converge (residual above ``sqrt(eps) ||T||`` after 40 steps). What this route certifies:
-``theta`` is a Rayleigh quotient, so ``lmin <= theta`` up to the round-off of the FFT
-products (about ``eps ||T|| log N``); with the unit Ritz vector's residual ``rho``, some
-eigenvalue lies in ``[theta - rho, theta + rho]`` (Weyl). That this eigenvalue is the
-*smallest* is not certified (a block started at the smallest ``q_k`` finds it in every
-family tested, and agrees with the Durbin-certified route below to ``2e-11`` relative at
-``N = 2^16``); ``method="lanczos"`` or ``"bisection"`` certify the lower side with
-Durbin's inertia test in ``O(N^2)``.
+**Default route, ``O(N log N)``: block Davidson in the sine basis** (``method="davidson"``,
+:mod:`.davidson`). It starts from the DST-I vectors with the smallest Rayleigh quotients
+(:func:`sine_rayleigh_quotients`, one FFT), expands with the tau-preconditioned residuals
+and stops at round-off in a few steps (a short Lanczos run joins only when it does not);
+it hands over to the ``O(N^2)`` routes below when it does not converge. What it
+certifies: its value ``theta`` is a Rayleigh quotient, so ``lmin <= theta`` up to the
+round-off of the FFT products (about ``eps ||T|| log N``), and some eigenvalue lies within
+the Ritz residual of ``theta`` (Weyl). That this eigenvalue is the *smallest* is not
+certified (a block started at the smallest ``q_k`` finds it in every family tested, and
+agrees with the Durbin-certified route below to ``2e-11`` relative at ``N = 2^16``);
+``method="lanczos"`` or ``"bisection"`` certify the lower side with Durbin's inertia test
+in ``O(N^2)``.
 
 **Durbin-certified routes, ``O(N^2)``.**
 
@@ -85,8 +70,11 @@ import scipy.sparse.linalg
 from ..errors import ConvergenceError, InvalidArgumentError
 from ..validation import as_real_array, check_positive_scalar
 from .banded import banded_extreme_eigenvalue
-from .fft import embedding_length, operator
-from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
+from .davidson import davidson_min
+from .fft import operator
+from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
+from .sine import rayleigh_quotients
+from .work import count
 
 __all__ = ["min_eig", "max_eig", "extreme_eigenvalues", "symbol_bounds", "fejer_upper_bound",
            "sine_rayleigh_quotients", "DENSE_EXTREMES_MAX_N", "BANDED_WIDTH_PER_SQRT_N",
@@ -136,7 +124,7 @@ def _certified_shift(r: np.ndarray, sigma: float, scale: float):
     for _ in range(60):
         rs = r.copy()
         rs[0] -= sigma
-        g, logdet, _last, fail = inverse_column_kernel(rs)
+        g, logdet, _last, fail = _durbin(rs)
         if fail < 0:
             return sigma, rs, g, logdet
         if sigma <= gersh:  # below Gershgorin's bound: PD in exact arithmetic
@@ -154,11 +142,17 @@ def _shift(r: np.ndarray, lo_symbol: float, hi: float, scale: float):
     while hi - delta > lo_symbol:
         rs = r.copy()
         rs[0] -= hi - delta
-        g, logdet, _last, fail = inverse_column_kernel(rs)
+        g, logdet, _last, fail = _durbin(rs)
         if fail < 0:
             return hi - delta, rs, g, logdet
         delta *= 10.0
     return _certified_shift(r, lo_symbol, scale)
+
+
+def _durbin(rs: np.ndarray):
+    """Durbin's recursion on ``rs`` (``O(N^2)``, counted as a quadratic kernel call)."""
+    count("quadratic_kernel")
+    return inverse_column_numba(rs)
 
 
 def _plain_lanczos_min(r: np.ndarray) -> float | None:
@@ -244,7 +238,7 @@ def _bisection_min(r: np.ndarray, rtol: float, bracket: tuple[float, float] | No
         lo, hi = bracket
     rs = r.copy()
     rs[0] -= lo
-    flo = float(inverse_column_kernel(rs)[2])
+    flo = float(_durbin(rs)[2])
     prev = None            # the previous (lo, flo), for extrapolation while hi is not valid
     fhi = None             # beta_{N-1}(hi), only when T_{N-1} - hi I is PD (root bracketed)
     side = 0
@@ -266,7 +260,7 @@ def _bisection_min(r: np.ndarray, rtol: float, bracket: tuple[float, float] | No
             lam = cand
         rs = r.copy()
         rs[0] -= lam
-        _g, _ld, last, fail = inverse_column_kernel(rs)
+        _g, _ld, last, fail = _durbin(rs)
         evals += 1
         if fail < 0:           # T - lam I PD: lam < lmin
             prev = (lo, flo)
@@ -315,171 +309,7 @@ def sine_rayleigh_quotients(r: Any) -> np.ndarray:
     >>> bool(np.allclose(sine_rayleigh_quotients(r), np.diag(S @ scipy.linalg.toeplitz(r) @ S)))
     True
     """
-    r = as_real_array(r, "r", ndim=1)
-    n = r.shape[0]
-    size = 2 * n + 2
-    m = np.arange(n)
-    even = np.cumsum(np.where(m % 2 == 0, r, 0.0))
-    odd = np.cumsum(np.where(m % 2 == 1, r, 0.0))
-    p = np.arange(2, 2 * n + 1)
-    lim = np.minimum(p - 2, 2 * n - p)
-    w = np.zeros(size)  # both cosine sums in one transform (linearity)
-    w[2:2 * n + 1] = -np.where(p % 2 == 0, 2.0 * even[lim] - r[0],
-                               np.where(lim >= 1, 2.0 * odd[np.maximum(lim, 0)], 0.0))
-    w[:n] += 2.0 * (n - m) * r
-    w[0] = n * r[0]
-    return scipy.fft.rfft(w).real[1:n + 1] / (n + 1)
-
-
-#: Block size, largest search space and step limit of the sine-Davidson route.
-_DAVIDSON_BLOCK = 4
-_DAVIDSON_MAX_SPACE = 24
-_DAVIDSON_MAXIT = 40
-#: Residuals of the lowest Ritz pairs that expand the space each step (each costs two
-#: DSTs, the dominant cost).
-_DAVIDSON_EXPAND = 2
-#: Precondition in a sine basis of fast length (see :func:`_fast_sine_length`).
-_DAVIDSON_FAST_PRECONDITIONER = True
-
-
-def _dst(X: np.ndarray) -> np.ndarray:
-    """Orthonormal DST-I along rows (its own inverse)."""
-    return scipy.fft.dst(X, type=1, axis=-1, norm="ortho", workers=-1)
-
-
-def _fast_sine_length(n: int) -> int:
-    """Smallest ``n' >= n`` whose DST-I (an FFT of length ``2(n' + 1)``) is fast.
-
-    ``2(N + 1)`` can have a large prime factor (``N = 2^16``: ``2 * 65537``), and a
-    Bluestein DST then costs about ten real FFTs of length ``2N``.
-    """
-    size = int(scipy.fft.next_fast_len(2 * (n + 1), real=True))
-    while size % 2:
-        size = int(scipy.fft.next_fast_len(size + 1, real=True))
-    return size // 2 - 1
-
-
-#: Lanczos steps whose lowest Ritz vectors join the sine vectors in the starting space.
-_KRYLOV_STEPS = 32
-_KRYLOV_VECTORS = 2
-
-
-def _krylov_start(product, n: int, norm_t: float) -> np.ndarray:
-    """Lowest Ritz vectors (rows) of a short Lanczos run on ``T``, random start, full
-    reorthogonalisation: they carry any well separated bottom eigenvalue whose eigenvector
-    is not sine-like (e.g. white-noise ``r``) into the Davidson space."""
-    eps = np.finfo(np.float64).eps
-    steps = min(_KRYLOV_STEPS, n)
-    Q = np.zeros((steps, n))
-    v = np.random.default_rng(0x5EED).standard_normal(n)
-    Q[0] = v / np.linalg.norm(v)
-    alpha = np.zeros(steps)
-    beta = np.zeros(steps)
-    m = steps
-    for i in range(steps):
-        w = product(Q[i:i + 1])[0]
-        alpha[i] = Q[i] @ w
-        w -= Q[:i + 1].T @ (Q[:i + 1] @ w)
-        w -= Q[:i + 1].T @ (Q[:i + 1] @ w)
-        b = float(np.linalg.norm(w))
-        if i + 1 == steps or b <= eps * norm_t:
-            m = i + 1
-            break
-        beta[i] = b
-        Q[i + 1] = w / b
-    _, Y = scipy.linalg.eigh_tridiagonal(alpha[:m], beta[:m - 1], select="i",
-                                         select_range=(0, min(_KRYLOV_VECTORS, m) - 1))
-    return Y.T @ Q[:m]
-
-
-def _davidson_min(r: np.ndarray) -> float | None:
-    """``lmin(toeplitz(r))`` by block Davidson in the sine basis (module notes); None if it
-    does not converge. ``r`` at unit scale, not all zero."""
-    n = r.shape[0]
-    if n <= _DAVIDSON_MAX_SPACE:  # the whole space fits in the search space
-        return float(np.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0])
-    eps = np.finfo(np.float64).eps
-    k = _DAVIDSON_BLOCK
-    q = sine_rayleigh_quotients(r)
-    m = embedding_length(n)
-    c = np.zeros(m)
-    c[:n] = r
-    if n > 1:
-        c[m - n + 1:] = r[:0:-1]
-    fc = scipy.fft.rfft(c).real
-    del c
-    norm_t = max(float(np.max(np.abs(fc))), float(np.max(np.abs(q))), np.finfo(float).tiny)
-
-    def product(X: np.ndarray) -> np.ndarray:
-        F = scipy.fft.rfft(X, m, axis=-1, workers=-1)
-        F *= fc
-        return scipy.fft.irfft(F, m, axis=-1, workers=-1)[:, :n]
-
-    # the preconditioner acts in the sine basis of a slightly longer section of the
-    # zero-padded sequence when the basis of length N has no fast transform (any SPD
-    # preconditioner keeps Rayleigh-Ritz exact; this one only steers the expansion)
-    n_pre = _fast_sine_length(n) if _DAVIDSON_FAST_PRECONDITIONER else n
-    if n_pre == n:
-        q_pre = q
-    else:
-        r_pre = np.zeros(n_pre)
-        r_pre[:n] = r
-        q_pre = sine_rayleigh_quotients(r_pre)
-    start = np.argsort(q, kind="stable")[:k]
-    j = np.arange(1, n + 1, dtype=np.int64)
-    # the phase (k+1) j reduced modulo 2(N+1) in integers: sin of an argument of size ~N^2
-    # would carry an absolute error ~eps N^2 and spoil the orthonormality of the rows
-    phase = np.outer(start.astype(np.int64) + 1, j) % (2 * (n + 1))
-    V = np.sqrt(2.0 / (n + 1)) * np.sin(np.pi * phase / (n + 1))  # rows
-    V = np.vstack((V, _krylov_start(product, n, norm_t)))
-    for _ in range(2):  # orthonormal to working precision (Rayleigh-Ritz needs it)
-        V = np.linalg.qr(V.T)[0].T
-    AV = product(V)
-    prev = np.inf
-    for _ in range(_DAVIDSON_MAXIT):
-        H = V @ AV.T
-        theta, Y = np.linalg.eigh(0.5 * (H + H.T))
-        theta, Y = theta[:k], Y[:, :k]
-        X, AX = Y.T @ V, Y.T @ AV
-        R = AX - theta[:, None] * X
-        res = np.linalg.norm(R, axis=1)
-        # stop at round-off: a residual at the products' accuracy, a Ritz value that no
-        # longer moves, or a first-order error estimate res^2 / gap (the gap to the next
-        # Ritz value) at the dense solver's accuracy
-        floor = 4.0 * eps * max(abs(float(theta[0])), 1e-3 * norm_t)
-        if (res[0] <= 16.0 * eps * norm_t
-                or (res[0] <= np.sqrt(eps) * norm_t
-                    and (abs(prev - theta[0]) <= 2.0 * eps * abs(theta[0])
-                         or res[0] ** 2 <= floor * max(float(theta[1] - theta[0]),
-                                                       eps * norm_t)))):
-            return float(theta[0])
-        prev = float(theta[0])
-        # a shift below the block keeps P - sigma I definite on the wanted end and amplifies
-        # the directions of the bottom cluster most
-        spread = float(theta[-1] - theta[0])
-        sigma = theta[0] - max(spread, 1e-3 * res[0])
-        d = q_pre - sigma
-        d = np.where(d > 0.0, d, np.abs(d) + spread + eps * norm_t)
-        if n_pre == n:
-            W = _dst(_dst(R[:_DAVIDSON_EXPAND]) / d)
-        else:
-            W = np.zeros((min(_DAVIDSON_EXPAND, k), n_pre))
-            W[:, :n] = R[:_DAVIDSON_EXPAND]
-            W = np.ascontiguousarray(_dst(_dst(W) / d)[:, :n])
-        if V.shape[0] + _DAVIDSON_EXPAND > _DAVIDSON_MAX_SPACE:
-            V, AV = X, AX
-        for _ in range(2):  # twice is enough (Kahan)
-            W -= (W @ V.T) @ V
-        Q, Rq = np.linalg.qr(W.T)
-        keep = np.abs(np.diag(Rq)) > 1e-10 * max(float(np.max(np.abs(Rq))), np.finfo(float).tiny)
-        if not np.any(keep):  # the residuals lie in the search space: nothing new to add
-            return None
-        W = Q[:, keep].T
-        W -= (W @ V.T) @ V
-        W = np.linalg.qr(W.T)[0].T
-        V = np.vstack((V, W))
-        AV = np.vstack((AV, product(W)))
-    return None
+    return rayleigh_quotients(as_real_array(r, "r", ndim=1))
 
 
 def _validated(r: Any, method: str, rtol: Any) -> tuple[np.ndarray, float]:
@@ -507,7 +337,7 @@ def _min(r: np.ndarray, method: str, rtol: float) -> float:
         s = 2.0 ** float(np.round(np.log2(peak)))
         r = r / s
     if method in ("auto", "davidson"):
-        theta = _davidson_min(r)
+        theta = davidson_min(r)
         if theta is not None:
             return s * theta
     return s * _lanczos_min(r, rtol)

@@ -28,6 +28,8 @@ import scipy.fft
 import scipy.sparse.linalg
 
 from ..validation import as_columns, as_real_array, check_real_scalar
+from .lengths import embedding_length
+from .work import count_transforms
 
 __all__ = ["ToeplitzOperator", "matvec", "embedding_length"]
 
@@ -46,11 +48,6 @@ def _new_lock_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_new_lock_in_child)
-
-
-def embedding_length(n: int) -> int:
-    """Fast FFT length ``M >= 2n - 1`` of the circulant embedding."""
-    return int(scipy.fft.next_fast_len(max(2 * n - 1, 1), real=True))
 
 
 class ToeplitzOperator:
@@ -87,6 +84,7 @@ class ToeplitzOperator:
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
         """``T @ x`` for ``x`` of shape ``(N,)`` or ``(N, k)`` (columns in one batched FFT)."""
+        count_transforms(2 * (1 if x.ndim == 1 else x.shape[1]), self.m)
         if x.ndim == 1:
             fx = scipy.fft.rfft(x, self.m)
             fx *= self.fc

@@ -2,7 +2,7 @@
 
 Let ``g = T^{-1} e_0`` be the first column of the inverse of the symmetric positive
 definite ``T = toeplitz(r)`` (Durbin's recursion, ``2 N^2`` flops, done once by
-:func:`inverse_column_kernel`). The Gohberg–Semencul formula writes the inverse with
+:func:`inverse_column_numba`). The Gohberg–Semencul formula writes the inverse with
 two triangular Toeplitz factors,
 
     T^{-1} = ( L(g) L(g)^T - L(v) L(v)^T ) / g_0,   v = [0, g_{N-1}, ..., g_1],
@@ -36,7 +36,7 @@ from ..validation import as_columns, as_real_array, check_nonnegative_int
 from .fft import embedding_length, operator
 from .reflection import durbin_core, logdet_from_reflection
 
-__all__ = ["inverse_column_kernel", "ToeplitzSolver", "REFINE_RTOL"]
+__all__ = ["inverse_column_numba", "ToeplitzSolver", "REFINE_RTOL"]
 
 #: Relative residual below which refinement stops: ``~ 50 eps``, the level a
 #: backward-stable solve reaches; refining further only re-rounds.
@@ -50,7 +50,7 @@ _u64 = nb.uint64
 
 @nb.njit(nb.types.Tuple((nb.float64[::1], nb.float64, nb.float64, nb.int64))(nb.float64[::1]),
          cache=True, fastmath=_FASTMATH)
-def inverse_column_kernel(r):  # pragma: no cover - compiled
+def inverse_column_numba(r):  # pragma: no cover - compiled
     """First column of ``toeplitz(r)^{-1}`` by Durbin's recursion (GVL Alg. 4.7.1).
 
     Returns

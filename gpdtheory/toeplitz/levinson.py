@@ -57,9 +57,9 @@ import numba as nb
 import numpy as np
 
 from . import threads as _threads  # noqa: F401  (sets the threading layer first)
-from .reflection import RECHECK_BETA, TINY, durbin_core, gs_apply_kernel, logdet_from_reflection
+from .reflection import RECHECK_BETA, TINY, durbin_core, gs_apply_numba, logdet_from_reflection
 
-__all__ = ["levinson_kernel", "levinson_batch_kernel", "TINY"]
+__all__ = ["levinson_numba", "levinson_batch_numba", "TINY"]
 
 _FASTMATH = {"reassoc", "contract"}
 _u64 = nb.uint64
@@ -67,7 +67,7 @@ _u64 = nb.uint64
 
 @nb.njit(nb.types.Tuple((nb.float64[::1], nb.float64, nb.int64))(nb.float64[::1], nb.float64[::1]),
          cache=True, fastmath=_FASTMATH)
-def levinson_kernel(r, b):  # pragma: no cover - compiled
+def levinson_numba(r, b):  # pragma: no cover - compiled
     """Solve ``toeplitz(r) x = b`` (symmetric Levinson, GVL Alg. 4.7.2).
 
     Parameters
@@ -173,7 +173,7 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
             bn = np.empty(n)
             for m in range(n):
                 bn[m] = b[m] / bs
-            x = gs_apply_kernel(yv, betav[n - 1], bn)
+            x = gs_apply_numba(yv, betav[n - 1], bn)
     scale = bs / r0
     for m in range(n):
         x[m] *= scale
@@ -182,10 +182,10 @@ def levinson_kernel(r, b):  # pragma: no cover - compiled
 
 @nb.njit(nb.types.Tuple((nb.float64[:, ::1], nb.float64[::1], nb.int64[::1]))(
     nb.float64[:, ::1], nb.float64[:, ::1]), cache=True, fastmath=_FASTMATH, parallel=True)
-def levinson_batch_kernel(R, B):  # pragma: no cover - compiled
+def levinson_batch_numba(R, B):  # pragma: no cover - compiled
     """Solve ``toeplitz(R[i]) X[i] = B[i]`` for every row ``i``, in parallel over rows.
 
-    From Python threads, call it as ``threads.launch(levinson_batch_kernel, R, B)``: the
+    From Python threads, call it as ``threads.launch(levinson_batch_numba, R, B)``: the
     fork-safe threading layer may be ``workqueue``, which two concurrent launches abort
     (see :mod:`.threads`).
 
@@ -201,7 +201,7 @@ def levinson_batch_kernel(R, B):  # pragma: no cover - compiled
     X : (m, N) float64 array
     logdet : (m,) float64 array
     first_failure : (m,) int64 array
-        ``-1`` where positive definite (see :func:`levinson_kernel`).
+        ``-1`` where positive definite (see :func:`levinson_numba`).
     """
     m, n = B.shape
     p = R.shape[0]
@@ -211,7 +211,7 @@ def levinson_batch_kernel(R, B):  # pragma: no cover - compiled
     for ii in nb.prange(m):
         i = np.int64(ii)  # prange indices are unsigned: keep the arithmetic in int64
         row = i if p == m else np.int64(0)
-        x, ld, f = levinson_kernel(R[row], B[i])
+        x, ld, f = levinson_numba(R[row], B[i])
         X[i] = x
         logdet[i] = ld
         fail[i] = f

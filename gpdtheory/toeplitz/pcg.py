@@ -86,7 +86,7 @@ def pcg_solve(r: Any, b: Any, tol: float = 1e-10, maxiter: int | None = None,
     scale, shift : float or (k,) array_like
         Per-column ``s_k > 0`` and ``h_k >= 0``.
 
-    ``N = 0`` or ``k = 0`` give an empty solution, as :func:`.solve.solve` does.
+    ``N = 0`` or ``k = 0`` give an empty solution, as :func:`.systems.solve` does.
 
     Returns
     -------

@@ -7,7 +7,7 @@ normalised prediction error ``beta_j = prod_{i<=j} (1 - k_i^2) > 0`` (every refl
 coefficient ``|k_j| < 1``; a NaN is a failure). When ``kappa(T) > 1/eps`` two recursions
 that round differently (Levinson's fused loop, Durbin's) can disagree about the sign of a
 tiny ``beta_j``; so there is exactly one compiled function, :func:`durbin_core`, whose
-answer is THE verdict. :func:`~.durbin.durbin`, ``logdet``, ``is_positive_definite`` and
+answer is THE verdict. :func:`~.durbin_recursion.durbin`, ``logdet``, ``is_positive_definite`` and
 the Gohberg–Semencul solver run it directly; Levinson runs its own recursion (it needs
 the solution update fused into the same pass) and re-decides with :func:`durbin_core`
 whenever it breaks down or its smallest ``beta_j`` falls below :data:`RECHECK_BETA`
@@ -23,7 +23,7 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["TINY", "RECHECK_BETA", "durbin_core", "logdet_from_reflection", "gs_apply_kernel"]
+__all__ = ["TINY", "RECHECK_BETA", "durbin_core", "logdet_from_reflection", "gs_apply_numba"]
 
 #: Entries of the scale-free vectors below this magnitude are set to zero: far below one
 #: rounding error of the O(1) entries, and above the subnormal range even after one product
@@ -149,7 +149,7 @@ def durbin_core(r, full):  # pragma: no cover - compiled
 
 
 @nb.njit(nb.float64[::1](nb.float64[::1], nb.float64, nb.float64[::1]), cache=True)
-def gs_apply_kernel(y, last, b):  # pragma: no cover - compiled
+def gs_apply_numba(y, last, b):  # pragma: no cover - compiled
     """``T'^{-1} b`` from :func:`durbin_core`'s ``(y, beta_{N-1})``, ``T' = toeplitz(r / r_0)``.
 
     Gohberg–Semencul, ``T'^{-1} = (L(g) L(g)^T - L(v) L(v)^T) / g_0`` with

@@ -13,15 +13,15 @@ killed ("fork() called from a process already using GNU OpenMP"), and the pool b
 The setting must precede the first parallel launch in the process; a layer already
 launched stays.
 
-``workqueue`` is not thread-safe: two Python threads launching parallel kernels at once
-abort the process. The engine's parallel kernels are therefore launched under
+``workqueue`` is not thread-safe: two Python threads launching parallel Numba functions at once
+abort the process. The engine's parallel functions are therefore launched under
 :data:`LAUNCH_LOCK` (:func:`launch`); each launch uses every Numba thread, so serialising
 them costs nothing in throughput. Results do not depend on the layer: every parallel loop
 gives each row to one thread.
 
 Row tasks
 ---------
-NumPy's FFTs and ``nogil`` Numba kernels release the GIL, so tasks that each transform
+NumPy's FFTs and ``nogil`` Numba functions release the GIL, so tasks that each transform
 one row run in parallel on threads. One row per call is deliberate (see :func:`parallel`);
 no result depends on which thread ran a task, so results are bitwise independent of the
 thread count. A forked child makes its own pool and locks (``os.register_at_fork``):
@@ -46,7 +46,7 @@ if ("NUMBA_THREADING_LAYER" not in os.environ
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
 _POOL_LOCK = threading.Lock()
-#: Held while one of the engine's ``parallel=True`` kernels runs (see the module notes).
+#: Held while one of the engine's ``parallel=True`` functions runs (see the module notes).
 LAUNCH_LOCK = threading.RLock()
 
 
@@ -85,7 +85,7 @@ def _pool() -> ThreadPoolExecutor:
 def parallel(tasks: list) -> None:
     """Run the independent ``tasks`` (callables) on the transform threads.
 
-    NumPy's transforms and the ``nogil`` kernels release the GIL. A task transforms one
+    NumPy's transforms and the ``nogil`` compiled functions release the GIL. A task transforms one
     row at a time on purpose: a multi-row transform vectorises over rows with a scratch
     buffer of 4 rows (32 MB at N = 2^20), above glibc's largest mmap threshold, so every
     such call maps and faults in fresh pages (measured: 20 000 page faults per call, none

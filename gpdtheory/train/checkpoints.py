@@ -21,15 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-try:
-    import torch
-    from torch import nn
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import nn, torch
 from ..errors import CheckpointError, InvalidArgumentError
 from ..fileio import atomic_write_bytes
 from .config import TrainConfig

@@ -5,14 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-try:
-    import torch
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import torch
 from ..errors import InvalidArgumentError
 
 __all__ = ["resolve_device", "torch_threads"]

@@ -28,15 +28,7 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import torch
-    from torch import nn
-except ImportError:  # a missing extra: name it, never a bare ModuleNotFoundError
-    from .._extras import require
-
-    require("torch", "torch")
-    raise
-
+from .._torch import nn, torch
 from ..errors import InvalidArgumentError, TrainingDivergedError
 from ..validation import as_real_array
 from .checkpoints import save_checkpoint

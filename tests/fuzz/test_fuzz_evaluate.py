@@ -45,7 +45,7 @@ SEEDS = st.one_of(st.integers(0, 2**32), st.sampled_from([-1, 1.5, math.nan, "se
        exact=st.sampled_from([None, True, False, "yes", 1]))
 def test_score_error(model, spec, t, n_mc, seed, exact):
     out = call_clean(evaluate.score_error, model, spec, t, n_mc=n_mc, seed=seed, exact=exact)
-    if isinstance(out, evaluate.ScoreError):
+    if isinstance(out, evaluate.ScoreAccuracy):
         assert np.all(out.relative >= 0)
     call_clean(evaluate.score_norm2, spec, t)
     call_clean(evaluate.linear_map, model, t)

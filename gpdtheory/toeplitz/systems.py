@@ -8,7 +8,7 @@ k >= 3 right-hand      Durbin once + Gohberg–Semencul with FFTs   ``2 N^2 + k 
 sides, N >= 64         (:mod:`.gohberg_semencul`), one refinement
 very large N           ``pcg_solve`` (:mod:`.pcg`), tolerance     ``iters * N log N``
                        controlled and reported (explicit call)
-PD test, logdet        Durbin (:func:`.durbin.durbin`), early     ``<= 2 N^2``
+PD test, logdet        Durbin (:func:`.durbin_recursion.durbin`), early     ``<= 2 N^2``
                        exit on the first non-positive error
 =====================  =========================================  ==================
 
@@ -20,7 +20,7 @@ leading minors are nonzero; its result would be silently unstable).
 Near-singular matrices (``kappa > 1/eps``) get one verdict on every route: positive
 definite iff the scale-free Durbin recursion :func:`.reflection.durbin_core` finds every
 reflection coefficient ``|k_j| < 1`` (every ``beta_j > 0``; NaN fails). ``logdet``,
-``is_positive_definite``, :func:`.durbin.durbin` and Gohberg–Semencul run that function;
+``is_positive_definite``, :func:`.durbin_recursion.durbin` and Gohberg–Semencul run that function;
 Levinson re-decides with it whenever it breaks down or its smallest ``beta_j`` is below
 ``RECHECK_BETA = 1e-8`` (see :mod:`.reflection`). ``log det`` is summed from the
 reflection coefficients on every route (``~ eps |log det|``).
@@ -47,8 +47,9 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, NotPositiveDefiniteError
 from ..validation import as_columns, as_real_array, check_real_scalar
-from .gohberg_semencul import ToeplitzSolver, inverse_column_kernel
-from .levinson import levinson_batch_kernel, levinson_kernel
+from .bracket import eigenvalue_bounds
+from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
+from .levinson import levinson_batch_numba, levinson_numba
 from .threads import launch
 
 __all__ = ["SolveResult", "solve", "is_positive_definite", "logdet"]
@@ -75,8 +76,6 @@ class SolveResult:
     ----------
     x : (N,) or (N, k) ndarray
         The solution, shaped like ``b``.
-    positive_definite : bool
-        Always True (indefinite input raises).
     logdet : float
         ``log det toeplitz(r)``.
     method : str
@@ -84,7 +83,6 @@ class SolveResult:
     """
 
     x: np.ndarray
-    positive_definite: bool
     logdet: float
     method: str
 
@@ -134,8 +132,8 @@ def solve(r: Any, b: Any, method: SolveMethod = "auto") -> SolveResult:
     >>> import scipy.linalg
     >>> r = 0.5 ** np.arange(4); b = np.arange(4.0)
     >>> res = solve(r, b)
-    >>> bool(np.allclose(res.x, scipy.linalg.solve_toeplitz(r, b))), res.positive_definite
-    (True, True)
+    >>> bool(np.allclose(res.x, scipy.linalg.solve_toeplitz(r, b)))
+    True
     """
     r = as_real_array(r, "r", ndim=1, allow_empty=True)
     n = r.shape[0]
@@ -145,7 +143,7 @@ def solve(r: Any, b: Any, method: SolveMethod = "auto") -> SolveResult:
         raise InvalidArgumentError("method", method, "is not a Toeplitz solve method",
                                    "pass 'auto', 'levinson' or 'gohberg-semencul'")
     if n == 0:  # the empty matrix: det = 1, vacuously positive definite (scipy: empty x)
-        return SolveResult(np.zeros(b.shape), True, 0.0,
+        return SolveResult(np.zeros(b.shape), 0.0,
                            "levinson" if method == "auto" else method)
     auto = method == "auto"
     if auto:
@@ -153,19 +151,26 @@ def solve(r: Any, b: Any, method: SolveMethod = "auto") -> SolveResult:
     if method == "gohberg-semencul":
         S = ToeplitzSolver(r)
         if not (auto and S.kappa_lower_bound() > GS_KAPPA_MAX):
-            return SolveResult(S.solve(b), True, S.logdet, method)
+            return SolveResult(S.solve(b), S.logdet, method)
         method = "levinson"  # ill-conditioned: the more accurate route
     if b.ndim == 1:
-        x, ld, fail = levinson_kernel(r, b)
+        x, ld, fail = levinson_numba(r, b)
         if fail >= 0:
             raise _not_pd(n, int(fail))
-        return SolveResult(x, True, float(ld), method)
-    if k == 0:  # no right-hand side: the verdict and logdet still come with the result
-        return SolveResult(np.zeros((n, 0)), True, logdet(r), method)
-    X, lds, fails = launch(levinson_batch_kernel, r[None, :], np.ascontiguousarray(b.T))
+        return SolveResult(x, float(ld), method)
+    if k == 0:  # no right-hand side: the logdet still comes with the result (and the PD verdict)
+        return SolveResult(np.zeros((n, 0)), logdet(r), method)
+    X, lds, fails = launch(levinson_batch_numba, r[None, :], np.ascontiguousarray(b.T))
     if fails[0] >= 0:
         raise _not_pd(n, int(fails[0]))
-    return SolveResult(np.ascontiguousarray(X.T), True, float(lds[0]), method)
+    return SolveResult(np.ascontiguousarray(X.T), float(lds[0]), method)
+
+
+#: :func:`is_positive_definite` first tries the certified symbol bracket
+#: (:func:`.bracket.eigenvalue_bounds`, ``O(N log N)``) from this order on, and accepts it
+#: when it proves ``lmin > 0`` with ``lmax / lmin <= SYMBOL_PD_MAX_KAPPA``.
+SYMBOL_PD_MIN_N = 4096
+SYMBOL_PD_MAX_KAPPA = 1e8
 
 
 def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
@@ -183,9 +188,12 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
 
     Notes
     -----
-    Durbin's recursion on ``r - tol e_0`` with an early exit at the first non-positive
-    prediction error (Sylvester), ``<= 2 N^2`` flops. Equivalent dense computation:
-    ``numpy.linalg.eigvalsh(toeplitz(r))[0] > tol`` (up to round-off at the boundary).
+    From ``N = SYMBOL_PD_MIN_N`` on, ``True`` straight from the certified symbol bracket of
+    ``r - tol e_0`` when it proves a well-conditioned positive definite matrix
+    (``O(N log N)``). Otherwise Durbin's recursion on ``r - tol e_0`` with an early exit at
+    the first non-positive prediction error (Sylvester), ``<= 2 N^2`` flops. Equivalent
+    dense computation: ``numpy.linalg.eigvalsh(toeplitz(r))[0] > tol`` (up to round-off at
+    the boundary).
 
     Examples
     --------
@@ -198,7 +206,13 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
         return True  # the empty matrix (no eigenvalue below tol)
     rs = r.copy()
     rs[0] -= tol
-    return bool(inverse_column_kernel(rs)[3] < 0)
+    if rs.size >= SYMBOL_PD_MIN_N:
+        b = eigenvalue_bounds(rs)
+        # certified lmin > 0 with a condition number Durbin resolves without doubt: the
+        # recursion would say the same, so its O(N^2) pass is skipped
+        if b.lmin_lower > 0.0 and b.lmax_upper <= SYMBOL_PD_MAX_KAPPA * b.lmin_lower:
+            return True
+    return bool(inverse_column_numba(rs)[3] < 0)
 
 
 def logdet(r: Any) -> float:
@@ -217,7 +231,7 @@ def logdet(r: Any) -> float:
     r = as_real_array(r, "r", ndim=1, allow_empty=True)
     if r.size == 0:
         return 0.0  # det of the empty matrix is 1
-    _g, ld, _last, fail = inverse_column_kernel(r)
+    _g, ld, _last, fail = inverse_column_numba(r)
     if fail >= 0:
         raise _not_pd(r.shape[0], int(fail))
     return float(ld)

@@ -25,13 +25,13 @@ import numpy as np
 from ..validation import as_real_array
 from .reflection import RECHECK_BETA, durbin_core, logdet_from_reflection
 
-__all__ = ["DurbinResult", "durbin", "durbin_kernel", "durbin_core", "logdet_from_reflection",
+__all__ = ["DurbinResult", "durbin", "durbin_numba", "durbin_core", "logdet_from_reflection",
            "RECHECK_BETA"]
 
 
 @nb.njit(nb.types.Tuple((nb.float64[::1], nb.float64[::1], nb.int64))(nb.float64[::1]),
          cache=True)
-def durbin_kernel(r):  # pragma: no cover - compiled
+def durbin_numba(r):  # pragma: no cover - compiled
     """Reflection coefficients and error variances of ``toeplitz(r)``.
 
     Returns ``(k, e, first_failure)``: ``k`` (N-1,), ``e`` (N,), and the index ``j`` of
@@ -106,5 +106,5 @@ def durbin(r) -> DurbinResult:
     (True, True)
     """
     r = as_real_array(r, "r", ndim=1, allow_empty=True)
-    k, e, first = durbin_kernel(r)
+    k, e, first = durbin_numba(r)
     return DurbinResult(k, e, first < 0, int(first))

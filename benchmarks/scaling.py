@@ -1,0 +1,164 @@
+"""Scaling sweep of every entry point beside the transform floor, one run, one machine.
+
+For each operation and N = 2^a .. 2^b: the wall time, the *transform floor* (the time of
+the fewest real FFTs of the embedding length ``M = embedding_length(N) ~ 2N`` that the
+problem needs, measured in the same run just before the operation) and their ratio, the
+doubling ratio ``t(2N) / t(N)`` (near-linear: about 2.1), the work counted by
+:mod:`gpdtheory.toeplitz.work` and the agreement with an independent route. Floors:
+
+* ``min_eig`` / ``max_eig``: 3 (the symbol and one product ``T x``: no method can avoid
+  touching ``T`` once); exact ``condition_number``: 6; ``bounds``: 2;
+* ``score`` (d rows): ``4 d + 1`` (the symbol, then per row one preconditioned solve: a
+  circulant inverse and one product, two transforms each);
+* ``sample`` (one draw, d features): ``d + 1``;
+* ``logdet`` and ``is_positive_definite``: 1 (the symbol). ``logdet`` is Durbin's
+  ``O(N^2)`` recursion and runs only up to ``quadratic_max``; ``is_positive_definite``
+  answers from the certified symbol bracket when it is conclusive (else Durbin).
+
+Independent routes: the Durbin-certified ``method="lanczos"`` (``O(N^2)``, up to 2^16) and,
+beyond, the certified ``O(N log N)`` bracket of :func:`gpdtheory.toeplitz.eigenvalue_bounds`
+(the value must lie inside it); ARPACK on the FFT product for ``max_eig`` (well separated).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.fft
+import scipy.sparse.linalg
+
+import gpdtheory as gp
+import gpdtheory.toeplitz as tz
+from gpdtheory.toeplitz.lengths import embedding_length
+from gpdtheory.toeplitz.work import counting
+
+KERNEL = ("Polynomial(2, 1.5)", gp.Polynomial(2.0, 1.5))
+T_SCORE = 0.5
+
+
+def floor_time(N: int, count: int, repeats: int = 3) -> float:
+    """Best-of-``repeats`` time of ``count`` real FFTs of length ``embedding_length(N)``
+    (rfft/irfft pairs, as the routes use them)."""
+    m = embedding_length(N)
+    x = np.random.default_rng(0).standard_normal(m)
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for i in range(count):
+            if i % 2 == 0:
+                y = np.fft.rfft(x)
+            else:
+                x = np.fft.irfft(y, m)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _timed(f):
+    with counting() as work:
+        t0 = time.perf_counter()
+        value = f()
+        t = time.perf_counter() - t0
+    return value, t, work
+
+
+def _agreement(name: str, value, r: np.ndarray, N: int) -> str:
+    if name in ("min_eig", "max_eig") and N <= 2**16:
+        ref = (tz.min_eig if name == "min_eig" else tz.max_eig)(r, method="lanczos")
+        return f"Durbin route {abs(value - ref) / abs(ref):.0e}"
+    if name in ("min_eig", "max_eig"):
+        b = tz.eigenvalue_bounds(r)
+        lo, hi = ((b.lmin_lower, b.lmin_upper) if name == "min_eig"
+                  else (b.lmax_lower, b.lmax_upper))
+        note = f"in bracket, width {(hi - lo) / abs(value):.0e}" if lo <= value <= hi else \
+            "OUTSIDE certified bracket"
+        if name == "max_eig" and N <= 2**18:
+            op = tz.ToeplitzOperator(r).as_linear_operator()
+            ref = scipy.sparse.linalg.eigsh(op, k=1, which="LA", tol=1e-14,
+                                            return_eigenvectors=False)[0]
+            note += f"; ARPACK {abs(value - ref) / abs(ref):.0e}"
+        return note
+    return "-"
+
+
+def _operations(kernel, spec, X: np.ndarray, S: np.ndarray, d: int, e: int,
+                quadratic_max: int) -> list:
+    """``(name, floor transforms, callable)`` for every entry point at ``N = 2^e``."""
+    N, r = 2**e, spec.r
+    return [
+        ("score, 1st call", 4 * d + 1, lambda: gp.score(spec, X, T_SCORE)),
+        ("score, 2nd call", 4 * d + 1, lambda: gp.score(spec, X, T_SCORE)),
+        ("min_eig", 3, lambda: tz.min_eig(r)),
+        ("max_eig", 3, lambda: tz.max_eig(r)),
+        ("condition_number exact", 6,
+         lambda: gp.condition_number(gp.GPSpec(kernel, N, S), T_SCORE).kappa),
+        ("condition_number bounds", 2,
+         lambda: gp.condition_number(gp.GPSpec(kernel, N, S), T_SCORE,
+                                     eigenvalues="bounds").kappa),
+        ("sample", d + 1, lambda: spec.sample(1, seed=0)),
+        ("is_positive_definite", 1, lambda: tz.is_positive_definite(r)),
+        ("logdet", 1, lambda: tz.logdet(r) if e <= quadratic_max else None),
+    ]
+
+
+def sweep(exponents: list[int], d: int = 4, quadratic_max: int = 17) -> tuple[list[str], dict]:
+    name, kernel = KERNEL
+    S = np.eye(d) + 0.3 * np.diag(np.ones(d - 1), 1) + 0.3 * np.diag(np.ones(d - 1), -1)
+    rows = [f"Kernel {name}, d = {d}, t = {T_SCORE}.", "",
+            "| operation | N | time (s) | floor (s) | time / floor | doubling ratio "
+            "| transforms | agreement |", "|---|---|---|---|---|---|---|---|"]
+    data: dict[str, dict[int, float]] = {}
+    # warm-up: Numba caches, FFT plans
+    w = gp.GPSpec(kernel, 4096, S)
+    gp.score(w, np.ones((4096, d)), T_SCORE), tz.min_eig(w.r), w.sample(1, seed=0)
+    for e in exponents:
+        N = 2**e
+        spec = gp.GPSpec(kernel, N, S)
+        r = spec.r
+        X = np.random.default_rng(e).standard_normal((N, d))
+        ops = _operations(kernel, spec, X, S, d, e, quadratic_max)
+        for op, nfloor, f in ops:
+            fl = floor_time(N, nfloor)
+            value, t, work = _timed(f)
+            if value is None:
+                rows.append(f"| {op} | 2^{e} | not run (O(N^2)) | {fl:.3g} | - | - | - | - |")
+                continue
+            data.setdefault(op, {})[N] = t
+            prev = data[op].get(N // 2)
+            ratio = "-" if prev is None else f"{t / prev:.2f}"
+            agree = _agreement(op.split()[0], value, r, N) if op in ("min_eig", "max_eig") \
+                else "-"
+            rows.append(f"| {op} | 2^{e} | {t:.3g} | {fl:.3g} | {t / fl:.1f} | {ratio} | "
+                        f"{work['transform']} | {agree} |")
+            print(rows[-1], flush=True)
+    return rows, data
+
+
+def figure(data: dict, base: Path) -> str:
+    """Log-log figure of every operation's time with N log N guides (PNG and PDF)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    allN: set[int] = set()
+    for i, (op, pts) in enumerate(data.items()):
+        N = np.array(sorted(pts), dtype=float)
+        allN.update(pts)
+        ax.loglog(N, [pts[n] for n in sorted(pts)], "o-", color=f"C{i % 10}", label=op)
+    N = np.array(sorted(allN), dtype=float)
+    nlogn = N * np.log2(N)
+    for c in (1e-7, 1e-8, 1e-9):
+        ax.loglog(N, c * nlogn, "k:", lw=0.7)
+    ax.text(N[-1], 1e-7 * nlogn[-1], " N log N", fontsize=7, va="center")
+    ax.set_xlabel("N (frames)")
+    ax.set_ylabel("time (s)")
+    ax.set_title(f"every entry point vs N ({KERNEL[0]}); dotted: N log N guides")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        fig.savefig(base.with_suffix("." + ext), dpi=120)
+    plt.close(fig)
+    return f"{base.name}.png / .pdf"

@@ -1,0 +1,214 @@
+"""The products of the rows-as-systems CG (:mod:`.rows_pcg`): circulant preconditioners
+(Strang's, T. Chan's), the Strang corners ``T - C`` with length-``N`` transforms, and the
+exact product through the circulant embedding of length ``~2N``.
+
+For ``A_k = s_k T + h_k I`` (``T = toeplitz(r)`` SPD) and the circulant ``C`` with real
+eigenvalues ``lam`` (one real FFT of its first column), the preconditioner is
+``M_k = s_k C + h_k I``; with Strang's ``C`` the product of a preconditioned residual
+``z = M_k^{-1} r`` is ``A_k z = r + s_k (T - C) z``, two corner convolutions of length
+``~N`` (:class:`_StrangCorners`). Buffers live for one call (:class:`_Workspace`).
+Equivalent dense computation: ``(s_k toeplitz(r) + h_k I) @ x``.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+
+import numpy as np
+import scipy.fft
+
+from ..errors import NotPositiveDefiniteError
+from .lengths import embedding_length
+from .rows_numba import _affine_rows, _divide_spectrum, _lower_corner, _upper_corner
+from .threads import launch as _launch
+from .threads import parallel as _parallel
+from .work import count_transforms
+
+__all__ = ["_Workspace", "_StrangCorners", "_Operators", "_strang", "_chan"]
+
+_WORKERS = -1
+
+
+class _Workspace:
+    """Buffers kept for the length of one call: blocks of rows handed out as views of a
+    buffer's leading rows, and one row per transform thread.
+
+    On the 2-core machine of benchmarks/RESULTS.md, touching memory the process has not
+    touched before costs about 2.5 ms per MB (page faults in the virtual machine): at
+    N = 2^20 a fresh ``(16, N)`` temporary costs more than the transforms that fill it.
+    Everything the iteration writes is therefore allocated once per call.
+    """
+
+    def __init__(self):
+        self._buffers: dict[tuple, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, rows: int, cols: int, dtype: type = np.float64) -> np.ndarray:
+        """``(rows, cols)``, a view valid until the next request under ``name``; zero-filled
+        when made, so padding its users never write stays zero."""
+        buf = self._buffers.get((name,))
+        if buf is None or buf.shape[0] < rows or buf.shape[1] != cols:
+            buf = np.zeros((rows, cols), dtype)
+            self._buffers[(name,)] = buf
+        return buf[:rows]
+
+    def row(self, name: str, cols: int, dtype: type = np.float64) -> np.ndarray:
+        """This thread's own ``(cols,)`` buffer under ``name`` (zero-filled when made)."""
+        key = (name, threading.get_ident())
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape[0] != cols:
+            buf = np.zeros(cols, dtype)
+            with self._lock:
+                self._buffers[key] = buf
+        return buf
+
+
+def _symmetric_circulant_eigenvalues(c: np.ndarray) -> np.ndarray:
+    """Eigenvalues (``rfft`` order) of the symmetric circulant with first column ``c``."""
+    count_transforms(1, c.shape[0])
+    return scipy.fft.rfft(c, workers=_WORKERS).real
+
+
+def _strang(r: np.ndarray) -> np.ndarray:
+    n = r.shape[0]
+    c = r.copy()
+    h = n // 2
+    if n > 1:
+        c[h + 1:] = r[1:n - h][::-1]
+    return c
+
+
+def _chan(r: np.ndarray) -> np.ndarray:
+    n = r.shape[0]
+    j = np.arange(n)
+    return ((n - j) * r + j * np.concatenate(([0.0], r[:0:-1]))) / n
+
+
+class _StrangCorners:
+    """``E = T - C`` for Strang's circulant ``C``, applied in ``O(N log N)`` with length-``N``
+    transforms.
+
+    ``C_ij = r_min(|i-j|, N-|i-j|)``, so ``E`` is the Toeplitz matrix with entries
+    ``g_m = r_m - r_{N-m}`` for ``|m| = |i - j| > N/2`` and zero elsewhere: two corner
+    triangles. With ``p = floor(N/2) + 1`` and ``L = N - p`` (so ``L < p``),
+
+        (E z)[p + a] = sum_{b <= a} g_{p+b} z[a - b]        (a = 0..L-1, lower corner)
+
+    is a causal convolution of ``g[p:]`` with ``z[:L]``, and by persymmetry (``E = J E J``)
+    the upper corner is the same convolution of the reversed vector, reversed. Each is one
+    real FFT of length ``m >= 2L - 1 ~ N`` instead of the ``2N`` of the full product.
+    """
+
+    def __init__(self, r: np.ndarray, work: _Workspace | None = None):
+        n = r.shape[0]
+        self.n = n
+        self.work = _Workspace() if work is None else work
+        self.p = n // 2 + 1
+        self.L = max(n - self.p, 0)
+        self.m = int(scipy.fft.next_fast_len(max(2 * self.L - 1, 1), real=True))
+        g = r[self.p:] - r[n - self.p:0:-1] if self.L else np.zeros(0)
+        self.fg = scipy.fft.rfft(g, self.m, workers=_WORKERS)
+        count_transforms(1, self.m)
+
+    def _convolve(self, z: np.ndarray) -> np.ndarray:
+        """``g[p:] * z`` (causal; entries ``0..L-1`` used) in this thread's buffers."""
+        H = self.work.row("padded", self.m)        # entries L.. are never written: stay zero
+        H[:self.L] = z
+        count_transforms(2, self.m)
+        F = np.fft.rfft(H, out=self.work.row("corner spectrum", self.m // 2 + 1, np.complex128))
+        F *= self.fg
+        return np.fft.irfft(F, self.m, out=self.work.row("convolution", self.m))
+
+    def tasks(self, R: np.ndarray, Z: np.ndarray, s: np.ndarray, out: np.ndarray) -> list:
+        """Tasks that set ``out_i = R_i + s_i (E z_i)`` for the rows of ``Z``: the lower and
+        the upper corner of a row write disjoint parts of ``out_i``, so all ``2k`` are
+        independent (``out`` may not alias ``Z``)."""
+        n, p, L = self.n, self.p, self.L
+
+        def lower(i: int) -> None:
+            Y = self._convolve(Z[i, :L]) if L else Z[i, :0]
+            _lower_corner(out[i], R[i], Y, s[i], p, L)
+
+        def upper(i: int) -> None:
+            _upper_corner(out[i], R[i], self._convolve(Z[i, :n - L - 1:-1]), s[i], L)
+
+        rows = range(Z.shape[0])
+        return [partial(lower, i) for i in rows] + ([partial(upper, i) for i in rows] if L else [])
+
+    def apply(self, R: np.ndarray, Z: np.ndarray, s: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out_i = R_i + s_i (E z_i)`` for the rows of ``Z``."""
+        _parallel(self.tasks(R, Z, s, out))
+        return out
+
+
+class _Operators:
+    """The products of one call on a block of systems ``rows``: ``M_k^{-1} r``, ``A_k z``
+    for a preconditioned residual (Strang corners) and the exact ``A_k x``. Results are
+    views of buffers, valid until the next call of the same method."""
+
+    def __init__(self, r: np.ndarray, s: np.ndarray, h: np.ndarray):
+        n = r.shape[0]
+        self.r, self.n, self.s, self.h = r, n, s, h
+        self.name = "strang"
+        lam = _symmetric_circulant_eigenvalues(_strang(r))
+        if not np.all(s * lam.min() + h > 0):
+            self.name = "chan"
+            lam = _symmetric_circulant_eigenvalues(_chan(r))
+            if not (np.all(s * lam.min() + h > 0) and np.all(s * lam.max() + h > 0)):
+                raise NotPositiveDefiniteError(
+                    f"toeplitz(r) (N={n})", "T. Chan's circulant has a non-positive eigenvalue",
+                    "check the correlation with gpdtheory.toeplitz.min_eig")
+        self.lam = lam
+        self.work = _Workspace()
+        self.corners = _StrangCorners(r, self.work) if self.name == "strang" else None
+        self._fc: np.ndarray | None = None
+
+    def _circulant(self, X: np.ndarray, rows: np.ndarray, inverse: bool,
+                   name: str) -> np.ndarray:
+        """``M_k^{-1} x`` (``inverse``) or ``M_k x`` for the rows of ``X``."""
+        out = self.work.get(name, X.shape[0], self.n)
+
+        def task(i: int) -> None:
+            count_transforms(2, self.n)
+            F = np.fft.rfft(X[i], out=self.work.row("spectrum", self.n // 2 + 1, np.complex128))
+            _divide_spectrum(F, self.lam, self.s[rows[i]], self.h[rows[i]], inverse)
+            np.fft.irfft(F, self.n, out=out[i])
+
+        _parallel([partial(task, i) for i in range(X.shape[0])])
+        return out
+
+    def precondition(self, R: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``M_k^{-1} r_k``."""
+        return self._circulant(R, rows, True, "preconditioned")
+
+    def direction(self, R: np.ndarray, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``A_k z_k`` for ``z_k`` with ``M_k z_k = r_k``: ``r_k + s_k E z_k`` (Strang)."""
+        out = self.work.get("product", *Z.shape)
+        if self.corners is None:
+            return self._embedded(Z, rows, out)
+        return self.corners.apply(R, Z, self.s[rows], out)
+
+    def exact(self, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``A_k x_k``: ``M_k x + s_k E x`` with Strang's circulant (length-``N``
+        transforms), else through the circulant embedding of length ``~2N``."""
+        out = self.work.get("product", *X.shape)
+        if self.corners is None:
+            return self._embedded(X, rows, out)
+        return self.corners.apply(self._circulant(X, rows, False, "preconditioned"), X,
+                                  self.s[rows], out)
+
+    def _embedded(self, X: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+        m = embedding_length(self.n)
+        if self._fc is None:
+            c = np.zeros(m)
+            c[:self.n] = self.r
+            if self.n > 1:
+                c[m - self.n + 1:] = self.r[:0:-1]
+            self._fc = scipy.fft.rfft(c, workers=_WORKERS).real
+            count_transforms(1, m)
+        F = scipy.fft.rfft(X, m, axis=-1, workers=_WORKERS)
+        count_transforms(2 * X.shape[0], m)
+        F *= self._fc
+        Y = scipy.fft.irfft(F, m, axis=-1, workers=_WORKERS, overwrite_x=True)
+        return _launch(_affine_rows, Y, X, self.s[rows], self.h[rows], out)
