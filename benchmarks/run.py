@@ -343,16 +343,16 @@ def main(argv: list[str] | None = None) -> int:
                                       ("Logarithmic(2, 1)", gp.Logarithmic(2.0, 1.0)))]
         out += ["### min_eig / max_eig: sine-Davidson (default) beside the Durbin-certified "
                 "route and eigvalsh", "", *bench_min_eig(cases), ""]
-    data = None
+    data = floors = None
     if (args.goals or args.only) and "scaling" in only:
-        rows, data = scaling.sweep(list(range(16, args.scaling_max + 1)))
+        rows, data, floors = scaling.sweep(list(range(16, args.scaling_max + 1)))
         fig = ("(not written: --no-append)" if args.no_append
                else scaling.figure(data, HERE / "scaling_vs_n"))
         out += ["### Scaling of every entry point beside the transform floor", "", *rows, "",
                 f"Figure: `benchmarks/{fig}`.", ""]
     if args.goals and "goals" in only:
         out += ["### Goals at N = 2^20 and 2^22, beside the transform floor", "",
-                *goals.goal_table(data), ""]
+                *goals.goal_table(data, floors), ""]
     total = time.perf_counter() - start
     out += [f"Total {total:.0f} s; load average at the end {load()}.", ""]
     text = "\n".join(out)

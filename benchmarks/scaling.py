@@ -102,13 +102,16 @@ def _operations(kernel, spec, X: np.ndarray, S: np.ndarray, d: int, e: int,
     ]
 
 
-def sweep(exponents: list[int], d: int = 4, quadratic_max: int = 17) -> tuple[list[str], dict]:
+def sweep(exponents: list[int], d: int = 4, quadratic_max: int = 17
+          ) -> tuple[list[str], dict, dict]:
+    """The sweep's Markdown rows, and the times and transform floors by operation and N."""
     name, kernel = KERNEL
     S = np.eye(d) + 0.3 * np.diag(np.ones(d - 1), 1) + 0.3 * np.diag(np.ones(d - 1), -1)
     rows = [f"Kernel {name}, d = {d}, t = {T_SCORE}.", "",
             "| operation | N | time (s) | floor (s) | time / floor | doubling ratio "
             "| transforms | agreement |", "|---|---|---|---|---|---|---|---|"]
     data: dict[str, dict[int, float]] = {}
+    floors: dict[str, dict[int, float]] = {}
     # warm-up: Numba caches, FFT plans
     w = gp.GPSpec(kernel, 4096, S)
     gp.score(w, np.ones((4096, d)), T_SCORE), tz.min_eig(w.r), w.sample(1, seed=0)
@@ -125,6 +128,7 @@ def sweep(exponents: list[int], d: int = 4, quadratic_max: int = 17) -> tuple[li
                 rows.append(f"| {op} | 2^{e} | not run (O(N^2)) | {fl:.3g} | - | - | - | - |")
                 continue
             data.setdefault(op, {})[N] = t
+            floors.setdefault(op, {})[N] = fl
             prev = data[op].get(N // 2)
             ratio = "-" if prev is None else f"{t / prev:.2f}"
             agree = _agreement(op.split()[0], value, r, N) if op in ("min_eig", "max_eig") \
@@ -132,7 +136,7 @@ def sweep(exponents: list[int], d: int = 4, quadratic_max: int = 17) -> tuple[li
             rows.append(f"| {op} | 2^{e} | {t:.3g} | {fl:.3g} | {t / fl:.1f} | {ratio} | "
                         f"{work['transform']} | {agree} |")
             print(rows[-1], flush=True)
-    return rows, data
+    return rows, data, floors
 
 
 def figure(data: dict, base: Path) -> str:
