@@ -268,22 +268,11 @@ def end_to_end_map(model, t: float, X=None) -> np.ndarray:
         :func:`gpdtheory.gd.gd_matrix` and with ``C_t^{-1}``
         (:func:`gpdtheory.compare.compare_linear_map` does both).
     """
+    from ..jacobians import jacobian
+
     if not isinstance(model, GPDiT):
-        from ..jacobians import jacobian
         from ..protocol import as_score_model
 
-        sm = as_score_model(model, **_sizes(X))
-        t = check_scalar_diffusion_time(t)
-        return -jacobian(sm, np.zeros((sm.N, sm.d)) if X is None else X, t)
+        model = as_score_model(model, **_sizes(X))
     t = check_scalar_diffusion_time(t)
-    p = model.pos
-    N, d = model.N, model.d
-    X0 = torch.zeros(N, d, dtype=p.dtype, device=p.device) if X is None else \
-        torch.as_tensor(_point(model, X), dtype=p.dtype, device=p.device)
-    tt = full_time(1, t, p)
-
-    def f(x):
-        return model(x[None], tt)[0].reshape(-1)  # (N d,)
-
-    Jac = torch.func.jacrev(f)(X0)  # (N d, N, d)
-    return -Jac.reshape(N * d, N * d).detach().double().cpu().numpy()
+    return -jacobian(model, np.zeros((model.N, model.d)) if X is None else X, t)
