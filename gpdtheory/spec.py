@@ -380,7 +380,7 @@ class GPSpec:
         ``X = A Z B^T + mean`` with ``A A^T = Gamma`` and ``B = U diag(sqrt(lam))``.
         Dense: ``A`` is the Cholesky factor (eigen square root when ``Gamma`` is
         numerically singular). Circulant (Dietrich & Newsam 1997): the symmetric
-        circulant ``C`` of length ``M >= 2(N - 1)`` with first column
+        circulant ``C`` of a fast FFT length ``M >= 2(N - 1)`` with first column
         ``rho(0..M/2)`` mirrored has ``Gamma`` as its leading block; when its
         eigenvalues ``c^ = fft(C e_0)`` are nonnegative, ``y = fft(sqrt(c^/M) (z1 + i z2))``
         with independent standard normal ``z1, z2`` has ``Re y`` and ``Im y``
@@ -414,7 +414,10 @@ class GPSpec:
         import scipy.fft
 
         N = self.N
-        M = max(2 * (N - 1), 1)
+        # the smallest fast FFT length (factors 2, 3, 5, 7, 11) at least 2(N - 1): 2(N - 1)
+        # itself can have a large prime factor (N = 2^21: 2 * 7^2 * 127 * 337), and every
+        # draw pays one transform of length M
+        M = int(scipy.fft.next_fast_len(max(2 * (N - 1), 1)))
         for _ in range(7):
             half = M // 2
             rho = self.kernel.autocovariance(half + 1, self.dt) if half + 1 > N else \

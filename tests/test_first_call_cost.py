@@ -344,6 +344,24 @@ def test_circulant_sampler_covariance(kernel):
                                   spec.sample(3, seed=7, method="circulant"))
 
 
+@pytest.mark.parametrize("N", [1, 2, 3, 7, 14, 30, 53, 100, 257])
+def test_circulant_embedding_covariance_is_gamma_exactly(N):
+    """The draws are ``Re/Im F (root * w)``, ``E w w^H = 2 I``: their covariance is
+    ``Re(F diag(root^2) F^H)``, formed densely here, whose leading ``N x N`` block must be
+    Gamma. The embedding length is a fast FFT length at least ``2(N - 1)`` (odd or even;
+    it exceeds ``2(N - 1)`` at N = 14, 30 and 53, and is odd at 14 and 53)."""
+    import scipy.fft
+
+    spec = gp.GPSpec(gp.Polynomial(2.0, 0.8), N, np.eye(1))
+    M, root = spec._circulant_sqrt
+    assert M >= 2 * (N - 1) and M == scipy.fft.next_fast_len(M)
+    full = np.concatenate((root, root[1:(M + 1) // 2][::-1]))[:M]
+    F = scipy.fft.fft(np.eye(M), axis=0)
+    A = F * full
+    cov = (A @ A.conj().T).real
+    np.testing.assert_allclose(cov[:N, :N], spec.gamma_dense(), rtol=0, atol=1e-13)
+
+
 def test_sample_auto_is_circulant_beyond_dense_limit(quadratic_calls):
     from gpdtheory.spec import DENSE_FACTOR_MAX_N
 
