@@ -220,7 +220,7 @@ def write_report(rows: list[Row], out: Path, cfg: CheckConfig, wall_s: float, *,
 
     Example
     -------
-    >>> import tempfile, pathlib, checks
+    >>> import tempfile, pathlib, gpdtheory_checks
     >>> from gpdtheory_checks.report import write_report
     >>> rows = gpdtheory_checks.run(["kappa"])
     >>> cfg = gpdtheory_checks.CheckConfig()
@@ -236,9 +236,8 @@ def rerender(results: Path, out: Path, *, parents: bool = False) -> Path:
     """Re-render a report into the new directory ``out`` from a results file, running nothing.
 
     ``results`` is a ``gpdtheory check --json`` file or a report's ``results.json``
-    (:func:`gpdtheory_checks.schema.read_results`); the rows and the header are those of the run
-    that
-    wrote it (its date, machine and timings), the figures and pages are drawn anew.
+    (:func:`gpdtheory_checks.schema.read_results`); the rows and the header are those of the
+    run that wrote it (its date, machine and timings), the figures and pages are drawn anew.
 
     Parameters
     ----------
