@@ -44,12 +44,15 @@ row's transform buffers and ``O(N)`` vectors. Equivalent dense computation:
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import scipy.fft
 import scipy.linalg
 
 from .lengths import embedding_length, fast_sine_length
-from .sine import dst, rayleigh_quotients, sine_rows
+from .sine import rayleigh_quotients, sine_buffers, sine_rows, sine_transform
+from .threads import Workspace, parallel
 from .work import count, count_transforms
 
 __all__ = ["davidson_min", "BLOCK", "MAX_SPACE", "MAXIT", "EXPAND", "KRYLOV_AFTER",
@@ -75,14 +78,16 @@ _RESTART_COLUMNS = 1 << 16
 
 
 class _Products:
-    """``T x`` for rows ``x`` by the circulant embedding of length ``M``, one row at a time
-    into buffers kept for the call (a fresh ``(k, 2N)`` temporary per product would cost
-    more in page faults and memory than the transforms)."""
+    """``T x`` for rows ``x`` by the circulant embedding of length ``M``, the rows on the
+    engine's threads, each in its thread's buffers of ``work`` (kept for the call: a fresh
+    ``(k, 2N)`` temporary per product would cost more in page faults and memory than the
+    transforms)."""
 
-    def __init__(self, r: np.ndarray):
+    def __init__(self, r: np.ndarray, work: Workspace):
         n = r.shape[0]
         self.n = n
         self.m = m = embedding_length(n)
+        self.work = work
         c = np.zeros(m)
         c[:n] = r
         if n > 1:
@@ -90,20 +95,45 @@ class _Products:
         count_transforms(1, m)
         self.fc = np.ascontiguousarray(np.fft.rfft(c).real)  # not a view of the complex
         del c
-        self._pad = np.zeros(m)
-        self._spec = np.empty(m // 2 + 1, dtype=np.complex128)
+
+    def _row(self, x: np.ndarray, out: np.ndarray) -> None:
+        n, m = self.n, self.m
+        pad = self.work.row("real", m)
+        spec = self.work.row("complex", m // 2 + 1, np.complex128)
+        pad[:n] = x
+        pad[n:] = 0.0
+        np.fft.rfft(pad, out=spec)
+        spec *= self.fc
+        np.fft.irfft(spec, m, out=pad)
+        out[:] = pad[:n]
 
     def __call__(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
-        n = self.n
         count_transforms(2 * X.shape[0], self.m)
-        for i in range(X.shape[0]):
-            self._pad[:n] = X[i]
-            self._pad[n:] = 0.0
-            np.fft.rfft(self._pad, out=self._spec)
-            self._spec *= self.fc
-            np.fft.irfft(self._spec, self.m, out=self._pad)
-            out[i] = self._pad[:n]
+        parallel([partial(self._row, X[i], out[i]) for i in range(X.shape[0])])
         return out
+
+
+def _tau_inverse(R: np.ndarray, d: np.ndarray, work: Workspace) -> np.ndarray:
+    """Rows ``S diag(1/d) S [R_i, 0]``, truncated to ``R``'s length: the tau preconditioner
+    in the sine basis of order ``len(d) >= R.shape[1]`` (two DSTs per row, on the engine's
+    threads)."""
+    e, n = R.shape
+    n_pre = d.shape[0]
+    count_transforms(2 * e, 2 * (n_pre + 1))
+    W = np.empty((e, n))
+
+    def row(i: int) -> None:
+        z, spec = sine_buffers(work, n_pre)
+        z[1:n + 1] = R[i]
+        z[n + 1:n_pre + 1] = 0.0
+        y = z[1:n_pre + 1]
+        sine_transform(z, spec, n_pre, y)
+        y /= d
+        sine_transform(z, spec, n_pre, y)
+        W[i] = y[:n]
+
+    parallel([partial(row, i) for i in range(e)])
+    return W
 
 
 def _krylov_vectors(product: _Products, n: int, norm_t: float) -> np.ndarray:
@@ -187,7 +217,8 @@ def davidson_min(r: np.ndarray) -> float | None:
     r_pre[:n] = r
     q = rayleigh_quotients(r_pre)  # the preconditioner's eigenvalues (fast DST length)
     del r_pre
-    product = _Products(r)
+    work = Workspace()
+    product = _Products(r, work)
     # start: the sines of order N nearest in frequency (a_k = pi (k+1)/(N+1)) to the smallest
     # values of the truncated symbol f_{N-1} on the embedding's grid w_j = 2 pi j / M (the
     # bottom eigenvectors concentrate there). The exact q_k of order N would need a real FFT
@@ -242,12 +273,7 @@ def davidson_min(r: np.ndarray) -> float | None:
         sigma = theta[0] - max(spread, 1e-3 * res[0])
         d = q - sigma
         d = np.where(d > 0.0, d, np.abs(d) + spread + eps * norm_t)
-        if n_pre == n:
-            W = dst(dst(R) / d)
-        else:
-            W = np.zeros((e, n_pre))
-            W[:, :n] = R
-            W = np.ascontiguousarray(dst(dst(W) / d)[:, :n])
+        W = _tau_inverse(R, d, work)
         del R, d
         if not krylov and step + 1 >= KRYLOV_AFTER:
             W = np.vstack((W, _krylov_vectors(product, n, norm_t)))

@@ -12,7 +12,6 @@ Equivalent dense computation: ``(s_k toeplitz(r) + h_k I) @ x``.
 
 from __future__ import annotations
 
-import threading
 from functools import partial
 
 import numpy as np
@@ -21,6 +20,7 @@ import scipy.fft
 from ..errors import NotPositiveDefiniteError
 from .lengths import embedding_length
 from .rows_numba import _affine_rows, _divide_spectrum, _lower_corner, _upper_corner
+from .threads import Workspace as _Workspace
 from .threads import launch as _launch
 from .threads import parallel as _parallel
 from .work import count_transforms
@@ -28,40 +28,6 @@ from .work import count_transforms
 __all__ = ["_Workspace", "_StrangCorners", "_Operators", "_strang", "_chan"]
 
 _WORKERS = -1
-
-
-class _Workspace:
-    """Buffers kept for the length of one call: blocks of rows handed out as views of a
-    buffer's leading rows, and one row per transform thread.
-
-    On the 2-core machine of benchmarks/RESULTS.md, touching memory the process has not
-    touched before costs about 2.5 ms per MB (page faults in the virtual machine): at
-    N = 2^20 a fresh ``(16, N)`` temporary costs more than the transforms that fill it.
-    Everything the iteration writes is therefore allocated once per call.
-    """
-
-    def __init__(self):
-        self._buffers: dict[tuple, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def get(self, name: str, rows: int, cols: int, dtype: type = np.float64) -> np.ndarray:
-        """``(rows, cols)``, a view valid until the next request under ``name``; zero-filled
-        when made, so padding its users never write stays zero."""
-        buf = self._buffers.get((name,))
-        if buf is None or buf.shape[0] < rows or buf.shape[1] != cols:
-            buf = np.zeros((rows, cols), dtype)
-            self._buffers[(name,)] = buf
-        return buf[:rows]
-
-    def row(self, name: str, cols: int, dtype: type = np.float64) -> np.ndarray:
-        """This thread's own ``(cols,)`` buffer under ``name`` (zero-filled when made)."""
-        key = (name, threading.get_ident())
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape[0] != cols:
-            buf = np.zeros(cols, dtype)
-            with self._lock:
-                self._buffers[key] = buf
-        return buf
 
 
 def _symmetric_circulant_eigenvalues(c: np.ndarray) -> np.ndarray:

@@ -13,11 +13,15 @@ norm="ortho")``.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from .threads import Workspace, parallel
 from .work import count_transforms
 
-__all__ = ["rayleigh_quotients", "quotient_grid", "dst", "sine_rows"]
+__all__ = ["rayleigh_quotients", "quotient_grid", "dst", "sine_buffers", "sine_transform",
+           "sine_rows"]
 
 
 def rayleigh_quotients(r: np.ndarray) -> np.ndarray:
@@ -71,26 +75,44 @@ def quotient_grid(r: np.ndarray, size: int) -> np.ndarray:
     return np.fft.rfft(_cosine_weights(r, size)).real / (n + 1)
 
 
-def dst(X: np.ndarray) -> np.ndarray:
+def dst(X: np.ndarray, work: Workspace | None = None) -> np.ndarray:
     """Orthonormal DST-I along the rows of ``X`` (2-D; its own inverse).
 
     Through one real FFT of length ``2(n+1)`` per row: with ``z = [0, x, 0, -x reversed]``,
     ``fft(z)_k = -2i sum_j x_j sin(pi (j+1) k / (n+1))``. (SciPy's DST-I of a fast length
-    runs about eight times slower than this FFT.)
+    runs about eight times slower than this FFT.) Rows are transformed on the engine's
+    threads, each in its own buffers of ``work`` (a fresh :class:`.threads.Workspace` when
+    None); the result does not depend on the thread count.
     """
     k, n = X.shape
-    size = 2 * (n + 1)
-    count_transforms(k, size)
+    count_transforms(k, 2 * (n + 1))
     out = np.empty((k, n))
-    z = np.zeros(size)
-    spec = np.empty(n + 2, dtype=np.complex128)
-    c = -0.5 * np.sqrt(2.0 / (n + 1))
-    for i in range(k):
+    work = Workspace() if work is None else work
+
+    def row(i: int) -> None:
+        z, spec = sine_buffers(work, n)
         z[1:n + 1] = X[i]
-        z[n + 2:] = -X[i, ::-1]
-        np.fft.rfft(z, out=spec)
-        np.multiply(spec.imag[1:n + 1], c, out=out[i])
+        sine_transform(z, spec, n, out[i])
+
+    parallel([partial(row, i) for i in range(k)])
     return out
+
+
+def sine_buffers(work: Workspace, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's ``z`` (length ``2(n+1)``, zero at ``0`` and ``n+1``) and spectrum
+    buffers for a DST-I of order ``n``: views of the thread's longest ones, so a thread
+    keeps one pair whatever the order (the Toeplitz products of the same call share it)."""
+    z = work.row("real", 2 * (n + 1))
+    z[0] = z[n + 1] = 0.0
+    return z, work.row("complex", n + 2, np.complex128)
+
+
+def sine_transform(z: np.ndarray, spec: np.ndarray, n: int, out: np.ndarray) -> None:
+    """``out = S x`` (orthonormal DST-I of order ``n``) for ``x = z[1:n+1]``, the rest of
+    ``z`` as :func:`sine_buffers` leaves it; ``z[n+2:]`` is overwritten."""
+    np.negative(z[n:0:-1], out=z[n + 2:])
+    np.fft.rfft(z, out=spec)
+    np.multiply(spec.imag[1:n + 1], -0.5 * np.sqrt(2.0 / (n + 1)), out=out)
 
 
 def sine_rows(n_basis: int, index: np.ndarray, n: int) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Threads of the engine: Numba's threading layer, and a process-wide pool for row tasks.
+"""Threads of the engine: Numba's threading layer, a process-wide pool for row tasks, and
+per-thread buffers (:class:`Workspace`).
 
 Threading layer
 ---------------
@@ -36,8 +37,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
+import numpy as np
 
-__all__ = ["parallel", "threads", "launch", "LAUNCH_LOCK"]
+__all__ = ["parallel", "threads", "launch", "LAUNCH_LOCK", "Workspace"]
 
 # numba's stubs do not declare its runtime settings (numba.config is filled in at import)
 if ("NUMBA_THREADING_LAYER" not in os.environ
@@ -104,3 +106,40 @@ def parallel(tasks: list) -> None:
     jobs = [_pool().submit(run, tasks[w::workers]) for w in range(workers)]
     for job in jobs:
         job.result()
+
+
+class Workspace:
+    """Buffers kept for the length of one call: blocks of rows handed out as views of a
+    buffer's leading rows, and one row per transform thread.
+
+    The sine-Davidson route and the rows-as-systems CG keep one per call. On the 2-core
+    machine of benchmarks/RESULTS.md, touching memory the process has not
+    touched before costs about 2.5 ms per MB (page faults in the virtual machine): at
+    N = 2^20 a fresh ``(16, N)`` temporary costs more than the transforms that fill it.
+    Everything the iteration writes is therefore allocated once per call.
+    """
+
+    def __init__(self):
+        self._buffers: dict[tuple, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, rows: int, cols: int, dtype: type = np.float64) -> np.ndarray:
+        """``(rows, cols)``, a view valid until the next request under ``name``; zero-filled
+        when made, so padding its users never write stays zero."""
+        buf = self._buffers.get((name,))
+        if buf is None or buf.shape[0] < rows or buf.shape[1] != cols:
+            buf = np.zeros((rows, cols), dtype)
+            self._buffers[(name,)] = buf
+        return buf[:rows]
+
+    def row(self, name: str, cols: int, dtype: type = np.float64) -> np.ndarray:
+        """This thread's own ``(cols,)`` buffer under ``name``: the leading part of the
+        longest one the thread asked for under that name (zero-filled when made; entries a
+        caller writes stay written, so callers of several lengths clear what they need)."""
+        key = (name, threading.get_ident())
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape[0] < cols or buf.dtype != dtype:
+            buf = np.zeros(cols, dtype)
+            with self._lock:
+                self._buffers[key] = buf
+        return buf[:cols]
