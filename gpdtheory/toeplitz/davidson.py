@@ -35,10 +35,15 @@ FFT products (about ``eps ||T|| log N``); with the unit Ritz vector's residual `
 eigenvalue lies in ``[theta - rho, theta + rho]`` (Weyl). That it is the *smallest* is not
 certified.
 
-Cost per step: ``2 EXPAND`` DSTs of length ``~2N`` and ``EXPAND`` products (two real FFTs of
-length ``M ~ 2N`` each); set-up: one transform for ``q``, one for the symbol grid and
-``BLOCK`` products. Memory: ``2 MAX_SPACE N`` doubles for the basis and its products, one
-row's transform buffers and ``O(N)`` vectors. Equivalent dense computation:
+Cost per step: ``2 EXPAND`` DSTs (real FFTs of length ``~N``, :class:`.sine.SineTransform`)
+and ``EXPAND`` products (two real FFTs of length ``M ~ 2N`` each), the rows on the engine's
+threads (:mod:`.threads`); set-up: one transform for ``q``, one for the symbol grid and
+``BLOCK`` products. One residual per step and a block of two reach round-off in the same
+number of steps as two residuals and a block of four on the kernel families (PoweredExponential,
+Polynomial, Logarithmic at ``N = 2^16-2^22``, both ends), with half the transforms and a
+smaller space. Memory: ``2 MAX_SPACE N`` doubles for the basis and its products, each
+transform thread's buffers (``~4N``) and ``O(N)`` vectors (``q``, the symbol, the sine table).
+Equivalent dense computation:
 ``numpy.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0]``.
 """
 
@@ -51,7 +56,7 @@ import scipy.fft
 import scipy.linalg
 
 from .lengths import embedding_length, fast_sine_length
-from .sine import rayleigh_quotients, sine_buffers, sine_rows, sine_transform
+from .sine import SineTransform, rayleigh_quotients, sine_rows
 from .threads import Workspace, parallel
 from .work import count, count_transforms
 
@@ -59,13 +64,13 @@ __all__ = ["davidson_min", "BLOCK", "MAX_SPACE", "MAXIT", "EXPAND", "KRYLOV_AFTE
            "KRYLOV_STEPS", "KRYLOV_VECTORS", "DENSE_MAX_N"]
 
 #: Ritz pairs followed (the block), largest search space and step limit.
-BLOCK = 4
-MAX_SPACE = 8
+BLOCK = 2
+MAX_SPACE = 6
 MAXIT = 40
 #: Previous Ritz vectors kept at a restart.
 RESTART_PREVIOUS = 2
 #: Residuals of the lowest Ritz pairs that expand the space each step.
-EXPAND = 2
+EXPAND = 1
 #: Steps without convergence before the Krylov vectors join the space.
 KRYLOV_AFTER = 12
 #: Lanczos steps of the Krylov vectors and how many of its lowest Ritz vectors join.
@@ -113,24 +118,21 @@ class _Products:
         return out
 
 
-def _tau_inverse(R: np.ndarray, d: np.ndarray, work: Workspace) -> np.ndarray:
+def _tau_inverse(R: np.ndarray, d: np.ndarray, sine: SineTransform) -> np.ndarray:
     """Rows ``S diag(1/d) S [R_i, 0]``, truncated to ``R``'s length: the tau preconditioner
-    in the sine basis of order ``len(d) >= R.shape[1]`` (two DSTs per row, on the engine's
-    threads)."""
+    in the sine basis ``S`` of order ``len(d) >= R.shape[1]`` (two DSTs per row, on the
+    engine's threads)."""
     e, n = R.shape
-    n_pre = d.shape[0]
-    count_transforms(2 * e, 2 * (n_pre + 1))
     W = np.empty((e, n))
 
     def row(i: int) -> None:
-        z, spec = sine_buffers(work, n_pre)
-        z[1:n + 1] = R[i]
-        z[n + 1:n_pre + 1] = 0.0
-        y = z[1:n_pre + 1]
-        sine_transform(z, spec, n_pre, y)
-        y /= d
-        sine_transform(z, spec, n_pre, y)
-        W[i] = y[:n]
+        x = sine.buffer()
+        x[:n] = R[i]
+        x[n:] = 0.0
+        sine.apply(x)
+        x /= d
+        sine.apply(x)
+        W[i] = x[:n]
 
     parallel([partial(row, i) for i in range(e)])
     return W
@@ -219,6 +221,7 @@ def davidson_min(r: np.ndarray) -> float | None:
     del r_pre
     work = Workspace()
     product = _Products(r, work)
+    sine = SineTransform(n_pre, work)
     # start: the sines of order N nearest in frequency (a_k = pi (k+1)/(N+1)) to the smallest
     # values of the truncated symbol f_{N-1} on the embedding's grid w_j = 2 pi j / M (the
     # bottom eigenvectors concentrate there). The exact q_k of order N would need a real FFT
@@ -273,7 +276,7 @@ def davidson_min(r: np.ndarray) -> float | None:
         sigma = theta[0] - max(spread, 1e-3 * res[0])
         d = q - sigma
         d = np.where(d > 0.0, d, np.abs(d) + spread + eps * norm_t)
-        W = _tau_inverse(R, d, work)
+        W = _tau_inverse(R, d, sine)
         del R, d
         if not krylov and step + 1 >= KRYLOV_AFTER:
             W = np.vstack((W, _krylov_vectors(product, n, norm_t)))

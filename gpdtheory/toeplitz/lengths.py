@@ -19,12 +19,11 @@ def embedding_length(n: int) -> int:
 
 
 def fast_sine_length(n: int) -> int:
-    """Smallest ``n' >= n`` whose DST-I (an FFT of length ``2(n' + 1)``) is fast.
+    """Smallest ``n' >= n`` whose DST-I (a real FFT of length ``n' + 1``,
+    :class:`.sine.SineTransform`) is fast.
 
-    ``2(N + 1)`` can have a large prime factor (``N = 2^16``: ``2 * 65537``), and a
-    Bluestein DST then costs about ten real FFTs of length ``2N``.
+    ``N + 1`` can have a large prime factor (``N = 2^16``: ``65537``), and a Bluestein
+    transform then costs about ten of a fast length. The Rayleigh quotients of that basis
+    take one real FFT of length ``2(n' + 1)``, fast too.
     """
-    size = int(scipy.fft.next_fast_len(2 * (n + 1), real=True))
-    while size % 2:
-        size = int(scipy.fft.next_fast_len(size + 1, real=True))
-    return size // 2 - 1
+    return int(scipy.fft.next_fast_len(n + 1, real=True)) - 1

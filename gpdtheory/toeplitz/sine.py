@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from functools import partial
 
+import numba as nb
 import numpy as np
 
 from .threads import Workspace, parallel
 from .work import count_transforms
 
-__all__ = ["rayleigh_quotients", "quotient_grid", "dst", "sine_buffers", "sine_transform",
-           "sine_rows"]
+__all__ = ["rayleigh_quotients", "quotient_grid", "SineTransform", "dst", "sine_rows"]
 
 
 def rayleigh_quotients(r: np.ndarray) -> np.ndarray:
@@ -75,44 +75,96 @@ def quotient_grid(r: np.ndarray, size: int) -> np.ndarray:
     return np.fft.rfft(_cosine_weights(r, size)).real / (n + 1)
 
 
-def dst(X: np.ndarray, work: Workspace | None = None) -> np.ndarray:
-    """Orthonormal DST-I along the rows of ``X`` (2-D; its own inverse).
+class SineTransform:
+    """Orthonormal DST-I of order ``n`` (``S``, its own inverse) through one real FFT of
+    length ``n + 1`` per row, in the calling thread's buffers of a :class:`.Workspace`.
 
-    Through one real FFT of length ``2(n+1)`` per row: with ``z = [0, x, 0, -x reversed]``,
-    ``fft(z)_k = -2i sum_j x_j sin(pi (j+1) k / (n+1))``. (SciPy's DST-I of a fast length
-    runs about eight times slower than this FFT.) Rows are transformed on the engine's
-    threads, each in its own buffers of ``work`` (a fresh :class:`.threads.Workspace` when
-    None); the result does not depend on the thread count.
+    With ``n1 = n + 1``, ``x_0 = 0`` and ``S_m = sum_{j=1..n} x_j sin(pi j m / n1)``, fold
+
+        ``y_0 = 0``, ``y_j = sin(pi j / n1) (x_j + x_{n1-j}) + (x_j - x_{n1-j}) / 2``
+
+    and take ``F = rfft(y)``. The reflection ``j -> n1 - j`` keeps ``sin(pi j / n1)`` and
+    flips the sign of ``sin(2 pi j k / n1)``, so the symmetric part of ``y`` drops out of
+    ``Im F_k`` and the antisymmetric part out of ``Re F_k``:
+
+        ``S_{2k} = -Im F_k``,  ``S_{2k+1} - S_{2k-1} = Re F_k``  (``S_{-1} = -S_1``),
+
+    since ``sin((2k+1)a) - sin((2k-1)a) = 2 sin(a) cos(2ka)`` (the fold of Numerical
+    Recipes' ``sinft``, for any ``n1``). The odd outputs are a running sum, whose round-off
+    grows like ``eps sqrt(n)`` (random signs) to ``eps n`` (worst case) times ``||x||``; the
+    tau preconditioner of :mod:`.davidson`, the only user at scale, steers the search space
+    and does not enter its Rayleigh quotients. Half the length of the ``2(n+1)`` FFT of
+    the odd extension ``[0, x, 0, -x reversed]``, and out of the cache misses that length
+    pays from ``N ~ 2^20`` on; SciPy's DST-I of a fast length runs about eight times slower.
     """
+
+    def __init__(self, n: int, work: Workspace):
+        self.n = n
+        self.work = work
+        n1 = n + 1
+        self.sines = np.sin(np.arange(n1) * (np.pi / n1))
+        self.scale = float(np.sqrt(2.0 / n1))
+
+    def buffer(self) -> np.ndarray:
+        """This thread's input row (length ``n``): fill it, then :meth:`apply`."""
+        return self.work.row("real", 2 * (self.n + 1))[:self.n]
+
+    def apply(self, out: np.ndarray) -> None:
+        """``out = S x`` for ``x`` this thread's :meth:`buffer` (``out`` may be it)."""
+        n1 = self.n + 1
+        count_transforms(1, n1)
+        z = self.work.row("real", 2 * n1)
+        _fold_numba(z[:n1 - 1], self.sines, z[n1:])
+        spec = self.work.row("complex", n1 // 2 + 1, np.complex128)
+        np.fft.rfft(z[n1:], out=spec)
+        _unfold_numba(spec, self.scale, out)
+
+
+@nb.njit(nogil=True, cache=True)
+def _fold_numba(x, sines, y):  # pragma: no cover - compiled
+    """``y_0 = 0``, ``y_j = sines_j (x_j + x_{n1-j}) + (x_j - x_{n1-j}) / 2`` (``x_j`` is
+    ``x[j - 1]``, ``n1 = len(y)``)."""
+    n1 = y.shape[0]
+    y[0] = 0.0
+    for j in range(1, n1):
+        a = x[j - 1]
+        b = x[n1 - j - 1]
+        y[j] = sines[j] * (a + b) + 0.5 * (a - b)
+
+
+@nb.njit(nogil=True, cache=True)
+def _unfold_numba(spec, scale, out):  # pragma: no cover - compiled
+    """``out[m-1] = scale S_m``: ``S_{2k} = -Im F_k``, ``S_{2k+1} = S_{2k-1} + Re F_k``,
+    ``S_1 = Re F_0 / 2``."""
+    n = out.shape[0]
+    odd = 0.5 * spec[0].real
+    out[0] = scale * odd
+    k = 1
+    while 2 * k <= n:
+        out[2 * k - 1] = -scale * spec[k].imag
+        if 2 * k + 1 <= n:
+            odd += spec[k].real
+            out[2 * k] = scale * odd
+        k += 1
+
+
+def dst(X: np.ndarray, work: Workspace | None = None) -> np.ndarray:
+    """Orthonormal DST-I along the rows of ``X`` (2-D; its own inverse), by
+    :class:`SineTransform`. Rows are transformed on the engine's threads, each in its own
+    buffers of ``work`` (a fresh :class:`.threads.Workspace` when None); the result does
+    not depend on the thread count."""
     k, n = X.shape
-    count_transforms(k, 2 * (n + 1))
     out = np.empty((k, n))
-    work = Workspace() if work is None else work
+    if n == 0:
+        return out
+    transform = SineTransform(n, Workspace() if work is None else work)
 
     def row(i: int) -> None:
-        z, spec = sine_buffers(work, n)
-        z[1:n + 1] = X[i]
-        sine_transform(z, spec, n, out[i])
+        transform.buffer()[:] = X[i]
+        transform.apply(out[i])
 
     parallel([partial(row, i) for i in range(k)])
     return out
-
-
-def sine_buffers(work: Workspace, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """This thread's ``z`` (length ``2(n+1)``, zero at ``0`` and ``n+1``) and spectrum
-    buffers for a DST-I of order ``n``: views of the thread's longest ones, so a thread
-    keeps one pair whatever the order (the Toeplitz products of the same call share it)."""
-    z = work.row("real", 2 * (n + 1))
-    z[0] = z[n + 1] = 0.0
-    return z, work.row("complex", n + 2, np.complex128)
-
-
-def sine_transform(z: np.ndarray, spec: np.ndarray, n: int, out: np.ndarray) -> None:
-    """``out = S x`` (orthonormal DST-I of order ``n``) for ``x = z[1:n+1]``, the rest of
-    ``z`` as :func:`sine_buffers` leaves it; ``z[n+2:]`` is overwritten."""
-    np.negative(z[n:0:-1], out=z[n + 2:])
-    np.fft.rfft(z, out=spec)
-    np.multiply(spec.imag[1:n + 1], -0.5 * np.sqrt(2.0 / (n + 1)), out=out)
 
 
 def sine_rows(n_basis: int, index: np.ndarray, n: int) -> np.ndarray:

@@ -78,3 +78,40 @@ def test_davidson_agrees_with_durbin_certified_route(kernel, N):
 def test_method_name_checked():
     with pytest.raises(gp.InvalidArgumentError, match="davidson"):
         tz.min_eig([1.0, 0.5], method="nope")
+
+
+@pytest.mark.parametrize("N", [1, 2, 3, 4, 5, 6, 7, 8, 16, 17, 31, 100, 255, 256, 1000, 4097,
+                               65536])
+def test_half_length_sine_transform_matches_scipy(N):
+    """The DST-I through one real FFT of length ``N + 1`` (the ``sinft`` fold) against SciPy's
+    DST-I. Allowance: the odd outputs are a running sum of ``N/2`` terms, each addition
+    rounding by at most ``eps`` times a partial sum (``<= max|S|``), on top of the FFT's
+    ``O(eps log N)``: ``eps (N/2 + 8 log2(N + 1)) max|S|``."""
+    from gpdtheory.toeplitz.sine import dst
+
+    rng = np.random.default_rng(N)
+    X = rng.standard_normal((3, N))
+    X[1] = np.linspace(-1.0, 1.0, N) ** 2            # smooth row: large low-order outputs
+    ref = scipy.fft.dst(X, type=1, norm="ortho", axis=-1)
+    got = dst(X)
+    eps = np.finfo(float).eps
+    allowance = eps * (N / 2 + 8 * np.log2(N + 1)) * np.abs(ref).max(axis=1)
+    assert np.all(np.abs(got - ref).max(axis=1) <= allowance)
+    np.testing.assert_allclose(dst(got), X, rtol=0, atol=4 * allowance.max())  # involution
+
+
+def test_davidson_bitwise_independent_of_thread_count():
+    """Each transform row runs whole on one thread, so the eigenvalues do not depend on how
+    many threads share the rows."""
+    import numba
+
+    r = gp.Polynomial(2.0, 1.5).autocovariance(5000)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = (tz.min_eig(r), tz.max_eig(r))
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = (tz.min_eig(r), tz.max_eig(r))
+    finally:
+        numba.set_num_threads(before)
+    assert one == many
