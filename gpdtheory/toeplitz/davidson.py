@@ -55,6 +55,7 @@ import numpy as np
 import scipy.fft
 import scipy.linalg
 
+from .fft import embedding_column
 from .lengths import embedding_length, fast_sine_length
 from .sine import SineTransform, rayleigh_quotients, sine_rows
 from .threads import Workspace, parallel
@@ -93,13 +94,9 @@ class _Products:
         self.n = n
         self.m = m = embedding_length(n)
         self.work = work
-        c = np.zeros(m)
-        c[:n] = r
-        if n > 1:
-            c[m - n + 1:] = r[:0:-1]
         count_transforms(1, m)
-        self.fc = np.ascontiguousarray(np.fft.rfft(c).real)  # not a view of the complex
-        del c
+        # not a view of the complex spectrum, which is freed
+        self.fc = np.ascontiguousarray(np.fft.rfft(embedding_column(r, m)).real)
 
     def _row(self, x: np.ndarray, out: np.ndarray) -> None:
         n, m = self.n, self.m

@@ -71,7 +71,7 @@ from ..errors import ConvergenceError, InvalidArgumentError
 from ..validation import as_real_array, check_positive_scalar
 from .banded import banded_extreme_eigenvalue
 from .davidson import davidson_min
-from .fft import operator
+from .fft import embedding_column, operator
 from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
 from .sine import rayleigh_quotients
 from .work import count
@@ -105,11 +105,7 @@ def symbol_bounds(r: Any) -> tuple[float, float]:
     r = as_real_array(r, "r", ndim=1)
     n = r.shape[0]
     m = int(scipy.fft.next_fast_len(_GRID_FACTOR * n, real=True))
-    c = np.zeros(m)
-    c[:n] = r
-    if n > 1:
-        c[m - n + 1:] = r[:0:-1]
-    f = scipy.fft.rfft(c).real
+    f = scipy.fft.rfft(embedding_column(r, m)).real
     return float(f.min()), float(f.max())
 
 

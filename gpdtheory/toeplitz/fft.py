@@ -31,7 +31,7 @@ from ..validation import as_columns, as_real_array, check_real_scalar
 from .lengths import embedding_length
 from .work import count_transforms
 
-__all__ = ["ToeplitzOperator", "matvec", "embedding_length"]
+__all__ = ["ToeplitzOperator", "matvec", "embedding_length", "embedding_column"]
 
 #: How many operators :func:`matvec` keeps (their FFTs cost ``O(M)`` memory each).
 _CACHE_SIZE = 8
@@ -48,6 +48,17 @@ def _new_lock_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
+def embedding_column(r: np.ndarray, m: int) -> np.ndarray:
+    """First column ``[r_0, ..., r_{N-1}, 0, ..., 0, r_{N-1}, ..., r_1]`` of the symmetric
+    circulant of order ``m >= 2N - 1`` whose leading ``N x N`` block is ``toeplitz(r)``."""
+    n = r.shape[0]
+    c = np.zeros(m)
+    c[:n] = r
+    if n > 1:
+        c[m - n + 1:] = r[:0:-1]
+    return c
 
 
 class ToeplitzOperator:
@@ -71,11 +82,8 @@ class ToeplitzOperator:
         self.r = r
         self.n = n = r.shape[0]
         self.m = m = embedding_length(n)
-        c = np.zeros(m)
-        c[:n] = r
-        if n > 1:
-            c[m - n + 1:] = r[:0:-1]
-        self.fc = scipy.fft.rfft(c)  # real-even c: fft(c) is real up to round-off
+        # real-even column: its FFT is real up to round-off
+        self.fc = scipy.fft.rfft(embedding_column(r, m))
 
     @property
     def symbol_grid(self) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.fft
 
 from ..errors import NotPositiveDefiniteError
+from .fft import embedding_column
 from .lengths import embedding_length
 from .rows_numba import _affine_rows, _divide_spectrum, _lower_corner, _upper_corner
 from .threads import Workspace as _Workspace
@@ -167,11 +168,7 @@ class _Operators:
     def _embedded(self, X: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
         m = embedding_length(self.n)
         if self._fc is None:
-            c = np.zeros(m)
-            c[:self.n] = self.r
-            if self.n > 1:
-                c[m - self.n + 1:] = self.r[:0:-1]
-            self._fc = scipy.fft.rfft(c, workers=_WORKERS).real
+            self._fc = scipy.fft.rfft(embedding_column(self.r, m), workers=_WORKERS).real
             count_transforms(1, m)
         F = scipy.fft.rfft(X, m, axis=-1, workers=_WORKERS)
         count_transforms(2 * X.shape[0], m)
