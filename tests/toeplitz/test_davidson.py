@@ -11,9 +11,14 @@ import numpy as np
 import pytest
 import scipy.fft
 import scipy.linalg
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gpdtheory as gp
 import gpdtheory.toeplitz as tz
+from gpdtheory.schedule import alpha2_sigma2
+from gpdtheory.testing.strategies import kernels
+from gpdtheory.toeplitz.davidson import DENSE_MAX_N
 from gpdtheory.toeplitz.eig import sine_rayleigh_quotients
 
 from .oracles import KERNEL_IDS, KERNELS
@@ -115,3 +120,28 @@ def test_davidson_bitwise_independent_of_thread_count():
     finally:
         numba.set_num_threads(before)
     assert one == many
+
+
+@given(kernel=kernels(), N=st.integers(DENSE_MAX_N + 1, 700), t=st.floats(0.01, 5.0))
+def test_davidson_property_matches_eigvalsh(kernel, N, t):
+    """Drawn family, ``ell``, ``nu``, N and diffusion time: the sine-Davidson extremes of
+    Gamma and of the score's matrix ``alpha_t^2 Gamma + sigma_t^2 I`` (a shifted column) match
+    the dense solver to the tolerance of the other eigenvalue routes (module notes)."""
+    a2, s2 = (float(v) for v in alpha2_sigma2(np.asarray(t)))
+    for r in (kernel.autocovariance(N), a2 * kernel.autocovariance(N) + s2 * np.eye(1, N)[0]):
+        w = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+        scale = max(abs(w[0]), abs(w[-1]))
+        assert abs(tz.min_eig(r, method="davidson") - w[0]) <= EIG_ATOL * scale
+        assert abs(tz.max_eig(r, method="davidson") - w[-1]) <= EIG_ATOL * scale
+
+
+@given(N=st.integers(1, 3000), seed=st.integers(0, 2**32 - 1))
+def test_half_length_sine_transform_property(N, seed):
+    """Drawn orders (any factorisation of ``N + 1``) against SciPy's DST-I, with the
+    running-sum allowance of ``test_half_length_sine_transform_matches_scipy``."""
+    from gpdtheory.toeplitz.sine import dst
+
+    X = np.random.default_rng(seed).standard_normal((2, N))
+    ref = scipy.fft.dst(X, type=1, norm="ortho", axis=-1)
+    allowance = np.finfo(float).eps * (N / 2 + 8 * np.log2(N + 1)) * np.abs(ref).max()
+    assert np.abs(dst(X) - ref).max() <= allowance
