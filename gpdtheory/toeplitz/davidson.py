@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import numba as nb
 import numpy as np
 import scipy.fft
 import scipy.linalg
@@ -115,12 +116,12 @@ class _Products:
         return out
 
 
-def _tau_inverse(R: np.ndarray, d: np.ndarray, sine: SineTransform) -> np.ndarray:
-    """Rows ``S diag(1/d) S [R_i, 0]``, truncated to ``R``'s length: the tau preconditioner
-    in the sine basis ``S`` of order ``len(d) >= R.shape[1]`` (two DSTs per row, on the
-    engine's threads)."""
+def _tau_inverse(R: np.ndarray, d: np.ndarray, sine: SineTransform,
+                 W: np.ndarray) -> np.ndarray:
+    """Rows ``W_i = S diag(1/d) S [R_i, 0]``, truncated to ``R``'s length: the tau
+    preconditioner in the sine basis ``S`` of order ``len(d) >= R.shape[1]`` (two DSTs per
+    row, on the engine's threads). ``W`` may be ``R`` itself."""
     e, n = R.shape
-    W = np.empty((e, n))
 
     def row(i: int) -> None:
         x = sine.buffer()
@@ -177,32 +178,54 @@ def _restart(buf: np.ndarray, s: int, Y: np.ndarray) -> None:
         buf[:Y.shape[1], cols] = Y.T @ buf[:s, cols]
 
 
-def _gram_orthonormal(W: np.ndarray, drop: float = 0.0) -> np.ndarray:
+def _gram_orthonormal(W: np.ndarray, out: np.ndarray, drop: float = 0.0) -> np.ndarray:
     """Orthonormal rows spanning ``W``'s (a few rows of length ``N``) from the eigenvectors of
     the small Gram matrix ``W W^T`` (BLAS-3, one pass over ``W``; a Householder QR of the
-    tall ``W^T`` costs ten times more at ``N = 2^20``). Directions with singular value at
-    most ``drop`` times the largest are left out."""
+    tall ``W^T`` costs ten times more at ``N = 2^20``), written to the leading rows of
+    ``out`` (not overlapping ``W``). Directions with singular value at most ``drop`` times
+    the largest are left out."""
     g, Q = np.linalg.eigh(W @ W.T)
     keep = g > max(drop * drop * float(g[-1]), np.finfo(float).tiny)
-    return (Q[:, keep] / np.sqrt(g[keep])).T @ W
+    C = (Q[:, keep] / np.sqrt(g[keep])).T
+    return np.matmul(C, W, out=out[:C.shape[0]])
 
 
-def _orthonormal_new(W: np.ndarray, V: np.ndarray) -> np.ndarray | None:
-    """Rows of ``W`` made orthonormal to ``V`` and among themselves; None if nothing new."""
+def _project_out(W: np.ndarray, V: np.ndarray, scratch: np.ndarray) -> None:
+    """``W -= (W V^T) V`` in place, through the leading rows of ``scratch``."""
+    temp = np.matmul(W @ V.T, V, out=scratch[:W.shape[0]])
+    W -= temp
+
+
+def _orthonormal_new(W: np.ndarray, V: np.ndarray, scratch: np.ndarray,
+                     out: np.ndarray) -> np.ndarray | None:
+    """Rows of ``W`` made orthonormal to ``V`` and among themselves, written to the leading
+    rows of ``out`` (``W`` and ``scratch`` are overwritten; none of the three overlap);
+    None if nothing new."""
     for _ in range(2):  # twice is enough (Kahan)
-        W -= (W @ V.T) @ V
+        _project_out(W, V, scratch)
     # the Gram matrix squares the singular values: 1e-7 relative keeps what a QR would keep
     # at 1e-10 up to a factor; the second pass restores orthonormality
-    W = _gram_orthonormal(W, 1e-7)
+    W = _gram_orthonormal(W, scratch, 1e-7)
     if W.shape[0] == 0:  # the residuals lie in the search space: nothing new to add
         return None
-    W -= (W @ V.T) @ V
-    return _gram_orthonormal(W)
+    _project_out(W, V, out)
+    return _gram_orthonormal(W, out)
 
 
-def davidson_min(r: np.ndarray) -> float | None:
+@nb.njit(nogil=True, cache=True)
+def _shifted_quotients_numba(q, sigma, spread, tiny, out):  # pragma: no cover - compiled
+    """``out = q - sigma`` where positive, else ``|q - sigma| + spread + tiny``."""
+    for i in range(q.shape[0]):
+        x = q[i] - sigma
+        out[i] = x if x > 0.0 else abs(x) + spread + tiny
+
+
+def davidson_min(r: np.ndarray, work: Workspace | None = None) -> float | None:
     """``lmin(toeplitz(r))`` by block Davidson in the sine basis (module notes); None if it
-    does not converge. ``r`` validated float64 at unit scale, not all zero."""
+    does not converge. ``r`` validated float64 at unit scale, not all zero. ``work`` holds
+    the basis, its products and the transform buffers; a caller that runs several
+    eigenvalue problems of one order passes the same one (at ``N = 2^22`` first touching
+    the basis's pages costs about a second on the machine of benchmarks/RESULTS.md)."""
     n = r.shape[0]
     if n <= DENSE_MAX_N:
         return float(np.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0])
@@ -212,11 +235,9 @@ def davidson_min(r: np.ndarray) -> float | None:
     # zero-padded sequence when the basis of order N has no fast transform (any SPD
     # preconditioner keeps Rayleigh-Ritz exact; this one only steers the expansion)
     n_pre = fast_sine_length(n)
-    r_pre = np.zeros(n_pre)
-    r_pre[:n] = r
-    q = rayleigh_quotients(r_pre)  # the preconditioner's eigenvalues (fast DST length)
-    del r_pre
-    work = Workspace()
+    work = Workspace() if work is None else work
+    # the preconditioner's eigenvalues (fast DST length), r padded with zeros to n_pre
+    q = rayleigh_quotients(r, n_pre, work)
     product = _Products(r, work)
     sine = SineTransform(n_pre, work)
     # start: the sines of order N nearest in frequency (a_k = pi (k+1)/(N+1)) to the smallest
@@ -231,8 +252,13 @@ def davidson_min(r: np.ndarray) -> float | None:
     index = _first_unique(np.clip(np.rint(order * (2.0 * (n + 1) / product.m)).astype(np.int64)
                                   - 1, 0, n - 1), k)
     norm_t = max(float(np.max(np.abs(f))), float(np.max(np.abs(q))), np.finfo(float).tiny)
-    Vbuf = np.empty((MAX_SPACE, n))
-    AVbuf = np.empty((MAX_SPACE, n))
+    Vbuf = work.get("basis", MAX_SPACE, n)
+    AVbuf = work.get("products", MAX_SPACE, n)
+    # the step's rows (fresh temporaries of length N would each cost their page faults,
+    # 80 ms at N = 2^22 on that machine): the residuals, which the preconditioner overwrites
+    # with the expansion, and scratch rows
+    Rbuf = work.get("residuals", EXPAND, n)
+    dbuf = work.get("shifted quotients", 1, n_pre)[0]
     s = k
     Vbuf[:s] = sine_rows(n, index, n)
     for _ in range(2):  # orthonormal to working precision (Rayleigh-Ritz needs it), in place
@@ -249,8 +275,10 @@ def davidson_min(r: np.ndarray) -> float | None:
         theta, Y = np.linalg.eigh(0.5 * (H + H.T))
         theta, Y = theta[:k], Y[:, :k]
         e = min(EXPAND, k)
-        R = Y[:, :e].T @ AV
-        R -= theta[:e, None] * (Y[:, :e].T @ V)
+        R = np.matmul(Y[:, :e].T, AV, out=Rbuf[:e])
+        temp = np.matmul(Y[:, :e].T, V, out=work.get("scratch", e, n))
+        temp *= theta[:e, None]
+        R -= temp
         res = np.sqrt(np.einsum("ij,ij->i", R, R))
         # stop at round-off: a residual at the products' accuracy, a Ritz value that moves
         # by less than half of ``floor`` in a step, or a first-order error estimate
@@ -271,10 +299,8 @@ def davidson_min(r: np.ndarray) -> float | None:
         # the directions of the bottom cluster most
         spread = float(theta[-1] - theta[0])
         sigma = theta[0] - max(spread, 1e-3 * res[0])
-        d = q - sigma
-        d = np.where(d > 0.0, d, np.abs(d) + spread + eps * norm_t)
-        W = _tau_inverse(R, d, sine)
-        del R, d
+        _shifted_quotients_numba(q, sigma, spread, eps * norm_t, dbuf)
+        W = _tau_inverse(R, dbuf, sine, R)
         if not krylov and step + 1 >= KRYLOV_AFTER:
             W = np.vstack((W, _krylov_vectors(product, n, norm_t)))
             krylov = True
@@ -293,15 +319,12 @@ def davidson_min(r: np.ndarray) -> float | None:
             s = Q.shape[1]
             V, AV = Vbuf[:s], AVbuf[:s]
         Y_prev = Y[:, :RESTART_PREVIOUS]
-        new = _orthonormal_new(W, V)
+        new = _orthonormal_new(W, V, work.get("scratch", W.shape[0], n), Vbuf[s:])
         if new is None:
             return None
-        W = new
-        w = W.shape[0]
+        w = new.shape[0]
         Y_prev = np.vstack((Y_prev, np.zeros((w, Y_prev.shape[1]))))
-        Vbuf[s:s + w] = W
-        product(W, AVbuf[s:s + w])
-        del W
+        product(new, AVbuf[s:s + w])
         V, AV, AW = Vbuf[:s], AVbuf[:s], AVbuf[s:s + w]
         Wn = Vbuf[s:s + w]
         H = np.block([[H, V @ AW.T], [Wn @ AV.T, Wn @ AW.T]])

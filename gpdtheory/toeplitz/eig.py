@@ -74,6 +74,7 @@ from .davidson import davidson_min
 from .fft import embedding_column, operator
 from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
 from .sine import rayleigh_quotients
+from .threads import Workspace
 from .work import count
 
 __all__ = ["min_eig", "max_eig", "extreme_eigenvalues", "symbol_bounds", "fejer_upper_bound",
@@ -317,7 +318,7 @@ def _validated(r: Any, method: str, rtol: Any) -> tuple[np.ndarray, float]:
     return r, rtol
 
 
-def _min(r: np.ndarray, method: str, rtol: float) -> float:
+def _min(r: np.ndarray, method: str, rtol: float, work: Workspace | None = None) -> float:
     n = r.shape[0]
     if method == "dense" or (method == "auto" and n <= DENSE_EXTREMES_MAX_N) or n <= 2:
         return float(np.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0])
@@ -333,7 +334,7 @@ def _min(r: np.ndarray, method: str, rtol: float) -> float:
         s = 2.0 ** float(np.round(np.log2(peak)))
         r = r / s
     if method in ("auto", "davidson"):
-        theta = davidson_min(r)
+        theta = davidson_min(r, work)
         if theta is not None:
             return s * theta
     return s * _lanczos_min(r, rtol)
@@ -426,4 +427,5 @@ def extreme_eigenvalues(r: Any) -> tuple[float, float]:
         # + 0.0: the zero matrix gives (0.0, 0.0), not a signed zero from -(-0.0)
         return (float(banded_extreme_eigenvalue(r, J, which="min")) + 0.0,
                 float(banded_extreme_eigenvalue(r, J, which="max")) + 0.0)
-    return _min(r, "auto", 1e-13), -_min(-r, "auto", 1e-13)
+    work = Workspace()  # both ends in the same buffers: their pages are touched once
+    return _min(r, "auto", 1e-13, work), -_min(-r, "auto", 1e-13, work)

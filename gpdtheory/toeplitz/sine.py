@@ -24,7 +24,8 @@ from .work import count_transforms
 __all__ = ["rayleigh_quotients", "quotient_grid", "SineTransform", "dst", "sine_rows"]
 
 
-def rayleigh_quotients(r: np.ndarray) -> np.ndarray:
+def rayleigh_quotients(r: np.ndarray, order: int | None = None,
+                       work: Workspace | None = None) -> np.ndarray:
     """``q_k = s_k^T toeplitz(r) s_k`` for every DST-I vector ``s_k``, in ``O(N log N)``.
 
     Since ``2 sin(a(i+1)) sin(a(j+1)) = cos(a(i-j)) - cos(a(i+j+2))``,
@@ -33,46 +34,66 @@ def rayleigh_quotients(r: np.ndarray) -> np.ndarray:
 
     where ``g_p = sum r_|m|`` over ``m = i - j`` with ``i + j + 2 = p``, ``0 <= i, j < N``:
     the ``m`` of the parity of ``p`` with ``|m| <= min(p - 2, 2N - p)`` (prefix sums over
-    even and odd lags). Both cosine sums are one real FFT of length ``2N + 2``.
+    even and odd lags). Both cosine sums are one real FFT of length ``2N + 2``. ``order``
+    ``>= len(r)``: the quotients of the sine basis of that order for ``r`` padded with
+    zeros (default ``len(r)``); ``work``: the weights and the spectrum go to the calling
+    thread's buffers (memory touched once per call at large ``N``).
     """
-    n = r.shape[0]
-    return quotient_grid(r, 2 * n + 2)[1:n + 1]
+    n = r.shape[0] if order is None else order
+    return quotient_grid(r, 2 * n + 2, n, work)[1:n + 1]
 
 
-def _cosine_weights(r: np.ndarray, size: int) -> np.ndarray:
-    """``w`` of length ``size >= 2N + 1`` with ``(N+1) q(a) = sum_p w_p cos(a p)``.
+@nb.njit(nogil=True, cache=True)
+def _cosine_weights_numba(r, n, w):  # pragma: no cover - compiled
+    """``w`` (length ``>= 2n + 1``) with ``(n+1) q(a) = sum_p w_p cos(a p)`` for ``r`` padded
+    with zeros to length ``n``.
 
-    ``g_p`` for ``p = 2u`` is ``2 E(min(u-1, N-u)) - r_0`` and for ``p = 2u + 1`` it is
-    ``2 O(min(u, N-u) - 1)``, with ``E(t) = sum_{i<=t} r_{2i}``, ``O(t) = sum_{i<=t} r_{2i+1}``
-    (slices and one gather each: no ``2N``-long index temporaries).
+    ``g_p`` for ``p = 2u`` is ``2 E(min(u-1, n-u)) - r_0`` and for ``p = 2u + 1`` it is
+    ``2 O(min(u, n-u) - 1)``, with ``E(t) = sum_{i<=t} r_{2i}``, ``O(t) = sum_{i<=t} r_{2i+1}``
+    (running sums in index order, as ``numpy.cumsum``). One pass per sum, no temporaries
+    but the two prefix sums.
     """
-    n = r.shape[0]
-    w = np.zeros(size)
+    m = r.shape[0]
+    w[:] = 0.0
     if n > 1:
-        ce = np.cumsum(r[0::2])
-        co = np.cumsum(r[1::2])
-        u = np.arange(1, n + 1)
-        w[2:2 * n + 1:2] = r[0] - 2.0 * ce[np.minimum(u - 1, n - u)]
-        u = u[:n - 1]
-        w[3:2 * n:2] = -2.0 * co[np.minimum(u, n - u) - 1]
+        ce = np.empty((n + 1) // 2)
+        co = np.empty(n // 2)
+        acc = 0.0
+        for t in range(ce.shape[0]):
+            acc += r[2 * t] if 2 * t < m else 0.0
+            ce[t] = acc
+        acc = 0.0
+        for t in range(co.shape[0]):
+            acc += r[2 * t + 1] if 2 * t + 1 < m else 0.0
+            co[t] = acc
+        for u in range(1, n + 1):
+            w[2 * u] = r[0] - 2.0 * ce[min(u - 1, n - u)]
+        for u in range(1, n):
+            w[2 * u + 1] = -2.0 * co[min(u, n - u) - 1]
     else:
         w[2] = -r[0]
-    w[:n] += 2.0 * (n - np.arange(n)) * r
+    for j in range(min(n, m)):
+        w[j] += 2.0 * (n - j) * r[j]
     w[0] = n * r[0]
-    return w
 
 
-def quotient_grid(r: np.ndarray, size: int) -> np.ndarray:
+def quotient_grid(r: np.ndarray, size: int, order: int | None = None,
+                  work: Workspace | None = None) -> np.ndarray:
     """``q(a)`` (module notes: ``q_k = q(a_k)``) at ``a = 2 pi j / size``, ``j = 0..size//2``.
 
     ``q(a) = (1/(N+1)) [sum_{|m|<N} (N-|m|) r_|m| cos(a m) - sum_p g_p cos(a p)]`` is a
     trigonometric polynomial of degree ``2N``: ``size = 2N + 2`` gives the exact ``q_k``
     (``j = k + 1``), a fast length ``>= 2N + 1`` a grid of the same function as fine (one
     real FFT; the exact length can have a large prime factor and cost ten times more).
+    ``order`` and ``work`` as in :func:`rayleigh_quotients`.
     """
-    n = r.shape[0]
+    n = r.shape[0] if order is None else order
     count_transforms(1, size)
-    return np.fft.rfft(_cosine_weights(r, size)).real / (n + 1)
+    work = Workspace() if work is None else work
+    w = work.row("real", size)
+    _cosine_weights_numba(r, n, w)
+    spec = np.fft.rfft(w, out=work.row("complex", size // 2 + 1, np.complex128))
+    return spec.real / (n + 1)
 
 
 class SineTransform:

@@ -103,9 +103,14 @@ def parallel(tasks: list) -> None:
         for task in share:
             task()
 
-    jobs = [_pool().submit(run, tasks[w::workers]) for w in range(workers)]
-    for job in jobs:
-        job.result()
+    # the calling thread takes the first share: one buffer set per thread that works, and
+    # no idle caller
+    jobs = [_pool().submit(run, tasks[w::workers]) for w in range(1, workers)]
+    try:
+        run(tasks[0::workers])
+    finally:
+        for job in jobs:
+            job.result()
 
 
 class Workspace:
