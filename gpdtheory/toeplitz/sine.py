@@ -4,7 +4,8 @@
 are the eigenvectors of the tau algebra; the optimal tau approximation of
 ``T = toeplitz(r)`` is ``P = S diag(q) S`` with ``q_k = s_k^T T s_k`` (``S`` the orthonormal
 DST-I, its own inverse). Here: ``q`` in one real FFT (:func:`rayleigh_quotients`), the
-orthonormal DST-I of rows (:func:`dst`) and chosen rows of ``S`` (:func:`sine_rows`).
+orthonormal DST-I through a real FFT of length ``N + 1`` (:class:`SineTransform`, rows of an
+array: :func:`dst`) and chosen rows of ``S`` (:func:`sine_rows`).
 Inputs are validated float64 arrays (the public entry point is
 :func:`.eig.sine_rayleigh_quotients`). Equivalent dense computation:
 ``numpy.diag(S @ scipy.linalg.toeplitz(r) @ S)``, ``S = scipy.fft.dst(numpy.eye(N), 1,
