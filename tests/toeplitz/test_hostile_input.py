@@ -151,10 +151,15 @@ def score(N):
     X = np.cos(np.arange(3 * N) * 0.1).reshape(N, 3)
     return gp.score(spec, X, 0.5, method="toeplitz")
 
+def extremes(N):                                  # sine-Davidson, rows on the pool
+    return gp.toeplitz.extreme_eigenvalues(gp.Polynomial(2.0, 1.5).autocovariance(N))
+
 ref = {N: score(N) for N in (300, 4096)}          # Levinson batch and rows PCG, in parallel
+eig_ref = extremes(3000)
 with ThreadPoolExecutor(4) as ex:                 # concurrent launches from Python threads
     assert all(np.array_equal(o, ref[4096]) for o in ex.map(score, [4096] * 4))
     assert all(np.array_equal(o, ref[300]) for o in ex.map(score, [300] * 4))
+    assert all(o == eig_ref for o in ex.map(extremes, [3000] * 4))
 held = threading.Event(); release = threading.Event()
 def hold():                                       # a parent thread holds the launch lock
     with getattr(threads, "LAUNCH_LOCK", threading.Lock()):
@@ -162,8 +167,10 @@ def hold():                                       # a parent thread holds the la
 holder = threading.Thread(target=hold); holder.start(); held.wait()
 with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as ex:
     outs = list(ex.map(score, [300, 4096, 4096]))
+    eig_outs = list(ex.map(extremes, [3000, 3000]))
 release.set(); holder.join()
 assert np.array_equal(outs[0], ref[300]) and np.array_equal(outs[1], ref[4096])
+assert eig_outs == [eig_ref, eig_ref]
 print("ok")
 '''
 
