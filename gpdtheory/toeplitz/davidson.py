@@ -102,7 +102,7 @@ class _Products:
     def _row(self, x: np.ndarray, out: np.ndarray) -> None:
         n, m = self.n, self.m
         pad = self.work.row("real", m)
-        spec = self.work.row("complex", m // 2 + 1, np.complex128)
+        spec = self.work.spectrum("complex", m)
         pad[:n] = x
         pad[n:] = 0.0
         np.fft.rfft(pad, out=spec)

@@ -83,7 +83,7 @@ class _StrangCorners:
         H = self.work.row("padded", self.m)        # entries L.. are never written: stay zero
         H[:self.L] = z
         count_transforms(2, self.m)
-        F = np.fft.rfft(H, out=self.work.row("corner spectrum", self.m // 2 + 1, np.complex128))
+        F = np.fft.rfft(H, out=self.work.spectrum("corner spectrum", self.m))
         F *= self.fg
         return np.fft.irfft(F, self.m, out=self.work.row("convolution", self.m))
 
@@ -138,7 +138,7 @@ class _Operators:
 
         def task(i: int) -> None:
             count_transforms(2, self.n)
-            F = np.fft.rfft(X[i], out=self.work.row("spectrum", self.n // 2 + 1, np.complex128))
+            F = np.fft.rfft(X[i], out=self.work.spectrum("spectrum", self.n))
             _divide_spectrum(F, self.lam, self.s[rows[i]], self.h[rows[i]], inverse)
             np.fft.irfft(F, self.n, out=out[i])
 

@@ -93,7 +93,7 @@ def quotient_grid(r: np.ndarray, size: int, order: int | None = None,
     work = Workspace() if work is None else work
     w = work.row("real", size)
     _cosine_weights_numba(r, n, w)
-    spec = np.fft.rfft(w, out=work.row("complex", size // 2 + 1, np.complex128))
+    spec = np.fft.rfft(w, out=work.spectrum("complex", size))
     return spec.real / (n + 1)
 
 
@@ -137,7 +137,7 @@ class SineTransform:
         count_transforms(1, n1)
         z = self.work.row("real", 2 * n1)
         _fold_numba(z[:n1 - 1], self.sines, z[n1:])
-        spec = self.work.row("complex", n1 // 2 + 1, np.complex128)
+        spec = self.work.spectrum("complex", n1)
         np.fft.rfft(z[n1:], out=spec)
         _unfold_numba(spec, self.scale, out)
 

@@ -137,6 +137,11 @@ class Workspace:
             self._buffers[(name,)] = buf
         return buf[:rows]
 
+    def spectrum(self, name: str, length: int) -> np.ndarray:
+        """This thread's buffer under ``name`` for the spectrum of a real FFT of ``length``
+        (``length // 2 + 1`` complex entries, :meth:`row`'s rules)."""
+        return self.row(name, length // 2 + 1, np.complex128)
+
     def row(self, name: str, cols: int, dtype: type = np.float64) -> np.ndarray:
         """This thread's own ``(cols,)`` buffer under ``name``: the leading part of the
         longest one the thread asked for under that name (zero-filled when made; entries a
