@@ -202,6 +202,15 @@ def test_malformed_scheduler_address_is_refused():
              "--scheduler", "not a scheduler address")
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C's default action. A suite run in the background of a shell
+    without job control (``cmd &`` in a script, ``nohup``) inherits SIGINT ignored, and a
+    Python started with SIGINT ignored never raises KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("workers", ["0", "2"])
 @pytest.mark.integration
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, workers):
@@ -215,7 +224,8 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, workers):
                              "j.jsonl", "--workers", workers, "--only", "score.exact",
                              "--only", "paper.error_vs_n", "--only", "trained"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)
     try:
         first = proc.stdout.readline()  # score.exact has finished
         assert first.startswith("score.exact"), first
