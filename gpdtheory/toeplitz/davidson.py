@@ -18,8 +18,8 @@ c. expands the search space with ``(P - sigma I)^{-1} R``, ``P = S diag(q) S`` (
 d. when ``KRYLOV_AFTER`` steps have not converged, adds the ``KRYLOV_VECTORS`` lowest Ritz
    vectors of a ``KRYLOV_STEPS``-step Lanczos run from a random start: they carry a well
    separated bottom eigenvalue whose eigenvector is not sine-like (e.g. white-noise ``r``)
-   into the space. The correlations of the kernel families converge before that (3-5
-   steps), so they pay for no Lanczos run.
+   into the space. The correlations of the kernel families converge before that (2-9
+   steps at N = 2^14-2^22), so they pay for no Lanczos run.
 
 It stops at the accuracy of the FFT products, ``O(eps ||T||)`` absolute: when the
 smallest Ritz value ``theta`` moves by less than ``2 eps max(theta, 1e-3 ||T||)`` in a
@@ -36,12 +36,14 @@ eigenvalue lies in ``[theta - rho, theta + rho]`` (Weyl). That it is the *smalle
 certified.
 
 Cost per step: ``2 EXPAND`` DSTs (real FFTs of length ``~N``, :class:`.sine.SineTransform`)
-and ``EXPAND`` products (two real FFTs of length ``M ~ 2N`` each), the rows on the engine's
-threads (:mod:`.threads`); set-up: one transform for ``q``, one for the symbol grid and
-``BLOCK`` products. One residual per step and a block of two reach round-off in the same
-number of steps as two residuals and a block of four on the kernel families (PoweredExponential,
-Polynomial, Logarithmic at ``N = 2^16-2^22``, both ends), with half the transforms and a
-smaller space. Memory: ``2 MAX_SPACE N`` doubles for the basis and its products, each
+and ``EXPAND`` products (two real FFTs of length ``M ~ 2N`` each); set-up: one transform for
+``q``, one for the symbol grid and ``BLOCK`` products. The rows of a multi-row product or
+preconditioner run on the engine's threads (:mod:`.threads`): with ``EXPAND = 1`` that is
+the start block, each step's single row runs on the calling thread. One residual per step
+and a block of two take about the steps of two residuals and a block of four on the kernel
+families (PoweredExponential, Polynomial, Logarithmic at ``N = 2^14-2^22``, both ends:
+most counts equal, a few differ by one or two either way) with half the transforms per
+step and a smaller space. Memory: ``2 MAX_SPACE N`` doubles for the basis and its products, each
 transform thread's buffers (``~4N``) and ``O(N)`` vectors (``q``, the symbol, the sine table).
 Equivalent dense computation:
 ``numpy.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0]``.

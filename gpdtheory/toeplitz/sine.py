@@ -89,6 +89,11 @@ def quotient_grid(r: np.ndarray, size: int, order: int | None = None,
     ``order`` and ``work`` as in :func:`rayleigh_quotients`.
     """
     n = r.shape[0] if order is None else order
+    # the compiled weights write w[0..2n] and read r[0] unchecked: refuse what would go past
+    if not 1 <= r.shape[0] <= n or size < 2 * n + 1:
+        raise ValueError(f"quotient_grid needs 1 <= len(r) = {r.shape[0]} <= order = {n} "
+                         f"and size = {size} >= 2 order + 1; pass order >= len(r) and a "
+                         "larger size")
     count_transforms(1, size)
     work = Workspace() if work is None else work
     w = work.row("real", size)

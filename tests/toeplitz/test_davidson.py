@@ -145,3 +145,17 @@ def test_half_length_sine_transform_property(N, seed):
     ref = scipy.fft.dst(X, type=1, norm="ortho", axis=-1)
     allowance = np.finfo(float).eps * (N / 2 + 8 * np.log2(N + 1)) * np.abs(ref).max()
     assert np.abs(dst(X) - ref).max() <= allowance
+
+
+def test_quotient_grid_refuses_what_its_compiled_weights_cannot_hold():
+    """The weights are written by a Numba loop without bounds checks: a grid shorter than
+    ``2 order + 1``, an order below ``len(r)`` or an empty ``r`` is refused, not written
+    past."""
+    from gpdtheory.toeplitz.sine import quotient_grid, rayleigh_quotients
+
+    r = gp.Polynomial(2.0, 1.5).autocovariance(10)
+    for bad in (lambda: quotient_grid(r, 20), lambda: rayleigh_quotients(r, 9),
+                lambda: quotient_grid(np.zeros(0), 8)):
+        with pytest.raises(ValueError, match="quotient_grid needs"):
+            bad()
+    np.testing.assert_array_equal(quotient_grid(r, 21), quotient_grid(r, 21, 10))
