@@ -10,6 +10,8 @@ very large N           ``pcg_solve`` (:mod:`.pcg`), tolerance     ``iters * N lo
                        controlled and reported (explicit call)
 PD test, logdet        Durbin (:func:`.durbin_recursion.durbin`), early     ``<= 2 N^2``
                        exit on the first non-positive error
+... N >= 8192          superfast Schur (:mod:`.schur`); Durbin     ``N log^2 N``
+                       decides where it cannot
 =====================  =========================================  ==================
 
 Every direct route reports positive definiteness and ``log det`` for free, and refuses
@@ -50,7 +52,9 @@ from ..validation import as_columns, as_real_array, check_real_scalar
 from .bracket import eigenvalue_bounds
 from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
 from .levinson import levinson_batch_numba, levinson_numba
+from .schur import superfast_logdet
 from .threads import launch
+from .work import count
 
 __all__ = ["SolveResult", "solve", "is_positive_definite", "logdet"]
 
@@ -190,8 +194,10 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
     -----
     From ``N = SYMBOL_PD_MIN_N`` on, ``True`` straight from the certified symbol bracket of
     ``r - tol e_0`` when it proves a well-conditioned positive definite matrix
-    (``O(N log N)``). Otherwise Durbin's recursion on ``r - tol e_0`` with an early exit at
-    the first non-positive prediction error (Sylvester), ``<= 2 N^2`` flops. Equivalent
+    (``O(N log N)``); else ``True`` when the superfast Schur route finds it positive
+    definite beyond doubt (:func:`.schur.superfast_logdet`, ``O(N log^2 N)``). Otherwise
+    Durbin's recursion on ``r - tol e_0`` with an early exit at the first non-positive
+    prediction error (Sylvester), ``<= 2 N^2`` flops. Equivalent
     dense computation: ``numpy.linalg.eigvalsh(toeplitz(r))[0] > tol`` (up to round-off at
     the boundary).
 
@@ -212,11 +218,26 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
         # recursion would say the same, so its O(N^2) pass is skipped
         if b.lmin_lower > 0.0 and b.lmax_upper <= SYMBOL_PD_MAX_KAPPA * b.lmin_lower:
             return True
+    if rs.size >= SUPERFAST_MIN_N and superfast_logdet(rs) is not None:
+        return True
+    count("quadratic_kernel")
     return bool(inverse_column_numba(rs)[3] < 0)
 
 
+#: ``logdet`` and ``is_positive_definite`` try the superfast Schur route from this order on
+#: (below it Durbin's compiled recursion is faster: 5.0 ms each at 8192 on the machine of
+#: benchmarks/RESULTS.md, 0.08 / 0.28 ms at 1024).
+SUPERFAST_MIN_N = 8192
+
+
 def logdet(r: Any) -> float:
-    """``log det toeplitz(r)`` by Durbin's recursion, ``2 N^2`` flops.
+    """``log det toeplitz(r)``: superfast Schur from ``N = SUPERFAST_MIN_N`` on
+    (``O(N log^2 N)``), else or where it cannot decide Durbin's recursion (``2 N^2``).
+
+    The superfast route (:func:`.schur.superfast_logdet`, docs/theory.md §4.5) answers
+    only for a matrix it finds positive definite with every normalised prediction error
+    above :data:`~.reflection.RECHECK_BETA`; near-singular and indefinite input is decided
+    by Durbin's recursion, the verdict every route shares.
 
     Raises
     ------
@@ -231,6 +252,11 @@ def logdet(r: Any) -> float:
     r = as_real_array(r, "r", ndim=1, allow_empty=True)
     if r.size == 0:
         return 0.0  # det of the empty matrix is 1
+    if r.size >= SUPERFAST_MIN_N:
+        fast = superfast_logdet(r)
+        if fast is not None:
+            return fast
+    count("quadratic_kernel")
     _g, ld, _last, fail = inverse_column_numba(r)
     if fail >= 0:
         raise _not_pd(r.shape[0], int(fail))

@@ -18,7 +18,8 @@ Names used by the engine:
 ``"davidson_step"``, ``"lanczos_step"``
     steps of the sine-Davidson route and of its Krylov start;
 ``"quadratic_kernel"``
-    calls of an ``O(N^2)`` recursion (Durbin, Levinson) from the eigenvalue routes.
+    calls of an ``O(N^2)`` recursion (Durbin, Levinson) from the eigenvalue routes,
+    ``logdet`` and ``is_positive_definite``.
 
 Outside a :func:`counting` block :func:`count` costs one attribute test.
 """

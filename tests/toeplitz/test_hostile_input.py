@@ -154,12 +154,17 @@ def score(N):
 def extremes(N):                                  # sine-Davidson, rows on the pool
     return gp.toeplitz.extreme_eigenvalues(gp.Polynomial(2.0, 1.5).autocovariance(N))
 
+def logdet(N):                                    # superfast Schur, rows on the pool
+    return gp.toeplitz.logdet(gp.Logarithmic(2.0, 1.0).autocovariance(N))
+
 ref = {N: score(N) for N in (300, 4096)}          # Levinson batch and rows PCG, in parallel
 eig_ref = extremes(3000)
+ld_ref = logdet(40000)
 with ThreadPoolExecutor(4) as ex:                 # concurrent launches from Python threads
     assert all(np.array_equal(o, ref[4096]) for o in ex.map(score, [4096] * 4))
     assert all(np.array_equal(o, ref[300]) for o in ex.map(score, [300] * 4))
     assert all(o == eig_ref for o in ex.map(extremes, [3000] * 4))
+    assert all(o == ld_ref for o in ex.map(logdet, [40000] * 4))
 held = threading.Event(); release = threading.Event()
 def hold():                                       # a parent thread holds the launch lock
     with getattr(threads, "LAUNCH_LOCK", threading.Lock()):
@@ -168,9 +173,10 @@ holder = threading.Thread(target=hold); holder.start(); held.wait()
 with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as ex:
     outs = list(ex.map(score, [300, 4096, 4096]))
     eig_outs = list(ex.map(extremes, [3000, 3000]))
+    ld_outs = list(ex.map(logdet, [40000, 40000]))
 release.set(); holder.join()
 assert np.array_equal(outs[0], ref[300]) and np.array_equal(outs[1], ref[4096])
-assert eig_outs == [eig_ref, eig_ref]
+assert eig_outs == [eig_ref, eig_ref] and ld_outs == [ld_ref, ld_ref]
 print("ok")
 '''
 

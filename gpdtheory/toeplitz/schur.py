@@ -1,0 +1,285 @@
+"""Superfast Schur algorithm: every reflection coefficient of ``toeplitz(r)`` in
+``O(N log^2 N)``, hence ``log det`` and the positive-definiteness verdict at large N.
+
+The recursion
+-------------
+Schur's algorithm (the Le Roux–Gueguen form) runs on two sequences, ``alpha`` and ``beta``,
+started from ``alpha_j = r_j`` (``j = 0..N-2``) and ``beta_j = r_{j+1}``. Step ``s`` takes
+
+    k_s = beta_0 / alpha_0,
+    alpha'_j = alpha_j - k_s beta_j,          beta'_j = beta_{j+1} - k_s alpha_{j+1},
+
+and its pivot ``alpha'_0 = alpha_0 (1 - k_s^2)`` is the ``s``-th prediction error ``e_s`` of
+Durbin's recursion (``e_0 = r_0``); ``k_s`` is Durbin's reflection coefficient up to sign,
+so ``log det toeplitz(r) = sum_s log e_s`` (docs/theory.md §4.5). In the polynomials
+``A(z) = sum alpha_j z^j`` and ``B(z) = sum beta_j z^j`` one step is a product with a
+``2 x 2`` matrix of polynomials in ``w = 1/z``:
+
+    [A', B'] = [A, B] M(k_s),      M(k) = [[1, -k w], [-k, w]],
+
+(``B - k A`` has no constant term, so ``B'`` is again a power series). After ``m`` steps
+``[A_m, B_m] = [A, B] Theta`` with ``Theta = M(k_1) ... M(k_m)``, entries of degree
+``<= m``. Coefficient ``j`` of ``A(z) Theta_11(1/z)`` is ``sum_i alpha_{j+i} Theta_11,i``,
+a *correlation*: the middle ``n - m`` coefficients of a product, one real FFT of length
+``>= n`` per factor.
+
+Divide and conquer: the first ``h = n/2`` coefficients of a problem of size ``n`` depend
+only on ``alpha_{<h}, beta_{<h}``; solve that half, apply its ``Theta_L`` to the whole
+``alpha, beta`` (FFT correlations), solve the second half on the result, and return
+``Theta_L Theta_R`` (FFT products) when the parent needs it. Each level costs about 20 real
+FFTs of total length ``N``; there are ``log2(N / LEAF)`` levels. Leaves of at most
+:data:`LEAF` coefficients run the ``O(n^2)`` recursion compiled.
+
+Accuracy
+--------
+For a positive definite matrix the classical Schur algorithm is backward stable (Bojanczyk,
+Brent, de Hoog and Sweet 1995). The FFT products add, at each node, an error of about
+``eps log2(P) (|alpha| |Theta_1| + |beta| |Theta_2|)`` (2-norms) to the new generator,
+whose leading entry is the current pivot ``e_h``; every later pivot, down to the smallest
+``e_{N-1}``, is computed from it. :func:`reflection_coefficients` returns the largest
+product size over ``e_{N-1}`` as ``growth``: the products' round-off, in units of
+``eps log2(P)``, relative to the smallest pivot.
+The route answers (:func:`superfast_logdet`) only where no pivot comes near zero and the
+products stay small against the pivots; elsewhere Durbin's recursion gives the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+import scipy.fft
+
+from .reflection import RECHECK_BETA, TINY, logdet_from_reflection
+from .threads import parallel
+from .work import count_transforms
+
+__all__ = ["LEAF", "GROWTH_MAX", "SchurResult", "reflection_coefficients", "superfast_logdet"]
+
+#: Problems of at most this many coefficients run the compiled ``O(n^2)`` recursion
+#: (fastest of 64-1024 at N = 2^14-2^18 on the machine of benchmarks/RESULTS.md).
+LEAF = 512
+
+#: :func:`superfast_logdet` answers only when every node's products are at most this many
+#: times the smallest pivot (``growth``). An FFT product errs by about ``eps log2(P)`` of
+#: the product of the factors' 2-norms (``P <= 2^23``), so every generator is then within
+#: ``1e6 * 23 eps ~ 5e-9`` of the smallest pivot: no pivot the route accepts can be of the
+#: other sign on a machine that rounds differently, and each is good to about 5e-9
+#: relative (measured errors are far smaller: tests/toeplitz/test_schur.py).
+GROWTH_MAX = 1e6
+
+
+@nb.njit(nb.int64(nb.float64[::1], nb.float64[::1], nb.float64[::1], nb.float64[:, ::1],
+                  nb.boolean), cache=True, nogil=True)
+def _leaf_numba(alpha, beta, k, theta, need_theta):  # pragma: no cover - compiled
+    """``n = k.size`` Schur steps on ``alpha, beta`` (length ``n``, overwritten).
+
+    Writes ``k`` and, with ``need_theta``, ``theta`` (4, n + 1): the coefficients of
+    ``Theta_11, Theta_12, Theta_21, Theta_22`` in ``w``. Returns the first step whose pivot
+    is not positive (NaN-safe): ``i`` when ``e_i`` (``alpha_0`` before step ``i``) is not,
+    or -1.
+    """
+    n = k.shape[0]
+    if need_theta:
+        theta[:, :] = 0.0
+        theta[0, 0] = 1.0
+        theta[3, 0] = 1.0
+    for s in range(n):
+        a0 = alpha[0]
+        if not a0 > 0.0:
+            return s
+        ks = beta[0] / a0
+        k[s] = ks
+        if not (1.0 - ks) * (1.0 + ks) > 0.0:
+            return s + 1
+        for j in range(n - s - 1):
+            anew = alpha[j] - ks * beta[j]
+            beta[j] = beta[j + 1] - ks * alpha[j + 1]
+            alpha[j] = anew
+        if need_theta:
+            # Theta M(k): column 1 <- c1 - k c2; column 2 <- w (c2 - k c1)
+            for row in range(2):
+                c1 = theta[2 * row]
+                c2 = theta[2 * row + 1]
+                for i in range(s + 1, 0, -1):
+                    t1 = c1[i] - ks * c2[i]
+                    t2 = c2[i - 1] - ks * c1[i - 1]
+                    c1[i] = t1
+                    c2[i] = t2
+                t1 = c1[0] - ks * c2[0]
+                c1[0] = t1
+                c2[0] = 0.0
+    return -1
+
+
+@dataclass(frozen=True)
+class SchurResult:
+    """Reflection coefficients of ``toeplitz(r)`` from :func:`reflection_coefficients`.
+
+    Attributes
+    ----------
+    k : (N - 1,) ndarray
+        ``k_s = beta_0 / alpha_0`` at step ``s``; Durbin's coefficients up to sign.
+    failure : int
+        The first ``j`` whose prediction error ``e_j`` is not positive, or -1 (Durbin's
+        ``first_failure``); ``k`` is valid before it.
+    growth : float
+        Largest ``|alpha| |Theta_1| + |beta| |Theta_2|`` (2-norms) over the nodes, divided by
+        the smallest prediction error ``e_{N-1}``: the size of the FFT products against the
+        smallest pivot their errors can reach (at least 1; 1 when no product ran, inf when
+        a pivot is not positive).
+    """
+
+    k: np.ndarray
+    failure: int
+    growth: float
+
+
+#: Below this transform length the rows of a node are transformed in one batched call on
+#: the calling thread (a task on the pool costs more than the transform).
+SERIAL_LENGTH = 1 << 14
+
+
+def _transform_rows(rows: list[np.ndarray], length: int, inverse: bool) -> list[np.ndarray]:
+    """Real FFTs (``inverse``: inverse real FFTs) of ``rows`` at ``length``, one per row."""
+    fft = np.fft.irfft if inverse else np.fft.rfft
+    count_transforms(len(rows), length)
+    if length < SERIAL_LENGTH:
+        return list(fft(np.stack(rows), length, axis=1))
+    out: list = [None] * len(rows)
+
+    def task(i: int):
+        def run():
+            out[i] = fft(rows[i], length)
+        return run
+
+    parallel([task(i) for i in range(len(rows))])
+    return out
+
+
+def _spectrum(theta: np.ndarray, degree: int) -> tuple[int, list[np.ndarray]]:
+    """Transform length ``P >= degree + 1`` and the spectra of the rows of ``theta``."""
+    P = scipy.fft.next_fast_len(degree + 1, real=True)
+    return P, _transform_rows([theta[i] for i in range(4)], P, False)
+
+
+def _apply(alpha: np.ndarray, beta: np.ndarray, P: int, left: list[np.ndarray], h: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """``[A, B] Theta_L`` after ``h`` steps, coefficients ``0 .. n - h - 1``.
+
+    Coefficient ``j`` of ``A(z) Theta(1/z)`` is the cross-correlation
+    ``sum_{i<=h} alpha_{j+i} theta_i``, the inverse transform of
+    ``alpha_hat conj(theta_hat)``: the spectra of ``Theta_L`` serve both this and the
+    product :func:`_product`. At length ``P >= n`` the kept entries ``j < n - h`` read
+    ``alpha`` only below index ``n``: nothing wraps around.
+    """
+    n = alpha.shape[0]
+    fa, fb = _transform_rows([alpha, beta], P, False)
+    t11, t12, t21, t22 = (np.conj(t) for t in left)
+    a_new, b_new = _transform_rows([fa * t11 + fb * t21, fa * t12 + fb * t22], P, True)
+    return a_new[:n - h].copy(), b_new[:n - h].copy()
+
+
+def _product(P: int, left: list[np.ndarray], right: np.ndarray, degree: int) -> np.ndarray:
+    """``Theta_L Theta_R`` (4, degree + 1) from the spectra of ``Theta_L`` at ``P``."""
+    L = left
+    R = _transform_rows([right[i] for i in range(4)], P, False)
+    out = _transform_rows([L[0] * R[0] + L[1] * R[2], L[0] * R[1] + L[1] * R[3],
+                           L[2] * R[0] + L[3] * R[2], L[2] * R[1] + L[3] * R[3]], P, True)
+    return np.stack([o[:degree + 1] for o in out])
+
+
+class _Run:
+    def __init__(self, n: int):
+        self.k = np.zeros(n)
+        self.failure = -1
+        self.size = 0.0
+
+    def node(self, alpha: np.ndarray, beta: np.ndarray, offset: int, need_theta: bool
+             ) -> np.ndarray | None:
+        """Steps ``offset .. offset + n - 1`` from ``alpha, beta`` (length n); their Theta."""
+        n = alpha.shape[0]
+        if n <= LEAF:
+            theta = np.zeros((4, n + 1))
+            fail = _leaf_numba(alpha.copy(), beta.copy(), self.k[offset:offset + n], theta,
+                               need_theta)
+            if fail >= 0:
+                self.failure = offset + fail
+                return None
+            return theta
+        h = n // 2
+        left = self.node(alpha[:h], beta[:h], offset, True)
+        if left is None:
+            return None
+        P, spectra = _spectrum(left, n)
+        a_new, b_new = _apply(alpha, beta, P, spectra, h)
+        pivot = a_new[0]
+        if not pivot > 0.0:
+            self.failure = offset + h
+            return None
+        size = (np.linalg.norm(alpha) * np.hypot(np.linalg.norm(left[0]),
+                                                 np.linalg.norm(left[2]))
+                + np.linalg.norm(beta) * np.hypot(np.linalg.norm(left[1]),
+                                                  np.linalg.norm(left[3])))
+        self.size = max(self.size, size)
+        right = self.node(a_new, b_new, offset + h, need_theta)
+        if right is None or not need_theta:
+            return right
+        return _product(P, spectra, right, n)
+
+
+def reflection_coefficients(r: np.ndarray) -> SchurResult:
+    """All ``N - 1`` reflection coefficients of ``toeplitz(r)``, superfast.
+
+    Runs on ``r / r_0`` (entries below :data:`~.reflection.TINY` flushed, as Durbin's
+    recursion does), so any scale of ``r`` gives the same coefficients.
+
+    Parameters
+    ----------
+    r : (N,) float64 ndarray
+
+    Returns
+    -------
+    SchurResult
+        ``failure = 0`` when ``r_0`` is not positive and finite.
+
+    Notes
+    -----
+    Equivalent to the ``k`` of :func:`.reflection.durbin_core` (with the opposite sign);
+    tested against it, against dense ``slogdet`` and against an mpmath recursion.
+    """
+    n = r.shape[0] - 1
+    run = _Run(max(n, 0))
+    r0 = float(r[0]) if r.shape[0] else 1.0
+    if not (0.0 < r0 < np.inf):
+        run.failure = 0
+    elif n > 0:
+        scaled = r / r0
+        scaled[np.abs(scaled) < TINY] = 0.0
+        run.node(scaled[:n].copy(), scaled[1:].copy(), 0, False)
+    growth = 1.0
+    if run.failure < 0 and run.size > 0.0:
+        smallest = np.exp(np.sum(np.log1p(-(run.k * run.k))))  # e_{N-1} / r_0
+        growth = max(run.size / smallest, 1.0) if smallest > 0.0 else np.inf
+    return SchurResult(run.k, run.failure, float(growth))
+
+
+def superfast_logdet(r: np.ndarray) -> float | None:
+    """``log det toeplitz(r)`` by :func:`reflection_coefficients`, or None when the route
+    cannot decide.
+
+    None (Durbin's recursion must decide) when a prediction error is not positive, when the
+    smallest normalised one ``beta_{N-1} = prod (1 - k_s^2)`` is below
+    :data:`~.reflection.RECHECK_BETA` (where two recursions that round differently may
+    disagree on the sign), or when the growth exceeds :data:`GROWTH_MAX`. The sum is
+    :func:`.reflection.logdet_from_reflection`'s, the one every route uses.
+    """
+    n = r.shape[0]
+    res = reflection_coefficients(r)
+    if res.failure >= 0 or not res.growth <= GROWTH_MAX:
+        return None
+    log_beta = np.sum(np.log1p(-(res.k * res.k)))
+    if not log_beta >= np.log(RECHECK_BETA):
+        return None
+    return float(logdet_from_reflection(float(r[0]), res.k, n, n - 1))
