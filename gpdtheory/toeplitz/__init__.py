@@ -3,10 +3,11 @@
 Which method when: one right-hand side, symmetric Levinson (``4 N^2``); many with the
 same matrix, Durbin once then Gohberg–Semencul FFT solves; very large N, circulant-
 preconditioned CG (``pcg_solve``, tolerance reported); PD tests and ``logdet`` by
-Durbin with an early exit; ``min_eig``/``max_eig`` by block Davidson in the sine basis
-(``O(N log N)``), with a Durbin-certified symbol shift and shift-invert Lanczos as the
-``O(N^2)`` certified alternative (see each module's notes on stability and
-certification). The Numba functions (``levinson_numba``, ``inverse_column_numba``,
+Durbin with an early exit, from N = 4096 by the superfast Schur algorithm
+(``O(N log^2 N)``, :mod:`.schur`) where it decides; ``min_eig``/``max_eig`` by block
+Davidson in the sine basis (``O(N log N)``), with a Durbin-certified symbol shift and
+shift-invert Lanczos as the ``O(N^2)`` certified alternative (see each module's notes on
+stability and certification). The Numba functions (``levinson_numba``, ``inverse_column_numba``,
 ``durbin_numba``) can be called from user ``@njit`` code. One positive-definiteness
 verdict serves every route, including on near-singular matrices (:mod:`.reflection`);
 Gohberg–Semencul solves are scale-free.

@@ -73,43 +73,53 @@ GROWTH_MAX = 1e6
 @nb.njit(nb.int64(nb.float64[::1], nb.float64[::1], nb.float64[::1], nb.float64[:, ::1],
                   nb.boolean), cache=True, nogil=True)
 def _leaf_numba(alpha, beta, k, theta, need_theta):  # pragma: no cover - compiled
-    """``n = k.size`` Schur steps on ``alpha, beta`` (length ``n``, overwritten).
+    """``n = k.size`` Schur steps on ``alpha, beta`` (length ``n``, read only).
 
     Writes ``k`` and, with ``need_theta``, ``theta`` (4, n + 1): the coefficients of
-    ``Theta_11, Theta_12, Theta_21, Theta_22`` in ``w``. Returns the first step whose pivot
-    is not positive (NaN-safe): ``i`` when ``e_i`` (``alpha_0`` before step ``i``) is not,
-    or -1.
+    ``Theta_11, Theta_12, Theta_21, Theta_22`` in ``w``. Returns the first ``i`` whose
+    prediction error ``e_i`` (``alpha_0`` before step ``i``) is not positive (NaN-safe),
+    or -1. Every update writes a second buffer (no loop-carried dependence, so the loops
+    vectorise).
     """
     n = k.shape[0]
-    if need_theta:
-        theta[:, :] = 0.0
-        theta[0, 0] = 1.0
-        theta[3, 0] = 1.0
+    a = alpha.copy()
+    b = beta.copy()
+    a2 = np.empty(n)
+    b2 = np.empty(n)
+    t = np.zeros((4, n + 1))
+    t2 = np.zeros((4, n + 1))
+    t[0, 0] = 1.0
+    t[3, 0] = 1.0
     for s in range(n):
-        a0 = alpha[0]
+        a0 = a[0]
         if not a0 > 0.0:
             return s
-        ks = beta[0] / a0
+        ks = b[0] / a0
         k[s] = ks
         if not (1.0 - ks) * (1.0 + ks) > 0.0:
             return s + 1
-        for j in range(n - s - 1):
-            anew = alpha[j] - ks * beta[j]
-            beta[j] = beta[j + 1] - ks * alpha[j + 1]
-            alpha[j] = anew
+        m = n - s - 1
+        for j in range(m):
+            a2[j] = a[j] - ks * b[j]
+        for j in range(m):
+            b2[j] = b[j + 1] - ks * a[j + 1]
+        a, a2 = a2, a
+        b, b2 = b2, b
         if need_theta:
             # Theta M(k): column 1 <- c1 - k c2; column 2 <- w (c2 - k c1)
-            for row in range(2):
-                c1 = theta[2 * row]
-                c2 = theta[2 * row + 1]
-                for i in range(s + 1, 0, -1):
-                    t1 = c1[i] - ks * c2[i]
-                    t2 = c2[i - 1] - ks * c1[i - 1]
-                    c1[i] = t1
-                    c2[i] = t2
-                t1 = c1[0] - ks * c2[0]
-                c1[0] = t1
-                c2[0] = 0.0
+            for row in range(0, 4, 2):
+                c1 = t[row]
+                c2 = t[row + 1]
+                d1 = t2[row]
+                d2 = t2[row + 1]
+                for i in range(s + 1):
+                    d1[i] = c1[i] - ks * c2[i]
+                d2[0] = 0.0
+                for i in range(s + 1):
+                    d2[i + 1] = c2[i] - ks * c1[i]
+            t, t2 = t2, t
+    if need_theta:
+        theta[:, :] = t
     return -1
 
 
@@ -141,13 +151,15 @@ class SchurResult:
 SERIAL_LENGTH = 1 << 14
 
 
-def _transform_rows(rows: list[np.ndarray], length: int, inverse: bool) -> list[np.ndarray]:
+def _transform_rows(rows: np.ndarray | list[np.ndarray], length: int, inverse: bool
+                    ) -> np.ndarray:
     """Real FFTs (``inverse``: inverse real FFTs) of ``rows`` at ``length``, one per row."""
     fft = np.fft.irfft if inverse else np.fft.rfft
     count_transforms(len(rows), length)
     if length < SERIAL_LENGTH:
-        return list(fft(np.stack(rows), length, axis=1))
-    out: list = [None] * len(rows)
+        return fft(np.asarray(rows), length, axis=1)
+    width = length if inverse else length // 2 + 1
+    out = np.empty((len(rows), width), np.float64 if inverse else np.complex128)
 
     def task(i: int):
         def run():
@@ -158,13 +170,28 @@ def _transform_rows(rows: list[np.ndarray], length: int, inverse: bool) -> list[
     return out
 
 
-def _spectrum(theta: np.ndarray, degree: int) -> tuple[int, list[np.ndarray]]:
+@nb.njit(nb.void(nb.complex128[::1], nb.complex128[::1], nb.complex128[:, :], nb.boolean,
+                 nb.complex128[::1], nb.complex128[::1]), cache=True, nogil=True)
+def _row_times_matrix_numba(x0, x1, y, conj, out0, out1):  # pragma: no cover - compiled
+    """Per frequency, ``[out0, out1] = [x0, x1] Y`` with ``Y = [[y0, y1], [y2, y3]]``
+    (conjugated with ``conj``): one pass, no temporaries."""
+    for f in range(x0.shape[0]):
+        a = x0[f]
+        b = x1[f]
+        y0, y1, y2, y3 = y[0, f], y[1, f], y[2, f], y[3, f]
+        if conj:
+            y0, y1, y2, y3 = y0.conjugate(), y1.conjugate(), y2.conjugate(), y3.conjugate()
+        out0[f] = a * y0 + b * y2
+        out1[f] = a * y1 + b * y3
+
+
+def _spectrum(theta: np.ndarray, degree: int) -> tuple[int, np.ndarray]:
     """Transform length ``P >= degree + 1`` and the spectra of the rows of ``theta``."""
     P = scipy.fft.next_fast_len(degree + 1, real=True)
-    return P, _transform_rows([theta[i] for i in range(4)], P, False)
+    return P, _transform_rows(theta, P, False)
 
 
-def _apply(alpha: np.ndarray, beta: np.ndarray, P: int, left: list[np.ndarray], h: int
+def _apply(alpha: np.ndarray, beta: np.ndarray, P: int, left: np.ndarray, h: int
            ) -> tuple[np.ndarray, np.ndarray]:
     """``[A, B] Theta_L`` after ``h`` steps, coefficients ``0 .. n - h - 1``.
 
@@ -175,19 +202,19 @@ def _apply(alpha: np.ndarray, beta: np.ndarray, P: int, left: list[np.ndarray], 
     ``alpha`` only below index ``n``: nothing wraps around.
     """
     n = alpha.shape[0]
-    fa, fb = _transform_rows([alpha, beta], P, False)
-    t11, t12, t21, t22 = (np.conj(t) for t in left)
-    a_new, b_new = _transform_rows([fa * t11 + fb * t21, fa * t12 + fb * t22], P, True)
-    return a_new[:n - h].copy(), b_new[:n - h].copy()
+    F = _transform_rows([alpha, beta], P, False)
+    _row_times_matrix_numba(F[0], F[1], left, True, F[0], F[1])
+    new = _transform_rows(F, P, True)
+    return new[0, :n - h].copy(), new[1, :n - h].copy()
 
 
-def _product(P: int, left: list[np.ndarray], right: np.ndarray, degree: int) -> np.ndarray:
+def _product(P: int, left: np.ndarray, right: np.ndarray, degree: int) -> np.ndarray:
     """``Theta_L Theta_R`` (4, degree + 1) from the spectra of ``Theta_L`` at ``P``."""
-    L = left
-    R = _transform_rows([right[i] for i in range(4)], P, False)
-    out = _transform_rows([L[0] * R[0] + L[1] * R[2], L[0] * R[1] + L[1] * R[3],
-                           L[2] * R[0] + L[3] * R[2], L[2] * R[1] + L[3] * R[3]], P, True)
-    return np.stack([o[:degree + 1] for o in out])
+    R = _transform_rows(right, P, False)
+    out = np.empty_like(R)
+    _row_times_matrix_numba(left[0], left[1], R, False, out[0], out[1])
+    _row_times_matrix_numba(left[2], left[3], R, False, out[2], out[3])
+    return _transform_rows(out, P, True)[:, :degree + 1].copy()
 
 
 class _Run:
@@ -202,8 +229,7 @@ class _Run:
         n = alpha.shape[0]
         if n <= LEAF:
             theta = np.zeros((4, n + 1))
-            fail = _leaf_numba(alpha.copy(), beta.copy(), self.k[offset:offset + n], theta,
-                               need_theta)
+            fail = _leaf_numba(alpha, beta, self.k[offset:offset + n], theta, need_theta)
             if fail >= 0:
                 self.failure = offset + fail
                 return None

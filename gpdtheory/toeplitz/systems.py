@@ -10,7 +10,7 @@ very large N           ``pcg_solve`` (:mod:`.pcg`), tolerance     ``iters * N lo
                        controlled and reported (explicit call)
 PD test, logdet        Durbin (:func:`.durbin_recursion.durbin`), early     ``<= 2 N^2``
                        exit on the first non-positive error
-... N >= 8192          superfast Schur (:mod:`.schur`); Durbin     ``N log^2 N``
+... N >= 4096          superfast Schur (:mod:`.schur`); Durbin     ``N log^2 N``
                        decides where it cannot
 =====================  =========================================  ==================
 
@@ -225,9 +225,9 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
 
 
 #: ``logdet`` and ``is_positive_definite`` try the superfast Schur route from this order on
-#: (below it Durbin's compiled recursion is faster: 5.0 ms each at 8192 on the machine of
-#: benchmarks/RESULTS.md, 0.08 / 0.28 ms at 1024).
-SUPERFAST_MIN_N = 8192
+#: (below it Durbin's compiled recursion is faster; on the machine of benchmarks/RESULTS.md
+#: Durbin / superfast take 0.08 / 0.14 ms at 1024, 1.2 / 1.1 ms at 4096, 4.9 / 2.8 ms at 8192).
+SUPERFAST_MIN_N = 4096
 
 
 def logdet(r: Any) -> float:

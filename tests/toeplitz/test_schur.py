@@ -230,3 +230,19 @@ def test_read_only_and_strided_input_at_the_superfast_sizes():
         assert tz.logdet(view) == tz.logdet(r)
         assert tz.is_positive_definite(view)
     assert not frozen.flags.writeable and np.array_equal(frozen, r)
+
+
+def test_a_users_sampled_kernel_is_validated_without_the_quadratic_recursion():
+    """``GPSpec`` validates a kernel that is not positive definite by construction (measured
+    correlations) through the fast verdict from ``SUPERFAST_MIN_N`` on; an indefinite one
+    still gets Durbin's failure index in its error."""
+    N = 2**14
+    rho = gp.Logarithmic(2.0, 1.0).autocovariance(N)
+    with counting() as work:
+        spec = gp.GPSpec(gp.SampledKernel(rho), N, np.eye(2))
+    assert work["quadratic_kernel"] == 0 and spec.N == N
+    bad = rho.copy()
+    bad[1:3] = 0.9, 0.0  # k_2 = -0.81 / 0.19: |k_2| > 1
+    with counting() as work, pytest.raises(gp.NotPositiveDefiniteError, match="k_2"):
+        gp.GPSpec(gp.SampledKernel(bad), N, np.eye(2))
+    assert work["quadratic_kernel"] == 2  # the verdict's and the message's, both stop at k_2
