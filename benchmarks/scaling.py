@@ -70,8 +70,7 @@ def _timed(f):
 def _logdet_agreement(r: np.ndarray, N: int, quadratic_max: int) -> str:
     from gpdtheory.toeplitz.schur import reflection_coefficients
 
-    res = reflection_coefficients(r)
-    last = r[0] * np.exp(np.sum(np.log1p(-(res.k * res.k))))
+    last = r[0] * np.exp(reflection_coefficients(r).log_last_beta)
     x0 = tz.pcg_solve(r, np.eye(1, N)[0], tol=1e-13).x[0]
     note = f"e_(N-1) vs CG {abs(last * x0 - 1):.0e}"
     if N <= 2**quadratic_max:

@@ -145,6 +145,12 @@ class SchurResult:
     failure: int
     growth: float
 
+    @property
+    def log_last_beta(self) -> float:
+        """``log(e_{N-1} / r_0) = sum_s log(1 - k_s^2)``: the smallest normalised prediction
+        error (they decrease), ``= -log(r_0 (T^{-1})_{00})``."""
+        return float(np.sum(np.log1p(-(self.k * self.k))))
+
 
 #: Below this transform length the rows of a node are transformed in one batched call on
 #: the calling thread (a task on the pool costs more than the transform).
@@ -284,11 +290,12 @@ def reflection_coefficients(r: np.ndarray) -> SchurResult:
         scaled = r / r0
         scaled[np.abs(scaled) < TINY] = 0.0
         run.node(scaled[:n].copy(), scaled[1:].copy(), 0, False)
-    growth = 1.0
+    res = SchurResult(run.k, run.failure, 1.0)
     if run.failure < 0 and run.size > 0.0:
-        smallest = np.exp(np.sum(np.log1p(-(run.k * run.k))))  # e_{N-1} / r_0
+        smallest = np.exp(res.log_last_beta)
         growth = max(run.size / smallest, 1.0) if smallest > 0.0 else np.inf
-    return SchurResult(run.k, run.failure, float(growth))
+        res = SchurResult(run.k, run.failure, float(growth))
+    return res
 
 
 def superfast_logdet(r: np.ndarray) -> float | None:
@@ -305,7 +312,6 @@ def superfast_logdet(r: np.ndarray) -> float | None:
     res = reflection_coefficients(r)
     if res.failure >= 0 or not res.growth <= GROWTH_MAX:
         return None
-    log_beta = np.sum(np.log1p(-(res.k * res.k)))
-    if not log_beta >= np.log(RECHECK_BETA):
+    if not res.log_last_beta >= np.log(RECHECK_BETA):
         return None
     return float(logdet_from_reflection(float(r[0]), res.k, n, n - 1))
