@@ -246,3 +246,55 @@ def test_a_users_sampled_kernel_is_validated_without_the_quadratic_recursion():
     with counting() as work, pytest.raises(gp.NotPositiveDefiniteError, match="k_2"):
         gp.GPSpec(gp.SampledKernel(bad), N, np.eye(2))
     assert work["quadratic_kernel"] == 2  # the verdict's and the message's, both stop at k_2
+
+
+def test_products_too_large_against_the_smallest_pivot_are_left_to_durbin():
+    """AR(1) with ``phi = 1 - 1e-5``: every pivot is ``1 - phi^2 ~ 2e-5``, above
+    RECHECK_BETA, but the products are ``~1e8`` of it (``growth > GROWTH_MAX``): the route
+    declines, and ``logdet`` is Durbin's."""
+    r = (1.0 - 1e-5) ** np.arange(9000.0)
+    res = schur.reflection_coefficients(r)
+    assert res.failure == -1 and res.log_last_beta > np.log(1e-8)
+    assert res.growth > schur.GROWTH_MAX and schur.superfast_logdet(r) is None
+    with counting() as work:
+        ld = tz.logdet(r)
+    assert work["quadratic_kernel"] == 1 and ld == tz.durbin(r).logdet
+
+
+def _caught(check) -> bool:
+    try:
+        check()
+    except AssertionError:
+        return True
+    return False
+
+
+def _agrees_with_durbin():
+    for kernel in (gp.Polynomial(2.0, 0.8), gp.Logarithmic(1.0, 1.0)):
+        test_reflection_coefficients_match_durbin_and_dense(kernel, 600, 8)
+
+
+_S = "gpdtheory.toeplitz.schur:"
+SCHUR_MUTANTS = [
+    ("correlation read one place late", _agrees_with_durbin,
+     (_S + "_apply", "new[0, :n - h].copy()", "new[0, 1:n - h + 1].copy()")),
+    ("convolution for correlation", _agrees_with_durbin,
+     (_S + "_apply", "left, True, F[0], F[1]", "left, False, F[0], F[1]")),
+    ("Theta product with a row swapped", _agrees_with_durbin,
+     (_S + "_product", "(left[2], left[3], R, False", "(left[3], left[2], R, False")),
+    ("Theta product truncated to the child's degree", _agrees_with_durbin,
+     (_S + "_product", "[:, :degree + 1]", "[:, :degree // 2 + 1]")),
+    ("growth gate dropped", test_products_too_large_against_the_smallest_pivot_are_left_to_durbin,
+     (_S + "superfast_logdet", "not res.growth <= GROWTH_MAX", "False")),
+]
+
+
+@pytest.mark.parametrize("name, check, edit", SCHUR_MUTANTS, ids=[m[0] for m in SCHUR_MUTANTS])
+def test_these_tests_catch_deliberate_bugs(name, check, edit):
+    """Each deliberate bug in the superfast route makes one of the tests above fail (and
+    the unmutated route passes it)."""
+    from gpdtheory_checks.mutation import Edit, Mutant, applied
+
+    check()
+    with applied(Mutant(name, "4.5", name, (Edit(*edit),))):
+        assert _caught(check), name
