@@ -32,8 +32,9 @@ FFTs of total length ``N``; there are ``log2(N / LEAF)`` levels. Leaves of at mo
 
 Accuracy
 --------
-For a positive definite matrix the classical Schur algorithm is backward stable (Bojanczyk,
-Brent, de Hoog and Sweet 1995). The FFT products add, at each node, an error of about
+On a positive definite matrix the classical Schur (Bareiss) recursion is weakly stable, its
+errors of the order of ``eps kappa`` like those of Durbin's recursion (Bojanczyk, Brent,
+de Hoog and Sweet 1995; Cybenko 1980 for Durbin). The FFT products add, at each node, an error of about
 ``eps log2(P) (|alpha| |Theta_1| + |beta| |Theta_2|)`` (2-norms) to the new generator,
 whose leading entry is the current pivot ``e_h``; every later pivot, down to the smallest
 ``e_{N-1}``, is computed from it. :func:`reflection_coefficients` returns the largest
@@ -41,6 +42,7 @@ product size over ``e_{N-1}`` as ``growth``: the products' round-off, in units o
 ``eps log2(P)``, relative to the smallest pivot.
 The route answers (:func:`superfast_logdet`) only where no pivot comes near zero and the
 products stay small against the pivots; elsewhere Durbin's recursion gives the verdict.
+Measured against a 40-digit recursion and against Durbin's: docs/theory.md §4.5.
 """
 
 from __future__ import annotations
