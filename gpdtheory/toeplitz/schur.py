@@ -26,9 +26,12 @@ a *correlation*: the middle ``n - m`` coefficients of a product, one real FFT of
 Divide and conquer: the first ``h = n/2`` coefficients of a problem of size ``n`` depend
 only on ``alpha_{<h}, beta_{<h}``; solve that half, apply its ``Theta_L`` to the whole
 ``alpha, beta`` (FFT correlations), solve the second half on the result, and return
-``Theta_L Theta_R`` (FFT products) when the parent needs it. Each level costs about 20 real
+``Theta_L Theta_R`` (FFT products) when the parent needs it. A product of ``M(k)`` is
+``[[p, J_m q], [q, J_m p]]`` with the reversal ``(J_m p)(w) = w^m p(1/w)``, so only its first
+column is kept and transformed; the second column's spectra are the first's conjugated
+with a phase (:func:`_product`). Each level costs at most 10 real
 FFTs of total length ``N``; there are ``log2(N / LEAF)`` levels. Leaves of at most
-:data:`LEAF` coefficients run the ``O(n^2)`` recursion compiled. Peak memory: about 18 N
+:data:`LEAF` coefficients run the ``O(n^2)`` recursion compiled. Peak memory: about 13 N
 doubles (traced at N = 2^18), mostly the root's generators, the left half's ``Theta`` and
 their spectra.
 
@@ -36,8 +39,9 @@ Accuracy
 --------
 On a positive definite matrix the classical Schur (Bareiss) recursion is weakly stable, its
 errors of the order of ``eps kappa`` like those of Durbin's recursion (Bojanczyk, Brent,
-de Hoog and Sweet 1995; Cybenko 1980 for Durbin). The FFT products add, at each node, an error of about
-``eps log2(P) (|alpha| |Theta_1| + |beta| |Theta_2|)`` (2-norms) to the new generator,
+de Hoog and Sweet 1995; Cybenko 1980 for Durbin). The FFT products add, at each node, an
+error of about ``eps log2(P) (|alpha| + |beta|) |(p, q)|`` (2-norms; ``(p, q)`` the first
+column of ``Theta``, the second has the same norm) to the new generator,
 whose leading entry is the current pivot ``e_h``; every later pivot, down to the smallest
 ``e_{N-1}``, is computed from it. :func:`reflection_coefficients` returns the largest
 product size over ``e_{N-1}`` as ``growth``: the products' round-off, in units of
@@ -139,7 +143,7 @@ class SchurResult:
         The first ``j`` whose prediction error ``e_j`` is not positive, or -1 (Durbin's
         ``first_failure``); ``k`` is valid before it.
     growth : float
-        Largest ``|alpha| |Theta_1| + |beta| |Theta_2|`` (2-norms) over the nodes, divided by
+        Largest ``(|alpha| + |beta|) |(p, q)|`` (2-norms) over the nodes, divided by
         the smallest prediction error ``e_{N-1}``: the size of the FFT products against the
         smallest pivot their errors can reach (at least 1; 1 when no product ran, inf when
         a pivot is not positive).
@@ -180,23 +184,43 @@ def _transform_rows(rows: np.ndarray | list[np.ndarray], length: int, inverse: b
     return out
 
 
-@nb.njit(nb.void(nb.complex128[::1], nb.complex128[::1], nb.complex128[:, :], nb.boolean,
-                 nb.complex128[::1], nb.complex128[::1]), cache=True, nogil=True)
-def _row_times_matrix_numba(x0, x1, y, conj, out0, out1):  # pragma: no cover - compiled
-    """Per frequency, ``[out0, out1] = [x0, x1] Y`` with ``Y = [[y0, y1], [y2, y3]]``
-    (conjugated with ``conj``): one pass, no temporaries."""
-    for f in range(x0.shape[0]):
-        a = x0[f]
-        b = x1[f]
-        y0, y1, y2, y3 = y[0, f], y[1, f], y[2, f], y[3, f]
-        if conj:
-            y0, y1, y2, y3 = y0.conjugate(), y1.conjugate(), y2.conjugate(), y3.conjugate()
-        out0[f] = a * y0 + b * y2
-        out1[f] = a * y1 + b * y3
+@nb.njit(nb.void(nb.complex128[::1], nb.complex128[::1], nb.complex128[::1],
+                 nb.complex128[::1]), cache=True, nogil=True)
+def _correlate_numba(fa, fb, tp, tq):  # pragma: no cover - compiled
+    """In place: ``fa <- fa conj(tp) + fb conj(tq)`` and ``fb <- fa tq + fb tp`` (the
+    spectra of ``[A, B] Theta`` before the shifts of :func:`_apply`)."""
+    for f in range(fa.shape[0]):
+        a = fa[f]
+        b = fb[f]
+        p = tp[f]
+        q = tq[f]
+        fa[f] = a * p.conjugate() + b * q.conjugate()
+        fb[f] = a * q + b * p
+
+
+@nb.njit(nb.void(nb.complex128[::1], nb.complex128[::1], nb.complex128[::1],
+                 nb.complex128[::1], nb.int64, nb.int64, nb.complex128[::1],
+                 nb.complex128[::1]), cache=True, nogil=True)
+def _multiply_numba(lp, lq, rp, rq, m, length, out_p, out_q):  # pragma: no cover - compiled
+    """Spectra of the first column of ``Theta_L Theta_R`` (see :func:`_product`).
+
+    The phase ``exp(-2 pi i m f / P)`` of the reversal ``J_m`` is advanced by one complex
+    product per frequency and re-anchored from ``cos``/``sin`` every 64 (about 64 eps).
+    """
+    step_angle = -2.0 * np.pi * (m % length) / length
+    step = complex(np.cos(step_angle), np.sin(step_angle))
+    z = 1.0 + 0.0j
+    for f in range(lp.shape[0]):
+        if f % 64 == 0:
+            angle = -2.0 * np.pi * ((m * f) % length) / length
+            z = complex(np.cos(angle), np.sin(angle))
+        out_p[f] = lp[f] * rp[f] + z * lq[f].conjugate() * rq[f]
+        out_q[f] = lq[f] * rp[f] + z * lp[f].conjugate() * rq[f]
+        z *= step
 
 
 def _spectrum(theta: np.ndarray, degree: int) -> tuple[int, np.ndarray]:
-    """Transform length ``P >= degree + 1`` and the spectra of the rows of ``theta``."""
+    """Transform length ``P >= degree + 1`` and the spectra of ``theta``'s two rows."""
     P = scipy.fft.next_fast_len(degree + 1, real=True)
     return P, _transform_rows(theta, P, False)
 
@@ -205,25 +229,33 @@ def _apply(alpha: np.ndarray, beta: np.ndarray, P: int, left: np.ndarray, h: int
            ) -> tuple[np.ndarray, np.ndarray]:
     """``[A, B] Theta_L`` after ``h`` steps, coefficients ``0 .. n - h - 1``.
 
-    Coefficient ``j`` of ``A(z) Theta(1/z)`` is the cross-correlation
-    ``sum_{i<=h} alpha_{j+i} theta_i``, the inverse transform of
-    ``alpha_hat conj(theta_hat)``: the spectra of ``Theta_L`` serve both this and the
-    product :func:`_product`. At length ``P >= n`` the kept entries ``j < n - h`` read
-    ``alpha`` only below index ``n``: nothing wraps around.
+    ``Theta = [[p, J_h q], [q, J_h p]]`` (:func:`_product`). Coefficient ``j`` of
+    ``A(z) p(1/z)`` is the cross-correlation ``sum_i alpha_{j+i} p_i``, entry ``j`` of the
+    inverse transform of ``alpha_hat conj(p_hat)``; that of ``A(z) (J_h q)(1/z)`` is
+    ``sum_i alpha_{j+i} q_{h-i}``, entry ``j + h`` of the convolution ``alpha * q``. At
+    length ``P >= n`` neither reads ``alpha`` at or beyond ``n``: nothing wraps around.
     """
     n = alpha.shape[0]
     F = _transform_rows([alpha, beta], P, False)
-    _row_times_matrix_numba(F[0], F[1], left, True, F[0], F[1])
+    _correlate_numba(F[0], F[1], left[0], left[1])
     new = _transform_rows(F, P, True)
-    return new[0, :n - h].copy(), new[1, :n - h].copy()
+    return new[0, :n - h].copy(), new[1, h:n].copy()
 
 
-def _product(P: int, left: np.ndarray, right: np.ndarray, degree: int) -> np.ndarray:
-    """``Theta_L Theta_R`` (4, degree + 1) from the spectra of ``Theta_L`` at ``P``."""
+def _product(P: int, left: np.ndarray, m: int, right: np.ndarray, degree: int
+             ) -> np.ndarray:
+    """First column ``[p, q]`` (2, degree + 1) of ``Theta_L Theta_R``, from the spectra of
+    ``Theta_L`` (``m`` steps) at ``P``.
+
+    A product of ``M(k)`` has the form ``Theta = [[p, J_m q], [q, J_m p]]`` with
+    ``(J_m p)(w) = w^m p(1/w)`` (true of one ``M(k)``; and ``J_{m+m'}(a b) = J_m a J_m' b``
+    keeps it under products, docs/theory.md §4.5), so ``p = p_L p_R + (J_m q_L) q_R`` and
+    ``q = q_L p_R + (J_m p_L) q_R``; the spectrum of ``J_m q_L`` is
+    ``exp(-2 pi i m f / P) conj(q_L_hat)``. Two forward and two inverse transforms.
+    """
     R = _transform_rows(right, P, False)
     out = np.empty_like(R)
-    _row_times_matrix_numba(left[0], left[1], R, False, out[0], out[1])
-    _row_times_matrix_numba(left[2], left[3], R, False, out[2], out[3])
+    _multiply_numba(left[0], left[1], R[0], R[1], m, P, out[0], out[1])
     return _transform_rows(out, P, True)[:, :degree + 1].copy()
 
 
@@ -235,7 +267,8 @@ class _Run:
 
     def node(self, alpha: np.ndarray, beta: np.ndarray, offset: int, need_theta: bool
              ) -> np.ndarray | None:
-        """Steps ``offset .. offset + n - 1`` from ``alpha, beta`` (length n); their Theta."""
+        """Steps ``offset .. offset + n - 1`` from ``alpha, beta`` (length n); the first
+        column of their Theta."""
         n = alpha.shape[0]
         if n <= LEAF:
             theta = np.zeros((4, n + 1))
@@ -243,7 +276,7 @@ class _Run:
             if fail >= 0:
                 self.failure = offset + fail
                 return None
-            return theta
+            return theta[0::2].copy()
         h = n // 2
         left = self.node(alpha[:h], beta[:h], offset, True)
         if left is None:
@@ -254,15 +287,14 @@ class _Run:
         if not pivot > 0.0:
             self.failure = offset + h
             return None
-        size = (np.linalg.norm(alpha) * np.hypot(np.linalg.norm(left[0]),
-                                                 np.linalg.norm(left[2]))
-                + np.linalg.norm(beta) * np.hypot(np.linalg.norm(left[1]),
-                                                  np.linalg.norm(left[3])))
+        # the second column is the first reversed: the same norms
+        size = ((np.linalg.norm(alpha) + np.linalg.norm(beta))
+                * np.hypot(np.linalg.norm(left[0]), np.linalg.norm(left[1])))
         self.size = max(self.size, size)
         right = self.node(a_new, b_new, offset + h, need_theta)
         if right is None or not need_theta:
             return right
-        return _product(P, spectra, right, n)
+        return _product(P, spectra, h, right, n)
 
 
 def reflection_coefficients(r: np.ndarray) -> SchurResult:

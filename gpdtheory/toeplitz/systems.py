@@ -226,7 +226,8 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
 
 #: ``logdet`` and ``is_positive_definite`` try the superfast Schur route from this order on
 #: (below it Durbin's compiled recursion is faster; on the machine of benchmarks/RESULTS.md
-#: Durbin / superfast take 0.08 / 0.14 ms at 1024, 1.2 / 1.1 ms at 4096, 4.9 / 2.8 ms at 8192).
+#: Durbin / superfast take 0.08 / 0.14 ms at 1024, 1.18 / 0.96 ms at 4096, 4.9 / 2.3 ms at
+#: 8192).
 SUPERFAST_MIN_N = 4096
 
 
