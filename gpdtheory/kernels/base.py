@@ -17,7 +17,7 @@ import scipy.linalg
 
 from ..errors import InvalidArgumentError, NotPositiveDefiniteError
 from ..toeplitz.durbin_recursion import durbin
-from ..toeplitz.systems import SUPERFAST_MIN_N, is_positive_definite
+from ..toeplitz.systems import is_positive_definite
 from ..toeplitz.work import count
 from ..validation import (
     as_real_array,
@@ -205,11 +205,11 @@ class Kernel(ABC):
     def check_valid(self, N: int, dt: float = 1.0, *, r: Any = None) -> None:
         """Raise unless ``Gamma_N`` is positive definite.
 
-        Families proved positive definite for every N return at once. From
-        ``N = SUPERFAST_MIN_N`` (4096) a finite ``r`` that
-        :func:`~gpdtheory.toeplitz.is_positive_definite` accepts through the certified symbol
-        bracket or the superfast Schur route (``O(N log^2 N)``) passes; otherwise Durbin's
-        recursion decides and names the failure.
+        Families proved positive definite for every N return at once. A finite ``r`` that
+        :func:`~gpdtheory.toeplitz.is_positive_definite` accepts passes (from ``N = 4096``
+        through the certified symbol bracket or the superfast Schur route,
+        ``O(N log^2 N)``; below, Durbin's verdict); otherwise Durbin's recursion decides
+        and names the failure.
 
         Parameters
         ----------
@@ -229,7 +229,7 @@ class Kernel(ABC):
         if self.always_positive_definite:
             return
         r = np.asarray(self.autocovariance(N, dt) if r is None else r)
-        if r.size >= SUPERFAST_MIN_N and np.isfinite(r).all() and is_positive_definite(r):
+        if np.isfinite(r).all() and is_positive_definite(r):
             return
         count("quadratic_kernel")
         res = durbin(r)

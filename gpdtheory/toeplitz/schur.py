@@ -66,15 +66,16 @@ from .work import count_transforms
 __all__ = ["LEAF", "GROWTH_MAX", "SchurResult", "reflection_coefficients", "superfast_logdet"]
 
 #: Problems of at most this many coefficients run the compiled ``O(n^2)`` recursion
-#: (fastest of 64-1024 at N = 2^14-2^18 on the machine of benchmarks/RESULTS.md).
+#: (fastest of 64-2048 at N = 2^14-2^22 on the machine of benchmarks/RESULTS.md).
 LEAF = 512
 
 #: :func:`superfast_logdet` answers only when every node's products are at most this many
 #: times the smallest pivot (``growth``). An FFT product errs by about ``eps log2(P)`` of
 #: the product of the factors' 2-norms (``P <= 2^23``), so every generator is then within
-#: ``1e6 * 23 eps ~ 5e-9`` of the smallest pivot: no pivot the route accepts can be of the
-#: other sign on a machine that rounds differently, and each is good to about 5e-9
-#: relative (measured errors are far smaller: tests/toeplitz/test_schur.py).
+#: ``1e6 * 23 eps ~ 5e-9`` of the smallest pivot: the products' round-off cannot change the
+#: sign of a pivot the route accepts on a machine that rounds differently. It is no bound
+#: on the logdet's error: every pivot also carries the recursion's own ``eps kappa``
+#: (docs/theory.md §4.5).
 GROWTH_MAX = 1e6
 
 
@@ -145,8 +146,8 @@ class SchurResult:
     growth : float
         Largest ``(|alpha| + |beta|) |(p, q)|`` (2-norms) over the nodes, divided by
         the smallest prediction error ``e_{N-1}``: the size of the FFT products against the
-        smallest pivot their errors can reach (at least 1; 1 when no product ran, inf when
-        a pivot is not positive).
+        smallest pivot their errors can reach (at least 1; 1 when no product ran or a pivot
+        is not positive, inf when ``e_{N-1}`` underflows).
     """
 
     k: np.ndarray
