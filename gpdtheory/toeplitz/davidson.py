@@ -37,21 +37,26 @@ certified.
 
 Cost per step: ``2 EXPAND`` DSTs (real FFTs of length ``~N``, :class:`.sine.SineTransform`)
 and ``EXPAND`` products (two real FFTs of length ``M ~ 2N`` each); set-up: one transform for
-``q``, one for the symbol grid and ``BLOCK`` products. The rows of a multi-row product or
-preconditioner run on the engine's threads (:mod:`.threads`): with ``EXPAND = 1`` that is
-the start block, each step's single row runs on the calling thread. One residual per step
-and a block of two take about the steps of two residuals and a block of four on the kernel
-families (PoweredExponential, Polynomial, Logarithmic at ``N = 2^14-2^22``, both ends:
-most counts equal, a few differ by one or two either way) with half the transforms per
-step and a smaller space. Memory: ``2 MAX_SPACE N`` doubles for the basis and its products, each
-transform thread's buffers (``~4N``) and ``O(N)`` vectors (``q``, the symbol, the sine table).
+``q``, one for the symbol grid and ``BLOCK`` products. :func:`davidson_extremes` computes
+both ends from one set-up (the top end's is the bottom's negated in place). One residual
+per step and a block of two take about the steps of two residuals and a block of four on
+the kernel families (PoweredExponential, Polynomial, Logarithmic at ``N = 2^14-2^22``, both
+ends: most counts equal, a few differ by one or two either way) with half the transforms
+per step and a smaller space.
+
+Memory, in doubles: ``2 max_space(N) N`` for the basis and its products (``8N`` from
+``LARGE_N`` on), ``N`` for the residual, ``4N`` for the transform buffers and ``3N`` for
+``q``, the symbol and the sine table: ``16N`` at large ``N``, the caller's ``r`` aside.
+Every row runs on the calling thread, so one thread's transform buffers serve the whole
+iteration: with ``EXPAND = 1`` only the two rows of the start block could run in
+parallel, and a second thread's buffers would cost as much as a row of the search space
+and its product. The linear algebra on the rows (residuals, projections, the Gram
+orthonormalisation) is done in place, a column at a time, without temporary rows.
 Equivalent dense computation:
 ``numpy.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0]``.
 """
 
 from __future__ import annotations
-
-from functools import partial
 
 import numba as nb
 import numpy as np
@@ -61,15 +66,23 @@ import scipy.linalg
 from .fft import embedding_column
 from .lengths import embedding_length, fast_sine_length
 from .sine import SineTransform, rayleigh_quotients, sine_rows
-from .threads import Workspace, parallel
+from .threads import Workspace
 from .work import count, count_transforms
 
-__all__ = ["davidson_min", "BLOCK", "MAX_SPACE", "MAXIT", "EXPAND", "KRYLOV_AFTER",
-           "KRYLOV_STEPS", "KRYLOV_VECTORS", "DENSE_MAX_N"]
+__all__ = ["davidson_min", "davidson_extremes", "BLOCK", "MAX_SPACE", "LARGE_N",
+           "LARGE_MAX_SPACE", "max_space", "MAXIT", "EXPAND", "KRYLOV_AFTER", "KRYLOV_STEPS",
+           "KRYLOV_VECTORS", "DENSE_MAX_N"]
 
 #: Ritz pairs followed (the block), largest search space and step limit.
 BLOCK = 2
 MAX_SPACE = 6
+#: Orders from which the search space holds ``LARGE_MAX_SPACE`` rows: there the basis and
+#: its products are most of the route's memory (``2 MAX_SPACE N`` doubles), and the kernel
+#: families converge in as many steps with four rows as with six (2-9 steps at
+#: ``N = 2^18-2^20``, measured), while below it a tight bottom cluster (Logarithmic(8, 0.5)
+#: at ``N = 2^14``) needs the larger space to converge before the Krylov fallback.
+LARGE_N = 1 << 17
+LARGE_MAX_SPACE = 4
 MAXIT = 40
 #: Previous Ritz vectors kept at a restart.
 RESTART_PREVIOUS = 2
@@ -86,62 +99,91 @@ DENSE_MAX_N = 24
 _RESTART_COLUMNS = 1 << 16
 
 
-class _Products:
-    """``T x`` for rows ``x`` by the circulant embedding of length ``M``, the rows on the
-    engine's threads, each in its thread's buffers of ``work`` (kept for the call: a fresh
-    ``(k, 2N)`` temporary per product would cost more in page faults and memory than the
-    transforms)."""
+class _Setup:
+    """What the two ends of one spectrum share: the tau preconditioner's eigenvalues ``q``,
+    the spectrum ``fc`` of ``T``'s circulant embedding (length ``M``), the sine transform
+    and ``||T||``'s estimate, of ``toeplitz(r) / scale`` (``scale`` a power of two that keeps
+    every intermediate normal: then the set-up is, bit for bit, that of the copy ``r / scale``
+    not made). Both are linear in ``r`` and their round-off is symmetric, so
+    :meth:`negate` (in place) gives, bit for bit, the set-up of ``-r``: the top end costs
+    no second set-up and no copy of ``-r``."""
 
-    def __init__(self, r: np.ndarray, work: Workspace):
+    def __init__(self, r: np.ndarray, work: Workspace, scale: float = 1.0):
         n = r.shape[0]
         self.n = n
-        self.m = m = embedding_length(n)
         self.work = work
+        # the preconditioner acts in the sine basis of a slightly longer section of the
+        # zero-padded sequence when the basis of order N has no fast transform (any SPD
+        # preconditioner keeps Rayleigh-Ritz exact; this one only steers the expansion)
+        self.n_pre = fast_sine_length(n)
+        self.q = rayleigh_quotients(r, self.n_pre, work)
+        self.m = m = embedding_length(n)
         count_transforms(1, m)
-        # not a view of the complex spectrum, which is freed
-        self.fc = np.ascontiguousarray(np.fft.rfft(embedding_column(r, m)).real)
+        spec = np.fft.rfft(embedding_column(r, m, work.row("real", m)),
+                           out=work.spectrum("complex", m))
+        self.fc = np.ascontiguousarray(spec.real)  # a copy: the buffer is the transforms'
+        if scale != 1.0:  # a power of two: exact, as if computed from r / scale
+            self.q *= 1.0 / scale
+            self.fc *= 1.0 / scale
+        self.sine = SineTransform(self.n_pre, work)
+        self.norm_t = max(float(np.max(np.abs(self.fc))), float(np.max(np.abs(self.q))),
+                          np.finfo(float).tiny)
 
-    def _row(self, x: np.ndarray, out: np.ndarray) -> None:
+    def negate(self) -> None:
+        """Turn this into the set-up of ``-r``, in place."""
+        np.negative(self.q, out=self.q)
+        np.negative(self.fc, out=self.fc)
+
+    def products(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Rows ``out_i = T X_i`` by the circulant embedding, one after another in the
+        calling thread's buffers (a second thread's would cost ``4N`` doubles, as much as
+        two rows of the search space, for the two rows of the start block)."""
         n, m = self.n, self.m
+        count_transforms(2 * X.shape[0], m)
         pad = self.work.row("real", m)
         spec = self.work.spectrum("complex", m)
-        pad[:n] = x
-        pad[n:] = 0.0
-        np.fft.rfft(pad, out=spec)
-        spec *= self.fc
-        np.fft.irfft(spec, m, out=pad)
-        out[:] = pad[:n]
-
-    def __call__(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
-        count_transforms(2 * X.shape[0], self.m)
-        parallel([partial(self._row, X[i], out[i]) for i in range(X.shape[0])])
+        for x, y in zip(X, out, strict=True):
+            pad[:n] = x
+            pad[n:] = 0.0
+            np.fft.rfft(pad, out=spec)
+            spec *= self.fc
+            np.fft.irfft(spec, m, out=pad)
+            y[:] = pad[:n]
         return out
 
 
-def _tau_inverse(R: np.ndarray, d: np.ndarray, sine: SineTransform,
-                 W: np.ndarray) -> np.ndarray:
-    """Rows ``W_i = S diag(1/d) S [R_i, 0]``, truncated to ``R``'s length: the tau
-    preconditioner in the sine basis ``S`` of order ``len(d) >= R.shape[1]`` (two DSTs per
-    row, on the engine's threads). ``W`` may be ``R`` itself."""
-    e, n = R.shape
+@nb.njit(nogil=True, cache=True)
+def _divide_shifted_numba(x, q, sigma, spread, tiny):  # pragma: no cover - compiled
+    """``x /= d`` with ``d = q - sigma`` where positive, else ``|q - sigma| + spread + tiny``
+    (the shifted preconditioner's eigenvalues, never stored)."""
+    for i in range(x.shape[0]):
+        d = q[i] - sigma
+        x[i] /= d if d > 0.0 else abs(d) + spread + tiny
 
-    def row(i: int) -> None:
+
+def _tau_inverse(R: np.ndarray, setup: _Setup, sigma: float, spread: float) -> np.ndarray:
+    """Rows ``R_i <- S diag(1/d) S [R_i, 0]`` in place, truncated to ``R``'s length: the
+    shifted tau preconditioner (``d`` of :func:`_divide_shifted_numba`) in the sine basis
+    ``S`` of order ``n_pre >= R.shape[1]`` (two DSTs per row)."""
+    n = R.shape[1]
+    sine = setup.sine
+    tiny = np.finfo(np.float64).eps * setup.norm_t
+    for row in R:
         x = sine.buffer()
-        x[:n] = R[i]
+        x[:n] = row
         x[n:] = 0.0
         sine.apply(x)
-        x /= d
+        _divide_shifted_numba(x, setup.q, sigma, spread, tiny)
         sine.apply(x)
-        W[i] = x[:n]
-
-    parallel([partial(row, i) for i in range(e)])
-    return W
+        row[:] = x[:n]
+    return R
 
 
-def _krylov_vectors(product: _Products, n: int, norm_t: float) -> np.ndarray:
+def _krylov_vectors(setup: _Setup) -> np.ndarray:
     """Lowest Ritz vectors (rows) of a short Lanczos run on ``T``, random start, full
     reorthogonalisation (``KRYLOV_STEPS N`` doubles, only on this fallback)."""
     eps = np.finfo(np.float64).eps
+    n, norm_t = setup.n, setup.norm_t
     steps = min(KRYLOV_STEPS, n)
     Q = np.zeros((steps, n))
     v = np.random.default_rng(0x5EED).standard_normal(n)
@@ -152,7 +194,7 @@ def _krylov_vectors(product: _Products, n: int, norm_t: float) -> np.ndarray:
     m = steps
     for i in range(steps):
         count("lanczos_step")
-        product(Q[i:i + 1], w)
+        setup.products(Q[i:i + 1], w)
         alpha[i] = Q[i] @ w[0]
         for _ in range(2):
             w[0] -= Q[:i + 1].T @ (Q[:i + 1] @ w[0])
@@ -165,6 +207,37 @@ def _krylov_vectors(product: _Products, n: int, norm_t: float) -> np.ndarray:
     _, Y = scipy.linalg.eigh_tridiagonal(alpha[:m], beta[:m - 1], select="i",
                                          select_range=(0, min(KRYLOV_VECTORS, m) - 1))
     return Y.T @ Q[:m]
+
+
+@nb.njit(nogil=True, cache=True)
+def _smallest_numba(f, few):  # pragma: no cover - compiled
+    """Indices of the ``few`` smallest entries of ``f``, ascending (ties: the lower index
+    first), by insertion into a sorted list of ``few``: one pass, no temporary of ``f``'s
+    length (``argpartition`` makes one)."""
+    idx = np.empty(few, np.int64)
+    val = np.empty(few)
+    size = 0
+    for i in range(f.shape[0]):
+        x = f[i]
+        if size == few and not x < val[few - 1]:
+            continue
+        j = size if size < few else few - 1
+        while j > 0 and x < val[j - 1]:
+            if j < few:
+                val[j] = val[j - 1]
+                idx[j] = idx[j - 1]
+            j -= 1
+        val[j] = x
+        idx[j] = i
+        if size < few:
+            size += 1
+    return idx[:size]
+
+
+def max_space(n: int) -> int:
+    """Rows of the search space at order ``n``: ``MAX_SPACE``, ``LARGE_MAX_SPACE`` from
+    ``LARGE_N`` on."""
+    return MAX_SPACE if n < LARGE_N else LARGE_MAX_SPACE
 
 
 def _first_unique(index: np.ndarray, k: int) -> np.ndarray:
@@ -180,93 +253,140 @@ def _restart(buf: np.ndarray, s: int, Y: np.ndarray) -> None:
         buf[:Y.shape[1], cols] = Y.T @ buf[:s, cols]
 
 
-def _gram_orthonormal(W: np.ndarray, out: np.ndarray, drop: float = 0.0) -> np.ndarray:
+def _gram_orthonormal(W: np.ndarray, drop: float = 0.0) -> np.ndarray:
     """Orthonormal rows spanning ``W``'s (a few rows of length ``N``) from the eigenvectors of
-    the small Gram matrix ``W W^T`` (BLAS-3, one pass over ``W``; a Householder QR of the
-    tall ``W^T`` costs ten times more at ``N = 2^20``), written to the leading rows of
-    ``out`` (not overlapping ``W``). Directions with singular value at most ``drop`` times
-    the largest are left out."""
+    the small Gram matrix ``W W^T`` (one pass over ``W``; a Householder QR of the tall
+    ``W^T`` costs ten times more at ``N = 2^20``), written in place to ``W``'s leading rows,
+    which are returned. Directions with singular value at most ``drop`` times the largest
+    are left out."""
     g, Q = np.linalg.eigh(W @ W.T)
     keep = g > max(drop * drop * float(g[-1]), np.finfo(float).tiny)
-    C = (Q[:, keep] / np.sqrt(g[keep])).T
-    return np.matmul(C, W, out=out[:C.shape[0]])
-
-
-def _project_out(W: np.ndarray, V: np.ndarray, scratch: np.ndarray) -> None:
-    """``W -= (W V^T) V`` in place, through the leading rows of ``scratch``."""
-    temp = np.matmul(W @ V.T, V, out=scratch[:W.shape[0]])
-    W -= temp
-
-
-def _orthonormal_new(W: np.ndarray, V: np.ndarray, scratch: np.ndarray,
-                     out: np.ndarray) -> np.ndarray | None:
-    """Rows of ``W`` made orthonormal to ``V`` and among themselves, written to the leading
-    rows of ``out`` (``W`` and ``scratch`` are overwritten; none of the three overlap);
-    None if nothing new."""
-    for _ in range(2):  # twice is enough (Kahan)
-        _project_out(W, V, scratch)
-    # the Gram matrix squares the singular values: 1e-7 relative keeps what a QR would keep
-    # at 1e-10 up to a factor; the second pass restores orthonormality
-    W = _gram_orthonormal(W, scratch, 1e-7)
-    if W.shape[0] == 0:  # the residuals lie in the search space: nothing new to add
-        return None
-    _project_out(W, V, out)
-    return _gram_orthonormal(W, out)
+    C = np.ascontiguousarray((Q[:, keep] / np.sqrt(g[keep])).T)
+    _combine_rows_numba(C, W)
+    return W[:C.shape[0]]
 
 
 @nb.njit(nogil=True, cache=True)
-def _shifted_quotients_numba(q, sigma, spread, tiny, out):  # pragma: no cover - compiled
-    """``out = q - sigma`` where positive, else ``|q - sigma| + spread + tiny``."""
-    for i in range(q.shape[0]):
-        x = q[i] - sigma
-        out[i] = x if x > 0.0 else abs(x) + spread + tiny
+def _combine_rows_numba(C, W):  # pragma: no cover - compiled
+    """``W[:k] = C W`` in place (``C`` of shape ``(k, rows of W)``, ``k <= rows``), a column
+    at a time: no temporary row of length ``N``."""
+    k, w = C.shape
+    column = np.empty(k)
+    for j in range(W.shape[1]):
+        for a in range(k):
+            acc = 0.0
+            for b in range(w):
+                acc += C[a, b] * W[b, j]
+            column[a] = acc
+        for a in range(k):
+            W[a, j] = column[a]
 
 
-def davidson_min(r: np.ndarray, work: Workspace | None = None) -> float | None:
-    """``lmin(toeplitz(r))`` by block Davidson in the sine basis (module notes); None if it
-    does not converge. ``r`` validated float64 at unit scale, not all zero. ``work`` holds
-    the basis, its products and the transform buffers; a caller that runs several
-    eigenvalue problems of one order passes the same one (at ``N = 2^22`` first touching
-    the basis's pages costs about a second on the machine of benchmarks/RESULTS.md)."""
-    n = r.shape[0]
-    if n <= DENSE_MAX_N:
-        return float(np.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0])
+@nb.njit(nogil=True, cache=True)
+def _subtract_combination_numba(W, C, V):  # pragma: no cover - compiled
+    """``W -= C V`` in place, a column at a time."""
+    for j in range(W.shape[1]):
+        for a in range(W.shape[0]):
+            acc = 0.0
+            for b in range(V.shape[0]):
+                acc += C[a, b] * V[b, j]
+            W[a, j] -= acc
+
+
+@nb.njit(nogil=True, cache=True)
+def _residuals_numba(Y, theta, V, AV, R):  # pragma: no cover - compiled
+    """``R_a = sum_i Y[i, a] (AV_i - theta_a V_i)`` for the Ritz pairs ``a`` (rows of ``R``),
+    as ``(Y^T AV)_a - theta_a (Y^T V)_a``, a column at a time: no temporary row."""
+    for j in range(V.shape[1]):
+        for a in range(R.shape[0]):
+            p = 0.0
+            x = 0.0
+            for i in range(V.shape[0]):
+                p += Y[i, a] * AV[i, j]
+                x += Y[i, a] * V[i, j]
+            R[a, j] = p - theta[a] * x
+
+
+def _project_out(W: np.ndarray, V: np.ndarray) -> None:
+    """``W -= (W V^T) V`` in place."""
+    _subtract_combination_numba(W, np.ascontiguousarray(W @ V.T), V)
+
+
+def _orthonormal_new(W: np.ndarray, V: np.ndarray, out: np.ndarray) -> np.ndarray | None:
+    """Rows of ``W`` made orthonormal to ``V`` and among themselves, copied to the leading
+    rows of ``out`` (``W`` is overwritten; neither overlaps ``out``); None if nothing new."""
+    for _ in range(2):  # twice is enough (Kahan)
+        _project_out(W, V)
+    # the Gram matrix squares the singular values: 1e-7 relative keeps what a QR would keep
+    # at 1e-10 up to a factor; the second pass restores orthonormality
+    W = _gram_orthonormal(W, 1e-7)
+    if W.shape[0] == 0:  # the residuals lie in the search space: nothing new to add
+        return None
+    _project_out(W, V)
+    W = _gram_orthonormal(W)
+    out[:W.shape[0]] = W
+    return out[:W.shape[0]]
+
+
+def davidson_min(r: np.ndarray, work: Workspace | None = None,
+                 scale: float = 1.0) -> float | None:
+    """``lmin(toeplitz(r) / scale)`` by block Davidson in the sine basis (module notes); None
+    if it does not converge. ``r`` validated float64, not all zero; ``scale`` a power of two
+    that brings ``r / scale`` to unit size with every intermediate of ``r``'s own set-up
+    normal (:class:`_Setup`; the caller makes the copy ``r / scale`` where that fails).
+    ``work`` holds the basis, its products and the transform buffers (a fresh
+    :class:`.Workspace` when None)."""
+    if r.shape[0] <= DENSE_MAX_N:
+        return float(np.linalg.eigvalsh(scipy.linalg.toeplitz(r / scale))[0])
+    return _lowest(_Setup(r, Workspace() if work is None else work, scale))
+
+
+def davidson_extremes(r: np.ndarray, work: Workspace | None = None,
+                      scale: float = 1.0) -> tuple[float | None, float | None]:
+    """``(lmin, lmax)`` of ``toeplitz(r) / scale``, each by :func:`davidson_min` (None where
+    it does not converge), sharing one set-up and one set of buffers: the top end is the
+    bottom of ``-T``, whose set-up is the bottom's negated in place (:class:`_Setup`), so
+    the pages are touched once and no copy of ``-r`` is made. Same inputs as
+    :func:`davidson_min`."""
+    if r.shape[0] <= DENSE_MAX_N:
+        g = np.linalg.eigvalsh(scipy.linalg.toeplitz(r / scale))
+        return float(g[0]), float(g[-1])
+    setup = _Setup(r, Workspace() if work is None else work, scale)
+    low = _lowest(setup)
+    setup.negate()
+    top = _lowest(setup)
+    return low, (None if top is None else -top)
+
+
+def _lowest(setup: _Setup) -> float | None:
+    """The iteration of :func:`davidson_min` on a set-up (``n > DENSE_MAX_N``).
+
+    At ``N = 2^22`` first touching the basis's pages costs about a second on the machine of
+    benchmarks/RESULTS.md, which is why the buffers come from ``setup.work``.
+    """
+    n, work, norm_t = setup.n, setup.work, setup.norm_t
     eps = np.finfo(np.float64).eps
     k = BLOCK
-    # the preconditioner acts in the sine basis of a slightly longer section of the
-    # zero-padded sequence when the basis of order N has no fast transform (any SPD
-    # preconditioner keeps Rayleigh-Ritz exact; this one only steers the expansion)
-    n_pre = fast_sine_length(n)
-    work = Workspace() if work is None else work
-    # the preconditioner's eigenvalues (fast DST length), r padded with zeros to n_pre
-    q = rayleigh_quotients(r, n_pre, work)
-    product = _Products(r, work)
-    sine = SineTransform(n_pre, work)
     # start: the sines of order N nearest in frequency (a_k = pi (k+1)/(N+1)) to the smallest
     # values of the truncated symbol f_{N-1} on the embedding's grid w_j = 2 pi j / M (the
     # bottom eigenvectors concentrate there). The exact q_k of order N would need a real FFT
     # of length 2N + 2, whose large prime factors (N = 2^22: 4194305 = 5 * 838861) cost as
     # much as the whole route.
-    f = product.fc
-    few = min(8 * k, f.size)
-    order = np.argpartition(f, few - 1)[:few]
-    order = order[np.argsort(f[order], kind="stable")]
-    index = _first_unique(np.clip(np.rint(order * (2.0 * (n + 1) / product.m)).astype(np.int64)
+    order = _smallest_numba(setup.fc, min(8 * k, setup.fc.size))
+    index = _first_unique(np.clip(np.rint(order * (2.0 * (n + 1) / setup.m)).astype(np.int64)
                                   - 1, 0, n - 1), k)
-    norm_t = max(float(np.max(np.abs(f))), float(np.max(np.abs(q))), np.finfo(float).tiny)
-    Vbuf = work.get("basis", MAX_SPACE, n)
-    AVbuf = work.get("products", MAX_SPACE, n)
-    # the step's rows (fresh temporaries of length N would each cost their page faults,
-    # 80 ms at N = 2^22 on that machine): the residuals, which the preconditioner overwrites
-    # with the expansion, and scratch rows
+    space = max_space(n)
+    Vbuf = work.get("basis", space, n)
+    AVbuf = work.get("products", space, n)
+    # the step's residuals, which the preconditioner overwrites with the expansion (a fresh
+    # temporary of length N would cost its page faults, 80 ms at N = 2^22 on that machine)
     Rbuf = work.get("residuals", EXPAND, n)
-    dbuf = work.get("shifted quotients", 1, n_pre)[0]
     s = k
-    Vbuf[:s] = sine_rows(n, index, n)
+    sine_rows(n, index, n, out=Vbuf[:s])
     for _ in range(2):  # orthonormal to working precision (Rayleigh-Ritz needs it), in place
         g, Q = np.linalg.eigh(Vbuf[:s] @ Vbuf[:s].T)
         _restart(Vbuf, s, Q / np.sqrt(g))
-    product(Vbuf[:s], AVbuf[:s])
+    setup.products(Vbuf[:s], AVbuf[:s])
     H = Vbuf[:s] @ AVbuf[:s].T
     prev = np.inf
     krylov = False
@@ -277,10 +397,8 @@ def davidson_min(r: np.ndarray, work: Workspace | None = None) -> float | None:
         theta, Y = np.linalg.eigh(0.5 * (H + H.T))
         theta, Y = theta[:k], Y[:, :k]
         e = min(EXPAND, k)
-        R = np.matmul(Y[:, :e].T, AV, out=Rbuf[:e])
-        temp = np.matmul(Y[:, :e].T, V, out=work.get("scratch", e, n))
-        temp *= theta[:e, None]
-        R -= temp
+        R = Rbuf[:e]
+        _residuals_numba(np.ascontiguousarray(Y[:, :e]), theta[:e], V, AV, R)
         res = np.sqrt(np.einsum("ij,ij->i", R, R))
         # stop at round-off: a residual at the products' accuracy, a Ritz value that moves
         # by less than half of ``floor`` in a step, or a first-order error estimate
@@ -301,19 +419,18 @@ def davidson_min(r: np.ndarray, work: Workspace | None = None) -> float | None:
         # the directions of the bottom cluster most
         spread = float(theta[-1] - theta[0])
         sigma = theta[0] - max(spread, 1e-3 * res[0])
-        _shifted_quotients_numba(q, sigma, spread, eps * norm_t, dbuf)
-        W = _tau_inverse(R, dbuf, sine, R)
+        W = _tau_inverse(R, setup, sigma, spread)
         if not krylov and step + 1 >= KRYLOV_AFTER:
-            W = np.vstack((W, _krylov_vectors(product, n, norm_t)))
+            W = np.vstack((W, _krylov_vectors(setup)))
             krylov = True
-        if s + W.shape[0] > MAX_SPACE:
+        if s + W.shape[0] > space:
             # thick restart with the previous step's lowest Ritz vectors beside the block's
             # (GD+k): the search directions they carry keep the convergence of an unrestarted
             # space through a tight bottom cluster, where a restart at the block alone
             # stagnates
             C = Y if Y_prev is None else np.hstack((Y, Y_prev))
             Q = scipy.linalg.qr(C, mode="economic")[0]
-            Q = Q[:, :min(Q.shape[1], MAX_SPACE - W.shape[0])]
+            Q = Q[:, :min(Q.shape[1], space - W.shape[0])]
             _restart(Vbuf, s, Q)
             _restart(AVbuf, s, Q)
             H = Q.T @ H @ Q
@@ -321,12 +438,12 @@ def davidson_min(r: np.ndarray, work: Workspace | None = None) -> float | None:
             s = Q.shape[1]
             V, AV = Vbuf[:s], AVbuf[:s]
         Y_prev = Y[:, :RESTART_PREVIOUS]
-        new = _orthonormal_new(W, V, work.get("scratch", W.shape[0], n), Vbuf[s:])
+        new = _orthonormal_new(W, V, Vbuf[s:])
         if new is None:
             return None
         w = new.shape[0]
         Y_prev = np.vstack((Y_prev, np.zeros((w, Y_prev.shape[1]))))
-        product(new, AVbuf[s:s + w])
+        setup.products(new, AVbuf[s:s + w])
         V, AV, AW = Vbuf[:s], AVbuf[:s], AVbuf[s:s + w]
         Wn = Vbuf[s:s + w]
         H = np.block([[H, V @ AW.T], [Wn @ AV.T, Wn @ AW.T]])

@@ -70,11 +70,10 @@ import scipy.sparse.linalg
 from ..errors import ConvergenceError, InvalidArgumentError
 from ..validation import as_real_array, check_positive_scalar
 from .banded import banded_extreme_eigenvalue
-from .davidson import davidson_min
+from .davidson import davidson_extremes, davidson_min
 from .fft import embedding_column, operator
 from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
 from .sine import rayleigh_quotients
-from .threads import Workspace
 from .work import count
 
 __all__ = ["min_eig", "max_eig", "extreme_eigenvalues", "symbol_bounds", "fejer_upper_bound",
@@ -318,26 +317,39 @@ def _validated(r: Any, method: str, rtol: Any) -> tuple[np.ndarray, float]:
     return r, rtol
 
 
-def _min(r: np.ndarray, method: str, rtol: float, work: Workspace | None = None) -> float:
+#: Sizes ``max |r|`` at which the sine-Davidson set-up, computed from ``r`` itself and then
+#: scaled by a power of two, keeps every intermediate normal (its sums reach ``2 N max |r|``
+#: and its smallest terms ``eps`` times that): it equals the set-up of ``r / s`` bit for bit
+#: but for subnormal entries of ``r``, and the copy ``r / s`` is not made.
+_SETUP_SCALES = (2.0 ** -512, 2.0 ** 512)
+
+
+def _unit_scale(r: np.ndarray, peak: float) -> tuple[float, np.ndarray]:
+    """``(s, r / s)`` with ``s`` a power of two (exact) that brings ``max |r| = peak > 0``
+    into ``[0.5, 2]``: ARPACK's convergence test has an absolute floor (``eps^(2/3)``), so
+    a tiny ``r`` would lose digits."""
+    if 0.5 <= peak <= 2.0:
+        return 1.0, r
+    s = 2.0 ** float(np.round(np.log2(peak)))
+    return s, r / s
+
+
+def _min(r: np.ndarray, method: str, rtol: float) -> float:
     n = r.shape[0]
     if method == "dense" or (method == "auto" and n <= DENSE_EXTREMES_MAX_N) or n <= 2:
         return float(np.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0])
     if method == "bisection":
         return _bisection_min(r, rtol)
-    # ARPACK's convergence test has an absolute floor (eps^(2/3)): work at unit scale,
-    # rescaling by a power of two (exact), or a tiny r would lose digits
     peak = float(np.max(np.abs(r)))
     if peak == 0.0:  # the zero matrix (ARPACK/LAPACK would fail on it)
         return 0.0
-    s = 1.0
-    if not 0.5 <= peak <= 2.0:
-        s = 2.0 ** float(np.round(np.log2(peak)))
-        r = r / s
+    s, unit = _unit_scale(r, peak)
     if method in ("auto", "davidson"):
-        theta = davidson_min(r, work)
+        inside = _SETUP_SCALES[0] <= peak <= _SETUP_SCALES[1]
+        theta = davidson_min(r, scale=s) if inside else davidson_min(unit)
         if theta is not None:
             return s * theta
-    return s * _lanczos_min(r, rtol)
+    return s * _lanczos_min(unit, rtol)
 
 
 def min_eig(r: Any, method: EigMethod = "auto", rtol: float = 1e-13) -> float:
@@ -421,11 +433,20 @@ def extreme_eigenvalues(r: Any) -> tuple[float, float]:
     if n <= DENSE_EXTREMES_MAX_N:
         g = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
         return float(g[0]), float(g[-1])
-    nz = np.flatnonzero(r)
-    J = int(nz[-1]) if nz.size else 0
+    nonzero = r != 0.0  # N bytes, where flatnonzero's indices would take 8 N
+    J = n - 1 - int(np.argmax(nonzero[::-1])) if nonzero.any() else 0
+    del nonzero
     if J <= BANDED_WIDTH_PER_SQRT_N * np.sqrt(n):
         # + 0.0: the zero matrix gives (0.0, 0.0), not a signed zero from -(-0.0)
         return (float(banded_extreme_eigenvalue(r, J, which="min")) + 0.0,
                 float(banded_extreme_eigenvalue(r, J, which="max")) + 0.0)
-    work = Workspace()  # both ends in the same buffers: their pages are touched once
-    return _min(r, "auto", 1e-13, work), -_min(-r, "auto", 1e-13, work)
+    peak = float(np.max(np.abs(r)))
+    s, unit = _unit_scale(r, peak)
+    if _SETUP_SCALES[0] <= peak <= _SETUP_SCALES[1]:
+        unit = r  # scaled inside the set-up: no copy
+    low, top = davidson_extremes(unit, scale=s if unit is r else 1.0)
+    if low is None:
+        low = _lanczos_min(r / s, 1e-13)
+    if top is None:
+        top = -_lanczos_min(-r / s, 1e-13)
+    return s * low, s * top

@@ -50,12 +50,14 @@ def _new_lock_in_child() -> None:
 os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
-def embedding_column(r: np.ndarray, m: int) -> np.ndarray:
+def embedding_column(r: np.ndarray, m: int, out: np.ndarray | None = None) -> np.ndarray:
     """First column ``[r_0, ..., r_{N-1}, 0, ..., 0, r_{N-1}, ..., r_1]`` of the symmetric
-    circulant of order ``m >= 2N - 1`` whose leading ``N x N`` block is ``toeplitz(r)``."""
+    circulant of order ``m >= 2N - 1`` whose leading ``N x N`` block is ``toeplitz(r)``,
+    written to ``out`` (length ``m``) when given."""
     n = r.shape[0]
-    c = np.zeros(m)
+    c = np.zeros(m) if out is None else out
     c[:n] = r
+    c[n:m - n + 1] = 0.0
     if n > 1:
         c[m - n + 1:] = r[:0:-1]
     return c

@@ -194,19 +194,28 @@ def dst(X: np.ndarray, work: Workspace | None = None) -> np.ndarray:
     return out
 
 
-def sine_rows(n_basis: int, index: np.ndarray, n: int) -> np.ndarray:
+def sine_rows(n_basis: int, index: np.ndarray, n: int,
+              out: np.ndarray | None = None) -> np.ndarray:
     """Rows ``s_k`` (``k`` in ``index``) of the orthonormal DST-I of order ``n_basis``, the
-    first ``n`` entries of each (``n <= n_basis``).
+    first ``n`` entries of each (``n <= n_basis``), written to ``out`` (``(len(index), n)``)
+    when given.
 
     The phase ``(k+1) (j+1)`` is reduced modulo ``2 (n_basis + 1)`` in integers: the sine of
     an argument of size ``~N^2`` would carry an absolute error ``~eps N^2`` and spoil the
-    orthonormality of the rows.
+    orthonormality of the rows. The phases go ``_SINE_BLOCK`` at a time (a row's worth of
+    integers would cost ``2N`` doubles of memory).
     """
-    j = np.arange(1, n + 1, dtype=np.int64)
     index = np.asarray(index, dtype=np.int64)
-    out = np.empty((index.size, n))
+    out = np.empty((index.size, n)) if out is None else out
+    period = 2 * (n_basis + 1)
     for i, kk in enumerate(index):
-        phase = ((kk + 1) * j) % (2 * (n_basis + 1))
-        np.sin(phase * (np.pi / (n_basis + 1)), out=out[i])
+        for start in range(0, n, _SINE_BLOCK):
+            stop = min(start + _SINE_BLOCK, n)
+            phase = ((kk + 1) * np.arange(start + 1, stop + 1, dtype=np.int64)) % period
+            np.sin(phase * (np.pi / (n_basis + 1)), out=out[i, start:stop])
     out *= np.sqrt(2.0 / (n_basis + 1))
     return out
+
+
+#: Entries of a sine row computed at a time by :func:`sine_rows`.
+_SINE_BLOCK = 1 << 16
