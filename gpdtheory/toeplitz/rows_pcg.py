@@ -88,22 +88,40 @@ class RowsPCGResult:
     row_iterations: np.ndarray | None = None
 
 
-def _touch_in_background(arrays: list[np.ndarray]) -> threading.Thread:
-    """Write zeros into ``arrays`` on a thread of its own (joined by the caller).
+class _Toucher:
+    """Writes zeros into arrays on a thread of its own: ``needed`` ones entirely, then
+    ``optional`` ones a row at a time until :meth:`finish` says they will not be used.
 
     Touching memory for the first time is expensive on some virtual machines (about 2.5 ms
     per MB on the one of benchmarks/RESULTS.md); done while the single-row reference pass
     leaves a core idle, it leaves the deflated pass's critical path. The arrays must be
-    disjoint from anything the reference pass reads or writes, and already zero.
+    disjoint from anything the reference pass reads or writes, and already zero. The
+    deflation space is optional: when the reference converges too fast to recycle, nobody
+    writes it, and waiting for its pages (``2 RECYCLE_MAX_VECTORS N`` doubles: 0.9 s at
+    N = 2^20 on that machine) would only delay the plain pass.
     """
 
-    def touch() -> None:
-        for a in arrays:
-            a.fill(0.0)
+    def __init__(self, needed: list[np.ndarray], optional: list[np.ndarray]):
+        self._stop = threading.Event()
 
-    thread = threading.Thread(target=touch, name="gpd-touch", daemon=True)
-    thread.start()
-    return thread
+        def touch() -> None:
+            for a in needed:
+                a.fill(0.0)
+            for a in optional:
+                for row in a:
+                    if self._stop.is_set():
+                        return
+                    row.fill(0.0)
+
+        self._thread = threading.Thread(target=touch, name="gpd-touch", daemon=True)
+        self._thread.start()
+
+    def finish(self, optional_needed: bool) -> None:
+        """Wait for the thread; it skips what is left of the optional arrays unless
+        ``optional_needed``."""
+        if not optional_needed:
+            self._stop.set()
+        self._thread.join()
 
 
 def _iterate(ops: _Operators, state: tuple[np.ndarray, ...], rows: np.ndarray,
@@ -255,13 +273,13 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         # in, meanwhile, the memory the deflated pass writes (rows the reference never uses).
         first_rows = min(len(_blocks(todo)[0]), k - 1)
         space = np.zeros((2 * RECYCLE_MAX_VECTORS, n))
-        toucher = _touch_in_background([space, X[:k - 1],
-                                        ops.work.get("preconditioned", first_rows, n)[1:],
-                                        ops.work.get("product", first_rows, n)[1:]])
+        toucher = _Toucher([X[:k - 1], ops.work.get("preconditioned", first_rows, n)[1:],
+                            ops.work.get("product", first_rows, n)[1:]], [space])
         _iterate(ops, state, last, bnorm, tol, maxiter, spent, harvest=harvest)
         todo = todo[todo != k - 1]
-        toucher.join()
-        U = harvest.deflation_space(space) if spent[-1] >= RECYCLE_MIN_ITERATIONS else None
+        recycled = bool(spent[-1] >= RECYCLE_MIN_ITERATIONS)
+        toucher.finish(recycled)
+        U = harvest.deflation_space(space) if recycled else None
         del harvest, space
         if U is not None:
             deflated = U.shape[0] // 2

@@ -126,3 +126,31 @@ def test_a_useless_deflation_space_is_abandoned(monkeypatch):
     x = dense_solutions(r, B, SCALES, np.full(10, 0.4))
     assert res.residual <= 1e-12
     assert np.linalg.norm(res.x - x) <= 1e-8 * np.linalg.norm(x)
+
+
+@pytest.mark.parametrize("kernel, recycles", [(gp.PoweredExponential(2.0, 1.0), False),
+                                              (gp.Logarithmic(2.0, 1.0), True)], ids=repr)
+def test_the_deflation_space_is_touched_only_when_recycling(kernel, recycles, monkeypatch):
+    """The background toucher is told to skip the deflation space when the reference
+    converges too fast to recycle (PoweredExponential: 3 iterations), and to finish it
+    when the deflated pass will write it; the solutions are those of the plain solve."""
+    said = []
+    finish = rows_pcg._Toucher.finish
+    monkeypatch.setattr(rows_pcg._Toucher, "finish",
+                        lambda self, needed: (said.append(needed), finish(self, needed))[1])
+    N = 4096
+    r = kernel.autocovariance(N)
+    B = np.random.default_rng(2).standard_normal((10, N))
+    res = rows_pcg.pcg_rows(r, B, SCALES, 0.4)
+    assert said == [recycles] and (res.deflated > 0) == recycles
+    plain = rows_pcg.pcg_rows(r, B, SCALES, 0.4, recycle=False)
+    assert np.linalg.norm(res.x - plain.x) <= 1e-9 * np.linalg.norm(plain.x)
+
+
+@pytest.mark.parametrize("optional_needed", [True, False])
+def test_toucher_leaves_zeros_and_is_done_after_finish(optional_needed):
+    needed, optional = np.zeros((3, 1000)), np.zeros((5, 1000))
+    toucher = rows_pcg._Toucher([needed[1:]], [optional])
+    toucher.finish(optional_needed)
+    assert not toucher._thread.is_alive()
+    assert not needed.any() and not optional.any()
