@@ -324,14 +324,11 @@ def _validated(r: Any, method: str, rtol: Any) -> tuple[np.ndarray, float]:
 _SETUP_SCALES = (2.0 ** -512, 2.0 ** 512)
 
 
-def _unit_scale(r: np.ndarray, peak: float) -> tuple[float, np.ndarray]:
-    """``(s, r / s)`` with ``s`` a power of two (exact) that brings ``max |r| = peak > 0``
+def _unit_scale(peak: float) -> float:
+    """A power of two ``s`` (dividing by it is exact) that brings ``max |r| = peak > 0``
     into ``[0.5, 2]``: ARPACK's convergence test has an absolute floor (``eps^(2/3)``), so
     a tiny ``r`` would lose digits."""
-    if 0.5 <= peak <= 2.0:
-        return 1.0, r
-    s = 2.0 ** float(np.round(np.log2(peak)))
-    return s, r / s
+    return 1.0 if 0.5 <= peak <= 2.0 else 2.0 ** float(np.round(np.log2(peak)))
 
 
 def _min(r: np.ndarray, method: str, rtol: float) -> float:
@@ -343,13 +340,13 @@ def _min(r: np.ndarray, method: str, rtol: float) -> float:
     peak = float(np.max(np.abs(r)))
     if peak == 0.0:  # the zero matrix (ARPACK/LAPACK would fail on it)
         return 0.0
-    s, unit = _unit_scale(r, peak)
+    s = _unit_scale(peak)
     if method in ("auto", "davidson"):
         inside = _SETUP_SCALES[0] <= peak <= _SETUP_SCALES[1]
-        theta = davidson_min(r, scale=s) if inside else davidson_min(unit)
+        theta = davidson_min(r, scale=s) if inside else davidson_min(r / s)
         if theta is not None:
             return s * theta
-    return s * _lanczos_min(unit, rtol)
+    return s * _lanczos_min(r if s == 1.0 else r / s, rtol)
 
 
 def min_eig(r: Any, method: EigMethod = "auto", rtol: float = 1e-13) -> float:
@@ -441,10 +438,11 @@ def extreme_eigenvalues(r: Any) -> tuple[float, float]:
         return (float(banded_extreme_eigenvalue(r, J, which="min")) + 0.0,
                 float(banded_extreme_eigenvalue(r, J, which="max")) + 0.0)
     peak = float(np.max(np.abs(r)))
-    s, unit = _unit_scale(r, peak)
+    s = _unit_scale(peak)
     if _SETUP_SCALES[0] <= peak <= _SETUP_SCALES[1]:
-        unit = r  # scaled inside the set-up: no copy
-    low, top = davidson_extremes(unit, scale=s if unit is r else 1.0)
+        low, top = davidson_extremes(r, scale=s)  # scaled inside the set-up: no copy
+    else:
+        low, top = davidson_extremes(r / s)
     if low is None:
         low = _lanczos_min(r / s, 1e-13)
     if top is None:
