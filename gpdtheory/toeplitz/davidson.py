@@ -49,8 +49,8 @@ Memory, in doubles: ``2 max_space(N) N`` for the basis and its products (``8N`` 
 ``q``, the symbol and the sine table: ``16N`` at large ``N``, the caller's ``r`` aside.
 Every row runs on the calling thread, so one thread's transform buffers serve the whole
 iteration: with ``EXPAND = 1`` only the two rows of the start block could run in
-parallel, and a second thread's buffers would cost as much as a row of the search space
-and its product. The linear algebra on the rows (residuals, projections, the Gram
+parallel, and a second thread's buffers would cost as much as two rows of the search space
+with their products. The linear algebra on the rows (residuals, projections, the Gram
 orthonormalisation) is done in place, a column at a time, without temporary rows.
 Equivalent dense computation:
 ``numpy.linalg.eigvalsh(scipy.linalg.toeplitz(r))[0]``.

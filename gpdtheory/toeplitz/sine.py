@@ -194,6 +194,10 @@ def dst(X: np.ndarray, work: Workspace | None = None) -> np.ndarray:
     return out
 
 
+#: Entries of a sine row computed at a time by :func:`sine_rows`.
+_SINE_BLOCK = 1 << 16
+
+
 def sine_rows(n_basis: int, index: np.ndarray, n: int,
               out: np.ndarray | None = None) -> np.ndarray:
     """Rows ``s_k`` (``k`` in ``index``) of the orthonormal DST-I of order ``n_basis``, the
@@ -216,6 +220,3 @@ def sine_rows(n_basis: int, index: np.ndarray, n: int,
     out *= np.sqrt(2.0 / (n_basis + 1))
     return out
 
-
-#: Entries of a sine row computed at a time by :func:`sine_rows`.
-_SINE_BLOCK = 1 << 16
