@@ -24,12 +24,15 @@ Sections (each timing beside its peer, measured in the same run):
    agreement with an independent route, and the figure ``benchmarks/scaling_vs_n.png``
    / ``.pdf`` (log-log, N log N guides).
 
+6. transforms (:mod:`transforms`): one real FFT pair of length 2^14 ... 2^23 by the
+   engine (ducc0) beside ``numpy.fft`` and ``scipy.fft``, first call and best.
+
 ``--goals`` adds the scaling sweep and the goal table (:mod:`goals`, about ten minutes):
 ``min_eig``, exact ``condition_number`` (time and peak memory) and the first ``score``
 (d = 16) at N = 2^20 and 2^22 for the three families, each beside its transform floor and
 an independent route, and every entry point's largest doubling ratio, each against the
 issue's threshold. ``--only SECTION`` runs one section (engine, score, condition, eig,
-goals, scaling; ``goals`` includes the sweep).
+goals, scaling, transforms; ``goals`` includes the sweep).
 ``--quick`` (about 30 s) stops the sweep at 2^15 and repeats less. Results and the
 machine (``lscpu`` model, cores, load average before and after) are printed as
 Markdown and appended to ``benchmarks/RESULTS.md``
@@ -59,6 +62,7 @@ import gpdtheory.toeplitz as tz
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import goals  # noqa: E402  (benchmarks/goals.py, beside this file)
 import scaling  # noqa: E402  (benchmarks/scaling.py, beside this file)
+import transforms  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FAMILIES = {
@@ -301,10 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scaling-max", type=int, default=22,
                    help="largest exponent of the scaling sweep (--goals or --only scaling)")
     p.add_argument("--only", action="append", default=None,
-                   choices=["engine", "score", "condition", "eig", "goals", "scaling"],
+                   choices=["engine", "score", "condition", "eig", "goals", "scaling",
+                            "transforms"],
                    help="run only this section (repeatable); 'goals' implies --goals")
     args = p.parse_args(argv)
-    only = set(args.only or ["engine", "score", "condition", "eig", "goals", "scaling"])
+    only = set(args.only or ["engine", "score", "condition", "eig", "goals", "scaling",
+                             "transforms"])
     if args.only and "goals" in only:
         args.goals = True
     if args.goals:  # the doubling-ratio goals read the scaling sweep
@@ -343,6 +349,10 @@ def main(argv: list[str] | None = None) -> int:
                                       ("Logarithmic(2, 1)", gp.Logarithmic(2.0, 1.0)))]
         out += ["### min_eig / max_eig: sine-Davidson (default) beside the Durbin-certified "
                 "route and eigvalsh", "", *bench_min_eig(cases), ""]
+    if "transforms" in only:
+        out += ["### One real FFT pair: the engine's (ducc0) beside numpy.fft and scipy.fft",
+                "", *transforms.transform_rows(range(14, 20) if args.quick else range(14, 24)),
+                ""]
     data = floors = None
     if (args.goals or args.only) and "scaling" in only:
         rows, data, floors = scaling.sweep(list(range(16, args.scaling_max + 1)))

@@ -413,6 +413,8 @@ class GPSpec:
         """``(M, sqrt(c^ / M))`` of the smallest PSD circulant embedding found."""
         import scipy.fft
 
+        from .toeplitz.realfft import rfft
+
         N = self.N
         # the smallest fast FFT length (factors 2, 3, 5, 7, 11) at least 2(N - 1): 2(N - 1)
         # itself can have a large prime factor (N = 2^21: 2 * 7^2 * 127 * 337), and every
@@ -423,7 +425,7 @@ class GPSpec:
             rho = self.kernel.autocovariance(half + 1, self.dt) if half + 1 > N else \
                 np.asarray(self.r[:half + 1])
             c = np.concatenate((rho, rho[1:M - half][::-1]))[:M]
-            ev = scipy.fft.rfft(c).real
+            ev = rfft(c).real
             if ev.min() >= -1e-13 * max(ev.max(), np.finfo(float).tiny):
                 return M, np.sqrt(np.clip(ev, 0.0, None) / M)
             M *= 2
@@ -434,7 +436,7 @@ class GPSpec:
 
     def _sample_circulant(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``(n, N, d)`` draws of ``A Z`` with ``A A^T = Gamma`` (circulant embedding)."""
-        import scipy.fft
+        from .toeplitz.realfft import fft
 
         M, root = self._circulant_sqrt
         N, d = self.N, self.d
@@ -446,7 +448,7 @@ class GPSpec:
             b = min(batch, pairs - start)
             w = rng.standard_normal((b, M)) + 1j * rng.standard_normal((b, M))
             w *= full
-            y = scipy.fft.fft(w, axis=-1)[:, :N]
+            y = fft(w)[:, :N]
             cols[2 * start:2 * (start + b):2] = y.real
             cols[2 * start + 1:2 * (start + b):2] = y.imag
         return cols[:n * d].reshape(n, d, N).transpose(0, 2, 1)

@@ -48,6 +48,7 @@ import numpy as np
 import scipy.fft
 
 from ..validation import as_real_array, check_positive_int
+from .realfft import rfft
 from .threads import parallel
 
 __all__ = ["EigenvalueBounds", "eigenvalue_bounds"]
@@ -95,7 +96,7 @@ def _embedding_fft(r: np.ndarray, m: int) -> np.ndarray:
         c[:n] = r[i]
         if n > 1:
             c[m - n + 1:] = r[i, :0:-1]
-        np.fft.rfft(c, out=out[i])
+        rfft(c, out=out[i])
 
     parallel([partial(row, i) for i in range(r.shape[0])])
     return out.real

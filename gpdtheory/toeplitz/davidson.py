@@ -65,6 +65,7 @@ import scipy.linalg
 
 from .fft import embedding_column
 from .lengths import embedding_length, fast_sine_length
+from .realfft import irfft, rfft
 from .sine import SineTransform, rayleigh_quotients, sine_rows
 from .threads import Workspace
 from .work import count, count_transforms
@@ -119,7 +120,7 @@ class _Setup:
         self.q = rayleigh_quotients(r, self.n_pre, work)
         self.m = m = embedding_length(n)
         count_transforms(1, m)
-        spec = np.fft.rfft(embedding_column(r, m, work.row("real", m)),
+        spec = rfft(embedding_column(r, m, work.row("real", m)),
                            out=work.spectrum("complex", m))
         self.fc = np.ascontiguousarray(spec.real)  # a copy: the buffer is the transforms'
         if scale != 1.0:  # a power of two: exact, as if computed from r / scale
@@ -145,9 +146,9 @@ class _Setup:
         for x, y in zip(X, out, strict=True):
             pad[:n] = x
             pad[n:] = 0.0
-            np.fft.rfft(pad, out=spec)
+            rfft(pad, out=spec)
             spec *= self.fc
-            np.fft.irfft(spec, m, out=pad)
+            irfft(spec, m, out=pad, overwrite=True)
             y[:] = pad[:n]
         return out
 

@@ -73,6 +73,7 @@ from .banded import banded_extreme_eigenvalue
 from .davidson import davidson_extremes, davidson_min
 from .fft import embedding_column, operator
 from .gohberg_semencul import ToeplitzSolver, inverse_column_numba
+from .realfft import rfft
 from .sine import rayleigh_quotients
 from .work import count
 
@@ -105,7 +106,7 @@ def symbol_bounds(r: Any) -> tuple[float, float]:
     r = as_real_array(r, "r", ndim=1)
     n = r.shape[0]
     m = int(scipy.fft.next_fast_len(_GRID_FACTOR * n, real=True))
-    f = scipy.fft.rfft(embedding_column(r, m)).real
+    f = rfft(embedding_column(r, m)).real
     return float(f.min()), float(f.max())
 
 
@@ -215,7 +216,7 @@ def fejer_upper_bound(r: np.ndarray) -> float:
     c[:n] = r * w
     if n > 1:
         c[m - n + 1:] = (r * w)[:0:-1]
-    return float(min(scipy.fft.rfft(c).real.min(), r[0]))
+    return float(min(rfft(c).real.min(), r[0]))
 
 
 #: Number of Durbin evaluations of the last call of the bisection route (for benchmarks).

@@ -29,11 +29,11 @@ from typing import Any
 
 import numba as nb
 import numpy as np
-import scipy.fft
 
 from ..errors import InvalidArgumentError, NotPositiveDefiniteError
 from ..validation import as_columns, as_real_array, check_nonnegative_int
 from .fft import embedding_length, operator
+from .realfft import irfft, rfft
 from .reflection import durbin_core, logdet_from_reflection
 
 __all__ = ["inverse_column_numba", "ToeplitzSolver", "REFINE_RTOL"]
@@ -163,8 +163,8 @@ class ToeplitzSolver:
         v[1:] = gs[:0:-1]
         # fold 1/g0 into both factors as 1/sqrt(g0)
         root = np.sqrt(gs[0])
-        self._fu = scipy.fft.rfft(gs / root, m)
-        self._fv = scipy.fft.rfft(v / root, m)
+        self._fu = rfft(gs / root, m)
+        self._fv = rfft(v / root, m)
         self._op = operator(r / r0)  # T', for the refinement residual
 
     def kappa_lower_bound(self) -> float:
@@ -200,13 +200,13 @@ class ToeplitzSolver:
         n, m = self.n, self._m
         fu, fv = self._fu, self._fv
         w = _WORKERS
-        fjb = scipy.fft.rfft(Bt[..., ::-1], m, axis=-1, workers=w)
-        p = scipy.fft.irfft(fu * fjb, m, axis=-1, workers=w)[..., :n][..., ::-1]  # L(g)^T b
-        q = scipy.fft.irfft(fv * fjb, m, axis=-1, workers=w)[..., :n][..., ::-1]  # L(v)^T b
-        fp = scipy.fft.rfft(p, m, axis=-1, workers=w)
+        fjb = rfft(Bt[..., ::-1], m, workers=w)
+        p = irfft(fu * fjb, m, workers=w, overwrite=True)[..., :n][..., ::-1]  # L(g)^T b
+        q = irfft(fv * fjb, m, workers=w, overwrite=True)[..., :n][..., ::-1]  # L(v)^T b
+        fp = rfft(p, m, workers=w)
         fp *= fu
-        fp -= fv * scipy.fft.rfft(q, m, axis=-1, workers=w)
-        return scipy.fft.irfft(fp, m, axis=-1, workers=w)[..., :n]  # 1/g0 folded into fu, fv
+        fp -= fv * rfft(q, m, workers=w)
+        return irfft(fp, m, workers=w, overwrite=True)[..., :n]  # 1/g0 folded into fu, fv
 
     def solve(self, b: Any) -> np.ndarray:
         """``T^{-1} b`` for ``b`` of shape ``(N,)`` or ``(N, k)`` (``k = 0`` allowed).

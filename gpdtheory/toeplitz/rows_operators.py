@@ -20,6 +20,7 @@ import scipy.fft
 from ..errors import NotPositiveDefiniteError
 from .fft import embedding_column
 from .lengths import embedding_length
+from .realfft import irfft, rfft
 from .rows_numba import _affine_rows, _divide_spectrum, _lower_corner, _upper_corner
 from .threads import Workspace as _Workspace
 from .threads import launch as _launch
@@ -34,7 +35,7 @@ _WORKERS = -1
 def _symmetric_circulant_eigenvalues(c: np.ndarray) -> np.ndarray:
     """Eigenvalues (``rfft`` order) of the symmetric circulant with first column ``c``."""
     count_transforms(1, c.shape[0])
-    return scipy.fft.rfft(c, workers=_WORKERS).real
+    return rfft(c).real
 
 
 def _strang(r: np.ndarray) -> np.ndarray:
@@ -75,7 +76,7 @@ class _StrangCorners:
         self.L = max(n - self.p, 0)
         self.m = int(scipy.fft.next_fast_len(max(2 * self.L - 1, 1), real=True))
         g = r[self.p:] - r[n - self.p:0:-1] if self.L else np.zeros(0)
-        self.fg = scipy.fft.rfft(g, self.m, workers=_WORKERS)
+        self.fg = rfft(g, self.m)
         count_transforms(1, self.m)
 
     def _convolve(self, z: np.ndarray) -> np.ndarray:
@@ -83,9 +84,9 @@ class _StrangCorners:
         H = self.work.row("padded", self.m)        # entries L.. are never written: stay zero
         H[:self.L] = z
         count_transforms(2, self.m)
-        F = np.fft.rfft(H, out=self.work.spectrum("corner spectrum", self.m))
+        F = rfft(H, out=self.work.spectrum("corner spectrum", self.m))
         F *= self.fg
-        return np.fft.irfft(F, self.m, out=self.work.row("convolution", self.m))
+        return irfft(F, self.m, out=self.work.row("convolution", self.m), overwrite=True)
 
     def tasks(self, R: np.ndarray, Z: np.ndarray, s: np.ndarray, out: np.ndarray) -> list:
         """Tasks that set ``out_i = R_i + s_i (E z_i)`` for the rows of ``Z``: the lower and
@@ -138,9 +139,9 @@ class _Operators:
 
         def task(i: int) -> None:
             count_transforms(2, self.n)
-            F = np.fft.rfft(X[i], out=self.work.spectrum("spectrum", self.n))
+            F = rfft(X[i], out=self.work.spectrum("spectrum", self.n))
             _divide_spectrum(F, self.lam, self.s[rows[i]], self.h[rows[i]], inverse)
-            np.fft.irfft(F, self.n, out=out[i])
+            irfft(F, self.n, out=out[i], overwrite=True)
 
         _parallel([partial(task, i) for i in range(X.shape[0])])
         return out
@@ -168,10 +169,10 @@ class _Operators:
     def _embedded(self, X: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
         m = embedding_length(self.n)
         if self._fc is None:
-            self._fc = scipy.fft.rfft(embedding_column(self.r, m), workers=_WORKERS).real
+            self._fc = rfft(embedding_column(self.r, m)).real
             count_transforms(1, m)
-        F = scipy.fft.rfft(X, m, axis=-1, workers=_WORKERS)
+        F = rfft(X, m, workers=_WORKERS)
         count_transforms(2 * X.shape[0], m)
         F *= self._fc
-        Y = scipy.fft.irfft(F, m, axis=-1, workers=_WORKERS, overwrite_x=True)
+        Y = irfft(F, m, workers=_WORKERS, overwrite=True)
         return _launch(_affine_rows, Y, X, self.s[rows], self.h[rows], out)

@@ -59,6 +59,7 @@ import numba as nb
 import numpy as np
 import scipy.fft
 
+from .realfft import irfft, rfft
 from .reflection import RECHECK_BETA, TINY, logdet_from_reflection
 from .threads import parallel
 from .work import count_transforms
@@ -169,16 +170,16 @@ SERIAL_LENGTH = 1 << 14
 def _transform_rows(rows: np.ndarray | list[np.ndarray], length: int, inverse: bool
                     ) -> np.ndarray:
     """Real FFTs (``inverse``: inverse real FFTs) of ``rows`` at ``length``, one per row."""
-    fft = np.fft.irfft if inverse else np.fft.rfft
+    fft = irfft if inverse else rfft
     count_transforms(len(rows), length)
     if length < SERIAL_LENGTH:
-        return fft(np.asarray(rows), length, axis=1)
+        return fft(np.asarray(rows), length)
     width = length if inverse else length // 2 + 1
     out = np.empty((len(rows), width), np.float64 if inverse else np.complex128)
 
     def task(i: int):
         def run():
-            out[i] = fft(rows[i], length)
+            fft(rows[i], length, out=out[i])
         return run
 
     parallel([task(i) for i in range(len(rows))])

@@ -22,8 +22,9 @@ gives each row to one thread.
 
 Row tasks
 ---------
-NumPy's FFTs and ``nogil`` Numba functions release the GIL, so tasks that each transform
-one row run in parallel on threads. One row per call is deliberate (see :func:`parallel`);
+The transforms (ducc0's, :mod:`.realfft`) and ``nogil`` Numba functions release the GIL,
+so tasks that each transform one row run in parallel on threads. One row per call is
+deliberate (see :func:`parallel`);
 no result depends on which thread ran a task, so results are bitwise independent of the
 thread count. A forked child makes its own pool and locks (``os.register_at_fork``):
 threads do not survive ``fork``, and a lock held by a parent thread at the fork would be

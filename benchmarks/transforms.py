@@ -1,0 +1,73 @@
+"""The real FFT itself: the engine's (ducc0, ``gpdtheory.toeplitz.realfft``) beside
+``numpy.fft`` and ``scipy.fft`` (both pocketfft) in the same run.
+
+One row per length ``2^14 ... 2^23`` (the lengths the Toeplitz routes use up to
+N = 2^22): the time of one ``rfft`` + ``irfft`` pair, best of up to seven runs within
+half a second, and the first pair at that length in this process (each library builds
+and caches its twiddle factors on the first call at a length: users pay that once).
+Every library transforms the same row; the last column is the largest difference of the
+round trip from the input (all three are exact to a few ``eps``).
+
+Run: ``python benchmarks/transforms.py`` or ``python benchmarks/run.py --only transforms``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.fft
+
+from gpdtheory.toeplitz import realfft
+
+
+def _pair(lib: str, x: np.ndarray, F: np.ndarray, y: np.ndarray) -> None:
+    n = x.shape[0]
+    if lib == "gpdtheory (ducc0)":
+        realfft.rfft(x, out=F)
+        realfft.irfft(F, n, out=y, overwrite=True)
+    elif lib == "numpy.fft":
+        np.fft.rfft(x, out=F)
+        np.fft.irfft(F, n, out=y)
+    else:
+        F[:] = scipy.fft.rfft(x)
+        y[:] = scipy.fft.irfft(F, n, overwrite_x=True)
+
+
+LIBRARIES = ("gpdtheory (ducc0)", "numpy.fft", "scipy.fft")
+
+
+def transform_rows(exponents=range(14, 24), budget_s: float = 0.5) -> list[str]:
+    """Markdown rows: per length, each library's first and best pair time (ms)."""
+    rows = ["| length | " + " | ".join(f"{lib} first / best (ms)" for lib in LIBRARIES)
+            + " | numpy / ducc0 (best) | round trip max error |",
+            "|---|" + "---|" * (len(LIBRARIES) + 2)]
+    for e in exponents:
+        n = 2**e
+        x = np.random.default_rng(e).standard_normal(n)
+        F = np.empty(n // 2 + 1, dtype=np.complex128)
+        y = np.empty(n)
+        cells, bests, err = [], {}, 0.0
+        for lib in LIBRARIES:
+            t0 = time.perf_counter()
+            _pair(lib, x, F, y)
+            first = time.perf_counter() - t0
+            err = max(err, float(np.max(np.abs(y - x))))
+            best, spent = np.inf, 0.0
+            for _ in range(7):
+                t0 = time.perf_counter()
+                _pair(lib, x, F, y)
+                t = time.perf_counter() - t0
+                best, spent = min(best, t), spent + t
+                if spent > budget_s:
+                    break
+            bests[lib] = best
+            cells.append(f"{first * 1e3:.2f} / {best * 1e3:.2f}")
+        ratio = bests["numpy.fft"] / bests["gpdtheory (ducc0)"]
+        rows.append(f"| 2^{e} | " + " | ".join(cells) + f" | {ratio:.2f} | {err:.1e} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    print("\n".join(transform_rows()))

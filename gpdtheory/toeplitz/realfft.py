@@ -1,0 +1,274 @@
+"""The discrete Fourier transforms of the Toeplitz engine, by ducc0.
+
+ducc0 (Reinecke's "distinctly useful code collection") holds the current version of the
+pocketfft library whose older C and C++ ports NumPy and SciPy ship. On the machine of
+benchmarks/RESULTS.md its real transforms run 2.5-4x faster than ``numpy.fft`` from
+``2^16`` to ``2^20`` points (the lengths that stay in cache; 1.3x at ``2^22``), with no
+planning step (FFTW's measured plan for ``2^20`` points takes seconds, which a first call
+would pay). Every function here has NumPy's conventions, so a call reads like the
+``numpy.fft`` or ``scipy.fft`` call it replaces:
+
+* :func:`rfft` is ``numpy.fft.rfft(x, n, axis=-1)``: the half spectrum
+  ``F_k = sum_j x_j exp(-2 pi i j k / n)``, ``k = 0..n//2``, ``x`` cut or zero-padded to ``n``;
+* :func:`irfft` is ``numpy.fft.irfft(F, n, axis=-1)``: the real ``x`` of length ``n`` with
+  that half spectrum, ``1/n`` included; the imaginary parts of ``F_0`` (and of ``F_{n/2}``
+  for even ``n``) are ignored, as NumPy does;
+* :func:`fft` is ``numpy.fft.fft(x, axis=-1)`` for complex input.
+
+From :data:`PACKED_MIN_LENGTH` points on, a real transform of even length ``n`` is the
+complex transform of half the length of ``z_j = x_{2j} + i x_{2j+1}`` and one pass over
+the spectrum (:func:`_unpack_numba`, :func:`_pack_numba`; docs/theory.md §2.2): ducc0's
+complex transforms stay fast beyond the last-level cache where its real ones do not
+(measured at ``2^21``: 24 ms for ``r2c``, 9 ms for the complex half and the pass).
+
+Transforms act along the last axis, in float64. ``out`` receives the result (it must not
+overlap the input). ``workers`` is the thread count for a batch of rows (one row is one
+thread's work; ``-1``: :func:`.threads.threads`); the engine's row tasks pass 1 and run on
+its own pool. ducc0 releases the GIL and works in a forked child; the only state kept
+here is the packed route's twiddle tables (``~sqrt(n)`` entries per length, the last 16
+lengths, under a lock that a forked child renews). Equivalent computation: ``numpy.fft.rfft`` / ``irfft`` / ``fft`` (tests/toeplitz/
+test_realfft.py compares them at every length ``1..64`` and at large ones).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+
+import ducc0
+import numba as nb
+import numpy as np
+
+from .threads import threads
+
+__all__ = ["rfft", "irfft", "fft", "PACKED_MIN_LENGTH"]
+
+#: Even lengths from which a real transform goes through the complex one of half the length
+#: (measured on the machine of benchmarks/RESULTS.md, rfft + irfft pair: the packed route
+#: takes 1.05-1.1x ducc0's real transform up to 2^17, 0.99x at 2^18, 0.84-0.88x at
+#: 2^19-2^20, 0.37x at 2^21 and 0.65x at 2^22-2^23).
+PACKED_MIN_LENGTH = 1 << 19
+
+_TWIDDLES: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+_TWIDDLES_LOCK = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # a lock held by a parent thread at the fork would be held forever in the child
+    global _TWIDDLES_LOCK
+    _TWIDDLES_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _twiddles(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(coarse, fine)`` with ``exp(-2 pi i k / n) = coarse[k // B] * fine[k % B]`` for
+    ``0 <= k <= n / 4``, ``B = len(fine) ~ sqrt(n) / 2``: two small tables instead of one
+    of ``n / 4`` entries, each product within two roundings of the exact root."""
+    with _TWIDDLES_LOCK:
+        got = _TWIDDLES.get(n)
+        if got is None:
+            last = n // 4
+            width = max(math.isqrt(last) + 1, 1)
+            fine = np.exp(-2j * np.pi * (np.arange(width) / n))
+            coarse = np.exp(-2j * np.pi * ((np.arange(last // width + 1) * width) / n))
+            got = _TWIDDLES[n] = (coarse, fine)
+            if len(_TWIDDLES) > 16:  # a few lengths at a time in practice
+                _TWIDDLES.pop(next(iter(_TWIDDLES)))
+        return got
+
+
+@nb.njit(nogil=True, cache=True)
+def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
+    """Rows ``F`` of ``h + 1`` entries whose first ``h`` hold ``Z = DFT_h(z)``,
+    ``z_j = x_{2j} + i x_{2j+1}``: overwrite them with ``X = DFT_{2h}(x)``, ``k = 0..h``.
+
+    ``E_k = (Z_k + conj Z_{h-k}) / 2`` and ``O_k = (Z_k - conj Z_{h-k}) / (2i)`` are the
+    transforms of the even and the odd samples, so ``X_k = E_k + w_k O_k`` with
+    ``w_k = exp(-2 pi i k / 2h)``; since ``E_{h-k} = conj E_k``, ``O_{h-k} = conj O_k`` and
+    ``w_{h-k} = -conj w_k``, ``X_{h-k} = conj(E_k - w_k O_k)``. The pair ``(k, h - k)`` is
+    read before either is written: the pass works in place."""
+    h = F.shape[1] - 1
+    width = fine.shape[0]
+    for row in range(F.shape[0]):
+        f = F[row]
+        z0 = f[0]
+        f[0] = z0.real + z0.imag
+        f[h] = z0.real - z0.imag
+        for k in range(1, h // 2 + 1):
+            a = f[k]
+            b = f[h - k].conjugate()
+            e = 0.5 * (a + b)
+            wo = (coarse[k // width] * fine[k % width]) * (-0.5j * (a - b))
+            f[k] = e + wo
+            if 2 * k != h:
+                f[h - k] = (e - wo).conjugate()
+
+
+@nb.njit(nogil=True, cache=True)
+def _pack_numba(F, coarse, fine):  # pragma: no cover - compiled
+    """The inverse of :func:`_unpack_numba`: rows ``F`` of ``h + 1`` entries holding the half
+    spectrum ``X`` of real rows of length ``2h``; their first ``h`` entries become
+    ``Z = DFT_h(z)``, ``z_j = x_{2j} + i x_{2j+1}``, with ``E_k = (X_k + conj X_{h-k}) / 2``,
+    ``O_k = conj(w_k) (X_k - conj X_{h-k}) / 2`` and ``Z_k = E_k + i O_k``,
+    ``Z_{h-k} = conj(E_k - i O_k)``. The imaginary parts of ``X_0`` and ``X_h`` are ignored
+    (the real transform's convention)."""
+    h = F.shape[1] - 1
+    width = fine.shape[0]
+    for row in range(F.shape[0]):
+        f = F[row]
+        x0 = f[0].real
+        xh = f[h].real
+        f[0] = complex(0.5 * (x0 + xh), 0.5 * (x0 - xh))
+        for k in range(1, h // 2 + 1):
+            a = f[k]
+            b = f[h - k].conjugate()
+            e = 0.5 * (a + b)
+            io = 1j * ((coarse[k // width] * fine[k % width]).conjugate() * (0.5 * (a - b)))
+            f[k] = e + io
+            if 2 * k != h:
+                f[h - k] = (e - io).conjugate()
+
+
+def _matrices(a: np.ndarray):
+    """2-D views covering ``a`` (rows along the last axis), for the compiled passes."""
+    if a.ndim == 1:
+        yield a[None, :]
+    elif a.ndim == 2:
+        yield a
+    else:
+        for index in np.ndindex(*a.shape[:-2]):
+            yield a[index]
+
+
+def _threads(workers: int) -> int:
+    return threads() if workers == -1 else max(int(workers), 1)
+
+
+def _resized(x: np.ndarray, n: int, dtype: type) -> np.ndarray:
+    """``x`` along its last axis cut or zero-padded to ``n`` (``x`` itself when it fits)."""
+    if x.shape[-1] == n:
+        return x
+    out: np.ndarray = np.zeros(x.shape[:-1] + (n,), dtype=dtype)
+    k = min(n, x.shape[-1])
+    out[..., :k] = x[..., :k]
+    return out
+
+
+def _check_length(n: int, name: str) -> int:
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"the transform length {name} = {n} must be at least 1; pass a "
+                         "positive length")
+    return n
+
+
+def rfft(x: np.ndarray, n: int | None = None, *, out: np.ndarray | None = None,
+         workers: int = 1) -> np.ndarray:
+    """``numpy.fft.rfft(x, n, axis=-1)``: the half spectrum of each real row.
+
+    Parameters
+    ----------
+    x : (..., L) real array_like
+        Rows to transform (any strides; read-only is fine).
+    n : int, optional
+        Transform length (default ``L``); rows are cut or zero-padded to it.
+    out : (..., n // 2 + 1) complex128 ndarray, optional
+        Where to write the spectrum.
+    workers : int
+        Threads for a batch of rows (``-1``: the engine's thread count).
+
+    Returns
+    -------
+    (..., n // 2 + 1) complex128 ndarray
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = _check_length(x.shape[-1] if n is None else n, "n")
+    x = _resized(x, n, np.float64)
+    if out is None:
+        out = np.empty(x.shape[:-1] + (n // 2 + 1,), dtype=np.complex128)
+    if not x.size:
+        return out
+    if n % 2 or n < PACKED_MIN_LENGTH:
+        ducc0.fft.r2c(x, axes=(x.ndim - 1,), out=out, nthreads=_threads(workers))
+        return out
+    h = n // 2
+    z = np.ascontiguousarray(x).view(np.complex128)
+    ducc0.fft.c2c(z, axes=(z.ndim - 1,), forward=True, out=out[..., :h],
+                  nthreads=_threads(workers))
+    coarse, fine = _twiddles(n)
+    for rows in _matrices(out):
+        _unpack_numba(rows, coarse, fine)
+    return out
+
+
+def irfft(spectrum: np.ndarray, n: int, *, out: np.ndarray | None = None,
+          workers: int = 1, overwrite: bool = False) -> np.ndarray:
+    """``numpy.fft.irfft(spectrum, n, axis=-1)``: the real rows of length ``n`` with that
+    half spectrum (``1/n`` included).
+
+    Parameters
+    ----------
+    spectrum : (..., H) complex array_like
+        Half spectra, cut or zero-padded to ``n // 2 + 1`` entries.
+    n : int
+        Output length.
+    out : (..., n) float64 ndarray, optional
+        Where to write the rows.
+    workers : int
+        Threads for a batch of rows (``-1``: the engine's thread count).
+    overwrite : bool
+        ``spectrum`` is scratch: the transform may use it as work space (saves a copy).
+
+    Returns
+    -------
+    (..., n) float64 ndarray
+    """
+    F = np.asarray(spectrum, dtype=np.complex128)
+    n = _check_length(n, "n")
+    resized = _resized(F, n // 2 + 1, np.complex128)
+    if out is None:
+        out = np.empty(F.shape[:-1] + (n,), dtype=np.float64)
+    if not out.size:
+        return out
+    if n % 2 or n < PACKED_MIN_LENGTH:
+        ducc0.fft.c2r(resized, axes=(resized.ndim - 1,), lastsize=n, forward=False, inorm=2,
+                      out=out, nthreads=_threads(workers),
+                      allow_overwriting_input=overwrite or resized is not F)
+        return out
+    h = n // 2
+    work = resized if overwrite or resized is not F else resized.copy()
+    coarse, fine = _twiddles(n)
+    for rows in _matrices(work):
+        _pack_numba(rows, coarse, fine)
+    target = out if out.flags.c_contiguous else np.empty(out.shape)
+    ducc0.fft.c2c(work[..., :h], axes=(work.ndim - 1,), forward=False, inorm=2,
+                  out=target.view(np.complex128), nthreads=_threads(workers))
+    if target is not out:
+        out[...] = target
+    return out
+
+
+def fft(x: np.ndarray, *, out: np.ndarray | None = None, workers: int = 1) -> np.ndarray:
+    """``numpy.fft.fft(x, axis=-1)`` for complex rows.
+
+    Parameters
+    ----------
+    x : (..., n) complex array_like
+    out : (..., n) complex128 ndarray, optional
+    workers : int
+        Threads for a batch of rows (``-1``: the engine's thread count).
+
+    Returns
+    -------
+    (..., n) complex128 ndarray
+    """
+    x = np.asarray(x, dtype=np.complex128)
+    _check_length(x.shape[-1], "x.shape[-1]")
+    if out is None:
+        out = np.empty(x.shape, dtype=np.complex128)
+    if x.size:
+        ducc0.fft.c2c(x, axes=(x.ndim - 1,), forward=True, out=out, nthreads=_threads(workers))
+    return out
