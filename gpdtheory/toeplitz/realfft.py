@@ -26,8 +26,9 @@ overlap the input). ``workers`` is the thread count for a batch of rows (one row
 thread's work; ``-1``: :func:`.threads.threads`); the engine's row tasks pass 1 and run on
 its own pool. ducc0 releases the GIL and works in a forked child; the only state kept
 here is the packed route's twiddle tables (``~sqrt(n)`` entries per length, the last 16
-lengths, under a lock that a forked child renews). Equivalent computation: ``numpy.fft.rfft`` / ``irfft`` / ``fft`` (tests/toeplitz/
-test_realfft.py compares them at every length ``1..64`` and at large ones).
+lengths, under a lock that a forked child renews). Equivalent computation:
+``numpy.fft.rfft`` / ``irfft`` / ``fft`` (tests/toeplitz/test_realfft.py compares them at
+every length ``1..64`` and at large ones).
 """
 
 from __future__ import annotations

@@ -33,12 +33,12 @@ Equivalent dense computation: ``numpy.linalg.solve(s_k T + h_k I, b_k)``.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ConvergenceError
+from .prefault import Toucher
 from .rows_numba import _cg_step, _directions, _row_norms
 
 # _chan, _strang, _StrangCorners, _Workspace and the recycling constants: importable from here
@@ -86,42 +86,6 @@ class RowsPCGResult:
     preconditioner: str
     deflated: int = 0
     row_iterations: np.ndarray | None = None
-
-
-class _Toucher:
-    """Writes zeros into arrays on a thread of its own: ``needed`` ones entirely, then
-    ``optional`` ones a row at a time until :meth:`finish` says they will not be used.
-
-    Touching memory for the first time is expensive on some virtual machines (about 2.5 ms
-    per MB on the one of benchmarks/RESULTS.md); done while the single-row reference pass
-    leaves a core idle, it leaves the deflated pass's critical path. The arrays must be
-    disjoint from anything the reference pass reads or writes, and already zero. The
-    deflation space is optional: when the reference converges too fast to recycle, nobody
-    writes it, and waiting for its pages (``2 RECYCLE_MAX_VECTORS N`` doubles: 0.9 s at
-    N = 2^20 on that machine) would only delay the plain pass.
-    """
-
-    def __init__(self, needed: list[np.ndarray], optional: list[np.ndarray]):
-        self._stop = threading.Event()
-
-        def touch() -> None:
-            for a in needed:
-                a.fill(0.0)
-            for a in optional:
-                for row in a:
-                    if self._stop.is_set():
-                        return
-                    row.fill(0.0)
-
-        self._thread = threading.Thread(target=touch, name="gpd-touch", daemon=True)
-        self._thread.start()
-
-    def finish(self, optional_needed: bool) -> None:
-        """Wait for the thread; it skips what is left of the optional arrays unless
-        ``optional_needed``."""
-        if not optional_needed:
-            self._stop.set()
-        self._thread.join()
 
 
 def _iterate(ops: _Operators, state: tuple[np.ndarray, ...], rows: np.ndarray,
@@ -269,16 +233,19 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         last = np.array([k - 1])
         slots = min(HARVEST_MAX, k - 1)
         harvest = _Harvest(s[-1], h[-1], P[:slots], AP[:slots])
-        # The reference (one row) leaves a core idle for part of each iteration; it faults
-        # in, meanwhile, the memory the deflated pass writes (rows the reference never uses).
+        # The reference (one row) leaves a core idle for part of each iteration; meanwhile
+        # a second thread faults in the memory written next, in the order it is written:
+        # the harvest's rows (populated only: the reference writes them), the deflation
+        # space, then the deflated pass's rows.
         first_rows = min(len(_blocks(todo)[0]), k - 1)
         space = np.zeros((2 * RECYCLE_MAX_VECTORS, n))
-        toucher = _Toucher([X[:k - 1], ops.work.get("preconditioned", first_rows, n)[1:],
-                            ops.work.get("product", first_rows, n)[1:]], [space])
+        toucher = Toucher([row for j in range(slots) for row in (P[j], AP[j])],
+                          [space, X[:k - 1], ops.work.get("preconditioned", first_rows, n)[1:],
+                           ops.work.get("product", first_rows, n)[1:]])
         _iterate(ops, state, last, bnorm, tol, maxiter, spent, harvest=harvest)
         todo = todo[todo != k - 1]
         recycled = bool(spent[-1] >= RECYCLE_MIN_ITERATIONS)
-        toucher.finish(recycled)
+        toucher.finish()
         U = harvest.deflation_space(space) if recycled else None
         del harvest, space
         if U is not None:

@@ -11,7 +11,7 @@ import pytest
 import scipy.linalg
 
 import gpdtheory as gp
-from gpdtheory.toeplitz import rows_pcg
+from gpdtheory.toeplitz import prefault, rows_pcg
 
 KERNELS = [gp.PoweredExponential(2.0, 1.0), gp.Polynomial(2.0, 0.8), gp.Logarithmic(2.0, 1.0)]
 #: ten systems: the score's rotated systems with scales spread over a decade
@@ -130,27 +130,64 @@ def test_a_useless_deflation_space_is_abandoned(monkeypatch):
 
 @pytest.mark.parametrize("kernel, recycles", [(gp.PoweredExponential(2.0, 1.0), False),
                                               (gp.Logarithmic(2.0, 1.0), True)], ids=repr)
-def test_the_deflation_space_is_touched_only_when_recycling(kernel, recycles, monkeypatch):
-    """The background toucher is told to skip the deflation space when the reference
-    converges too fast to recycle (PoweredExponential: 3 iterations), and to finish it
-    when the deflated pass will write it; the solutions are those of the plain solve."""
-    said = []
-    finish = rows_pcg._Toucher.finish
-    monkeypatch.setattr(rows_pcg._Toucher, "finish",
-                        lambda self, needed: (said.append(needed), finish(self, needed))[1])
+@pytest.mark.parametrize("populating", [True, False], ids=["populate", "zero-fill"])
+def test_prefaulting_changes_no_value(kernel, recycles, populating, monkeypatch):
+    """With the second thread populating pages (madvise), writing zeros where that advice
+    is missing, or absent, the solutions are bit for bit the same: it changes timing only.
+    The thread is stopped after the reference pass, recycling or not."""
+    if populating and not prefault.populate(np.zeros(4096)):
+        pytest.skip("madvise(MADV_POPULATE_WRITE) needs Linux 5.14 or later")
+    if not populating:
+        monkeypatch.setattr(prefault, "populate", lambda a: False)
+    finished = []
+    finish = prefault.Toucher.finish
+    monkeypatch.setattr(prefault.Toucher, "finish",
+                        lambda self: (finished.append(True), finish(self))[1])
     N = 4096
     r = kernel.autocovariance(N)
     B = np.random.default_rng(2).standard_normal((10, N))
     res = rows_pcg.pcg_rows(r, B, SCALES, 0.4)
-    assert said == [recycles] and (res.deflated > 0) == recycles
+    assert finished == [True] and (res.deflated > 0) == recycles
+    monkeypatch.setattr(rows_pcg, "Toucher", _NoToucher)
+    alone = rows_pcg.pcg_rows(r, B, SCALES, 0.4)
+    np.testing.assert_array_equal(res.x, alone.x)
     plain = rows_pcg.pcg_rows(r, B, SCALES, 0.4, recycle=False)
     assert np.linalg.norm(res.x - plain.x) <= 1e-9 * np.linalg.norm(plain.x)
 
 
-@pytest.mark.parametrize("optional_needed", [True, False])
-def test_toucher_leaves_zeros_and_is_done_after_finish(optional_needed):
-    needed, optional = np.zeros((3, 1000)), np.zeros((5, 1000))
-    toucher = rows_pcg._Toucher([needed[1:]], [optional])
-    toucher.finish(optional_needed)
+class _NoToucher:
+    def __init__(self, shared, private):
+        pass
+
+    def finish(self):
+        pass
+
+
+@pytest.mark.parametrize("populating", [True, False], ids=["populate", "zero-fill"])
+def test_toucher_keeps_contents_and_is_done_after_finish(populating, monkeypatch):
+    """Shared arrays keep what is written into them meanwhile (populate never writes;
+    without it they are skipped); private ones stay zero; the thread is gone after finish."""
+    if populating and not prefault.populate(np.zeros(4096)):
+        pytest.skip("madvise(MADV_POPULATE_WRITE) needs Linux 5.14 or later")
+    if not populating:
+        monkeypatch.setattr(prefault, "populate", lambda a: False)
+    shared = np.arange(6000.0).reshape(3, 2000)
+    private = np.zeros((5, 3000))
+    toucher = prefault.Toucher([shared[0], shared[1:]], [private])
+    shared[2, :10] = -1.0                     # a write while the thread may be running
+    toucher.finish()
     assert not toucher._thread.is_alive()
-    assert not needed.any() and not optional.any()
+    expected = np.arange(6000.0).reshape(3, 2000)
+    expected[2, :10] = -1.0
+    np.testing.assert_array_equal(shared, expected)
+    assert not private.any()
+
+
+def test_populate_refuses_what_it_cannot_do():
+    a = np.zeros((4, 1000))
+    assert prefault.populate(a[:, ::2]) is False            # not contiguous: nothing done
+    assert prefault.populate(np.zeros(0)) in (True, False)
+    b = np.arange(3000.0)
+    prefault.populate(b)                                       # either way, values unchanged
+    np.testing.assert_array_equal(b, np.arange(3000.0))
+
