@@ -93,7 +93,7 @@ def _readme_first_example() -> str:
 
 
 def test_core_install_runs_the_readme_exact_score_example(tmp_path):
-    """A venv with gpdtheory and no extras (numpy, scipy, numba, sympy) runs example 1.
+    """A venv with gpdtheory and no extras (numpy, scipy, numba, ducc0, sympy) runs example 1.
 
     Installs from a copy of the working tree so the build leaves nothing in the repository.
     About 40 s here (pip's cache and local wheels).

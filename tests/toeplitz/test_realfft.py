@@ -154,3 +154,18 @@ def test_threads_and_forked_child_give_the_same_transform():
     err = queue.get(timeout=60)
     proc.join(timeout=60)
     assert proc.exitcode == 0 and err <= 1e-9
+
+
+@pytest.mark.parametrize("n", [524880, 1049760, 2**20])
+def test_results_do_not_depend_on_the_thread_count(n):
+    """Bit for bit the same with one thread or several, for one row (never split: ducc0's
+    split of a single transform of a length that is not a power of two moves the last
+    bits) and for a batch (rows go whole to threads)."""
+    rng = np.random.default_rng(n)
+    for shape in ((n,), (3, n)):
+        x = rng.standard_normal(shape)
+        one = rfft(x, workers=1)
+        np.testing.assert_array_equal(one, rfft(x, workers=2))
+        np.testing.assert_array_equal(irfft(one, n, workers=1), irfft(one, n, workers=2))
+        z = x[..., : n // 2] + 1j * x[..., n // 2:]
+        np.testing.assert_array_equal(fft(z, workers=1), fft(z, workers=2))
