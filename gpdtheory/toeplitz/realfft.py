@@ -81,6 +81,13 @@ def _twiddles(n: int) -> tuple[np.ndarray, np.ndarray]:
         return got
 
 
+@nb.njit(nogil=True, cache=True, inline="always")
+def _root(coarse, fine, k):  # pragma: no cover - compiled
+    """``exp(-2 pi i k / n)`` from :func:`_twiddles`' tables."""
+    width = fine.shape[0]
+    return coarse[k // width] * fine[k % width]
+
+
 @nb.njit(nogil=True, cache=True)
 def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
     """Rows ``F`` of ``h + 1`` entries whose first ``h`` hold ``Z = DFT_h(z)``,
@@ -92,7 +99,6 @@ def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
     ``w_{h-k} = -conj w_k``, ``X_{h-k} = conj(E_k - w_k O_k)``. The pair ``(k, h - k)`` is
     read before either is written: the pass works in place."""
     h = F.shape[1] - 1
-    width = fine.shape[0]
     for row in range(F.shape[0]):
         f = F[row]
         z0 = f[0]
@@ -102,7 +108,7 @@ def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
             a = f[k]
             b = f[h - k].conjugate()
             e = 0.5 * (a + b)
-            wo = (coarse[k // width] * fine[k % width]) * (-0.5j * (a - b))
+            wo = _root(coarse, fine, k) * (-0.5j * (a - b))
             f[k] = e + wo
             if 2 * k != h:
                 f[h - k] = (e - wo).conjugate()
@@ -117,7 +123,6 @@ def _pack_numba(F, coarse, fine):  # pragma: no cover - compiled
     ``Z_{h-k} = conj(E_k - i O_k)``. The imaginary parts of ``X_0`` and ``X_h`` are ignored
     (the real transform's convention)."""
     h = F.shape[1] - 1
-    width = fine.shape[0]
     for row in range(F.shape[0]):
         f = F[row]
         x0 = f[0].real
@@ -127,7 +132,7 @@ def _pack_numba(F, coarse, fine):  # pragma: no cover - compiled
             a = f[k]
             b = f[h - k].conjugate()
             e = 0.5 * (a + b)
-            io = 1j * ((coarse[k // width] * fine[k % width]).conjugate() * (0.5 * (a - b)))
+            io = 1j * (_root(coarse, fine, k).conjugate() * (0.5 * (a - b)))
             f[k] = e + io
             if 2 * k != h:
                 f[h - k] = (e - io).conjugate()
