@@ -1,5 +1,7 @@
 """The real FFT itself: the engine's (ducc0, ``gpdtheory.toeplitz.realfft``) beside
-``numpy.fft`` and ``scipy.fft`` (both pocketfft) in the same run.
+``numpy.fft`` and ``scipy.fft`` (both pocketfft) in the same run, and beside ducc0's real
+transform without the engine's packed route (``PACKED_MIN_LENGTH``: from 2^19 points the
+engine takes a complex transform of half the length and one pass).
 
 One row per length ``2^14 ... 2^23`` (the lengths the Toeplitz routes use up to
 N = 2^22): the time of one ``rfft`` + ``irfft`` pair, best of up to seven runs within
@@ -20,12 +22,23 @@ import scipy.fft
 
 from gpdtheory.toeplitz import realfft
 
+#: The engine's transform with the packed route never taken / always taken (even lengths).
+ROUTES = {"ducc0 real route": 1 << 62, "packed route": 2}
+
 
 def _pair(lib: str, x: np.ndarray, F: np.ndarray, y: np.ndarray) -> None:
     n = x.shape[0]
     if lib == "gpdtheory (ducc0)":
         realfft.rfft(x, out=F)
         realfft.irfft(F, n, out=y, overwrite=True)
+    elif lib in ROUTES:
+        packed_from = realfft.PACKED_MIN_LENGTH
+        realfft.PACKED_MIN_LENGTH = ROUTES[lib]
+        try:
+            realfft.rfft(x, out=F)
+            realfft.irfft(F, n, out=y, overwrite=True)
+        finally:
+            realfft.PACKED_MIN_LENGTH = packed_from
     elif lib == "numpy.fft":
         np.fft.rfft(x, out=F)
         np.fft.irfft(F, n, out=y)
@@ -34,14 +47,15 @@ def _pair(lib: str, x: np.ndarray, F: np.ndarray, y: np.ndarray) -> None:
         y[:] = scipy.fft.irfft(F, n, overwrite_x=True)
 
 
-LIBRARIES = ("gpdtheory (ducc0)", "numpy.fft", "scipy.fft")
+LIBRARIES = ("gpdtheory (ducc0)", "ducc0 real route", "packed route", "numpy.fft", "scipy.fft")
 
 
 def transform_rows(exponents=range(14, 24), budget_s: float = 0.5) -> list[str]:
     """Markdown rows: per length, each library's first and best pair time (ms)."""
     rows = ["| length | " + " | ".join(f"{lib} first / best (ms)" for lib in LIBRARIES)
-            + " | numpy / ducc0 (best) | round trip max error |",
-            "|---|" + "---|" * (len(LIBRARIES) + 2)]
+            + " | numpy / engine (best) | packed / real route (best) "
+            "| round trip max error |",
+            "|---|" + "---|" * (len(LIBRARIES) + 3)]
     for e in exponents:
         n = 2**e
         x = np.random.default_rng(e).standard_normal(n)
@@ -64,7 +78,9 @@ def transform_rows(exponents=range(14, 24), budget_s: float = 0.5) -> list[str]:
             bests[lib] = best
             cells.append(f"{first * 1e3:.2f} / {best * 1e3:.2f}")
         ratio = bests["numpy.fft"] / bests["gpdtheory (ducc0)"]
-        rows.append(f"| 2^{e} | " + " | ".join(cells) + f" | {ratio:.2f} | {err:.1e} |")
+        packed = bests["packed route"] / bests["ducc0 real route"]
+        rows.append(f"| 2^{e} | " + " | ".join(cells) + f" | {ratio:.2f} | {packed:.2f} "
+                    f"| {err:.1e} |")
         print(rows[-1], flush=True)
     return rows
 

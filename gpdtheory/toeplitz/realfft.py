@@ -19,7 +19,7 @@ From :data:`PACKED_MIN_LENGTH` points on, a real transform of even length ``n`` 
 complex transform of half the length of ``z_j = x_{2j} + i x_{2j+1}`` and one pass over
 the spectrum (:func:`_unpack_numba`, :func:`_pack_numba`; docs/theory.md §2.2): ducc0's
 complex transforms stay fast beyond the last-level cache where its real ones do not
-(measured at ``2^21``: 24 ms for ``r2c``, 9 ms for the complex half and the pass).
+(an rfft + irfft pair at ``2^21``: 51 ms by ducc0's real transforms, 18 ms packed).
 
 Transforms act along the last axis, in float64. ``out`` receives the result (it must not
 overlap the input). ``workers`` is the thread count for a batch of rows (one row is one
@@ -46,9 +46,10 @@ from .threads import threads
 __all__ = ["rfft", "irfft", "fft", "PACKED_MIN_LENGTH"]
 
 #: Even lengths from which a real transform goes through the complex one of half the length
-#: (measured on the machine of benchmarks/RESULTS.md, rfft + irfft pair: the packed route
-#: takes 1.05-1.1x ducc0's real transform up to 2^17, 0.99x at 2^18, 0.84-0.88x at
-#: 2^19-2^20, 0.37x at 2^21 and 0.65x at 2^22-2^23).
+#: (``python benchmarks/run.py --only transforms`` on the machine of benchmarks/RESULTS.md,
+#: rfft + irfft pair: the packed route takes 1.09-1.12x ducc0's real transform at
+#: 2^15-2^17, 0.96x at 2^18, 0.87-0.88x at 2^19-2^20, 0.37x at 2^21, 0.42x at 2^22 and
+#: 0.69x at 2^23).
 PACKED_MIN_LENGTH = 1 << 19
 
 _TWIDDLES: dict[int, tuple[np.ndarray, np.ndarray]] = {}

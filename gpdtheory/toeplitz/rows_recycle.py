@@ -22,10 +22,12 @@ __all__ = ["_Harvest", "_Deflation", "_blocks", "_take", "_put", "RECYCLE_MIN_DE
 #: Deflate the Ritz values ``theta`` with ``|log theta| > RECYCLE_MIN_DEVIATION``, at most
 #: ``RECYCLE_MAX_VECTORS`` of them (measured, logarithmic kernel at N = 2^17, 14 plain
 #: iterations: 6 / 8 / 10-15 vectors give 9 / 8 / 7; more add GEMM work and gain nothing).
-#: A deviation of 0.001 instead of 0.01 keeps one more vector for Polynomial(2, 1.5), whose
-#: deflated systems then take 4 iterations instead of 5 at N = 2^20, d = 16 (590 -> 512
-#: transforms; 596 -> 554-560 at 2^16-2^18), and changes no count of the other families
-#: measured (Polynomial, Logarithmic, PoweredExponential; 2^14-2^18, d = 16 and 4).
+#: A deviation of 0.001 instead of 0.01 keeps one more vector where the reference has one
+#: just outside the cluster: Polynomial(2, 1.5)'s deflated systems take 4 iterations instead
+#: of 5 at N = 2^20, d = 16 (590 -> 512 transforms, the goal rows of benchmarks/RESULTS.md).
+#: benchmarks/recycling_counts.py counts 7 kernels at 2^14-2^18, d = 16 and 4: 6 of 42
+#: cases need fewer transforms (by 2-8%), 35 the same, one 6 more (0.8%, Logarithmic(8, 0.5)
+#: at 2^14: one system one iteration).
 RECYCLE_MIN_DEVIATION = 0.001
 RECYCLE_MAX_VECTORS = 12
 #: Systems per block of the iteration (the score's d = 16 systems in one block).
