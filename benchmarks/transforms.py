@@ -1,7 +1,10 @@
 """The real FFT itself: the engine's (ducc0, ``gpdtheory.toeplitz.realfft``) beside
-``numpy.fft`` and ``scipy.fft`` (both pocketfft) in the same run, and beside ducc0's real
-transform without the engine's packed route (``PACKED_MIN_LENGTH``: from 2^19 points the
-engine takes a complex transform of half the length and one pass).
+``numpy.fft`` and ``scipy.fft`` (both pocketfft) in the same run, and beside the engine's
+routes forced at every length: ducc0's real transform; the packed route
+(``PACKED_MIN_LENGTH``: from 2^19 points the engine takes a complex transform of half the
+length and one pass) with that complex transform in one piece; and the packed route with
+it in four steps (``fourstep.FOUR_STEP_MIN_LENGTH``: from 2^18 complex points,
+docs/theory.md §2.2 items 3 and 4).
 
 One row per length ``2^14 ... 2^23`` (the lengths the Toeplitz routes use up to
 N = 2^22): the time of one ``rfft`` + ``irfft`` pair, best of up to seven runs within
@@ -20,10 +23,12 @@ import time
 import numpy as np
 import scipy.fft
 
-from gpdtheory.toeplitz import realfft
+from gpdtheory.toeplitz import fourstep, realfft
 
-#: The engine's transform with the packed route never taken / always taken (even lengths).
-ROUTES = {"ducc0 real route": 1 << 62, "packed route": 2}
+_NEVER = 1 << 62
+#: The engine's routes forced: (PACKED_MIN_LENGTH, FOUR_STEP_MIN_LENGTH).
+ROUTES = {"ducc0 real route": (_NEVER, _NEVER), "packed, one transform": (2, _NEVER),
+          "packed, four steps": (2, 1)}
 
 
 def _pair(lib: str, x: np.ndarray, F: np.ndarray, y: np.ndarray) -> None:
@@ -32,13 +37,13 @@ def _pair(lib: str, x: np.ndarray, F: np.ndarray, y: np.ndarray) -> None:
         realfft.rfft(x, out=F)
         realfft.irfft(F, n, out=y, overwrite=True)
     elif lib in ROUTES:
-        packed_from = realfft.PACKED_MIN_LENGTH
-        realfft.PACKED_MIN_LENGTH = ROUTES[lib]
+        saved = realfft.PACKED_MIN_LENGTH, fourstep.FOUR_STEP_MIN_LENGTH
+        realfft.PACKED_MIN_LENGTH, fourstep.FOUR_STEP_MIN_LENGTH = ROUTES[lib]
         try:
             realfft.rfft(x, out=F)
             realfft.irfft(F, n, out=y, overwrite=True)
         finally:
-            realfft.PACKED_MIN_LENGTH = packed_from
+            realfft.PACKED_MIN_LENGTH, fourstep.FOUR_STEP_MIN_LENGTH = saved
     elif lib == "numpy.fft":
         np.fft.rfft(x, out=F)
         np.fft.irfft(F, n, out=y)
@@ -47,15 +52,15 @@ def _pair(lib: str, x: np.ndarray, F: np.ndarray, y: np.ndarray) -> None:
         y[:] = scipy.fft.irfft(F, n, overwrite_x=True)
 
 
-LIBRARIES = ("gpdtheory (ducc0)", "ducc0 real route", "packed route", "numpy.fft", "scipy.fft")
+LIBRARIES = ("gpdtheory (ducc0)", *ROUTES, "numpy.fft", "scipy.fft")
 
 
 def transform_rows(exponents=range(14, 24), budget_s: float = 0.5) -> list[str]:
     """Markdown rows: per length, each library's first and best pair time (ms)."""
     rows = ["| length | " + " | ".join(f"{lib} first / best (ms)" for lib in LIBRARIES)
             + " | numpy / engine (best) | packed / real route (best) "
-            "| round trip max error |",
-            "|---|" + "---|" * (len(LIBRARIES) + 3)]
+            "| four steps / one transform (best) | round trip max error |",
+            "|---|" + "---|" * (len(LIBRARIES) + 4)]
     for e in exponents:
         n = 2**e
         x = np.random.default_rng(e).standard_normal(n)
@@ -78,9 +83,10 @@ def transform_rows(exponents=range(14, 24), budget_s: float = 0.5) -> list[str]:
             bests[lib] = best
             cells.append(f"{first * 1e3:.2f} / {best * 1e3:.2f}")
         ratio = bests["numpy.fft"] / bests["gpdtheory (ducc0)"]
-        packed = bests["packed route"] / bests["ducc0 real route"]
+        packed = bests["packed, one transform"] / bests["ducc0 real route"]
+        four = bests["packed, four steps"] / bests["packed, one transform"]
         rows.append(f"| 2^{e} | " + " | ".join(cells) + f" | {ratio:.2f} | {packed:.2f} "
-                    f"| {err:.1e} |")
+                    f"| {four:.2f} | {err:.1e} |")
         print(rows[-1], flush=True)
     return rows
 

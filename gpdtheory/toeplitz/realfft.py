@@ -34,14 +34,14 @@ every length ``1..64`` and at large ones).
 from __future__ import annotations
 
 import math
-import os
-import threading
+from collections.abc import Callable
 
 import ducc0
 import numba as nb
 import numpy as np
 
-from .threads import threads
+from .fourstep import c2c_row, root, roots, split
+from .threads import parallel, threads
 
 __all__ = ["rfft", "irfft", "fft", "PACKED_MIN_LENGTH"]
 
@@ -51,43 +51,6 @@ __all__ = ["rfft", "irfft", "fft", "PACKED_MIN_LENGTH"]
 #: 2^15-2^17, 0.96x at 2^18, 0.87-0.88x at 2^19-2^20, 0.37x at 2^21, 0.42x at 2^22 and
 #: 0.69x at 2^23).
 PACKED_MIN_LENGTH = 1 << 19
-
-_TWIDDLES: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-_TWIDDLES_LOCK = threading.Lock()
-
-
-def _after_fork_in_child() -> None:
-    # a lock held by a parent thread at the fork would be held forever in the child
-    global _TWIDDLES_LOCK
-    _TWIDDLES_LOCK = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _twiddles(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(coarse, fine)`` with ``exp(-2 pi i k / n) = coarse[k // B] * fine[k % B]`` for
-    ``0 <= k <= n / 4``, ``B = len(fine) ~ sqrt(n) / 2``: two small tables instead of one
-    of ``n / 4`` entries, each product within two roundings of the exact root."""
-    with _TWIDDLES_LOCK:
-        got = _TWIDDLES.get(n)
-        if got is None:
-            last = n // 4
-            width = max(math.isqrt(last) + 1, 1)
-            fine = np.exp(-2j * np.pi * (np.arange(width) / n))
-            coarse = np.exp(-2j * np.pi * ((np.arange(last // width + 1) * width) / n))
-            got = _TWIDDLES[n] = (coarse, fine)
-            if len(_TWIDDLES) > 16:  # a few lengths at a time in practice
-                _TWIDDLES.pop(next(iter(_TWIDDLES)))
-        return got
-
-
-@nb.njit(nogil=True, cache=True, inline="always")
-def _root(coarse, fine, k):  # pragma: no cover - compiled
-    """``exp(-2 pi i k / n)`` from :func:`_twiddles`' tables."""
-    width = fine.shape[0]
-    return coarse[k // width] * fine[k % width]
-
 
 @nb.njit(nogil=True, cache=True)
 def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
@@ -109,7 +72,7 @@ def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
             a = f[k]
             b = f[h - k].conjugate()
             e = 0.5 * (a + b)
-            wo = _root(coarse, fine, k) * (-0.5j * (a - b))
+            wo = root(coarse, fine, k) * (-0.5j * (a - b))
             f[k] = e + wo
             if 2 * k != h:
                 f[h - k] = (e - wo).conjugate()
@@ -133,7 +96,7 @@ def _pack_numba(F, coarse, fine):  # pragma: no cover - compiled
             a = f[k]
             b = f[h - k].conjugate()
             e = 0.5 * (a + b)
-            io = 1j * (_root(coarse, fine, k).conjugate() * (0.5 * (a - b)))
+            io = 1j * (root(coarse, fine, k).conjugate() * (0.5 * (a - b)))
             f[k] = e + io
             if 2 * k != h:
                 f[h - k] = (e - io).conjugate()
@@ -158,6 +121,35 @@ def _threads(workers: int, shape: tuple[int, ...]) -> int:
     if math.prod(shape[:-1]) <= 1:
         return 1
     return threads() if workers == -1 else max(int(workers), 1)
+
+
+def _c2c(source: np.ndarray, target: np.ndarray, forward: bool, inorm: int,
+         workers: int) -> None:
+    """ducc0's complex transform of each row of ``source`` into ``target``; rows of
+    :func:`.fourstep.split`-able length go through the four steps (one row per task, on the
+    engine's threads when ``workers != 1``), other rows through one ducc0 call."""
+    m = source.shape[-1]
+    n1 = split(m)
+    if not n1:
+        ducc0.fft.c2c(source, axes=(source.ndim - 1,), forward=forward, inorm=inorm,
+                      out=target, nthreads=_threads(workers, source.shape))
+        return
+
+    def task(index: tuple[int, ...]) -> Callable[[], None]:
+        def run() -> None:
+            row = target[index]
+            result = row if row.flags.c_contiguous else np.empty(m, dtype=np.complex128)
+            c2c_row(np.ascontiguousarray(source[index]), result, n1, forward, inorm)
+            if result is not row:
+                row[...] = result
+        return run
+
+    tasks = [task(index) for index in np.ndindex(*source.shape[:-1])]
+    if _threads(workers, source.shape) > 1:
+        parallel(tasks)
+    else:
+        for run in tasks:
+            run()
 
 
 def _resized(x: np.ndarray, n: int, dtype: type) -> np.ndarray:
@@ -209,9 +201,8 @@ def rfft(x: np.ndarray, n: int | None = None, *, out: np.ndarray | None = None,
         return out
     h = n // 2
     z = np.ascontiguousarray(x).view(np.complex128)
-    ducc0.fft.c2c(z, axes=(z.ndim - 1,), forward=True, out=out[..., :h],
-                  nthreads=_threads(workers, z.shape))
-    coarse, fine = _twiddles(n)
+    _c2c(z, out[..., :h], True, 0, workers)
+    coarse, fine = roots(n, n // 4 + 1)
     for rows in _matrices(out):
         _unpack_numba(rows, coarse, fine)
     return out
@@ -253,12 +244,11 @@ def irfft(spectrum: np.ndarray, n: int, *, out: np.ndarray | None = None,
         return out
     h = n // 2
     work = resized if overwrite or resized is not F else resized.copy()
-    coarse, fine = _twiddles(n)
+    coarse, fine = roots(n, n // 4 + 1)
     for rows in _matrices(work):
         _pack_numba(rows, coarse, fine)
     target = out if out.flags.c_contiguous else np.empty(out.shape)
-    ducc0.fft.c2c(work[..., :h], axes=(work.ndim - 1,), forward=False, inorm=2,
-                  out=target.view(np.complex128), nthreads=_threads(workers, out.shape))
+    _c2c(work[..., :h], target.view(np.complex128), False, 2, workers)
     if target is not out:
         out[...] = target
     return out
@@ -283,6 +273,5 @@ def fft(x: np.ndarray, *, out: np.ndarray | None = None, workers: int = 1) -> np
     if out is None:
         out = np.empty(x.shape, dtype=np.complex128)
     if x.size:
-        ducc0.fft.c2c(x, axes=(x.ndim - 1,), forward=True, out=out,
-                      nthreads=_threads(workers, x.shape))
+        _c2c(x, out, True, 0, workers)
     return out

@@ -1,9 +1,10 @@
 """The engine's transforms (gpdtheory.toeplitz.realfft, ducc0) against numpy.fft, the
 independent implementation they replace: every length 1..64 (odd, even, prime), large
 powers of two and fast lengths, batches, padding and cutting, read-only and strided input,
-scales near the ends of float64, threads and a forked child. Every test runs twice: with
-ducc0's real transforms and with the packed route (complex transforms of half the length,
-docs/theory.md §2.2) forced at every even length."""
+scales near the ends of float64, threads and a forked child. Every test runs three times:
+with ducc0's real transforms, with the packed route (complex transforms of half the
+length, docs/theory.md §2.2 item 3) forced at every even length, and with the packed route
+whose complex transforms take the four steps (item 4) wherever they can."""
 
 from __future__ import annotations
 
@@ -13,16 +14,22 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from gpdtheory.toeplitz import realfft
+from gpdtheory.toeplitz import fourstep, realfft
 from gpdtheory.toeplitz.realfft import fft, irfft, rfft
 
 EPS = np.finfo(float).eps
 
 
-@pytest.fixture(autouse=True, params=["real", "packed"])
+@pytest.fixture(autouse=True, params=["real", "packed", "four-step"])
 def route(request, monkeypatch):
-    """Run the test with ducc0's real transforms, then with the packed route everywhere."""
+    """Run the test with ducc0's real transforms, with the packed route everywhere, and with
+    the packed route whose complex transforms go through the four steps wherever
+    :func:`.fourstep.split` allows (every length with factors 2, 3, 5, 7 only)."""
     monkeypatch.setattr(realfft, "PACKED_MIN_LENGTH", 1 << 62 if request.param == "real" else 2)
+    if request.param == "four-step":
+        monkeypatch.setattr(fourstep, "FOUR_STEP_MIN_LENGTH", 1)
+    else:
+        monkeypatch.setattr(fourstep, "FOUR_STEP_MIN_LENGTH", 1 << 62)
     return request.param
 
 

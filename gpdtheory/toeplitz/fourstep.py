@@ -1,0 +1,173 @@
+"""Long complex transforms as two batches of short ones: the four-step FFT, and the exact
+roots of unity it and the packed real route (:mod:`.realfft`) share.
+
+A transform of length ``m = n1 n2`` is, with ``j = j1 + n1 j2`` and ``k = k2 + n2 k1``
+(docs/theory.md §2.2, item 4),
+
+.. math::
+
+    X_{k_2 + n_2 k_1} = \\sum_{j_1} \\omega_{n_1}^{j_1 k_1} \\, \\omega_m^{j_1 k_2}
+    \\sum_{j_2} \\omega_{n_2}^{j_2 k_2} \\, x_{j_1 + n_1 j_2},
+    \\qquad \\omega_n = e^{\\mp 2 \\pi i / n},
+
+so one row of ``m`` points becomes: a transpose of the ``(n2, n1)`` view of the input into
+the ``(n1, n2)`` view of the output, ``n1`` transforms of length ``n2`` along its rows, the
+twiddle ``omega_m^{j1 k2}``, and ``n2`` transforms of length ``n1`` along its columns,
+which leaves ``X`` in natural order. Each pass streams the row once through memory in
+blocks that fit in cache; a single transform of ``m`` points does ``~log m`` passes over
+all of it, which is what makes ducc0's long transforms slow once a row outgrows the
+last-level cache (``python benchmarks/run.py --only transforms``: 2^21 complex points,
+about 32 ms as one transform and 19 ms in four steps on the machine of
+benchmarks/RESULTS.md).
+
+Every pass gives whole short transforms to one thread, so results do not depend on the
+thread count. Equivalent computation: ``numpy.fft.fft`` / ``ifft`` (tests/toeplitz/
+test_fourstep.py).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+
+import ducc0
+import numba as nb
+import numpy as np
+
+__all__ = ["roots", "root", "split", "c2c_row", "FOUR_STEP_MIN_LENGTH"]
+
+#: Complex lengths from which :func:`split` offers the four steps (measured with
+#: ``python benchmarks/run.py --only transforms``; below this the whole row stays in cache
+#: and one transform is as fast).
+FOUR_STEP_MIN_LENGTH = 1 << 18
+
+_ROOTS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+_ROOTS_LOCK = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # a lock held by a parent thread at the fork would be held forever in the child
+    global _ROOTS_LOCK
+    _ROOTS_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _exact_roots(k: np.ndarray, n: int) -> np.ndarray:
+    """``exp(-2 pi i k / n)`` to about one rounding: ``k / n = q / 4 + r / (4 n)`` in integers,
+    so ``exp`` only sees angles below ``pi / 2`` (an angle near ``2 pi`` would carry an
+    absolute error of ``2 pi eps``), and the quarter turn ``(-i)^q`` is exact."""
+    k = np.asarray(k, dtype=np.int64) % n
+    q = (4 * k) // n
+    z = np.exp(-2j * np.pi * ((4 * k - q * n) / (4 * n)))
+    turned = np.select([q == 1, q == 2, q == 3],
+                       [z.imag - 1j * z.real, -z, -z.imag + 1j * z.real], z)
+    return np.asarray(turned, dtype=np.complex128)
+
+
+def roots(n: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tables ``(coarse, fine)`` with ``exp(-2 pi i k / n) = coarse[k >> s] * fine[k & (B - 1)]``
+    for ``0 <= k < count``, ``B = len(fine) = 2^s >= sqrt(count)``: two tables of about
+    ``sqrt(count)`` entries instead of one of ``count``. Each entry is within about one
+    rounding of its root (:func:`_exact_roots`), so a product is within about three. The last 16
+    ``(n, count)`` pairs are kept (under a lock that a forked child renews)."""
+    key = (int(n), int(count))
+    with _ROOTS_LOCK:
+        got = _ROOTS.get(key)
+        if got is None:
+            width = 1 << max(math.isqrt(max(count - 1, 1)), 1).bit_length()
+            fine = _exact_roots(np.arange(width), n)
+            coarse = _exact_roots(np.arange((count - 1) // width + 1) * width, n)
+            got = _ROOTS[key] = (coarse, fine)
+            if len(_ROOTS) > 16:  # a few lengths at a time in practice
+                _ROOTS.pop(next(iter(_ROOTS)))
+        return got
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def root(coarse, fine, k):  # pragma: no cover - compiled
+    """``exp(-2 pi i k / n)`` from :func:`roots`' tables (``len(fine)`` is a power of two)."""
+    width = fine.shape[0]
+    return coarse[k // width] * fine[k & (width - 1)]
+
+
+def split(m: int) -> int:
+    """``n1`` for the four steps on ``m`` complex points: the largest divisor of ``m`` with
+    ``n1^2 <= m``, when ``m >= FOUR_STEP_MIN_LENGTH``, ``m`` has no prime factor above 7
+    (ducc0's fast radices; a larger factor goes through Bluestein's algorithm) and
+    ``m / n1 <= 4 n1``; else 0: one transform of ``m`` points (measured: ``2^21 + 1 =
+    3 * 699051`` points split 387 x 5419 take 1.2x one transform)."""
+    if m < FOUR_STEP_MIN_LENGTH:
+        return 0
+    rest = m
+    for p in (2, 3, 5, 7):
+        while rest % p == 0:
+            rest //= p
+    if rest != 1:
+        return 0
+    n1 = math.isqrt(m)
+    while m % n1:
+        n1 -= 1
+    return n1 if m // n1 <= 4 * n1 else 0
+
+
+@nb.njit(nogil=True, cache=True)
+def _transpose(source, target):  # pragma: no cover - compiled
+    """``target[j1, j2] = source[j2, j1]`` in 32 x 32 tiles (both stay in L1)."""
+    rows, cols = source.shape
+    tile = 32
+    for r0 in range(0, rows, tile):
+        r1 = min(r0 + tile, rows)
+        for c0 in range(0, cols, tile):
+            for c in range(c0, min(c0 + tile, cols)):
+                for r in range(r0, r1):
+                    target[c, r] = source[r, c]
+
+
+@nb.njit(nogil=True, cache=True)
+def _twiddle(O, coarse, fine, conjugate):  # pragma: no cover - compiled
+    """``O[j1, k2] *= w^{j1 k2}`` with ``w = exp(-2 pi i / m)`` (its conjugate for the
+    inverse), ``m = O.size``; ``j1 k2 < m``, so :func:`roots` tables of ``m`` entries cover it.
+    The exponent is carried as ``(quotient, remainder)`` by ``len(fine)``."""
+    rows, cols = O.shape
+    width = fine.shape[0]
+    for j1 in range(rows):
+        step_q = j1 // width
+        step_r = j1 & (width - 1)
+        q = 0
+        r = 0
+        row = O[j1]
+        if conjugate:
+            for k2 in range(cols):
+                row[k2] *= (coarse[q] * fine[r]).conjugate()
+                r += step_r
+                q += step_q
+                if r >= width:
+                    r -= width
+                    q += 1
+        else:
+            for k2 in range(cols):
+                row[k2] *= coarse[q] * fine[r]
+                r += step_r
+                q += step_q
+                if r >= width:
+                    r -= width
+                    q += 1
+
+
+def c2c_row(source: np.ndarray, target: np.ndarray, n1: int, forward: bool,
+            inorm: int) -> None:
+    """``target = DFT(source)`` (``forward``) or its inverse, one contiguous row of ``m``
+    complex points in four steps with ``n1 = split(m)``; ``inorm`` as ducc0's (2: divide by
+    ``m``, applied as ``1 / n2`` and ``1 / n1`` by the two batches, exact for powers of
+    two). ``source`` may be read-only; ``target`` must not overlap it."""
+    m = source.shape[0]
+    n2 = m // n1
+    O = target.reshape(n1, n2)
+    _transpose(source.reshape(n2, n1), O)
+    ducc0.fft.c2c(O, axes=(1,), forward=forward, inorm=inorm, out=O, nthreads=1)
+    coarse, fine = roots(m, m)
+    _twiddle(O, coarse, fine, not forward)
+    ducc0.fft.c2c(O, axes=(0,), forward=forward, inorm=inorm, out=O, nthreads=1)
