@@ -37,10 +37,12 @@ import numpy as np
 
 __all__ = ["roots", "root", "split", "c2c_row", "FOUR_STEP_MIN_LENGTH"]
 
-#: Complex lengths from which :func:`split` offers the four steps (measured with
-#: ``python benchmarks/run.py --only transforms``; below this the whole row stays in cache
-#: and one transform is as fast).
-FOUR_STEP_MIN_LENGTH = 1 << 18
+#: Complex lengths from which :func:`split` offers the four steps (real rows of 2^21 through
+#: the packed route). Alone on a core the four steps already win from 2^18 points
+#: (``python benchmarks/run.py --only transforms``); inside the score's row tasks, with
+#: two rows in flight sharing the last-level cache, they lost at 2^19 points and won from
+#: 2^20 (first score at 2^20 x 16, three processes per setting, benchmarks/RESULTS.md).
+FOUR_STEP_MIN_LENGTH = 1 << 20
 
 _ROOTS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 _ROOTS_LOCK = threading.Lock()

@@ -86,7 +86,7 @@ def test_split_rule():
     assert split(2**20 * 35) == 5120                           # 5120 x 7168
     assert split(2**21 + 1) == 0                              # 3 * 699051: a large prime
     assert split(big * 11) == 0                               # factor 11: not a fast radix
-    assert split(2**18 - 1) == 0
+    assert split(2**21 - 1) == 0                              # 7^2 * 127 * 337
 
 
 def test_split_rows_ask_ducc0_for_short_transforms_only(monkeypatch):
@@ -101,10 +101,11 @@ def test_split_rows_ask_ducc0_for_short_transforms_only(monkeypatch):
 
     monkeypatch.setattr(ducc0.fft, "c2c", spy)
     monkeypatch.setattr(realfft, "PACKED_MIN_LENGTH", 2)
-    for n, longest in ((2**20, 2**10), (3 * 2**19, 1024)):
+    for n, longest in ((2**21, 2**10), (3 * 2**20, 1536)):
+        assert split(n // 2)
         lengths.clear()
         realfft.irfft(realfft.rfft(np.ones(n)), n)
-        assert lengths and max(lengths) <= longest <= 4 * np.sqrt(n / 2)
+        assert lengths and max(lengths) == longest <= 4 * np.sqrt(n / 2)
     lengths.clear()
     realfft.rfft(np.ones(2 * (2**21 + 1)))
     assert lengths == [2**21 + 1]
