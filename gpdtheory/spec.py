@@ -444,13 +444,22 @@ class GPSpec:
         cols = np.empty((n * d + 1, N))             # row k: column k of the n*d draws
         pairs = (n * d + 1) // 2
         batch = max(1, min(pairs, (1 << 22) // M))  # ~64 MB of complex work per batch
+        # one set of buffers for every batch: fresh pages cost more than the arithmetic
+        # on them at large M; the draws are those of ``standard_normal((b, M))`` for the
+        # real parts, then for the imaginary parts, as always
+        normal = np.empty((batch, M))
+        w = np.empty((batch, M), dtype=np.complex128)
+        y = np.empty((batch, M), dtype=np.complex128)
         for start in range(0, pairs, batch):
             b = min(batch, pairs - start)
-            w = rng.standard_normal((b, M)) + 1j * rng.standard_normal((b, M))
-            w *= full
-            y = fft(w)[:, :N]
-            cols[2 * start:2 * (start + b):2] = y.real
-            cols[2 * start + 1:2 * (start + b):2] = y.imag
+            rng.standard_normal(out=normal[:b])
+            w.real[:b] = normal[:b]
+            rng.standard_normal(out=normal[:b])
+            w.imag[:b] = normal[:b]
+            w[:b] *= full
+            fft(w[:b], out=y[:b], workers=-1)
+            cols[2 * start:2 * (start + b):2] = y[:b, :N].real
+            cols[2 * start + 1:2 * (start + b):2] = y[:b, :N].imag
         return cols[:n * d].reshape(n, d, N).transpose(0, 2, 1)
 
     @cached_property
