@@ -52,6 +52,7 @@ __all__ = ["rfft", "irfft", "fft", "PACKED_MIN_LENGTH"]
 #: 0.69x at 2^23).
 PACKED_MIN_LENGTH = 1 << 19
 
+
 @nb.njit(nogil=True, cache=True)
 def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
     """Rows ``F`` of ``h + 1`` entries whose first ``h`` hold ``Z = DFT_h(z)``,
@@ -63,19 +64,30 @@ def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
     ``w_{h-k} = -conj w_k``, ``X_{h-k} = conj(E_k - w_k O_k)``. The pair ``(k, h - k)`` is
     read before either is written: the pass works in place."""
     h = F.shape[1] - 1
+    width = fine.shape[0]
     for row in range(F.shape[0]):
         f = F[row]
         z0 = f[0]
         f[0] = z0.real + z0.imag
         f[h] = z0.real - z0.imag
-        for k in range(1, h // 2 + 1):
-            a = f[k]
-            b = f[h - k].conjugate()
-            e = 0.5 * (a + b)
-            wo = root(coarse, fine, k) * (-0.5j * (a - b))
-            f[k] = e + wo
-            if 2 * k != h:
+        # pairs k < h - k in blocks of the fine table (no division per entry), then the
+        # middle k = h / 2 of an even h, which is its own partner
+        pairs = (h - 1) // 2
+        for block in range(pairs // width + 1):
+            start = block * width
+            c = coarse[block]
+            for k in range(max(start, 1), min(start + width, pairs + 1)):
+                a = f[k]
+                b = f[h - k].conjugate()
+                e = 0.5 * (a + b)
+                wo = (c * fine[k - start]) * (-0.5j * (a - b))
+                f[k] = e + wo
                 f[h - k] = (e - wo).conjugate()
+        if h % 2 == 0 and h > 0:
+            k = h // 2
+            a = f[k]
+            b = a.conjugate()
+            f[k] = 0.5 * (a + b) + root(coarse, fine, k) * (-0.5j * (a - b))
 
 
 @nb.njit(nogil=True, cache=True)
@@ -87,19 +99,28 @@ def _pack_numba(F, coarse, fine):  # pragma: no cover - compiled
     ``Z_{h-k} = conj(E_k - i O_k)``. The imaginary parts of ``X_0`` and ``X_h`` are ignored
     (the real transform's convention)."""
     h = F.shape[1] - 1
+    width = fine.shape[0]
     for row in range(F.shape[0]):
         f = F[row]
         x0 = f[0].real
         xh = f[h].real
         f[0] = complex(0.5 * (x0 + xh), 0.5 * (x0 - xh))
-        for k in range(1, h // 2 + 1):
-            a = f[k]
-            b = f[h - k].conjugate()
-            e = 0.5 * (a + b)
-            io = 1j * (root(coarse, fine, k).conjugate() * (0.5 * (a - b)))
-            f[k] = e + io
-            if 2 * k != h:
+        pairs = (h - 1) // 2
+        for block in range(pairs // width + 1):
+            start = block * width
+            c = coarse[block]
+            for k in range(max(start, 1), min(start + width, pairs + 1)):
+                a = f[k]
+                b = f[h - k].conjugate()
+                e = 0.5 * (a + b)
+                io = 1j * ((c * fine[k - start]).conjugate() * (0.5 * (a - b)))
+                f[k] = e + io
                 f[h - k] = (e - io).conjugate()
+        if h % 2 == 0 and h > 0:
+            k = h // 2
+            a = f[k]
+            b = a.conjugate()
+            f[k] = 0.5 * (a + b) + 1j * (root(coarse, fine, k).conjugate() * (0.5 * (a - b)))
 
 
 def _matrices(a: np.ndarray):
