@@ -444,9 +444,8 @@ class GPSpec:
         cols = np.empty((n * d + 1, N))             # row k: column k of the n*d draws
         pairs = (n * d + 1) // 2
         batch = max(1, min(pairs, (1 << 22) // M))  # ~64 MB of complex work per batch
-        # one set of buffers for every batch: fresh pages cost more than the arithmetic
-        # on them at large M; the draws are those of ``standard_normal((b, M))`` for the
-        # real parts, then for the imaginary parts, as always
+        # buffers made once (fresh pages cost more than the arithmetic at large M); the
+        # draws: ``standard_normal((b, M))`` for the real parts, then for the imaginary ones
         normal = np.empty((batch, M))
         w = np.empty((batch, M), dtype=np.complex128)
         y = np.empty((batch, M), dtype=np.complex128)

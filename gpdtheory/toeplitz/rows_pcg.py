@@ -38,7 +38,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError
-from .prefault import Toucher
 from .rows_numba import _cg_step, _directions, _row_norms
 
 # _chan, _strang, _StrangCorners, _Workspace and the recycling constants: importable from here
@@ -233,19 +232,10 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         last = np.array([k - 1])
         slots = min(HARVEST_MAX, k - 1)
         harvest = _Harvest(s[-1], h[-1], P[:slots], AP[:slots])
-        # The reference (one row) leaves a core idle for part of each iteration; meanwhile
-        # a second thread faults in the memory written next, in the order it is written:
-        # the harvest's rows (populated only: the reference writes them), the deflation
-        # space, then the deflated pass's rows.
-        first_rows = min(len(_blocks(todo)[0]), k - 1)
-        space = np.zeros((2 * RECYCLE_MAX_VECTORS, n))
-        toucher = Toucher([row for j in range(slots) for row in (P[j], AP[j])],
-                          [space, X[:k - 1], ops.work.get("preconditioned", first_rows, n)[1:],
-                           ops.work.get("product", first_rows, n)[1:]])
         _iterate(ops, state, last, bnorm, tol, maxiter, spent, harvest=harvest)
         todo = todo[todo != k - 1]
         recycled = bool(spent[-1] >= RECYCLE_MIN_ITERATIONS)
-        toucher.finish()
+        space = np.empty((2 * RECYCLE_MAX_VECTORS, n)) if recycled else None
         U = harvest.deflation_space(space) if recycled else None
         del harvest, space
         if U is not None:

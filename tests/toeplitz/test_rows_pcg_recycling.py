@@ -11,7 +11,7 @@ import pytest
 import scipy.linalg
 
 import gpdtheory as gp
-from gpdtheory.toeplitz import prefault, rows_pcg
+from gpdtheory.toeplitz import rows_pcg
 
 KERNELS = [gp.PoweredExponential(2.0, 1.0), gp.Polynomial(2.0, 0.8), gp.Logarithmic(2.0, 1.0)]
 #: ten systems: the score's rotated systems with scales spread over a decade
@@ -126,87 +126,3 @@ def test_a_useless_deflation_space_is_abandoned(monkeypatch):
     x = dense_solutions(r, B, SCALES, np.full(10, 0.4))
     assert res.residual <= 1e-12
     assert np.linalg.norm(res.x - x) <= 1e-8 * np.linalg.norm(x)
-
-
-#: The two ways the second thread faults memory in: whatever this system allows (madvise's
-#: populate where the kernel has it, else zeros into private arrays), and zeros forced.
-WAYS = ["as-the-system-allows", "zero-fill"]
-
-
-def _force(way: str, monkeypatch) -> None:
-    if way == "zero-fill":
-        monkeypatch.setattr(prefault, "populate", lambda a: False)
-
-
-class _RecordingToucher:
-    """Stands in for the thread: records what it was given and that it was finished."""
-
-    made: list = []
-
-    def __init__(self, shared, private):
-        self.finished = False
-        _RecordingToucher.made.append(self)
-
-    def finish(self):
-        self.finished = True
-
-
-@pytest.mark.parametrize("kernel, recycles", [(gp.PoweredExponential(2.0, 1.0), False),
-                                              (gp.Logarithmic(2.0, 1.0), True)], ids=repr)
-@pytest.mark.parametrize("way", WAYS)
-def test_prefaulting_changes_no_value(kernel, recycles, way, monkeypatch):
-    """With the second thread faulting memory in either way, the solutions are bit for bit
-    those with no thread at all: it changes timing only. The thread is finished after the
-    reference pass, recycling or not."""
-    _force(way, monkeypatch)
-    finished = []
-    finish = prefault.Toucher.finish
-    monkeypatch.setattr(prefault.Toucher, "finish",
-                        lambda self: (finished.append(True), finish(self))[1])
-    N = 4096
-    r = kernel.autocovariance(N)
-    B = np.random.default_rng(2).standard_normal((10, N))
-    res = rows_pcg.pcg_rows(r, B, SCALES, 0.4)
-    assert finished == [True] and (res.deflated > 0) == recycles
-    _RecordingToucher.made = []
-    monkeypatch.setattr(rows_pcg, "Toucher", _RecordingToucher)
-    alone = rows_pcg.pcg_rows(r, B, SCALES, 0.4)
-    assert [t.finished for t in _RecordingToucher.made] == [True]
-    np.testing.assert_array_equal(res.x, alone.x)
-    plain = rows_pcg.pcg_rows(r, B, SCALES, 0.4, recycle=False)
-    assert np.linalg.norm(res.x - plain.x) <= 1e-9 * np.linalg.norm(plain.x)
-
-
-@pytest.mark.parametrize("way", WAYS)
-def test_toucher_keeps_contents_and_is_done_after_finish(way, monkeypatch):
-    """Shared arrays keep what is written into them meanwhile (populate never writes;
-    without it they are skipped); private ones stay zero; the thread is gone after finish."""
-    _force(way, monkeypatch)
-    shared = np.arange(6000.0).reshape(3, 2000)
-    private = np.zeros((5, 3000))
-    toucher = prefault.Toucher([shared[0], shared[1:]], [private])
-    shared[2, :10] = -1.0                     # a write while the thread may be running
-    toucher.finish()
-    assert not toucher._thread.is_alive()
-    expected = np.arange(6000.0).reshape(3, 2000)
-    expected[2, :10] = -1.0
-    np.testing.assert_array_equal(shared, expected)
-    assert not private.any()
-
-
-def test_populate_faults_pages_in_or_says_it_did_not():
-    """Where populate reports success, writing the array afterwards takes no page fault
-    (a 32 MB array takes hundreds without it, at least 16 with huge pages); values are
-    unchanged either way, and a strided array is refused."""
-    import resource  # Unix: the page-fault counter
-
-    a = np.zeros(4 << 20)
-    done = prefault.populate(a)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    a.fill(1.0)
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    assert not done or faults < 16
-    b = np.arange(3000.0)
-    prefault.populate(b)
-    np.testing.assert_array_equal(b, np.arange(3000.0))
-    assert prefault.populate(np.zeros((4, 1000))[:, ::2]) is False
