@@ -43,7 +43,7 @@ import numpy as np
 from .fourstep import c2c_row, root, roots, split
 from .threads import parallel, threads
 
-__all__ = ["rfft", "irfft", "fft", "PACKED_MIN_LENGTH"]
+__all__ = ["rfft", "irfft", "fft", "complex_transform", "PACKED_MIN_LENGTH"]
 
 #: Even lengths from which a real transform goes through the complex one of half the length
 #: (``python benchmarks/run.py --only transforms`` on the machine of benchmarks/RESULTS.md,
@@ -296,3 +296,26 @@ def fft(x: np.ndarray, *, out: np.ndarray | None = None, workers: int = 1) -> np
     if x.size:
         _c2c(x, out, True, 0, workers)
     return out
+
+
+def complex_transform(source: np.ndarray, target: np.ndarray, *, forward: bool,
+                      workers: int = 1) -> np.ndarray:
+    """``target = numpy.fft.fft(source)`` (``forward``) or ``numpy.fft.ifft(source)`` along the
+    last axis, into ``target`` (same shape, complex128, not overlapping ``source``): the
+    engine's complex transform, four steps for long rows (:mod:`.fourstep`).
+
+    Parameters
+    ----------
+    source, target : (..., n) complex128 ndarray
+    forward : bool
+        The forward transform (no normalisation) or the inverse (``1/n``).
+    workers : int
+        Threads for a batch of rows (``-1``: the engine's thread count).
+
+    Returns
+    -------
+    target
+    """
+    if source.size:
+        _c2c(source, target, forward, 0 if forward else 2, workers)
+    return target

@@ -1,13 +1,16 @@
 """The products of the rows-as-systems CG (:mod:`.rows_pcg`): circulant preconditioners
-(Strang's, T. Chan's), the Strang corners ``T - C`` with length-``N`` transforms, and the
-exact product through the circulant embedding of length ``~2N``.
+(Strang's, T. Chan's) and the products ``A_k x`` with length-``N`` transforms.
 
 For ``A_k = s_k T + h_k I`` (``T = toeplitz(r)`` SPD) and the circulant ``C`` with real
 eigenvalues ``lam`` (one real FFT of its first column), the preconditioner is
-``M_k = s_k C + h_k I``; with Strang's ``C`` the product of a preconditioned residual
-``z = M_k^{-1} r`` is ``A_k z = r + s_k (T - C) z``, two corner convolutions of length
-``~N`` (:class:`_StrangCorners`). Buffers live for one call (:class:`_Workspace`).
-Equivalent dense computation: ``(s_k toeplitz(r) + h_k I) @ x``.
+``M_k = s_k C + h_k I``. For even ``N`` the product is the circulant embedding of length
+``2N`` split into its even and odd bins (:class:`.rows_split.SplitEmbedding`,
+docs/theory.md §2.2 item 5): a preconditioned residual ``z = M_k^{-1} r`` and its product
+cost 5 transforms of length ``N`` together, the spectrum of ``z`` serving both. For odd
+``N`` with Strang's ``C``, ``A_k z = r + s_k (T - C) z``: two corner convolutions of
+length ``~N`` (:class:`_StrangCorners`); with T. Chan's, the embedding of length ``~2N``.
+Buffers live for one call (:class:`_Workspace`). Equivalent dense computation:
+``(s_k toeplitz(r) + h_k I) @ x``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .fft import embedding_column
 from .lengths import embedding_length
 from .realfft import irfft, rfft
 from .rows_numba import _affine_rows, _divide_spectrum, _lower_corner, _upper_corner
+from .rows_split import SplitEmbedding
 from .threads import Workspace as _Workspace
 from .threads import launch as _launch
 from .threads import parallel as _parallel
@@ -129,7 +133,9 @@ class _Operators:
                     "check the correlation with gpdtheory.toeplitz.min_eig")
         self.lam = lam
         self.work = _Workspace()
-        self.corners = _StrangCorners(r, self.work) if self.name == "strang" else None
+        self.split = SplitEmbedding(r, self.work) if n % 2 == 0 else None
+        self.corners = _StrangCorners(r, self.work) \
+            if self.name == "strang" and self.split is None else None
         self._fc: np.ndarray | None = None
 
     def _circulant(self, X: np.ndarray, rows: np.ndarray, inverse: bool,
@@ -150,17 +156,50 @@ class _Operators:
         """``M_k^{-1} r_k``."""
         return self._circulant(R, rows, True, "preconditioned")
 
+    def precondition_and_product(self, R: np.ndarray,
+                                 rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(Z, AZ)``: ``z_k = M_k^{-1} r_k`` and ``A_k z_k``. With the split embedding the
+        spectrum of ``z_k`` serves both (5 transforms a row); else :meth:`precondition` and
+        :meth:`direction`."""
+        if self.split is None:
+            Z = self.precondition(R, rows)
+            return Z, self.direction(R, Z, rows)
+        Z = self.work.get("preconditioned", R.shape[0], self.n)
+        AZ = self.work.get("product", R.shape[0], self.n)
+        split, n = self.split, self.n
+
+        def task(i: int) -> None:
+            count_transforms(5, n)
+            k = rows[i]
+            F = rfft(R[i], out=self.work.spectrum("spectrum", n))
+            G = split.weigh(F, self.lam, self.s[k], self.h[k])
+            irfft(F, n, out=Z[i], overwrite=True)
+            split.finish(G, Z[i], self.s[k], self.h[k], AZ[i])
+
+        _parallel([partial(task, i) for i in range(R.shape[0])])
+        return Z, AZ
+
     def direction(self, R: np.ndarray, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``A_k z_k`` for ``z_k`` with ``M_k z_k = r_k``: ``r_k + s_k E z_k`` (Strang)."""
         out = self.work.get("product", *Z.shape)
         if self.corners is None:
-            return self._embedded(Z, rows, out)
+            return self.exact(Z, rows)
         return self.corners.apply(R, Z, self.s[rows], out)
 
     def exact(self, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """``A_k x_k``: ``M_k x + s_k E x`` with Strang's circulant (length-``N``
+        """``A_k x_k``: for even ``N`` by the split embedding (4 transforms of length ``N`` a
+        row); for odd ``N`` ``M_k x + s_k E x`` with Strang's circulant (length-``N``
         transforms), else through the circulant embedding of length ``~2N``."""
         out = self.work.get("product", *X.shape)
+        if self.split is not None:
+            split, n = self.split, self.n
+
+            def task(i: int) -> None:
+                count_transforms(4, n)
+                split.product(X[i], self.s[rows[i]], self.h[rows[i]], out[i])
+
+            _parallel([partial(task, i) for i in range(X.shape[0])])
+            return out
         if self.corners is None:
             return self._embedded(X, rows, out)
         return self.corners.apply(self._circulant(X, rows, False, "preconditioned"), X,

@@ -7,15 +7,18 @@ score, docs/theory.md §2.2). Same mathematics and stopping rule as :func:`.pcg_
 true relative residual ``<= tol`` in every system, checked at the end), laid out for
 large ``N``:
 
-* right-hand sides are contiguous **rows** ``(K, N)``; the transforms are NumPy's real
-  FFTs of one row at a time, the rows shared among threads (:func:`_parallel`), into
-  buffers allocated once per call (:class:`_Workspace`);
+* right-hand sides are contiguous **rows** ``(K, N)``; the transforms are the engine's
+  real FFTs (:mod:`.realfft`) of one row at a time, the rows shared among threads
+  (:func:`_parallel`), into buffers allocated once per call (:class:`_Workspace`);
 * only **real** FFTs: the preconditioner uses the real eigenvalues of a symmetric
   circulant of length ``N`` (``rfft``), half the work of complex transforms;
-* with Strang's preconditioner every transform has length ``~N``: the new direction's
-  product is the preconditioned residual plus the two corners where ``T`` and the
-  circulant differ (:class:`_StrangCorners`), and the final true residual is
-  ``M x + s E x`` (no circulant embedding of length ``2N``);
+* every transform has length ``~N``: for even ``N`` the product with ``T`` is the
+  circulant embedding of length ``2N`` split into its even bins (the spectrum of the
+  preconditioned residual, already at hand) and its odd bins
+  (:class:`.rows_split.SplitEmbedding`, docs/theory.md §2.2 item 5), 5 transforms per
+  row and iteration with the preconditioner's two; for odd ``N`` with Strang's
+  preconditioner the new direction's product is the preconditioned residual plus the two
+  corners where ``T`` and the circulant differ (:class:`_StrangCorners`), 6 transforms;
 * converged systems leave the iteration (an active set), so the slowest system alone
   pays for its extra iterations;
 * **recycling across the systems** (:class:`_Harvest`, :class:`_Deflation`): the ``K``
@@ -107,9 +110,8 @@ def _iterate(ops: _Operators, state: tuple[np.ndarray, ...], rows: np.ndarray,
         converged = []
         for block in _blocks(active):
             Rb = _take(R, block)
-            Z = ops.precondition(Rb, block)
+            Z, AZ = ops.precondition_and_product(Rb, block)
             rz_new = np.einsum("ij,ij->i", Rb, Z)
-            AZ = ops.direction(Rb, Z, block)
             del Rb
             if harvest is not None and not harvest.record(Z[0], AZ[0], rz_new[0]):
                 harvest = None
@@ -135,16 +137,14 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
              recycle: bool = True) -> RowsPCGResult:
     """Solve ``(scale_k toeplitz(r) + shift_k I) x_k = B[k]`` for every row ``k``.
 
-    With Strang's preconditioner ``M_k = s_k C + h_k I`` the new direction's product needs
-    no full Toeplitz product: ``z = M_k^{-1} R`` gives ``M_k z = R`` up to round-off, so
-
-        A_k z = M_k z + s_k (T - C) z = R + s_k E z,
-
-    and ``E`` (:class:`_StrangCorners`) costs two length-``N`` transforms per row against
-    two of length ``2N`` for ``T z``. Round-off in ``M_k z = R`` enters the recurrence the
-    way the round-off of a computed product does; the true residual ``b - (M x + s E x)``
-    is checked at the end, and a restart repairs any drift. T. Chan's preconditioner has
-    no such structure and uses the full product.
+    For even ``N`` the new direction's product ``A_k z = s_k T z + h_k z`` takes three
+    transforms of length ``N`` beside the two of ``z = M_k^{-1} R``: the even bins of the
+    embedding's product are the spectrum of ``z``, the odd bins come from
+    :func:`.oddfft.odd_rfft` (:class:`.rows_split.SplitEmbedding`). For odd ``N`` with Strang's
+    preconditioner ``M_k = s_k C + h_k I``, ``z = M_k^{-1} R`` gives ``M_k z = R`` up to
+    round-off, so ``A_k z = M_k z + s_k (T - C) z = R + s_k E z``, and ``E``
+    (:class:`_StrangCorners`) costs two length-``N`` transforms per row. The true residual
+    is checked at the end, and a restart repairs any drift of the recurrence.
 
     With ``recycle`` and at least ``RECYCLE_MIN_ROWS`` systems, the system with the smallest
     ``h_k / s_k`` (the widest preconditioned spectrum) is solved first; when it needed
