@@ -46,9 +46,13 @@ def _twist_numba(x, v, coarse, fine, shift):  # pragma: no cover - compiled
 
 
 @nb.njit(nogil=True, cache=True)
-def _weigh_numba(V, mu, coarse, fine, shift):  # pragma: no cover - compiled
+def _weigh_numba(V, p, q, coarse, fine, shift):  # pragma: no cover - compiled
     """In place: ``V = DFT_h(v)`` becomes the ``V'`` whose inverse transform, untwisted,
-    is ``odd_irfft(mu * odd_rfft(x))`` (:mod:`.oddfft`'s split, the product, its join)."""
+    is ``odd_irfft(mu * odd_rfft(x))``: :mod:`.oddfft`'s split, the product with ``mu``
+    and the join, one pair ``(k, j = h - 1 - k)`` at a time. With ``A = (V_k + conj V_j)/2``,
+    ``D = (V_k - conj V_j)/2``, ``p = (mu_k + mu_j)/2``, ``q = (mu_k - mu_j)/2`` and
+    ``w = w^{2k+1}`` the three collapse to ``V'_k = p V_k + i q (conj(w) A - w D)`` and
+    ``V'_j = p V_j + i q conj(conj(w) A + w D)`` (docs/theory.md §2.2 item 5)."""
     h = V.shape[0]
     mask = fine.shape[0] - 1
     for k in range(h // 2 + h % 2):
@@ -56,18 +60,14 @@ def _weigh_numba(V, mu, coarse, fine, shift):  # pragma: no cover - compiled
         e = 2 * k + 1
         w = coarse[e >> shift] * fine[e & mask]
         a = V[k]
-        b = V[j].conjugate()
-        A = 0.5 * (a + b)
-        wB = w * (-0.5j * (a - b))
-        Pk = mu[k] * (A + wB)
-        Pj = mu[j] * (A - wB).conjugate()
-        a = Pk
-        b = Pj.conjugate()
-        A = 0.5 * (a + b)
-        B = w.conjugate() * (0.5 * (a - b))
-        V[k] = A + 1j * B
+        b = V[j]
+        A = 0.5 * (a + b.conjugate())
+        D = 0.5 * (a - b.conjugate())
+        wa = w.conjugate() * A
+        wd = w * D
+        V[k] = p[k] * a + 1j * (q[k] * (wa - wd))
         if j != k:
-            V[j] = A.conjugate() + 1j * B.conjugate()
+            V[j] = p[k] * b + 1j * (q[k] * (wa + wd).conjugate())
 
 
 @nb.njit(nogil=True, cache=True)
@@ -86,7 +86,8 @@ def _combine_numba(v, even, x, alpha, beta, out, coarse, fine, shift):  # pragma
 def _divide_and_weigh(F, lam, s, h, mu, G):  # pragma: no cover - compiled
     """``F /= s lam + h`` (the preconditioner's solve) and ``G = mu F``, one pass."""
     for j in range(F.shape[0]):
-        f = F[j] / (s * lam[j] + h)
+        d = s * lam[j] + h
+        f = complex(F[j].real / d, F[j].imag / d)   # exact: no complex division
         F[j] = f
         G[j] = mu[j] * f
 
@@ -107,8 +108,11 @@ class SplitEmbedding:
         self.n, self.work = n, work
         mirrored = np.concatenate(([0.0], r[:0:-1]))
         self.even = rfft(r + mirrored).real
-        self.odd = odd_rfft(r - mirrored).real
+        odd = odd_rfft(r - mirrored).real
         count_transforms(2, n)
+        pairs = odd.shape[0] // 2 + odd.shape[0] % 2
+        self.p = 0.5 * (odd[:pairs] + odd[::-1][:pairs])
+        self.q = 0.5 * (odd[:pairs] - odd[::-1][:pairs])
         self.coarse, self.fine = roots(2 * n, n)
         self.shift = int(self.fine.shape[0]).bit_length() - 1
 
@@ -128,7 +132,7 @@ class SplitEmbedding:
         V = work.row("odd bins", half, np.complex128)
         _twist_numba(x, v, self.coarse, self.fine, self.shift)
         complex_transform(v, V, forward=True)
-        _weigh_numba(V, self.odd, self.coarse, self.fine, self.shift)
+        _weigh_numba(V, self.p, self.q, self.coarse, self.fine, self.shift)
         complex_transform(V, v, forward=False)
         _combine_numba(v, even, x, 0.5 * s, h, out, self.coarse, self.fine, self.shift)
         return out
