@@ -13,7 +13,7 @@ import numba as nb
 import numpy as np
 
 __all__ = ["_affine_rows", "_cg_step", "_directions", "_divide_spectrum", "_lower_corner",
-           "_upper_corner", "_row_norms"]
+           "_upper_corner", "_row_norms", "_row_dots"]
 
 
 # Fused row updates on the systems' rows ``rows[i]`` of the full arrays: at N = 2^20 every
@@ -26,6 +26,30 @@ def _affine_rows(Y, X, s, h, out):  # pragma: no cover - compiled
     for i in nb.prange(k):
         for j in range(n):
             out[i, j] = s[i] * Y[i, j] + h[i] * X[i, j]
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def _row_dots(A, B):  # pragma: no cover - compiled
+    """``A[i] . B[i]`` for each row, four running sums in a fixed order: a row's value does
+    not depend on the other rows of the block (``numpy.einsum("ij,ij->i")``'s does, in the
+    last bits), so a system's iterations are the same whichever systems it is blocked with."""
+    k, n = A.shape
+    out = np.zeros(k)
+    for i in nb.prange(k):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        m = n - n % 4
+        for j in range(0, m, 4):
+            s0 += A[i, j] * B[i, j]
+            s1 += A[i, j + 1] * B[i, j + 1]
+            s2 += A[i, j + 2] * B[i, j + 2]
+            s3 += A[i, j + 3] * B[i, j + 3]
+        for j in range(m, n):
+            s0 += A[i, j] * B[i, j]
+        out[i] = (s0 + s1) + (s2 + s3)
     return out
 
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError
-from .rows_numba import _cg_step, _directions, _row_norms
+from .rows_numba import _cg_step, _directions, _row_dots, _row_norms
 
 # _chan, _strang, _StrangCorners, _Workspace and the recycling constants: importable from here
 from .rows_operators import _chan, _Operators, _strang, _StrangCorners, _Workspace  # noqa: F401
@@ -111,7 +111,7 @@ def _iterate(ops: _Operators, state: tuple[np.ndarray, ...], rows: np.ndarray,
         for block in _blocks(active):
             Rb = _take(R, block)
             Z, AZ = ops.precondition_and_product(Rb, block)
-            rz_new = np.einsum("ij,ij->i", Rb, Z)
+            rz_new = _launch(_row_dots, Rb, Z)
             del Rb
             if harvest is not None and not harvest.record(Z[0], AZ[0], rz_new[0]):
                 harvest = None
