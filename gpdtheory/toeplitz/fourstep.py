@@ -35,7 +35,7 @@ import ducc0
 import numba as nb
 import numpy as np
 
-__all__ = ["roots", "root", "split", "c2c_row", "FOUR_STEP_MIN_LENGTH"]
+__all__ = ["roots", "root", "shift_of", "split", "c2c_row", "FOUR_STEP_MIN_LENGTH"]
 
 #: Complex lengths from which :func:`split` offers the four steps (real rows of 2^21 through
 #: the packed route). Alone on a core the four steps already win from 2^18 points
@@ -89,10 +89,15 @@ def roots(n: int, count: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
-def root(coarse, fine, k):  # pragma: no cover - compiled
-    """``exp(-2 pi i k / n)`` from :func:`roots`' tables (``len(fine)`` is a power of two)."""
-    width = fine.shape[0]
-    return coarse[k // width] * fine[k & (width - 1)]
+def root(coarse, fine, shift, k):  # pragma: no cover - compiled
+    """``exp(-2 pi i k / n)`` from :func:`roots`' tables, ``len(fine) = 2^shift``
+    (:func:`shift_of`)."""
+    return coarse[k >> shift] * fine[k & (fine.shape[0] - 1)]
+
+
+def shift_of(fine: np.ndarray) -> int:
+    """``log2(len(fine))`` for :func:`roots`' power-of-two fine table."""
+    return int(fine.shape[0]).bit_length() - 1
 
 
 def split(m: int) -> int:

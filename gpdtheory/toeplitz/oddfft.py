@@ -32,61 +32,47 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .fourstep import root, roots
-from .realfft import complex_transform
+from .fourstep import root, roots, shift_of
+from .realfft import complex_transform, pair_term
 
-__all__ = ["odd_rfft", "odd_irfft"]
-
-
-@nb.njit(nogil=True, cache=True)
-def _twist_numba(x, v, coarse, fine):  # pragma: no cover - compiled
-    """``v_m = (x_{2m} + i x_{2m+1}) w^{2m}`` for rows ``x`` of even length."""
-    for row in range(x.shape[0]):
-        for m in range(v.shape[1]):
-            v[row, m] = complex(x[row, 2 * m], x[row, 2 * m + 1]) * root(coarse, fine, 2 * m)
+__all__ = ["odd_rfft", "odd_irfft", "twist_numba"]
 
 
 @nb.njit(nogil=True, cache=True)
-def _untwist_numba(v, x, coarse, fine):  # pragma: no cover - compiled
-    """The inverse of :func:`_twist_numba`: ``x_{2m} + i x_{2m+1} = v_m conj(w^{2m})``."""
-    for row in range(x.shape[0]):
-        for m in range(v.shape[1]):
-            z = v[row, m] * root(coarse, fine, 2 * m).conjugate()
-            x[row, 2 * m] = z.real
-            x[row, 2 * m + 1] = z.imag
+def twist_numba(x, v, coarse, fine, shift):  # pragma: no cover - compiled
+    """``v_m = (x_{2m} + i x_{2m+1}) w^{2m}`` for a real row ``x`` of even length, with
+    :func:`.fourstep.roots` tables of ``2n`` (``len(fine) = 2^shift``)."""
+    for m in range(v.shape[0]):
+        e = 2 * m
+        v[m] = complex(x[e], x[e + 1]) * root(coarse, fine, shift, e)
 
 
 @nb.njit(nogil=True, cache=True)
-def _split_numba(Y, coarse, fine):  # pragma: no cover - compiled
-    """In place on rows of ``h`` entries: ``V = A + i B`` becomes ``Y = A + w^{2k+1} B``."""
-    h = Y.shape[1]
-    for row in range(Y.shape[0]):
-        f = Y[row]
-        for k in range(h // 2 + h % 2):
-            a = f[k]
-            b = f[h - 1 - k].conjugate()
-            A = 0.5 * (a + b)
-            wB = root(coarse, fine, 2 * k + 1) * (-0.5j * (a - b))
-            f[k] = A + wB
-            if 2 * k + 1 != h:
-                f[h - 1 - k] = (A - wB).conjugate()
+def _untwist_numba(v, x, coarse, fine, shift):  # pragma: no cover - compiled
+    """The inverse of :func:`twist_numba`: ``x_{2m} + i x_{2m+1} = v_m conj(w^{2m})``."""
+    for m in range(v.shape[0]):
+        e = 2 * m
+        z = v[m] * root(coarse, fine, shift, e).conjugate()
+        x[e] = z.real
+        x[e + 1] = z.imag
 
 
 @nb.njit(nogil=True, cache=True)
-def _join_numba(Y, coarse, fine):  # pragma: no cover - compiled
-    """The inverse of :func:`_split_numba`, in place: ``Y`` becomes ``V = A + i B`` with
-    ``A = (Y_k + conj Y_{h-1-k}) / 2`` and ``B = conj(w^{2k+1}) (Y_k - conj Y_{h-1-k}) / 2``."""
-    h = Y.shape[1]
-    for row in range(Y.shape[0]):
-        f = Y[row]
-        for k in range(h // 2 + h % 2):
-            a = f[k]
-            b = f[h - 1 - k].conjugate()
-            A = 0.5 * (a + b)
-            B = root(coarse, fine, 2 * k + 1).conjugate() * (0.5 * (a - b))
-            f[k] = A + 1j * B
-            if 2 * k + 1 != h:
-                f[h - 1 - k] = A.conjugate() + 1j * B.conjugate()
+def _odd_pairs(Y, coarse, fine, shift, sign):  # pragma: no cover - compiled
+    """In place on a row of ``h``: with ``sign = 1``, ``V = A + i B`` becomes
+    ``Y = A + w^{2k+1} B``; with ``sign = -1``, the inverse. Both are the packing step
+    :func:`.realfft.pair_term` on the pairs ``(k, h - 1 - k)`` with the root ``w^{2k+1}``."""
+    h = Y.shape[0]
+    for k in range(h // 2 + h % 2):
+        j = h - 1 - k
+        e = 2 * k + 1
+        a = Y[k]
+        b = Y[j].conjugate()
+        A = 0.5 * (a + b)
+        d = pair_term(root(coarse, fine, shift, e), a, b, sign)
+        Y[k] = A + d
+        if j != k:
+            Y[j] = (A - d).conjugate()
 
 
 def _rows(a: np.ndarray, n: int) -> np.ndarray:
@@ -144,10 +130,13 @@ def odd_rfft(x: np.ndarray, *, out: np.ndarray | None = None, workers: int = 1,
         return out
     h = n // 2
     coarse, fine = roots(2 * n, n)
+    shift = shift_of(fine)
     twisted = _buffer(scratch, shape, np.complex128, "scratch")
-    _twist_numba(_rows(x, n), _rows(twisted, h), coarse, fine)
+    for xr, tr in zip(_rows(x, n), _rows(twisted, h), strict=True):
+        twist_numba(xr, tr, coarse, fine, shift)
     complex_transform(twisted, out, forward=True, workers=workers)
-    _split_numba(_rows(out, h), coarse, fine)
+    for row in _rows(out, h):
+        _odd_pairs(row, coarse, fine, shift, 1.0)
     return out
 
 
@@ -184,8 +173,11 @@ def odd_irfft(Y: np.ndarray, n: int, *, out: np.ndarray | None = None, workers: 
         return out
     work = F if overwrite and F.flags.c_contiguous and F.flags.writeable else F.copy()
     coarse, fine = roots(2 * n, n)
-    _join_numba(_rows(work, h), coarse, fine)
+    shift = shift_of(fine)
+    for row in _rows(work, h):
+        _odd_pairs(row, coarse, fine, shift, -1.0)
     v = _buffer(scratch, F.shape, np.complex128, "scratch")
     complex_transform(work, v, forward=False, workers=workers)
-    _untwist_numba(_rows(v, h), _rows(out, n), coarse, fine)
+    for vr, xr in zip(_rows(v, h), _rows(out, n), strict=True):
+        _untwist_numba(vr, xr, coarse, fine, shift)
     return out

@@ -40,10 +40,10 @@ import ducc0
 import numba as nb
 import numpy as np
 
-from .fourstep import c2c_row, root, roots, split
+from .fourstep import c2c_row, root, roots, shift_of, split
 from .threads import parallel, threads
 
-__all__ = ["rfft", "irfft", "fft", "complex_transform", "PACKED_MIN_LENGTH"]
+__all__ = ["rfft", "irfft", "fft", "complex_transform", "pair_term", "PACKED_MIN_LENGTH"]
 
 #: Even lengths from which a real transform goes through the complex one of half the length
 #: (``python benchmarks/run.py --only transforms`` on the machine of benchmarks/RESULTS.md,
@@ -53,8 +53,44 @@ __all__ = ["rfft", "irfft", "fft", "complex_transform", "PACKED_MIN_LENGTH"]
 PACKED_MIN_LENGTH = 1 << 19
 
 
+@nb.njit(nogil=True, cache=True, inline="always")
+def pair_term(w, a, b, sign):  # pragma: no cover - compiled
+    """The twiddled half of a packing step on ``a = F_k``, ``b = conj F_partner``:
+    ``w (a - b) / (2i)`` forward (``sign = 1``), ``conj(w) i (a - b) / 2`` for the inverse
+    (``sign = -1``), without a branch; the step writes ``F_k = (a + b) / 2 + term`` and
+    ``F_partner = conj((a + b) / 2 - term)``."""
+    return complex(w.real, sign * w.imag) * (complex(0.0, -0.5 * sign) * (a - b))
+
+
 @nb.njit(nogil=True, cache=True)
-def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
+def _pairs(F, coarse, fine, shift, sign):  # pragma: no cover - compiled
+    """Rows ``F`` of ``h + 1``: the packing step on the pairs ``(k, h - k)``,
+    ``0 < k < h - k``, in blocks of the fine root table (no division per entry), then on the
+    middle ``k = h / 2`` of an even ``h``, its own partner."""
+    h = F.shape[1] - 1
+    width = fine.shape[0]
+    pairs = (h - 1) // 2
+    for row in range(F.shape[0]):
+        f = F[row]
+        for block in range(pairs // width + 1):
+            start = block * width
+            c = coarse[block]
+            for k in range(max(start, 1), min(start + width, pairs + 1)):
+                a = f[k]
+                b = f[h - k].conjugate()
+                e = 0.5 * (a + b)
+                d = pair_term(c * fine[k - start], a, b, sign)
+                f[k] = e + d
+                f[h - k] = (e - d).conjugate()
+        if h % 2 == 0 and h > 0:
+            k = h // 2
+            a = f[k]
+            b = a.conjugate()
+            f[k] = 0.5 * (a + b) + pair_term(root(coarse, fine, shift, k), a, b, sign)
+
+
+@nb.njit(nogil=True, cache=True)
+def _unpack_numba(F, coarse, fine, shift):  # pragma: no cover - compiled
     """Rows ``F`` of ``h + 1`` entries whose first ``h`` hold ``Z = DFT_h(z)``,
     ``z_j = x_{2j} + i x_{2j+1}``: overwrite them with ``X = DFT_{2h}(x)``, ``k = 0..h``.
 
@@ -64,34 +100,15 @@ def _unpack_numba(F, coarse, fine):  # pragma: no cover - compiled
     ``w_{h-k} = -conj w_k``, ``X_{h-k} = conj(E_k - w_k O_k)``. The pair ``(k, h - k)`` is
     read before either is written: the pass works in place."""
     h = F.shape[1] - 1
-    width = fine.shape[0]
     for row in range(F.shape[0]):
-        f = F[row]
-        z0 = f[0]
-        f[0] = z0.real + z0.imag
-        f[h] = z0.real - z0.imag
-        # pairs k < h - k in blocks of the fine table (no division per entry), then the
-        # middle k = h / 2 of an even h, which is its own partner
-        pairs = (h - 1) // 2
-        for block in range(pairs // width + 1):
-            start = block * width
-            c = coarse[block]
-            for k in range(max(start, 1), min(start + width, pairs + 1)):
-                a = f[k]
-                b = f[h - k].conjugate()
-                e = 0.5 * (a + b)
-                wo = (c * fine[k - start]) * (-0.5j * (a - b))
-                f[k] = e + wo
-                f[h - k] = (e - wo).conjugate()
-        if h % 2 == 0 and h > 0:
-            k = h // 2
-            a = f[k]
-            b = a.conjugate()
-            f[k] = 0.5 * (a + b) + root(coarse, fine, k) * (-0.5j * (a - b))
+        z0 = F[row, 0]
+        F[row, 0] = z0.real + z0.imag
+        F[row, h] = z0.real - z0.imag
+    _pairs(F, coarse, fine, shift, 1.0)
 
 
 @nb.njit(nogil=True, cache=True)
-def _pack_numba(F, coarse, fine):  # pragma: no cover - compiled
+def _pack_numba(F, coarse, fine, shift):  # pragma: no cover - compiled
     """The inverse of :func:`_unpack_numba`: rows ``F`` of ``h + 1`` entries holding the half
     spectrum ``X`` of real rows of length ``2h``; their first ``h`` entries become
     ``Z = DFT_h(z)``, ``z_j = x_{2j} + i x_{2j+1}``, with ``E_k = (X_k + conj X_{h-k}) / 2``,
@@ -99,28 +116,11 @@ def _pack_numba(F, coarse, fine):  # pragma: no cover - compiled
     ``Z_{h-k} = conj(E_k - i O_k)``. The imaginary parts of ``X_0`` and ``X_h`` are ignored
     (the real transform's convention)."""
     h = F.shape[1] - 1
-    width = fine.shape[0]
     for row in range(F.shape[0]):
-        f = F[row]
-        x0 = f[0].real
-        xh = f[h].real
-        f[0] = complex(0.5 * (x0 + xh), 0.5 * (x0 - xh))
-        pairs = (h - 1) // 2
-        for block in range(pairs // width + 1):
-            start = block * width
-            c = coarse[block]
-            for k in range(max(start, 1), min(start + width, pairs + 1)):
-                a = f[k]
-                b = f[h - k].conjugate()
-                e = 0.5 * (a + b)
-                io = 1j * ((c * fine[k - start]).conjugate() * (0.5 * (a - b)))
-                f[k] = e + io
-                f[h - k] = (e - io).conjugate()
-        if h % 2 == 0 and h > 0:
-            k = h // 2
-            a = f[k]
-            b = a.conjugate()
-            f[k] = 0.5 * (a + b) + 1j * (root(coarse, fine, k).conjugate() * (0.5 * (a - b)))
+        x0 = F[row, 0].real
+        xh = F[row, h].real
+        F[row, 0] = complex(0.5 * (x0 + xh), 0.5 * (x0 - xh))
+    _pairs(F, coarse, fine, shift, -1.0)
 
 
 def _matrices(a: np.ndarray):
@@ -225,7 +225,7 @@ def rfft(x: np.ndarray, n: int | None = None, *, out: np.ndarray | None = None,
     _c2c(z, out[..., :h], True, 0, workers)
     coarse, fine = roots(n, n // 4 + 1)
     for rows in _matrices(out):
-        _unpack_numba(rows, coarse, fine)
+        _unpack_numba(rows, coarse, fine, shift_of(fine))
     return out
 
 
@@ -267,7 +267,7 @@ def irfft(spectrum: np.ndarray, n: int, *, out: np.ndarray | None = None,
     work = resized if overwrite or resized is not F else resized.copy()
     coarse, fine = roots(n, n // 4 + 1)
     for rows in _matrices(work):
-        _pack_numba(rows, coarse, fine)
+        _pack_numba(rows, coarse, fine, shift_of(fine))
     target = out if out.flags.c_contiguous else np.empty(out.shape)
     _c2c(work[..., :h], target.view(np.complex128), False, 2, workers)
     if target is not out:

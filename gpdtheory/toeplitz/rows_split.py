@@ -15,7 +15,7 @@ item 5). In the CG the spectrum of a preconditioned residual is at hand, so the 
 and its product take 5 transforms of length ``N`` together.
 
 The odd pair runs as one compiled pass around each complex transform of length ``N / 2``:
-:func:`_twist_numba` before the forward one; :func:`_weigh_numba` between them (the
+:func:`.oddfft.twist_numba` before the forward one; :func:`_weigh_numba` between them (the
 forward transform's unpacking, the product with ``mu_odd`` and the inverse's packing, one
 pair ``(k, N/2 - 1 - k)`` at a time); :func:`_combine_numba` after the inverse one, which
 also forms ``out = s (even + odd) / 2 + h x``. Equivalent dense computation:
@@ -27,22 +27,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .fourstep import roots
-from .oddfft import odd_rfft
+from .fourstep import root, roots, shift_of
+from .oddfft import odd_rfft, twist_numba
 from .realfft import complex_transform, irfft, rfft
 from .threads import Workspace
 from .work import count_transforms
 
 __all__ = ["SplitEmbedding"]
-
-
-@nb.njit(nogil=True, cache=True)
-def _twist_numba(x, v, coarse, fine, shift):  # pragma: no cover - compiled
-    """``v_m = (x_{2m} + i x_{2m+1}) w^{2m}``, ``w = exp(-2 pi i / (2N))``."""
-    mask = fine.shape[0] - 1
-    for m in range(v.shape[0]):
-        e = 2 * m
-        v[m] = complex(x[e], x[e + 1]) * (coarse[e >> shift] * fine[e & mask])
 
 
 @nb.njit(nogil=True, cache=True)
@@ -54,11 +45,10 @@ def _weigh_numba(V, p, q, coarse, fine, shift):  # pragma: no cover - compiled
     ``w = w^{2k+1}`` the three collapse to ``V'_k = p V_k + i q (conj(w) A - w D)`` and
     ``V'_j = p V_j + i q conj(conj(w) A + w D)`` (docs/theory.md §2.2 item 5)."""
     h = V.shape[0]
-    mask = fine.shape[0] - 1
     for k in range(h // 2 + h % 2):
         j = h - 1 - k
         e = 2 * k + 1
-        w = coarse[e >> shift] * fine[e & mask]
+        w = root(coarse, fine, shift, e)
         a = V[k]
         b = V[j]
         A = 0.5 * (a + b.conjugate())
@@ -74,10 +64,9 @@ def _weigh_numba(V, p, q, coarse, fine, shift):  # pragma: no cover - compiled
 def _combine_numba(v, even, x, alpha, beta, out, coarse, fine, shift):  # pragma: no cover
     """``out = alpha (even + odd) + beta x`` with ``odd_{2m} + i odd_{2m+1} = v_m
     conj(w^{2m})``."""
-    mask = fine.shape[0] - 1
     for m in range(v.shape[0]):
         e = 2 * m
-        z = v[m] * (coarse[e >> shift] * fine[e & mask]).conjugate()
+        z = v[m] * root(coarse, fine, shift, e).conjugate()
         out[e] = alpha * (even[e] + z.real) + beta * x[e]
         out[e + 1] = alpha * (even[e + 1] + z.imag) + beta * x[e + 1]
 
@@ -114,7 +103,7 @@ class SplitEmbedding:
         self.p = 0.5 * (odd[:pairs] + odd[::-1][:pairs])
         self.q = 0.5 * (odd[:pairs] - odd[::-1][:pairs])
         self.coarse, self.fine = roots(2 * n, n)
-        self.shift = int(self.fine.shape[0]).bit_length() - 1
+        self.shift = shift_of(self.fine)
 
     def weigh(self, F: np.ndarray, lam: np.ndarray, s: float, h: float) -> np.ndarray:
         """``F /= s lam + h`` in place and return this thread's ``mu_even F``."""
@@ -130,7 +119,7 @@ class SplitEmbedding:
         even = irfft(G, n, out=work.row("even part", n), overwrite=True)
         v = work.row("odd twisted", half, np.complex128)
         V = work.row("odd bins", half, np.complex128)
-        _twist_numba(x, v, self.coarse, self.fine, self.shift)
+        twist_numba(x, v, self.coarse, self.fine, self.shift)
         complex_transform(v, V, forward=True)
         _weigh_numba(V, self.p, self.q, self.coarse, self.fine, self.shift)
         complex_transform(V, v, forward=False)
