@@ -12,6 +12,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .threads import launch
+
 __all__ = ["_affine_rows", "_cg_step", "_directions", "_divide_spectrum", "_lower_corner",
            "_upper_corner", "_row_norms", "_row_dots"]
 
@@ -127,5 +129,7 @@ def _upper_corner(out, R, Y, s, L):  # pragma: no cover - compiled
 
 
 def _row_norms(X: np.ndarray) -> np.ndarray:
-    """Euclidean norm of each row without the ``(K, N)`` temporary of ``np.linalg.norm``."""
-    return np.sqrt(np.einsum("ij,ij->i", X, X))
+    """Euclidean norm of each row without the ``(K, N)`` temporary of ``np.linalg.norm``, by
+    :func:`_row_dots` (a row's norm does not depend on the other rows)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return np.sqrt(launch(_row_dots, X, X))
