@@ -25,7 +25,9 @@ Sections (each timing beside its peer, measured in the same run):
    / ``.pdf`` (log-log, N log N guides).
 
 6. transforms (:mod:`transforms`): one real FFT pair of length 2^14 ... 2^23 by the
-   engine (ducc0) beside ``numpy.fft`` and ``scipy.fft``, first call and best.
+   engine (ducc0) beside ``numpy.fft`` and ``scipy.fft``, first call and best; and two
+   rows in flight on two threads (as the score runs them), the complex half in one piece
+   and in four steps, at 2^19 ... 2^23.
 
 ``--goals`` adds the scaling sweep and the goal table (:mod:`goals`, about ten minutes):
 ``min_eig``, exact ``condition_number`` (time and peak memory) and the first ``score``
@@ -352,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     if "transforms" in only:
         out += ["### One real FFT pair: the engine's (ducc0) beside numpy.fft and scipy.fft",
                 "", *transforms.transform_rows(range(14, 20) if args.quick else range(14, 24)),
+                "", "### Two rows in flight on two threads: the complex half in one piece or "
+                "in four steps", "",
+                *transforms.concurrent_rows(range(19, 21) if args.quick else range(19, 24)),
                 ""]
     data = floors = None
     if (args.goals or args.only) and "scaling" in only:

@@ -19,6 +19,7 @@ Run: ``python benchmarks/transforms.py`` or ``python benchmarks/run.py --only tr
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.fft
@@ -91,5 +92,46 @@ def transform_rows(exponents=range(14, 24), budget_s: float = 0.5) -> list[str]:
     return rows
 
 
+def concurrent_rows(exponents=range(19, 24), pairs: int = 4, runs: int = 5) -> list[str]:
+    """Markdown rows: one rfft + irfft pair per row, two rows in flight on two threads (as
+    the score's row tasks run them), with the long complex half in one piece and in four
+    steps: time per pair (ms), best of ``runs`` runs of ``pairs`` pairs per thread."""
+    rows = ["| length | packed, one transform (ms per pair) | packed, four steps "
+            "(ms per pair) | four steps / one transform |", "|---|---|---|---|"]
+    with ThreadPoolExecutor(2) as pool:
+        for e in exponents:
+            n = 2**e
+            rng = np.random.default_rng(e)
+            xs = [rng.standard_normal(n) for _ in range(2)]
+            bufs = [(np.empty(n // 2 + 1, dtype=np.complex128), np.empty(n)) for _ in xs]
+            best = {}
+            for lib in ("packed, one transform", "packed, four steps"):
+                def work(i: int, xs: list = xs, bufs: list = bufs, n: int = n) -> None:
+                    F, y = bufs[i]
+                    for _ in range(pairs):
+                        realfft.rfft(xs[i], out=F)
+                        realfft.irfft(F, n, out=y, overwrite=True)
+
+                # the route is set once for both threads (``_pair`` sets and restores it
+                # around each call, which two threads would race on)
+                saved = realfft.PACKED_MIN_LENGTH, fourstep.FOUR_STEP_MIN_LENGTH
+                realfft.PACKED_MIN_LENGTH, fourstep.FOUR_STEP_MIN_LENGTH = ROUTES[lib]
+                try:
+                    list(pool.map(work, range(2)))      # first calls: plans and tables
+                    t = np.inf
+                    for _ in range(runs):
+                        t0 = time.perf_counter()
+                        list(pool.map(work, range(2)))
+                        t = min(t, (time.perf_counter() - t0) / pairs)
+                finally:
+                    realfft.PACKED_MIN_LENGTH, fourstep.FOUR_STEP_MIN_LENGTH = saved
+                best[lib] = t
+            one, four = best["packed, one transform"], best["packed, four steps"]
+            rows.append(f"| 2^{e} | {one * 1e3:.1f} | {four * 1e3:.1f} | {four / one:.2f} |")
+            print(rows[-1], flush=True)
+    return rows
+
+
 if __name__ == "__main__":
     print("\n".join(transform_rows()))
+    print("\n".join(concurrent_rows()))

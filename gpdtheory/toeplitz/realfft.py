@@ -24,9 +24,9 @@ complex transforms stay fast beyond the last-level cache where its real ones do 
 Transforms act along the last axis, in float64. ``out`` receives the result (it must not
 overlap the input). ``workers`` is the thread count for a batch of rows (one row is one
 thread's work; ``-1``: :func:`.threads.threads`); the engine's row tasks pass 1 and run on
-its own pool. ducc0 releases the GIL and works in a forked child; the only state kept
-here is the packed route's twiddle tables (``~sqrt(n)`` entries per length, the last 16
-lengths, under a lock that a forked child renews). Equivalent computation:
+its own pool. ducc0 releases the GIL and works in a forked child; this module keeps no
+state (the root tables live in :func:`.fourstep.roots`, under a lock that a forked child
+renews). Equivalent computation:
 ``numpy.fft.rfft`` / ``irfft`` / ``fft`` (tests/toeplitz/test_realfft.py compares them at
 every length ``1..64`` and at large ones).
 """
@@ -316,6 +316,11 @@ def complex_transform(source: np.ndarray, target: np.ndarray, *, forward: bool,
     -------
     target
     """
+    if source.shape != target.shape or target.dtype != np.complex128:
+        raise ValueError(f"target must be a complex128 array of source's shape {source.shape}, "
+                         f"got {target.dtype} {target.shape}; pass numpy.empty_like(source, "
+                         "dtype=complex)")
     if source.size:
-        _c2c(source, target, forward, 0 if forward else 2, workers)
+        _c2c(np.asarray(source, dtype=np.complex128), target, forward, 0 if forward else 2,
+             workers)
     return target

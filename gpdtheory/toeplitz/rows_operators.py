@@ -181,10 +181,9 @@ class _Operators:
 
     def direction(self, R: np.ndarray, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``A_k z_k`` for ``z_k`` with ``M_k z_k = r_k``: ``r_k + s_k E z_k`` (Strang)."""
-        out = self.work.get("product", *Z.shape)
         if self.corners is None:
             return self.exact(Z, rows)
-        return self.corners.apply(R, Z, self.s[rows], out)
+        return self.corners.apply(R, Z, self.s[rows], self.work.get("product", *Z.shape))
 
     def exact(self, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``A_k x_k``: for even ``N`` by the split embedding (4 transforms of length ``N`` a

@@ -120,3 +120,13 @@ def test_strided_target_and_batches_through_realfft(split_everything):
     realfft.fft(x, out=out)
     _close(out, np.fft.fft(x, axis=-1), float(np.abs(x).sum()), 1536)
     np.testing.assert_array_equal(realfft.fft(x, workers=1), realfft.fft(x, workers=2))
+
+
+def test_complex_transform_matches_numpy_and_names_a_bad_target(split_everything):
+    x = np.random.default_rng(9).standard_normal((2, 1536)) + 0j
+    out = realfft.complex_transform(x, np.empty_like(x), forward=True)
+    _close(out, np.fft.fft(x), float(np.abs(x).sum()), 1536)
+    back = realfft.complex_transform(out, np.empty_like(x), forward=False)
+    _close(back, x, float(np.abs(x).sum()), 1536)
+    with pytest.raises(ValueError, match="target must be a complex128 array"):
+        realfft.complex_transform(x, np.empty((2, 1535), complex), forward=True)
