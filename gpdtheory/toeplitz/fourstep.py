@@ -16,9 +16,10 @@ twiddle ``omega_m^{j1 k2}``, and ``n2`` transforms of length ``n1`` along its co
 which leaves ``X`` in natural order. Each pass streams the row once through memory in
 blocks that fit in cache; a single transform of ``m`` points does ``~log m`` passes over
 all of it, which is what makes ducc0's long transforms slow once a row outgrows the
-last-level cache (``python benchmarks/run.py --only transforms``: 2^21 complex points,
-about 32 ms as one transform and 19 ms in four steps on the machine of
-benchmarks/RESULTS.md).
+last-level cache (``python benchmarks/run.py --only transforms`` on the machine of
+benchmarks/RESULTS.md, one rfft + irfft pair with two rows in flight on two threads:
+real rows of 2^22, 44 ms in four steps against 70 ms with the complex half in one piece;
+2^23, 88 ms against 142 ms).
 
 Every pass gives whole short transforms to one thread, so results do not depend on the
 thread count. Equivalent computation: ``numpy.fft.fft`` / ``ifft`` (tests/toeplitz/
@@ -38,10 +39,11 @@ import numpy as np
 __all__ = ["roots", "root", "shift_of", "split", "c2c_row", "FOUR_STEP_MIN_LENGTH"]
 
 #: Complex lengths from which :func:`split` offers the four steps (real rows of 2^21 through
-#: the packed route). Alone on a core the four steps already win from 2^18 points
-#: (``python benchmarks/run.py --only transforms``); inside the score's row tasks, with
-#: two rows in flight sharing the last-level cache, they lost at 2^19 points and won from
-#: 2^20 (first score at 2^20 x 16, three processes per setting, benchmarks/RESULTS.md).
+#: the packed route). With two rows in flight on two threads, as in the score's row tasks,
+#: they take 1.00-1.16x the one-piece time for real rows of 2^19-2^21 and 0.63x from 2^22
+#: (``python benchmarks/run.py --only transforms``); offering them from 2^19 complex points
+#: made no difference to the first score at 2^20 x 16
+#: (``python benchmarks/paired_first_score.py``; both in benchmarks/RESULTS.md).
 FOUR_STEP_MIN_LENGTH = 1 << 20
 
 _ROOTS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
