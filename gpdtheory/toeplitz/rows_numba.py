@@ -14,8 +14,8 @@ import numpy as np
 
 from .threads import launch
 
-__all__ = ["_affine_rows", "_cg_step", "_directions", "_divide_spectrum", "_lower_corner",
-           "_upper_corner", "_row_norms", "_row_dots"]
+__all__ = ["_affine_rows", "_cg_step", "_direction_row", "_directions", "_dot",
+           "_divide_spectrum", "_lower_corner", "_upper_corner", "_row_norms", "_row_dots"]
 
 
 # Fused row updates on the systems' rows ``rows[i]`` of the full arrays: at N = 2^20 every
@@ -31,27 +31,34 @@ def _affine_rows(Y, X, s, h, out):  # pragma: no cover - compiled
     return out
 
 
+@nb.njit(nogil=True, cache=True)
+def _dot(a, b):  # pragma: no cover - compiled
+    """``a . b`` by four running sums in a fixed order (so a row's value depends on that row
+    alone: ``numpy.einsum("ij,ij->i")``'s depends on the other rows of the block in the last
+    bits, and a system's iterations would depend on its block companions)."""
+    n = a.shape[0]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    m = n - n % 4
+    for j in range(0, m, 4):
+        s0 += a[j] * b[j]
+        s1 += a[j + 1] * b[j + 1]
+        s2 += a[j + 2] * b[j + 2]
+        s3 += a[j + 3] * b[j + 3]
+    for j in range(m, n):
+        s0 += a[j] * b[j]
+    return (s0 + s1) + (s2 + s3)
+
+
 @nb.njit(parallel=True, cache=True)
 def _row_dots(A, B):  # pragma: no cover - compiled
-    """``A[i] . B[i]`` for each row, four running sums in a fixed order: a row's value does
-    not depend on the other rows of the block (``numpy.einsum("ij,ij->i")``'s does, in the
-    last bits), so a system's iterations are the same whichever systems it is blocked with."""
-    k, n = A.shape
+    """``A[i] . B[i]`` for each row by :func:`_dot` (the same bits as one row at a time)."""
+    k = A.shape[0]
     out = np.zeros(k)
     for i in nb.prange(k):
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        s3 = 0.0
-        m = n - n % 4
-        for j in range(0, m, 4):
-            s0 += A[i, j] * B[i, j]
-            s1 += A[i, j + 1] * B[i, j + 1]
-            s2 += A[i, j + 2] * B[i, j + 2]
-            s3 += A[i, j + 3] * B[i, j + 3]
-        for j in range(m, n):
-            s0 += A[i, j] * B[i, j]
-        out[i] = (s0 + s1) + (s2 + s3)
+        out[i] = _dot(A[i], B[i])
     return out
 
 
@@ -74,28 +81,32 @@ def _cg_step(X, R, P, AP, a, rows):  # pragma: no cover - compiled
     return rr
 
 
+@nb.njit(nogil=True, cache=True)
+def _direction_row(z, az, b, p, ap, first):  # pragma: no cover - compiled
+    """``p = z + b p``, ``ap = az + b ap`` in place (``p = z``, ``ap = az`` when ``first``,
+    whatever they held); return ``p . ap`` (one running sum)."""
+    acc = 0.0
+    for j in range(p.shape[0]):
+        u = z[j]
+        v = az[j]
+        if not first:
+            u += b * p[j]
+            v += b * ap[j]
+        p[j] = u
+        ap[j] = v
+        acc += u * v
+    return acc
+
+
 @nb.njit(parallel=True, cache=True)
 def _directions(Z, AZ, beta, P, AP, rows, first):  # pragma: no cover - compiled
-    """``P[r] = Z_i + beta_i P[r]``, ``AP[r] = AZ_i + beta_i AP[r]`` in place for
-    ``r = rows[i]`` (``P[r] = Z_i`` on the ``first`` step, whatever ``P`` held); return the
-    rows' ``P[r] . AP[r]``."""
+    """:func:`_direction_row` on ``P[r]``, ``AP[r]`` with ``Z_i``, ``AZ_i``, ``beta_i`` for
+    ``r = rows[i]``; return the rows' ``P[r] . AP[r]``."""
     k = rows.shape[0]
-    n = P.shape[1]
     pap = np.zeros(k)
     for i in nb.prange(k):
         r = rows[i]
-        b = 0.0 if first else beta[i]
-        acc = 0.0
-        for j in range(n):
-            p = Z[i, j]
-            q = AZ[i, j]
-            if not first:
-                p += b * P[r, j]
-                q += b * AP[r, j]
-            P[r, j] = p
-            AP[r, j] = q
-            acc += p * q
-        pap[i] = acc
+        pap[i] = _direction_row(Z[i], AZ[i], beta[i], P[r], AP[r], first)
     return pap
 
 

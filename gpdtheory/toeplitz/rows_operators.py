@@ -15,6 +15,7 @@ Buffers live for one call (:class:`_Workspace`). Equivalent dense computation:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -24,7 +25,17 @@ from ..errors import NotPositiveDefiniteError
 from .fft import embedding_column
 from .lengths import embedding_length
 from .realfft import irfft, rfft
-from .rows_numba import _affine_rows, _divide_spectrum, _lower_corner, _upper_corner
+from .rows_numba import (
+    _affine_rows,
+    _direction_row,
+    _directions,
+    _divide_spectrum,
+    _dot,
+    _lower_corner,
+    _row_dots,
+    _upper_corner,
+)
+from .rows_recycle import _take
 from .rows_split import SplitEmbedding
 from .threads import Workspace as _Workspace
 from .threads import launch as _launch
@@ -178,6 +189,73 @@ class _Operators:
 
         _parallel([partial(task, i) for i in range(R.shape[0])])
         return Z, AZ
+
+    def advance(self, R: np.ndarray, P: np.ndarray, AP: np.ndarray, rows: np.ndarray,
+                rz_old: np.ndarray, first: bool,
+                keep: Callable[[np.ndarray, np.ndarray, float], object] | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One CG direction update of the systems ``rows`` (rows of the full ``(K, N)``
+        state): ``z_k = M_k^{-1} r_k``, ``rz_k = r_k . z_k``, ``beta_k = rz_k / rz_old_k``
+        (0 where ``rz_old_k <= 0``), then in place ``p_k = z_k + beta_k p_k`` and
+        ``A p_k = A z_k + beta_k A p_k`` (``p_k = z_k`` on the ``first`` step). Returns
+        ``(rz, beta, p . Ap)``; ``keep(z, A z, rz)`` sees the first row's ``z`` before the
+        update.
+
+        With the split embedding each row runs start to finish on one thread, ``z`` and
+        ``A z`` in that thread's two rows: no ``(K, N)`` temporaries, whose fresh pages
+        cost more than the transforms that fill them (:class:`.threads.Workspace`). The
+        other routes go through :meth:`precondition_and_product`'s block buffers. Both give
+        the same bits: each row's sums run in the order of :func:`.rows_numba._dot` and
+        :func:`.rows_numba._direction_row` whichever thread or block computes them.
+        """
+        k = rows.shape[0]
+        if self.split is None:
+            Rb = _take(R, rows)
+            Z, AZ = self.precondition_and_product(Rb, rows)
+            rz = _launch(_row_dots, Rb, Z)
+            del Rb
+            if keep is not None:
+                keep(Z[0], AZ[0], float(rz[0]))
+            beta = np.where(rz_old > 0, rz / np.where(rz_old > 0, rz_old, 1.0), 0.0)
+            return rz, beta, _launch(_directions, Z, AZ, beta, P, AP, rows, first)
+        rz, beta, pap = np.empty(k), np.empty(k), np.empty(k)
+        split, n, work = self.split, self.n, self.work
+
+        def task(i: int) -> None:
+            count_transforms(5, n)
+            j = rows[i]
+            z, az = work.row("preconditioned", n), work.row("product", n)
+            F = rfft(R[j], out=work.spectrum("spectrum", n))
+            G = split.weigh(F, self.lam, self.s[j], self.h[j])
+            irfft(F, n, out=z, overwrite=True)
+            split.finish(G, z, self.s[j], self.h[j], az)
+            rz[i] = _dot(R[j], z)
+            if keep is not None and i == 0:
+                keep(z, az, float(rz[0]))
+            beta[i] = rz[i] / rz_old[i] if rz_old[i] > 0 else 0.0
+            pap[i] = _direction_row(z, az, beta[i], P[j], AP[j], first)
+
+        _parallel([partial(task, i) for i in range(k)])
+        return rz, beta, pap
+
+    def residuals(self, X: np.ndarray, rows: np.ndarray,
+                  rhs: Callable[[int], np.ndarray], R: np.ndarray) -> None:
+        """``R[j] = rhs(j) - A_j X[j]`` in place for ``j`` in ``rows`` (rows of the full
+        state). With the split embedding one row at a time per thread (4 transforms, the
+        product in the thread's row); else by :meth:`exact` on the block."""
+        if self.split is None:
+            AX = self.exact(_take(X, rows), rows)
+            for i, j in enumerate(rows):
+                np.subtract(rhs(j), AX[i], out=R[j])
+            return
+        split, n, work = self.split, self.n, self.work
+
+        def task(j: int) -> None:
+            count_transforms(4, n)
+            ax = split.product(X[j], self.s[j], self.h[j], work.row("product", n))
+            np.subtract(rhs(j), ax, out=R[j])
+
+        _parallel([partial(task, j) for j in rows])
 
     def direction(self, R: np.ndarray, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``A_k z_k`` for ``z_k`` with ``M_k z_k = r_k``: ``r_k + s_k E z_k`` (Strang)."""

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError
-from .rows_numba import _cg_step, _directions, _row_dots, _row_norms
+from .rows_numba import _cg_step, _row_dots, _row_norms
 
 # _chan, _strang, _StrangCorners, _Workspace and the recycling constants: importable from here
 from .rows_operators import _chan, _Operators, _strang, _StrangCorners, _Workspace  # noqa: F401
@@ -109,19 +109,21 @@ def _iterate(ops: _Operators, state: tuple[np.ndarray, ...], rows: np.ndarray,
         spent[active] += 1
         converged = []
         for block in _blocks(active):
-            Rb = _take(R, block)
-            Z, AZ = ops.precondition_and_product(Rb, block)
-            rz_new = _launch(_row_dots, Rb, Z)
-            del Rb
-            if harvest is not None and not harvest.record(Z[0], AZ[0], rz_new[0]):
+            keep = None if harvest is None else harvest.record
+            rz_new, beta, pap = ops.advance(R, P, AP, block, rz[block], step == 0, keep)
+            if harvest is not None and not harvest.recording:
                 harvest = None
-            if deflation is not None:
-                deflation.subtract(Z, AZ, deflation.coefficients(AZ, block), block)
-            old = rz[block]
-            beta = np.where(old > 0, rz_new / np.where(old > 0, old, 1.0), 0.0)
             if harvest is not None and step > 0:
                 harvest.beta.append(float(beta[0]))
-            pap = _launch(_directions, Z, AZ, beta, P, AP, block, step == 0)
+            if deflation is not None:
+                # p = z + beta p - W mu with mu = G^-1 W A(z + beta p): W A p_old = 0, so
+                # this mu is deflated CG's G^-1 W A z, and it also removes the drift of
+                # W A p_old
+                Pb, APb = _take(P, block), _take(AP, block)
+                deflation.subtract(Pb, APb, deflation.coefficients(APb, block), block)
+                _put(P, block, Pb)
+                _put(AP, block, APb)
+                pap = _launch(_row_dots, Pb, APb)
             a = np.where(pap > 0, rz_new / np.where(pap > 0, pap, 1.0), 0.0)
             if harvest is not None:
                 harvest.alpha.append(float(a[0]))
@@ -249,14 +251,15 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
     if todo.size:
         _iterate(ops, state, todo, bnorm, tol, maxiter, spent)
     rel = np.zeros(k)
+
+    def rhs(j: int) -> np.ndarray:  # system j's right-hand side, as solved
+        b = B[order[j]]
+        return np.ldexp(b, -exponent[j]) if exponent[j] else b
+
     for restart in range(5):  # the true residual; restarts repair recurrence drift
         for block in _blocks(np.arange(k)):
-            Rb = _take(R, block)
-            Bb = _take(B, order[block])
-            if scaled.size:
-                Bb = np.ldexp(Bb, -exponent[block, None])
-            np.subtract(Bb, ops.exact(_take(X, block), block), out=Rb)
-            rel[block] = _row_norms(Rb) / bnorm[block]
+            ops.residuals(X, block, rhs, R)
+            rel[block] = _row_norms(_take(R, block)) / bnorm[block]
         worst = float(rel.max()) if k else 0.0
         redo = np.flatnonzero(rel > tol)
         left = maxiter - int((spent - wasted)[redo].max()) if redo.size else 0

@@ -53,10 +53,13 @@ class _Harvest:
         self.alpha: list[float] = []
         self.beta: list[float] = []
         self.j = 0
+        self.recording = True
 
     def record(self, z: np.ndarray, az: np.ndarray, rz: float) -> bool:
-        """Keep ``z_j``, ``A z_j`` and ``v_j``'s scale; False once full."""
+        """Keep ``z_j``, ``A z_j`` and ``v_j``'s scale; False (and :attr:`recording` False)
+        once full or when ``r_j . z_j <= 0``: the vectors after it are not recorded."""
         if self.j >= self.Z.shape[0] or not rz > 0:
+            self.recording = False
             return False
         self.Z[self.j] = z
         self.AZ[self.j] = az
