@@ -23,11 +23,12 @@ prediction error ``e_{N-1} = 1 / (T^{-1})_{00}`` (= ``det T_N / det T_{N-1}``, t
 every ``1 - k_j^2`` the route computed) against a circulant-preconditioned CG solve of
 ``T x = e_0``.
 
-Timing: an operation's time, like its floor, is the best of up to ``REPEATS`` runs, repeated
-while the runs so far took less than ``REPEAT_BUDGET_S`` together (so the small N, where a
-single interruption of a few tens of milliseconds would set the worst doubling ratio, get
-three runs and the large N one). Each run of a first call starts from a new ``GPSpec``,
-made outside the timed region; a second call runs on the spec of the first call's first run.
+Timing: an operation's time, like its floor, is the best of ``REPEATS`` runs at every N.
+The same count at every N keeps the doubling ratio fair: a best of three at N against a
+single run at 2N (whose fresh memory alone can cost a second on the VM of
+benchmarks/RESULTS.md) would charge the doubling with the difference between a best and a
+typical run. Each run of a first call starts from a new ``GPSpec``, made outside the timed
+region; a second call runs on the spec of the first call's first run.
 """
 
 from __future__ import annotations
@@ -68,15 +69,14 @@ def floor_time(N: int, count: int, repeats: int = 3) -> float:
     return best
 
 
-#: Runs of an operation at most, and the time after which no further run starts.
+#: Runs of an operation (and of its floor) at every N.
 REPEATS = 3
-REPEAT_BUDGET_S = 1.0
 
 
 def _timed(f, setup=None):
     """``(value, best time, counted work of the first run)`` of ``f(setup())`` (``f()``
-    without ``setup``; the module notes say how often it runs)."""
-    best, spent, value, work = np.inf, 0.0, None, None
+    without ``setup``) over ``REPEATS`` runs."""
+    best, value, work = np.inf, None, None
     for i in range(REPEATS):
         arg = () if setup is None else (setup(i),)
         with counting() as c:
@@ -85,9 +85,7 @@ def _timed(f, setup=None):
             t = time.perf_counter() - t0
         if i == 0:
             value, work = out, c
-        best, spent = min(best, t), spent + t
-        if spent >= REPEAT_BUDGET_S:
-            break
+        best = min(best, t)
     return value, best, work
 
 
