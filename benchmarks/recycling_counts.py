@@ -1,10 +1,14 @@
-"""Transforms counted (not timed) by the exact score's rows PCG for two thresholds of the
-recycled deflation space, ``rows_recycle.RECYCLE_MIN_DEVIATION`` = 0.01 and 0.001.
+"""Transforms counted (not timed) by the exact score's rows PCG for two settings of its
+recycling: the deflation space's threshold ``rows_recycle.RECYCLE_MIN_DEVIATION`` (0.01
+and 0.001, the default ``--compare deviation``), or the reference system's steps alone
+``rows_pcg.REFERENCE_STEPS`` (None: until it converges, and 10; ``--compare
+reference-steps``).
 
-For each kernel, N and (d, t): the number of transforms, the slowest system's iterations
-and the number of deflation vectors kept, with the old threshold and the new. Counts do not
-depend on the machine's load. Run: ``python benchmarks/recycling_counts.py`` (about two
-minutes; ``--max-exponent 20`` adds N = 2^20, several minutes more).
+For each kernel, N and (d, t): the number of transforms, the slowest system's iterations,
+the number of deflation vectors kept and the reference's iterations alone (the part no
+other system runs beside). Counts do not depend on the machine's load. Run:
+``python benchmarks/recycling_counts.py`` (about two minutes; ``--max-exponent 20`` adds
+N = 2^20, several minutes more).
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ KERNELS = {
     "PoweredExponential(20, 1)": gp.PoweredExponential(20.0, 1.0),
     "PoweredExponential(200, 0.5)": gp.PoweredExponential(200.0, 0.5),
 }
-THRESHOLDS = (0.01, 0.001)
+SETTINGS = {
+    "deviation": (rows_recycle, "RECYCLE_MIN_DEVIATION", (0.01, 0.001)),
+    "reference-steps": (rows_pcg, "REFERENCE_STEPS", (None, 10)),
+}
 
 
 def _sigma(d: int) -> np.ndarray:
@@ -37,40 +44,57 @@ def _sigma(d: int) -> np.ndarray:
     return 0.5 * (S + S.T)
 
 
-def counts(kernel: gp.Kernel, N: int, d: int, t: float, threshold: float) -> str:
-    """``transforms / slowest iterations / deflation vectors`` of one first score."""
+def counts(kernel: gp.Kernel, N: int, d: int, t: float, setting: str, value) -> str:
+    """``transforms / slowest iterations / deflation vectors / reference alone`` of one
+    first score with ``setting`` at ``value``."""
     seen: dict = {}
-    solve = rows_pcg.pcg_rows
+    solve, alone = rows_pcg.pcg_rows, rows_pcg._iterate
+    module, name, _ = SETTINGS[setting]
 
     def spy(*args, **kwargs):
         res = solve(*args, **kwargs)
         seen["res"] = res
         return res
 
-    kept = rows_recycle.RECYCLE_MIN_DEVIATION
-    rows_recycle.RECYCLE_MIN_DEVIATION, rows_pcg.pcg_rows = threshold, spy
+    def first_pass(*args, **kwargs):  # the reference's pass alone is the one with a harvest
+        if kwargs.get("harvest") is not None:
+            before = int(args[6][-1])
+            out = alone(*args, **kwargs)
+            seen["alone"] = int(args[6][-1]) - before
+            return out
+        return alone(*args, **kwargs)
+
+    kept = getattr(module, name)
+    setattr(module, name, value)
+    rows_pcg.pcg_rows, rows_pcg._iterate = spy, first_pass
     try:
         X = np.random.default_rng(N).standard_normal((N, d))
         with counting() as c, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the accuracy warning of an ill-conditioned C_t
             gp.score(gp.GPSpec(kernel, N, _sigma(d)), X, t)
     finally:
-        rows_recycle.RECYCLE_MIN_DEVIATION, rows_pcg.pcg_rows = kept, solve
+        setattr(module, name, kept)
+        rows_pcg.pcg_rows, rows_pcg._iterate = solve, alone
     res = seen["res"]
-    return f"{c['transform']} / {res.iterations} / {res.deflated}"
+    return f"{c['transform']} / {res.iterations} / {res.deflated} / {seen.get('alone', 0)}"
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--max-exponent", type=int, default=18)
+    p.add_argument("--compare", choices=sorted(SETTINGS), default="deviation")
     args = p.parse_args(argv)
-    print("| kernel | N | d, t | " + " | ".join(f"deviation {x}" for x in THRESHOLDS) + " |")
-    print("|---|---|---|" + "---|" * len(THRESHOLDS))
+    _, name, values = SETTINGS[args.compare]
+    print(f"Cells: transforms / slowest iterations / deflation vectors / reference alone, "
+          f"by {name}.\n")
+    print("| kernel | N | d, t | " + " | ".join(f"{name} = {x}" for x in values) + " |")
+    print("|---|---|---|" + "---|" * len(values))
     for e in range(14, args.max_exponent + 1, 2):
         for d, t in ((16, 0.5), (4, 0.1)):
-            for name, kernel in KERNELS.items():
-                cells = [counts(kernel, 2**e, d, t, x) for x in THRESHOLDS]
-                print(f"| {name} | 2^{e} | {d}, {t} | " + " | ".join(cells) + " |", flush=True)
+            for kname, kernel in KERNELS.items():
+                cells = [counts(kernel, 2**e, d, t, args.compare, x) for x in values]
+                print(f"| {kname} | 2^{e} | {d}, {t} | " + " | ".join(cells) + " |",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,11 @@ large ``N``:
   pays for its extra iterations;
 * **recycling across the systems** (:class:`_Harvest`, :class:`_Deflation`): the ``K``
   systems share ``T`` and differ only in ``h_k / s_k``, so the outlying eigenvectors of the
-  preconditioned matrix are nearly common to all of them. One reference system is solved
-  first; the Ritz vectors of its Lanczos process (read off the CG coefficients, no extra
-  products) for the eigenvalues farthest from 1 span a space ``W`` that deflated CG (Saad,
-  Yeung, Erhel & Guyomarc'h 2000) removes from every other system. For slowly decaying
+  preconditioned matrix are nearly common to all of them. One reference system runs
+  first, alone (``REFERENCE_STEPS``); the Ritz vectors of its Lanczos
+  process (read off the CG coefficients, no extra products) for the eigenvalues farthest
+  from 1 span a space ``W`` that deflated CG (Saad, Yeung, Erhel & Guyomarc'h 2000) removes
+  from every other system (and from the reference's remaining iterations). For slowly decaying
   correlations this halves the iterations (docs/theory.md §2.2, benchmarks/RESULTS.md).
 
 ``O(N log N)`` per iteration and system. Memory: ``4 K N`` doubles of state, a few rows
@@ -69,6 +70,13 @@ RECYCLE_MIN_ITERATIONS = 6
 #: At most this many Lanczos vectors of the reference are kept (``z_j`` and ``A z_j``, in the
 #: other systems' ``P`` and ``AP`` rows).
 HARVEST_MAX = 24
+#: The reference runs alone for at most this many iterations (None: until it converges);
+#: a reference stopped early finishes in the deflated pass beside the others. Stopping it at
+#: 10 saves steps no other system runs beside, but its fewer Lanczos vectors give a poorer
+#: space: at N = 2^18, d = 16, Logarithmic(2, 1) and (8, 0.5) take 712 and 727 transforms
+#: instead of 657 and 662, Polynomial(2, 0.8) 547 instead of 502 (``python
+#: benchmarks/recycling_counts.py --compare reference-steps``), so the default waits.
+REFERENCE_STEPS: int | None = None
 #: Right-hand sides whose norm lies outside ``[_NORM_LO, _NORM_HI]`` are solved scaled by a
 #: power of two: the iteration squares entries (norms, ``r . z``), which underflow below
 #: ~1e-154 and overflow above ~1e154. Inside the range no row is touched, so ordinary input
@@ -150,11 +158,13 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
     is checked at the end, and a restart repairs any drift of the recurrence.
 
     With ``recycle`` and at least ``RECYCLE_MIN_ROWS`` systems, the system with the smallest
-    ``h_k / s_k`` (the widest preconditioned spectrum) is solved first; when it needed
-    ``RECYCLE_MIN_ITERATIONS`` or more, the others run deflated CG on its outlying Ritz
+    ``h_k / s_k`` (the widest preconditioned spectrum) runs first, alone (until it
+    converges, or for at most ``REFERENCE_STEPS`` iterations when set); when it ran
+    ``RECYCLE_MIN_ITERATIONS`` or more, the others (and the reference, if not yet
+    converged) run deflated CG on its outlying Ritz
     vectors (:class:`_Harvest`, :class:`_Deflation`). Any deflation space gives the same
-    solution in exact arithmetic; the space only changes how fast the others converge.
-    Rows the deflated pass has not solved within twice the reference's iterations start
+    solution in exact arithmetic; the space only changes how fast the systems converge.
+    Rows the deflated pass has not solved within twice the reference's steps alone start
     over without it.
 
     Scale-free in ``B``: a row whose norm is outside ``[2^-200, 2^200]`` is solved scaled
@@ -237,8 +247,9 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         last = np.array([k - 1])
         slots = min(HARVEST_MAX, k - 1)
         harvest = _Harvest(s[-1], h[-1], P[:slots], AP[:slots])
-        _iterate(ops, state, last, bnorm, tol, maxiter, spent, harvest=harvest)
-        todo = todo[todo != k - 1]
+        steps = maxiter if REFERENCE_STEPS is None else min(maxiter, REFERENCE_STEPS)
+        unsolved = _iterate(ops, state, last, bnorm, tol, steps, spent, harvest=harvest)
+        todo = np.concatenate([todo[todo != k - 1], unsolved])
         recycled = bool(spent[-1] >= RECYCLE_MIN_ITERATIONS)
         space = np.empty((2 * RECYCLE_MAX_VECTORS, n)) if recycled else None
         U = harvest.deflation_space(space) if recycled else None

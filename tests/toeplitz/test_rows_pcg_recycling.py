@@ -48,10 +48,12 @@ def test_recycled_solutions_match_dense(kernel, N):
     assert res.row_iterations.shape == (10,) and res.row_iterations[3] == 0
 
 
-def test_recycling_halves_the_other_systems_iterations():
+def test_recycling_halves_the_other_systems_iterations(monkeypatch):
     """Logarithmic decay at N = 2^14: the reference takes the plain iteration count, every
     deflated system at least 4 fewer than the fastest plain one (measured: 11-12 plain,
-    7 deflated), and the solutions agree with the plain solve."""
+    7 deflated), and the solutions agree with the plain solve. With ``REFERENCE_STEPS``
+    set, the reference stops alone after that many and finishes deflated, in no more than
+    its plain count."""
     N = 2**14
     r = gp.Logarithmic(2.0, 1.0).autocovariance(N)
     B = np.random.default_rng(0).standard_normal((10, N))
@@ -64,6 +66,11 @@ def test_recycling_halves_the_other_systems_iterations():
     assert recycled.row_iterations[ref] == plain.row_iterations[ref]
     assert others.max() <= plain.row_iterations.min() - 4
     assert np.linalg.norm(recycled.x - plain.x) <= 1e-9 * np.linalg.norm(plain.x)
+    monkeypatch.setattr(rows_pcg, "REFERENCE_STEPS", 6)
+    early = rows_pcg.pcg_rows(r, B, SCALES, shift)
+    assert early.deflated >= 3 and early.residual <= 1e-12
+    assert 6 < early.row_iterations[ref] <= plain.row_iterations[ref]
+    assert np.linalg.norm(early.x - plain.x) <= 1e-9 * np.linalg.norm(plain.x)
 
 
 def test_too_few_systems_or_fast_reference_do_not_recycle():
