@@ -124,13 +124,14 @@ def zeros(shape: int | tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
     """A zero-filled array; from :data:`MAPPED_MIN_BYTES` up, in its own private anonymous
     mapping instead of the heap.
 
-    A long-lived buffer taken from a pool thread's heap (glibc gives each thread an arena)
-    lies below the short-lived scratch of the transforms that thread runs next; freeing
-    that scratch then trims the arena's top, and every call faults it in again: measured
-    5 480 page faults per row task (N = 2^20) and 1.4-1.9 times the task's time on that
-    thread, against 94 faults with the buffer mapped apart. A mapping is outside every
-    arena, zero-filled by the kernel, private (a forked child writes its own copy), and
-    asks for transparent huge pages as NumPy's large allocations do.
+    With long-lived rows on a pool thread's heap (glibc gives each thread an arena), the
+    transforms that thread ran next faulted their scratch in again on every call: one
+    rows PCG solve of 16 x 2^20 took 606 000-624 000 minor page faults and 4.1-5.5 s,
+    against 15 900-16 900 and 3.8-3.9 s with the rows mapped (benchmarks/fresh_memory.py,
+    fresh processes). The likely cause is the arena trimming its top whenever the scratch
+    above the long-lived rows is freed. A mapping is outside every arena, zero-filled by the
+    kernel, private (a forked child writes its own copy), and asks for transparent huge
+    pages as NumPy's large allocations do.
 
     While :mod:`tracemalloc` traces, the buffer comes from NumPy like any other, so that
     memory measurements (tests/toeplitz/test_davidson_memory.py, benchmarks/goals.py)
@@ -153,10 +154,10 @@ class Workspace:
     buffer's leading rows, and one row per transform thread.
 
     The sine-Davidson route and the rows-as-systems CG keep one per call. On the 2-core
-    machine of benchmarks/RESULTS.md, touching memory the process has not
-    touched before costs about 2.5 ms per MB (page faults in the virtual machine): at
-    N = 2^20 a fresh ``(16, N)`` temporary costs more than the transforms that fill it.
-    Everything the iteration writes is therefore allocated once per call.
+    machine of benchmarks/RESULTS.md, touching memory the host has taken back costs
+    1.1-1.4 ms per MB (benchmarks/fresh_memory.py): at N = 2^20 a fresh ``(16, N)``
+    temporary can cost more than the transforms that fill it. Everything the iteration
+    writes is therefore allocated once per call (:func:`zeros`).
     """
 
     def __init__(self):
