@@ -160,8 +160,8 @@ def test_rows_pcg_memory_has_no_block_temporaries(kernel, deflated, peak_kn):
     """Peak traced memory of 16 systems at N = 2^18 beyond the right-hand sides, counted
     (tracemalloc sees the workspace: :func:`threads.zeros` takes NumPy's memory while it
     traces): the state ``X, R, P, AP`` (4 K N), the deflation space's 24 rows (1.5 K N) when
-    recycling, and a few rows per thread; measured 6.78 and 5.16 K N. With the (K, N)
-    block buffers of ``z`` and ``A z`` it was 8.16 and 7.66 K N."""
+    recycling, and a few rows per thread; measured 6.78 and 5.16 K N. Two ``(K, N)``
+    block buffers (``z`` and ``A z`` of the whole block) would add 2 K N."""
     import tracemalloc
 
     from gpdtheory.toeplitz.rows_pcg import pcg_rows
