@@ -204,9 +204,11 @@ class _Operators:
         With the split embedding each row runs start to finish on one thread, ``z`` and
         ``A z`` in that thread's two rows: no ``(K, N)`` temporaries, whose fresh pages
         cost more than the transforms that fill them (:class:`.threads.Workspace`). The
-        other routes go through :meth:`precondition_and_product`'s block buffers. Both give
-        the same bits: each row's sums run in the order of :func:`.rows_numba._dot` and
-        :func:`.rows_numba._direction_row` whichever thread or block computes them.
+        other routes go through :meth:`precondition_and_product`'s block buffers. Either
+        way a row's values do not depend on the thread or the block that computes them (its
+        sums run in the order of :func:`.rows_numba._dot` and
+        :func:`.rows_numba._direction_row`), and the split route gives the bits of
+        :meth:`precondition_and_product` followed by the block kernels (tested).
         """
         k = rows.shape[0]
         if self.split is None:
