@@ -175,8 +175,9 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
     even ``N`` each row's iteration runs on one thread, :meth:`_Operators.advance`; for odd
     ``N`` block temporaries of ``2 BLOCK_ROWS N``), and with recycling the deflation space's
     ``2 RECYCLE_MAX_VECTORS N`` (the reference's Lanczos vectors live in the other
-    systems' ``P`` and ``AP`` rows). Peak traced memory beyond ``B`` at N = 2^20, K = 16:
-    6.8 ``K N`` with recycling (Logarithmic, 11 vectors), 5.2 without (PoweredExponential).
+    systems' ``P`` and ``AP`` rows). Peak traced memory beyond ``B`` at N = 2^18 and 2^20,
+    K = 16: 6.8 ``K N`` with recycling (Logarithmic, 11 vectors), 5.2 without
+    (PoweredExponential); tests/toeplitz/test_rows_advance.py bounds it at 2^18.
 
     Parameters
     ----------
