@@ -140,7 +140,8 @@ def zeros(shape: int | tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
     kind = np.dtype(dtype)
     count = int(np.prod(shape))
     nbytes = count * kind.itemsize
-    if nbytes < MAPPED_MIN_BYTES or tracemalloc.is_tracing():
+    if (nbytes < MAPPED_MIN_BYTES or tracemalloc.is_tracing()
+            or not hasattr(mmap, "MAP_PRIVATE")):      # Windows: no private anonymous maps
         return np.zeros(shape, kind)
     region = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE,
                        prot=mmap.PROT_READ | mmap.PROT_WRITE)
