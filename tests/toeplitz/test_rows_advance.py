@@ -177,3 +177,10 @@ def test_rows_pcg_memory_has_no_block_temporaries(kernel, deflated, peak_kn):
         tracemalloc.stop()
     assert (res.deflated > 0) == deflated and res.residual <= 1e-12
     assert peak <= peak_kn
+
+
+def test_mapped_zeros_fall_back_to_numpy_without_private_maps(monkeypatch):
+    """Where ``mmap`` has no ``MAP_PRIVATE`` (Windows) the buffer is NumPy's."""
+    monkeypatch.delattr(mmap, "MAP_PRIVATE")
+    buf = threads.zeros(threads.MAPPED_MIN_BYTES // 8)
+    assert buf.base is None and not np.any(buf) and buf.flags.writeable
