@@ -177,18 +177,24 @@ class _Operators:
             return Z, self.direction(R, Z, rows)
         Z = self.work.get("preconditioned", R.shape[0], self.n)
         AZ = self.work.get("product", R.shape[0], self.n)
-        split, n = self.split, self.n
 
         def task(i: int) -> None:
-            count_transforms(5, n)
-            k = rows[i]
-            F = rfft(R[i], out=self.work.spectrum("spectrum", n))
-            G = split.weigh(F, self.lam, self.s[k], self.h[k])
-            irfft(F, n, out=Z[i], overwrite=True)
-            split.finish(G, Z[i], self.s[k], self.h[k], AZ[i])
+            self._solve_and_product(R[i], rows[i], Z[i], AZ[i])
 
         _parallel([partial(task, i) for i in range(R.shape[0])])
         return Z, AZ
+
+    def _solve_and_product(self, r: np.ndarray, k: int, z: np.ndarray,
+                           az: np.ndarray) -> None:
+        """``z = M_k^{-1} r`` and ``az = A_k z`` by the split embedding, the spectrum of
+        ``z`` serving both: 5 transforms of length ``N`` on the calling thread."""
+        split, n = self.split, self.n
+        assert split is not None
+        count_transforms(5, n)
+        F = rfft(r, out=self.work.spectrum("spectrum", n))
+        G = split.weigh(F, self.lam, self.s[k], self.h[k])
+        irfft(F, n, out=z, overwrite=True)
+        split.finish(G, z, self.s[k], self.h[k], az)
 
     def advance(self, R: np.ndarray, P: np.ndarray, AP: np.ndarray, rows: np.ndarray,
                 rz_old: np.ndarray, first: bool,
@@ -221,16 +227,12 @@ class _Operators:
             beta = np.where(rz_old > 0, rz / np.where(rz_old > 0, rz_old, 1.0), 0.0)
             return rz, beta, _launch(_directions, Z, AZ, beta, P, AP, rows, first)
         rz, beta, pap = np.empty(k), np.empty(k), np.empty(k)
-        split, n, work = self.split, self.n, self.work
+        n, work = self.n, self.work
 
         def task(i: int) -> None:
-            count_transforms(5, n)
             j = rows[i]
             z, az = work.row("preconditioned", n), work.row("product", n)
-            F = rfft(R[j], out=work.spectrum("spectrum", n))
-            G = split.weigh(F, self.lam, self.s[j], self.h[j])
-            irfft(F, n, out=z, overwrite=True)
-            split.finish(G, z, self.s[j], self.h[j], az)
+            self._solve_and_product(R[j], j, z, az)
             rz[i] = _dot(R[j], z)
             if keep is not None and i == 0:
                 keep(z, az, float(rz[0]))
