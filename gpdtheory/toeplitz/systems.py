@@ -192,9 +192,9 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
 
     Notes
     -----
-    From ``N = SYMBOL_PD_MIN_N`` on, ``True`` straight from the certified symbol bracket of
-    ``r - tol e_0`` when it proves a well-conditioned positive definite matrix
-    (``O(N log N)``); else ``True`` when the superfast Schur route finds it positive
+    From ``N = SYMBOL_PD_MIN_N`` on, ``True`` straight from the outer ends of the certified
+    symbol bracket of ``r - tol e_0`` when they prove a well-conditioned positive definite
+    matrix (one real transform of length about ``2N``, docs/theory.md §1.4); else ``True`` when the superfast Schur route finds it positive
     definite beyond doubt (:func:`.schur.superfast_logdet`, ``O(N log^2 N)``). Otherwise
     Durbin's recursion on ``r - tol e_0`` with an early exit at the first non-positive
     prediction error (Sylvester), ``<= 2 N^2`` flops. Equivalent
@@ -213,7 +213,7 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
     rs = r.copy()
     rs[0] -= tol
     if rs.size >= SYMBOL_PD_MIN_N:
-        b = eigenvalue_bounds(rs)
+        b = eigenvalue_bounds(rs, fejer=False)
         # certified lmin > 0 with a condition number Durbin resolves without doubt: the
         # recursion would say the same, so its O(N^2) pass is skipped
         if b.lmin_lower > 0.0 and b.lmax_upper <= SYMBOL_PD_MAX_KAPPA * b.lmin_lower:
