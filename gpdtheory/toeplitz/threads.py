@@ -82,8 +82,13 @@ def _pool() -> ThreadPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None or _POOL[0] != os.getpid():
-            workers = nb.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # runtime setting
-            _POOL = (os.getpid(), ThreadPoolExecutor(workers, thread_name_prefix="gpd-fft"))
+            # the caller takes a share itself (:func:`parallel`): one pool thread fewer than
+            # Numba's, so that a call's per-thread buffers exist on at most that many
+            # threads even after concurrent callers (a spare idle thread would take jobs
+            # in turn and make its own buffers)
+            workers = nb.config.NUMBA_NUM_THREADS - 1  # type: ignore[attr-defined]
+            _POOL = (os.getpid(), ThreadPoolExecutor(max(workers, 1),
+                                                     thread_name_prefix="gpd-fft"))
         return _POOL[1]
 
 
