@@ -386,7 +386,10 @@ class GPSpec:
         with independent standard normal ``z1, z2`` has ``Re y`` and ``Im y``
         independent ``N(0, C)``, whose first N entries are ``N(0, Gamma)`` exactly.
         ``M`` doubles (with true kernel values) until ``min c^ >= -1e-13 max c^``;
-        round-off negatives are clipped to 0.
+        round-off negatives are clipped to 0. The normals and transforms run in chunks on
+        the engine's threads, each chunk with its own stream spawned from the seed
+        (:mod:`gpdtheory.toeplitz.embedding_draws`): the draws do not depend on the thread
+        count.
         """
         n = check_positive_int(n, "n")
         if method not in ("auto", "dense", "circulant"):
@@ -436,30 +439,11 @@ class GPSpec:
 
     def _sample_circulant(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``(n, N, d)`` draws of ``A Z`` with ``A A^T = Gamma`` (circulant embedding)."""
-        from .toeplitz.realfft import fft
+        from .toeplitz.embedding_draws import embedding_draws
 
         M, root = self._circulant_sqrt
-        N, d = self.N, self.d
-        full = np.concatenate((root, root[1:(M + 1) // 2][::-1]))[:M]
-        cols = np.empty((n * d + 1, N))             # row k: column k of the n*d draws
-        pairs = (n * d + 1) // 2
-        batch = max(1, min(pairs, (1 << 22) // M))  # ~64 MB of complex work per batch
-        # buffers made once (fresh pages cost more than the arithmetic at large M); the
-        # draws: ``standard_normal((b, M))`` for the real parts, then for the imaginary ones
-        normal = np.empty((batch, M))
-        w = np.empty((batch, M), dtype=np.complex128)
-        y = np.empty((batch, M), dtype=np.complex128)
-        for start in range(0, pairs, batch):
-            b = min(batch, pairs - start)
-            rng.standard_normal(out=normal[:b])
-            w.real[:b] = normal[:b]
-            rng.standard_normal(out=normal[:b])
-            w.imag[:b] = normal[:b]
-            w[:b] *= full
-            fft(w[:b], out=y[:b], workers=-1)
-            cols[2 * start:2 * (start + b):2] = y[:b, :N].real
-            cols[2 * start + 1:2 * (start + b):2] = y[:b, :N].imag
-        return cols[:n * d].reshape(n, d, N).transpose(0, 2, 1)
+        cols = embedding_draws(M, root, self.N, n * self.d, rng)
+        return cols.reshape(n, self.d, self.N).transpose(0, 2, 1)
 
     @cached_property
     def _gamma_factor(self) -> np.ndarray:
