@@ -168,16 +168,17 @@ def _twiddle(O, coarse, fine, conjugate):  # pragma: no cover - compiled
 
 
 def c2c_row(source: np.ndarray, target: np.ndarray, n1: int, forward: bool,
-            inorm: int) -> None:
+            inorm: int, threads: int = 1) -> None:
     """``target = DFT(source)`` (``forward``) or its inverse, one contiguous row of ``m``
     complex points in four steps with ``n1 = split(m)``; ``inorm`` as ducc0's (2: divide by
     ``m``, applied as ``1 / n2`` and ``1 / n1`` by the two batches, exact for powers of
-    two). ``source`` may be read-only; ``target`` must not overlap it."""
+    two). ``source`` may be read-only; ``target`` must not overlap it. ``threads`` share
+    each batch, every short transform whole on one of them: the bits do not depend on it."""
     m = source.shape[0]
     n2 = m // n1
     O = target.reshape(n1, n2)
     _transpose(source.reshape(n2, n1), O)
-    ducc0.fft.c2c(O, axes=(1,), forward=forward, inorm=inorm, out=O, nthreads=1)
+    ducc0.fft.c2c(O, axes=(1,), forward=forward, inorm=inorm, out=O, nthreads=threads)
     coarse, fine = roots(m, m)
     _twiddle(O, coarse, fine, not forward)
-    ducc0.fft.c2c(O, axes=(0,), forward=forward, inorm=inorm, out=O, nthreads=1)
+    ducc0.fft.c2c(O, axes=(0,), forward=forward, inorm=inorm, out=O, nthreads=threads)

@@ -22,11 +22,12 @@ complex transforms stay fast beyond the last-level cache where its real ones do 
 (an rfft + irfft pair at ``2^21``: 51 ms by ducc0's real transforms, 18 ms packed).
 
 Transforms act along the last axis, in float64. ``out`` receives the result (it must not
-overlap the input). ``workers`` is the thread count for a batch of rows (one row is one
-thread's work; ``-1``: :func:`.threads.threads`); the engine's row tasks pass 1 and run on
-its own pool. ducc0 releases the GIL and works in a forked child; this module keeps no
-state (the root tables live in :func:`.fourstep.roots`, under a lock that a forked child
-renews). Equivalent computation:
+overlap the input). ``workers`` is the thread count (``-1``: :func:`.threads.threads`): a
+batch gives each row whole to a thread; a single row is split among them only where the
+bits stay those of one thread (powers of two, in one piece or in four steps); the
+engine's row tasks pass 1 and run on its own pool. ducc0 releases the GIL and works in a
+forked child; this module keeps no state (the root tables live in :func:`.fourstep.roots`,
+under a lock that a forked child renews). Equivalent computation:
 ``numpy.fft.rfft`` / ``irfft`` / ``fft`` (tests/toeplitz/test_realfft.py compares them at
 every length ``1..64`` and at large ones).
 """
@@ -135,13 +136,21 @@ def _matrices(a: np.ndarray):
 
 
 def _threads(workers: int, shape: tuple[int, ...]) -> int:
-    """Threads for a batch of ``shape`` (rows along the last axis). A single row always
-    runs on one thread: ducc0 would split the transform itself, and for lengths that are
-    not powers of two the split changes the last bits; rows given whole to threads do not
-    (tests/toeplitz/test_realfft.py)."""
-    if math.prod(shape[:-1]) <= 1:
+    """Threads for a batch of ``shape`` (rows along the last axis). A batch gives each row
+    whole to a thread. A single row is split among threads only where that keeps every
+    bit (:func:`_splits_exactly`), else it runs on one."""
+    wanted = threads() if workers == -1 else max(int(workers), 1)
+    if math.prod(shape[:-1]) <= 1 and not _splits_exactly(shape[-1]):
         return 1
-    return threads() if workers == -1 else max(int(workers), 1)
+    return wanted
+
+
+def _splits_exactly(length: int) -> bool:
+    """Whether ducc0 gives one transform of ``length`` points the same bits on several
+    threads as on one: for powers of two (tests/toeplitz/test_realfft.py checks every
+    length ``2^10`` to ``2^23`` and the rows of the four steps); other lengths change in
+    the last bits."""
+    return length > 0 and length & (length - 1) == 0
 
 
 def _c2c(source: np.ndarray, target: np.ndarray, forward: bool, inorm: int,
@@ -156,17 +165,23 @@ def _c2c(source: np.ndarray, target: np.ndarray, forward: bool, inorm: int,
                       out=target, nthreads=_threads(workers, source.shape))
         return
 
+    rows = math.prod(source.shape[:-1])
+    # one row: its four steps' batches of short transforms go to the threads (powers of
+    # two only: ducc0 groups the rows of a batch for SIMD, and for other lengths the
+    # grouping moves the last bits)
+    inner = _threads(workers, source.shape) if rows == 1 else 1
+
     def task(index: tuple[int, ...]) -> Callable[[], None]:
         def run() -> None:
             row = target[index]
             result = row if row.flags.c_contiguous else np.empty(m, dtype=np.complex128)
-            c2c_row(np.ascontiguousarray(source[index]), result, n1, forward, inorm)
+            c2c_row(np.ascontiguousarray(source[index]), result, n1, forward, inorm, inner)
             if result is not row:
                 row[...] = result
         return run
 
     tasks = [task(index) for index in np.ndindex(*source.shape[:-1])]
-    if _threads(workers, source.shape) > 1:
+    if rows > 1 and _threads(workers, source.shape) > 1:
         parallel(tasks)
     else:
         for run in tasks:

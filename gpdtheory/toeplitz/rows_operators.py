@@ -185,16 +185,17 @@ class _Operators:
         return Z, AZ
 
     def _solve_and_product(self, r: np.ndarray, k: int, z: np.ndarray,
-                           az: np.ndarray) -> None:
+                           az: np.ndarray, workers: int = 1) -> None:
         """``z = M_k^{-1} r`` and ``az = A_k z`` by the split embedding, the spectrum of
-        ``z`` serving both: 5 transforms of length ``N`` on the calling thread."""
+        ``z`` serving both: 5 transforms of length ``N`` from the calling thread
+        (``workers``: :mod:`.realfft`'s, for this one row; the bits do not depend on it)."""
         split, n = self.split, self.n
         assert split is not None
         count_transforms(5, n)
-        F = rfft(r, out=self.work.spectrum("spectrum", n))
+        F = rfft(r, out=self.work.spectrum("spectrum", n), workers=workers)
         G = split.weigh(F, self.lam, self.s[k], self.h[k])
-        irfft(F, n, out=z, overwrite=True)
-        split.finish(G, z, self.s[k], self.h[k], az)
+        irfft(F, n, out=z, overwrite=True, workers=workers)
+        split.finish(G, z, self.s[k], self.h[k], az, workers)
 
     def advance(self, R: np.ndarray, P: np.ndarray, AP: np.ndarray, rows: np.ndarray,
                 rz_old: np.ndarray, first: bool,
@@ -229,10 +230,14 @@ class _Operators:
         rz, beta, pap = np.empty(k), np.empty(k), np.empty(k)
         n, work = self.n, self.work
 
+        # a lone row (the recycling reference, the last system left) gets every thread
+        # for its transforms
+        workers = -1 if k == 1 else 1
+
         def task(i: int) -> None:
             j = rows[i]
             z, az = work.row("preconditioned", n), work.row("product", n)
-            self._solve_and_product(R[j], j, z, az)
+            self._solve_and_product(R[j], j, z, az, workers)
             rz[i] = _dot(R[j], z)
             if keep is not None and i == 0:
                 keep(z, az, float(rz[0]))
@@ -254,9 +259,11 @@ class _Operators:
             return
         split, n, work = self.split, self.n, self.work
 
+        workers = -1 if rows.shape[0] == 1 else 1
+
         def task(j: int) -> None:
             count_transforms(4, n)
-            ax = split.product(X[j], self.s[j], self.h[j], work.row("product", n))
+            ax = split.product(X[j], self.s[j], self.h[j], work.row("product", n), workers)
             np.subtract(rhs(j), ax, out=R[j])
 
         _parallel([partial(task, j) for j in rows])

@@ -112,22 +112,23 @@ class SplitEmbedding:
         return G
 
     def finish(self, G: np.ndarray, x: np.ndarray, s: float, h: float,
-               out: np.ndarray) -> np.ndarray:
+               out: np.ndarray, workers: int = 1) -> np.ndarray:
         """``out = s T x + h x`` from ``G = mu_even rfft(x)`` (scratch: consumed); 3
-        transforms of length ``N``."""
+        transforms of length ``N`` (``workers``: :mod:`.realfft`'s, for this one row)."""
         n, work, half = self.n, self.work, self.n // 2
-        even = irfft(G, n, out=work.row("even part", n), overwrite=True)
+        even = irfft(G, n, out=work.row("even part", n), overwrite=True, workers=workers)
         v = work.row("odd twisted", half, np.complex128)
         V = work.row("odd bins", half, np.complex128)
         twist_numba(x, v, self.coarse, self.fine, self.shift)
-        complex_transform(v, V, forward=True)
+        complex_transform(v, V, forward=True, workers=workers)
         _weigh_numba(V, self.p, self.q, self.coarse, self.fine, self.shift)
-        complex_transform(V, v, forward=False)
+        complex_transform(V, v, forward=False, workers=workers)
         _combine_numba(v, even, x, 0.5 * s, h, out, self.coarse, self.fine, self.shift)
         return out
 
-    def product(self, x: np.ndarray, s: float, h: float, out: np.ndarray) -> np.ndarray:
+    def product(self, x: np.ndarray, s: float, h: float, out: np.ndarray,
+                workers: int = 1) -> np.ndarray:
         """``out = s T x + h x``: 4 transforms of length ``N``."""
-        G = rfft(x, out=self.work.spectrum("even bins", self.n))
+        G = rfft(x, out=self.work.spectrum("even bins", self.n), workers=workers)
         G *= self.even
-        return self.finish(G, x, s, h, out)
+        return self.finish(G, x, s, h, out, workers)

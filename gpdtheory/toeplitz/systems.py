@@ -194,12 +194,12 @@ def is_positive_definite(r: Any, tol: float = 0.0) -> bool:
     -----
     From ``N = SYMBOL_PD_MIN_N`` on, ``True`` straight from the outer ends of the certified
     symbol bracket of ``r - tol e_0`` when they prove a well-conditioned positive definite
-    matrix (one real transform of length about ``2N``, docs/theory.md §1.4); else ``True`` when the superfast Schur route finds it positive
-    definite beyond doubt (:func:`.schur.superfast_logdet`, ``O(N log^2 N)``). Otherwise
-    Durbin's recursion on ``r - tol e_0`` with an early exit at the first non-positive
-    prediction error (Sylvester), ``<= 2 N^2`` flops. Equivalent
-    dense computation: ``numpy.linalg.eigvalsh(toeplitz(r))[0] > tol`` (up to round-off at
-    the boundary).
+    matrix (one real transform of length about ``2N``, docs/theory.md §1.4); else
+    ``True`` when the superfast Schur route finds it positive definite beyond doubt
+    (:func:`.schur.superfast_logdet`, ``O(N log^2 N)``). Otherwise Durbin's recursion on
+    ``r - tol e_0`` with an early exit at the first non-positive prediction error
+    (Sylvester), ``<= 2 N^2`` flops. Equivalent dense computation:
+    ``numpy.linalg.eigvalsh(toeplitz(r))[0] > tol`` (up to round-off at the boundary).
 
     Examples
     --------

@@ -164,11 +164,13 @@ def test_threads_and_a_child_process_give_the_same_transform():
     assert proc.exitcode == 0 and err <= 1e-9
 
 
-@pytest.mark.parametrize("n", [524880, 1049760, 2**20])
+@pytest.mark.parametrize("n", [524880, 1049760, 3 * 2**20, *(2**e for e in range(10, 24))])
 def test_results_do_not_depend_on_the_thread_count(n):
-    """Bit for bit the same with one thread or several, for one row (never split: ducc0's
-    split of a single transform of a length that is not a power of two moves the last
-    bits) and for a batch (rows go whole to threads)."""
+    """Bit for bit the same with one thread or several, for one row (split among threads
+    for powers of two, where that keeps every bit; ducc0's split of one transform of another
+    length, or of the batches of its four steps, moves the last bits) and for a batch (rows
+    go whole to threads). The lengths cover ducc0's real and complex transforms, the packed
+    route and the four steps (complex rows of ``2^20`` points and more)."""
     rng = np.random.default_rng(n)
     for shape in ((n,), (3, n)):
         x = rng.standard_normal(shape)
@@ -177,3 +179,32 @@ def test_results_do_not_depend_on_the_thread_count(n):
         np.testing.assert_array_equal(irfft(one, n, workers=1), irfft(one, n, workers=2))
         z = x[..., : n // 2] + 1j * x[..., n // 2:]
         np.testing.assert_array_equal(fft(z, workers=1), fft(z, workers=2))
+        w = x + 1j * x[..., ::-1]  # complex rows of n points: the four steps from 2^20
+        np.testing.assert_array_equal(fft(w, workers=1), fft(w, workers=-1))
+
+
+def test_one_row_of_a_power_of_two_is_split_among_threads(monkeypatch):
+    """The single row's transform is given to ducc0 with every thread (powers of two),
+    and with one thread otherwise."""
+    import ducc0
+
+    from gpdtheory.toeplitz import realfft
+
+    seen: list[int] = []
+    real = ducc0.fft.c2c
+
+    def spy(*args, nthreads=1, **kwargs):
+        seen.append(nthreads)
+        return real(*args, nthreads=nthreads, **kwargs)
+
+    monkeypatch.setattr(realfft.ducc0.fft, "c2c", spy)
+    monkeypatch.setattr(realfft, "threads", lambda: 2)
+    asked = {}
+    for name, z, workers in (("one row of 2^12", np.ones(4096, dtype=complex), -1),
+                             ("one row of 4095", np.ones(4095, dtype=complex), -1),
+                             ("a batch, one thread", np.ones((2, 4096), dtype=complex), 1)):
+        seen.clear()
+        fft(z, workers=workers)
+        asked[name] = set(seen)
+    assert asked == {"one row of 2^12": {2}, "one row of 4095": {1},
+                     "a batch, one thread": {1}}

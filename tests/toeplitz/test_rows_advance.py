@@ -90,6 +90,30 @@ def test_advance_equals_the_block_primitives_bit_for_bit(N):
     np.testing.assert_array_equal(P1[untouched], P[untouched])
 
 
+@pytest.mark.parametrize("N", [4096, 2**17, 2**20, 3 * 2**16])
+def test_a_lone_row_gets_every_thread_and_the_same_bits(N, monkeypatch):
+    """A lone row (the recycling reference, the last system left) runs its transforms on
+    every thread; its step and its true residual are bit for bit those it gets beside
+    another row (one thread each), for powers of two (split) and others (not split)."""
+    from gpdtheory.toeplitz import realfft
+
+    monkeypatch.setattr(realfft, "threads", lambda: 2)
+    r = gp.Logarithmic(2.0, 1.0).autocovariance(N)
+    s, h, R, P, AP, rz_old = _problem(N, k=2)
+    ops = _Operators(r, s, h)
+    alone, together = (P.copy(), AP.copy()), (P.copy(), AP.copy())
+    got = ops.advance(R, *alone, np.array([0]), rz_old[:1], False)
+    want = ops.advance(R, *together, np.array([0, 1]), rz_old, False)
+    assert [g[0] for g in got] == [w[0] for w in want]
+    np.testing.assert_array_equal(alone[0][0], together[0][0])
+    np.testing.assert_array_equal(alone[1][0], together[1][0])
+    X = R[::-1].copy()
+    one, two = np.empty_like(X), np.empty_like(X)
+    ops.residuals(X, np.array([1]), lambda j: R[j], one)
+    ops.residuals(X, np.array([0, 1]), lambda j: R[j], two)
+    np.testing.assert_array_equal(one[1], two[1])
+
+
 @pytest.mark.parametrize("N", SIZES)
 def test_residuals_match_dense_numpy(N):
     r = gp.Polynomial(2.0, 1.5).autocovariance(N)
