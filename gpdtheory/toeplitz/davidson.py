@@ -121,7 +121,7 @@ class _Setup:
         self.m = m = embedding_length(n)
         count_transforms(1, m)
         spec = rfft(embedding_column(r, m, work.row("real", m)),
-                           out=work.spectrum("complex", m))
+                    out=work.spectrum("complex", m), workers=-1)
         self.fc = np.ascontiguousarray(spec.real)  # a copy: the buffer is the transforms'
         if scale != 1.0:  # a power of two: exact, as if computed from r / scale
             self.q *= 1.0 / scale
@@ -138,7 +138,8 @@ class _Setup:
     def products(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Rows ``out_i = T X_i`` by the circulant embedding, one after another in the
         calling thread's buffers (a second thread's would cost ``4N`` doubles, as much as
-        two rows of the search space, for the two rows of the start block)."""
+        two rows of the search space, for the two rows of the start block); each row's
+        transforms split among the threads where that keeps the bits (:mod:`.realfft`)."""
         n, m = self.n, self.m
         count_transforms(2 * X.shape[0], m)
         pad = self.work.row("real", m)
@@ -146,9 +147,10 @@ class _Setup:
         for x, y in zip(X, out, strict=True):
             pad[:n] = x
             pad[n:] = 0.0
-            rfft(pad, out=spec)
+            # one row at a time: its transforms get every thread (same bits, .realfft)
+            rfft(pad, out=spec, workers=-1)
             spec *= self.fc
-            irfft(spec, m, out=pad, overwrite=True)
+            irfft(spec, m, out=pad, overwrite=True, workers=-1)
             y[:] = pad[:n]
         return out
 

@@ -31,10 +31,13 @@ from __future__ import annotations
 import math
 import os
 import threading
+from functools import partial
 
 import ducc0
 import numba as nb
 import numpy as np
+
+from .threads import parallel
 
 __all__ = ["roots", "root", "shift_of", "split", "c2c_row", "FOUR_STEP_MIN_LENGTH"]
 
@@ -123,13 +126,13 @@ def split(m: int) -> int:
 
 
 @nb.njit(nogil=True, cache=True)
-def _transpose(source, target):  # pragma: no cover - compiled
-    """``target[j1, j2] = source[j2, j1]`` in 16 x 16 tiles (a tile of each is 4 KB, both
-    stay in L1)."""
-    rows, cols = source.shape
+def _transpose(source, target, start, stop):  # pragma: no cover - compiled
+    """``target[j1, j2] = source[j2, j1]`` for the source rows ``start <= j2 < stop``, in
+    16 x 16 tiles (a tile of each is 4 KB, both stay in L1)."""
+    cols = source.shape[1]
     tile = 16
-    for r0 in range(0, rows, tile):
-        r1 = min(r0 + tile, rows)
+    for r0 in range(start, stop, tile):
+        r1 = min(r0 + tile, stop)
         for c0 in range(0, cols, tile):
             for c in range(c0, min(c0 + tile, cols)):
                 for r in range(r0, r1):
@@ -137,13 +140,14 @@ def _transpose(source, target):  # pragma: no cover - compiled
 
 
 @nb.njit(nogil=True, cache=True)
-def _twiddle(O, coarse, fine, conjugate):  # pragma: no cover - compiled
-    """``O[j1, k2] *= w^{j1 k2}`` with ``w = exp(-2 pi i / m)`` (its conjugate for the
-    inverse), ``m = O.size``; ``j1 k2 < m``, so :func:`roots` tables of ``m`` entries cover it.
-    The exponent is carried as ``(quotient, remainder)`` by ``len(fine)``."""
-    rows, cols = O.shape
+def _twiddle(O, coarse, fine, conjugate, start, stop):  # pragma: no cover - compiled
+    """``O[j1, k2] *= w^{j1 k2}`` for the rows ``start <= j1 < stop``, with
+    ``w = exp(-2 pi i / m)`` (its conjugate for the inverse), ``m = O.size``;
+    ``j1 k2 < m``, so :func:`roots` tables of ``m`` entries cover it. The exponent is
+    carried as ``(quotient, remainder)`` by ``len(fine)``."""
+    cols = O.shape[1]
     width = fine.shape[0]
-    for j1 in range(rows):
+    for j1 in range(start, stop):
         step_q = j1 // width
         step_r = j1 & (width - 1)
         q = 0
@@ -167,18 +171,31 @@ def _twiddle(O, coarse, fine, conjugate):  # pragma: no cover - compiled
                     q += 1
 
 
+def _in_shares(kernel, rows: int, threads: int, *args) -> None:
+    """``kernel(*args, start, stop)`` over ``0 <= row < rows`` in ``threads`` shares of
+    whole 16-row tiles, on the engine's threads (every entry is computed as by one call)."""
+    if threads <= 1:
+        kernel(*args, 0, rows)
+        return
+    tiles = -(-rows // 16)
+    bounds = [min(16 * (tiles * i // threads), rows) for i in range(threads + 1)]
+    parallel([partial(kernel, *args, a, b)
+              for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a])
+
+
 def c2c_row(source: np.ndarray, target: np.ndarray, n1: int, forward: bool,
             inorm: int, threads: int = 1) -> None:
     """``target = DFT(source)`` (``forward``) or its inverse, one contiguous row of ``m``
     complex points in four steps with ``n1 = split(m)``; ``inorm`` as ducc0's (2: divide by
     ``m``, applied as ``1 / n2`` and ``1 / n1`` by the two batches, exact for powers of
     two). ``source`` may be read-only; ``target`` must not overlap it. ``threads`` share
-    each batch, every short transform whole on one of them: the bits do not depend on it."""
+    each step (the two passes by rows, the batches of short transforms by ducc0); for
+    powers of two the bits do not depend on it (tests/toeplitz/test_realfft.py)."""
     m = source.shape[0]
     n2 = m // n1
     O = target.reshape(n1, n2)
-    _transpose(source.reshape(n2, n1), O)
+    _in_shares(_transpose, n2, threads, source.reshape(n2, n1), O)
     ducc0.fft.c2c(O, axes=(1,), forward=forward, inorm=inorm, out=O, nthreads=threads)
     coarse, fine = roots(m, m)
-    _twiddle(O, coarse, fine, not forward)
+    _in_shares(_twiddle, n1, threads, O, coarse, fine, not forward)
     ducc0.fft.c2c(O, axes=(0,), forward=forward, inorm=inorm, out=O, nthreads=threads)

@@ -99,7 +99,7 @@ def quotient_grid(r: np.ndarray, size: int, order: int | None = None,
     work = Workspace() if work is None else work
     w = work.row("real", size)
     _cosine_weights_numba(r, n, w)
-    spec = rfft(w, out=work.spectrum("complex", size))
+    spec = rfft(w, out=work.spectrum("complex", size), workers=-1)
     return spec.real / (n + 1)
 
 
@@ -144,7 +144,7 @@ class SineTransform:
         z = self.work.row("real", 2 * n1)
         _fold_numba(z[:n1 - 1], self.sines, z[n1:])
         spec = self.work.spectrum("complex", n1)
-        rfft(z[n1:], out=spec)
+        rfft(z[n1:], out=spec, workers=-1)
         _unfold_numba(spec, self.scale, out)
 
 

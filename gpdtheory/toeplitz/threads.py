@@ -50,6 +50,7 @@ if ("NUMBA_THREADING_LAYER" not in os.environ
     nb.config.THREADING_LAYER = "forksafe"  # type: ignore[attr-defined]
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOL_PREFIX = "gpd-fft"
 _POOL_LOCK = threading.Lock()
 #: Held while one of the engine's ``parallel=True`` functions runs (see the module notes).
 LAUNCH_LOCK = threading.RLock()
@@ -88,7 +89,7 @@ def _pool() -> ThreadPoolExecutor:
             # in turn and make its own buffers)
             workers = nb.config.NUMBA_NUM_THREADS - 1  # type: ignore[attr-defined]
             _POOL = (os.getpid(), ThreadPoolExecutor(max(workers, 1),
-                                                     thread_name_prefix="gpd-fft"))
+                                                     thread_name_prefix=_POOL_PREFIX))
         return _POOL[1]
 
 
@@ -102,7 +103,9 @@ def parallel(tasks: list) -> None:
     for single rows, at the same speed per row). No result depends on which thread ran it.
     """
     workers = min(threads(), len(tasks))
-    if workers <= 1:
+    # a task that itself asks for threads (a lone row's transform inside a row task) runs
+    # its share inline: a pool thread waiting on the pool could wait forever
+    if workers <= 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
         for task in tasks:
             task()
         return

@@ -6,6 +6,8 @@ than about 2 sqrt(m) once a row is split)."""
 
 from __future__ import annotations
 
+import threading
+
 import ducc0
 import mpmath
 import numpy as np
@@ -130,3 +132,27 @@ def test_complex_transform_matches_numpy_and_names_a_bad_target(split_everything
     _close(back, x, float(np.abs(x).sum()), 1536)
     with pytest.raises(ValueError, match="target must be a complex128 array"):
         realfft.complex_transform(x, np.empty((2, 1535), complex), forward=True)
+
+
+def test_a_task_that_asks_for_threads_runs_its_share_inline():
+    """``threads.parallel`` from inside a pool task runs inline (a pool thread waiting on
+    the pool could wait forever), and a lone row split into shares (transpose, twiddle,
+    batches) from a pool task gives the bits of one thread."""
+    from gpdtheory.toeplitz import threads
+    from gpdtheory.toeplitz.fourstep import c2c_row, split
+
+    m = 1 << 20
+    n1 = split(m)
+    z = np.random.default_rng(0).standard_normal(2 * m).view(np.complex128)
+    one, out = np.empty(m, complex), [np.empty(m, complex) for _ in range(2)]
+    c2c_row(z, one, n1, True, 0, 1)
+    names: list[str] = []
+
+    def task(i: int) -> None:
+        names.append(threading.current_thread().name)
+        c2c_row(z, out[i], n1, True, 0, 2)     # asks for two threads from any thread
+
+    threads.parallel([lambda: task(0), lambda: task(1)])
+    assert any(name.startswith("gpd-fft") for name in names) or threads.threads() == 1
+    for o in out:
+        np.testing.assert_array_equal(o, one)
