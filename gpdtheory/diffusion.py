@@ -355,9 +355,13 @@ def _score_toeplitz(spec: GPSpec, Y: np.ndarray, a2: np.ndarray, s2: np.ndarray
         W = W.reshape(-1, d, N).transpose(0, 2, 1)
     else:
         from .toeplitz.rows_pcg import pcg_rows
+        from .toeplitz.threads import zeros
 
-        # (B*d, N) rows straight from one BLAS product per sequence (no transposed copy)
-        rhs = np.matmul(U.T, np.swapaxes(Y.reshape(-1, N, d), 1, 2)).reshape(-1, N)
+        # (B*d, N) rows straight from one BLAS product per sequence (no transposed copy),
+        # in mapped memory (first touch: see toeplitz.threads.zeros)
+        sequences = Y.reshape(-1, N, d)
+        rhs = np.matmul(U.T, np.swapaxes(sequences, 1, 2),
+                        out=zeros((sequences.shape[0], d, N))).reshape(-1, N)
         res = pcg_rows(spec.r, rhs, scale, shift, tol=PCG_SCORE_TOL)
         W = res.x
         # the score goes into the right-hand sides' memory, free now: fresh memory costs

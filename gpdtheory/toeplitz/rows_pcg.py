@@ -58,6 +58,7 @@ from .rows_recycle import (  # noqa: F401
     _take,
 )
 from .threads import launch as _launch
+from .threads import zeros as _zeros
 
 __all__ = ["RowsPCGResult", "pcg_rows"]
 
@@ -234,12 +235,14 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
     todo = np.flatnonzero(np.isin(order, todo))
     s, h, bnorm, exponent = s[order], h[order], bnorm[order], exponent[order]
     ops = _Operators(r, s, h)
-    X = np.zeros((k, n))
-    R = B[order]
+    # the state in mapped memory (threads.zeros): its first touch costs far less there than
+    # on new heap pages (benchmarks/fresh_memory.py)
+    X = _zeros((k, n))
+    R = np.take(B, order, axis=0, out=_zeros((k, n)))
     scaled = np.flatnonzero(exponent)
     if scaled.size:
         R[scaled] = np.ldexp(R[scaled], -exponent[scaled, None])
-    P, AP = np.zeros((k, n)), np.zeros((k, n))
+    P, AP = _zeros((k, n)), _zeros((k, n))
     state = (X, R, P, AP)
     spent = np.zeros(k, dtype=np.int64)
     deflated = 0
@@ -252,7 +255,7 @@ def pcg_rows(r: np.ndarray, B: np.ndarray, scale: np.ndarray, shift: np.ndarray,
         unsolved = _iterate(ops, state, last, bnorm, tol, steps, spent, harvest=harvest)
         todo = np.concatenate([todo[todo != k - 1], unsolved])
         recycled = bool(spent[-1] >= RECYCLE_MIN_ITERATIONS)
-        space = np.empty((2 * RECYCLE_MAX_VECTORS, n)) if recycled else None
+        space = _zeros((2 * RECYCLE_MAX_VECTORS, n)) if recycled else None
         U = harvest.deflation_space(space) if recycled else None
         del harvest, space
         if U is not None:
