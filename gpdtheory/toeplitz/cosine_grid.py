@@ -61,14 +61,15 @@ def _twisted_half(x, K, coarse, fine, shift, out):  # pragma: no cover - compile
         out[m] = complex(w.real, -w.imag) * complex(re, im)
 
 
-def _transformed(x: np.ndarray, K: int) -> np.ndarray:
-    """``v = K irfft(V, K)`` for one row (``y`` permuted, see the module notes)."""
+def _transformed(x: np.ndarray, K: int, workers: int = 1) -> np.ndarray:
+    """``v = K irfft(V, K)`` for one row (``y`` permuted, see the module notes);
+    ``workers`` as :mod:`.realfft`'s (the bits do not depend on it)."""
     coarse, fine = roots(4 * K, K // 2 + 1)
     # mapped (threads.zeros): a heap buffer of a few MB is faulted in page by page on every
     # call once glibc trims it back
     V = zeros(K // 2 + 1, np.complex128)
     _twisted_half(np.ascontiguousarray(x), K, coarse, fine, shift_of(fine), V)
-    return irfft(V, K, out=zeros(K), overwrite=True)
+    return irfft(V, K, out=zeros(K), overwrite=True, workers=workers)
 
 
 def cosine_sums(x: np.ndarray, K: int) -> np.ndarray:
@@ -109,9 +110,10 @@ def cosine_extremes(rows: np.ndarray, K: int) -> np.ndarray:
     """
     out = np.empty((rows.shape[0], 2))
     count_transforms(rows.shape[0], K)
+    workers = -1 if rows.shape[0] == 1 else 1  # a lone row's transform gets every thread
 
     def row(i: int) -> None:
-        v = _transformed(rows[i], K)
+        v = _transformed(rows[i], K, workers)
         out[i] = float(v.min()) * K, float(v.max()) * K
 
     parallel([partial(row, i) for i in range(rows.shape[0])])
