@@ -77,6 +77,15 @@ def test_cosine_extremes_are_those_of_the_sums_bit_for_bit(K, n):
         assert (lo, hi) == (y.min(), y.max())
 
 
+@pytest.mark.parametrize("K", [2**19, 2**21, 3 * 2**18])
+def test_a_lone_row_keeps_its_bits_on_every_thread(K):
+    """One row: its transform is split among the threads (powers of two), and the
+    extremes are still, bit for bit, those of the one-thread sums."""
+    x = rng.standard_normal(K // 2)
+    y = cosine_sums(x, K)
+    assert tuple(cosine_extremes(x[None, :], K)[0]) == (y.min(), y.max())
+
+
 def test_cosine_extremes_do_not_depend_on_the_thread_or_caller():
     rows = rng.standard_normal((4, 3000))
     ref = cosine_extremes(rows, 8192)
