@@ -23,8 +23,11 @@ prediction error ``e_{N-1} = 1 / (T^{-1})_{00}`` (= ``det T_N / det T_{N-1}``, t
 every ``1 - k_j^2`` the route computed) against a circulant-preconditioned CG solve of
 ``T x = e_0``.
 
-Timing: an operation's time, like its floor, is the best of ``REPEATS`` runs at every N.
-The same count at every N keeps the doubling ratio fair: a best of three at N against a
+Timing: an operation's time, like its floor, is the best of ``REPEATS`` (5) runs at every N.
+The cheapest operations take a few milliseconds at 2^16-2^19, where a best of three still
+varied by up to 1.9x between runs on the VM of benchmarks/RESULTS.md
+(``is_positive_definite`` at 2^18: 4.2 and 7.8 ms). The same count at every N keeps the
+doubling ratio fair: a best of three at N against a
 single run at 2N (whose fresh memory alone can cost a second on the VM of
 benchmarks/RESULTS.md) would charge the doubling with the difference between a best and a
 typical run. Each run of a first call starts from a new ``GPSpec``, made outside the timed
@@ -50,7 +53,11 @@ KERNEL = ("Polynomial(2, 1.5)", gp.Polynomial(2.0, 1.5))
 T_SCORE = 0.5
 
 
-def floor_time(N: int, count: int, repeats: int = 3) -> float:
+#: Runs of an operation (and of its floor) at every N.
+REPEATS = 5
+
+
+def floor_time(N: int, count: int, repeats: int = REPEATS) -> float:
     """Best-of-``repeats`` time of ``count`` real FFTs of length ``embedding_length(N)``
     (rfft/irfft pairs into buffers, as the routes use them; the engine's transforms,
     ``gpdtheory.toeplitz.realfft``, the fastest of those benchmarks/transforms.py times)."""
@@ -67,10 +74,6 @@ def floor_time(N: int, count: int, repeats: int = 3) -> float:
                 irfft(y, m, out=x, overwrite=True)
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-#: Runs of an operation (and of its floor) at every N.
-REPEATS = 3
 
 
 def _timed(f, setup=None):
