@@ -135,6 +135,22 @@ def test_davidson_property_matches_eigvalsh(kernel, N, t):
         assert abs(tz.max_eig(r, method="davidson") - w[-1]) <= EIG_ATOL * scale
 
 
+@pytest.mark.xfail(strict=True, reason="known defect: on a soft bottom cluster the stagnation "
+                   "stop fires on one still step of an erratic iteration (2.1e-12 off, "
+                   "7.5e-13 of ||A||); two still steps in a row fix this case but cost one "
+                   "more step on every kernel family and the Krylov fallback on tight clusters")
+def test_davidson_soft_bottom_cluster_of_the_score_matrix():
+    """A case the ``thorough`` profile of :func:`test_davidson_property_matches_eigvalsh`
+    drew: the score's matrix at t = 4 (``alpha^2 = 0.018``) for Logarithmic(4.20117,
+    1.20892), N = 512. Its two lowest eigenvalues are 6e-8 apart (2e-8 of ``||A||``); the
+    Ritz value moved by 1.3e-13, 4.8e-15, then 3.3e-16 (under half the round-off floor,
+    4.4e-16) in three steps, and the iteration stopped 2.1e-12 above ``lmin``."""
+    a2, s2 = (float(v) for v in alpha2_sigma2(np.asarray(4.0)))
+    r = a2 * gp.Logarithmic(4.20117, 1.20892).autocovariance(512) + s2 * np.eye(1, 512)[0]
+    w = np.linalg.eigvalsh(scipy.linalg.toeplitz(r))
+    assert abs(tz.min_eig(r, method="davidson") - w[0]) <= EIG_ATOL * w[-1]
+
+
 @given(N=st.integers(1, 3000), seed=st.integers(0, 2**32 - 1))
 def test_half_length_sine_transform_property(N, seed):
     """Drawn orders (any factorisation of ``N + 1``) against SciPy's DST-I, with the
