@@ -117,6 +117,24 @@ def test_layers_of_construction_follow_gd():
     assert err.shape == (5,) and err.max() < 1e-12
 
 
+@pytest.mark.filterwarnings("error")
+def test_layer_probes_take_any_finite_ridge():
+    """A probe's ridge is relative to its features' scale: the largest float gives a probe
+    near 0 (finite distances, no overflow), and a ridge below the round-off of the normal
+    equations with one training sample is refused naming ``ridge``, not a LinAlgError."""
+    from gpdtheory.errors import InvalidArgumentError
+    from gpdtheory.models import SoftmaxDiT
+
+    torch.manual_seed(0)
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.eye(2))
+    dit = SoftmaxDiT(4, 2, width=8, depth=1, heads=2, time_dim=4)
+    X = np.ones((4, 2))
+    big = layers_vs_gd(dit, spec, X, 0.5, 0, n_train=16, ridge=np.finfo(float).max)
+    assert np.all(np.isfinite(big)) and np.all(big >= 0)
+    with pytest.raises(InvalidArgumentError, match="ridge"):
+        layers_vs_gd(dit, spec, X, 0.5, 0, layers="*", n_train=1, ridge=1e-300)
+
+
 def test_warm_start_tracks_distance():
     spec = _spec(4, 2)
     built = build(spec, 3, 3)

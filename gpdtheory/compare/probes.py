@@ -104,8 +104,21 @@ def _fit_probe(F, Y, ridge: float) -> np.ndarray:
     """Ridge least squares ``[F, 1] W ≈ Y`` (ridge ``ridge * tr(G) / p``): ``W`` ``(p + 1, q)``."""
     F = np.hstack([F, np.ones((F.shape[0], 1))])
     G = F.T @ F
-    lam = ridge * np.trace(G) / G.shape[0]
-    return np.linalg.solve(G + lam * np.eye(G.shape[0]), F.T @ Y)
+    scale = np.trace(G) / G.shape[0]
+    try:
+        if ridge <= 1.0:
+            return np.linalg.solve(G + (ridge * scale) * np.eye(G.shape[0]), F.T @ Y)
+        # the same equations divided by ridge * scale, which may exceed float64 (any finite
+        # ridge is accepted): W tends to 0 as the ridge grows, and nothing overflows
+        return np.linalg.solve((G / scale) / ridge + np.eye(G.shape[0]),
+                               (F.T @ Y / scale) / ridge)
+    except np.linalg.LinAlgError:
+        # a ridge below the round-off of G (about eps p of it) adds nothing in float64: with
+        # fewer samples than features the equations are then exactly singular
+        raise InvalidArgumentError(
+            "ridge", ridge, f"is too small for {F.shape[0]} training samples of "
+            f"{G.shape[0] - 1} features: the probe's normal equations are singular in float64",
+            "pass a larger ridge (e.g. 1e-6) or a larger n_train") from None
 
 
 def _apply_probe(F, W) -> np.ndarray:
