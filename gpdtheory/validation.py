@@ -9,6 +9,7 @@ NaN, an infinity, a wrong dtype or a wrong shape.
 from __future__ import annotations
 
 import numbers
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -234,11 +235,56 @@ def _symmetrised(matrix: Any, name: str) -> np.ndarray:
     return 0.5 * (arr + arr.T)
 
 
+#: Largest order decided exactly when the smallest eigenvalue is within round-off of 0
+#: (:func:`exactly_positive_definite`: 0.03 s at d = 16, 0.9 s at 32, 26 s at 64 for entries
+#: spread over 200 decades); larger matrices in that band are refused.
+EXACT_MAX_D = 32
+
+
+def exactly_positive_definite(sym: np.ndarray) -> bool:
+    """Whether the symmetric float64 matrix ``sym``, its entries taken as the exact binary
+    fractions they are, is positive definite: every leading principal minor ``> 0``
+    (Sylvester), by fraction-free (Bareiss) elimination on integers, so that no step rounds.
+
+    ``O(d^3)`` operations on integers of up to ``d (53 + exponent range)`` bits: meant for
+    the matrices whose computed smallest eigenvalue lies within its round-off of 0.
+    """
+    d = sym.shape[0]
+    exact = [[Fraction(float(x)) for x in row] for row in sym]
+    common = max(f.denominator for row in exact for f in row)  # a power of two: the lcm
+    M = [[int(f * common) for f in row] for row in exact]    # a positive multiple of sym
+    prev = 1
+    for k in range(d):
+        if M[k][k] <= 0:  # the (k+1)-th leading minor of the scaled matrix
+            return False
+        for i in range(k + 1, d):
+            for j in range(k + 1, d):
+                M[i][j] = (M[i][j] * M[k][k] - M[i][k] * M[k][j]) // prev
+        prev = M[k][k]
+    return True
+
+
 def _check_spectrum(lam: np.ndarray, sym: np.ndarray, name: str,
                     allow_semidefinite: bool) -> None:
-    """Raise unless the ascending eigenvalues ``lam`` of ``sym`` are positive."""
+    """Raise unless the ascending eigenvalues ``lam`` of ``sym`` are positive.
+
+    A computed eigenvalue of a symmetric matrix is within about ``d eps ||sym||`` of the
+    exact one (LAPACK's backward-stable solvers), so its sign decides only beyond that
+    band; inside it the exact test :func:`exactly_positive_definite` decides, and the
+    verdict does not depend on which LAPACK path or machine computed ``lam``.
+    """
     scale = float(np.max(np.abs(sym))) or 1.0
     floor = -1e-14 * scale if allow_semidefinite else 0.0
+    if not allow_semidefinite and np.all(np.isfinite(lam)):
+        band = 4.0 * sym.shape[0] * np.finfo(np.float64).eps * float(np.max(np.abs(lam)))
+        if abs(float(lam[0])) <= band:
+            if sym.shape[0] <= EXACT_MAX_D and exactly_positive_definite(sym):
+                return
+            why = ("a leading minor <= 0 in exact arithmetic" if sym.shape[0] <= EXACT_MAX_D
+                   else f"undecidable in float64 at d = {sym.shape[0]} > {EXACT_MAX_D}")
+            raise NotPositiveDefiniteError(
+                name, f"smallest eigenvalue {lam[0]:.3e}, within round-off of 0 (largest "
+                f"{lam[-1]:.3e}): {why}", "pass a covariance matrix, e.g. B @ B.T + eps * I")
     if lam[0] <= floor if not allow_semidefinite else lam[0] < floor:
         raise NotPositiveDefiniteError(
             name, f"smallest eigenvalue {lam[0]:.3e} (largest {lam[-1]:.3e})",
