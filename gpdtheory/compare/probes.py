@@ -107,7 +107,8 @@ def _fit_probe(F, Y, ridge: float) -> np.ndarray:
     scale = np.trace(G) / G.shape[0]
     try:
         if ridge <= 1.0:
-            return np.linalg.solve(G + (ridge * scale) * np.eye(G.shape[0]), F.T @ Y)
+            lam = ridge * np.trace(G) / G.shape[0]
+            return np.linalg.solve(G + lam * np.eye(G.shape[0]), F.T @ Y)
         # the same equations divided by ridge * scale, which may exceed float64 (any finite
         # ridge is accepted): W tends to 0 as the ridge grows, and nothing overflows
         return np.linalg.solve((G / scale) / ridge + np.eye(G.shape[0]),
