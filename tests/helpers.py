@@ -48,3 +48,13 @@ def kms_inverse(N: int, r: float) -> np.ndarray:
     main[0] = main[-1] = 1.0
     off = np.full(N - 1, -r)
     return (np.diag(main) + np.diag(off, 1) + np.diag(off, -1)) / (1.0 - r * r)
+
+
+def sylvester_positive_definite(S) -> bool:
+    """Oracle: Sylvester's criterion in sympy's rationals, the entries taken as the binary
+    fractions they are (for near-singular matrices, whose computed eigenvalues' signs are
+    round-off)."""
+    import sympy
+
+    M = sympy.Matrix([[sympy.Rational(*float(x).as_integer_ratio()) for x in row] for row in S])
+    return all(M[:k, :k].det() > 0 for k in range(1, M.shape[0] + 1))

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sympy
 
 import gpdtheory as gp
 from gpdtheory.errors import NotPositiveDefiniteError
 from gpdtheory.validation import EXACT_MAX_D, exactly_positive_definite
 
-
-def _sylvester(S: np.ndarray) -> bool:
-    M = sympy.Matrix([[sympy.Rational(*float(x).as_integer_ratio()) for x in row] for row in S])
-    return all(M[:k, :k].det() > 0 for k in range(1, M.shape[0] + 1))
-
+from .helpers import sylvester_positive_definite
 
 #: ``Q diag(1e-20, 1, 1.5) Q^T`` rounded: numpy's eigh gives a smallest eigenvalue of
 #: +4.2e-17, eigvalsh -2.8e-19, and its last leading minor is negative exactly. The thorough
@@ -38,7 +33,7 @@ def test_matches_sympy_on_near_singular_matrices(d):
         lam[0] *= 10.0 ** -rng.integers(8, 40) * (1 if k % 3 else -1)
         S = (Q * lam) @ Q.T
         S = 0.5 * (S + S.T)
-        expected = _sylvester(S)
+        expected = sylvester_positive_definite(S)
         seen.add(expected)
         assert exactly_positive_definite(S) == expected
     assert d == 1 or seen == {True, False}
@@ -47,7 +42,7 @@ def test_matches_sympy_on_near_singular_matrices(d):
 def test_the_verdict_is_exact_within_round_off():
     """A matrix whose smallest eigenvalue is within round-off of 0 is decided by its exact
     minors, not by the sign LAPACK happened to compute."""
-    assert not _sylvester(INDEFINITE) and not exactly_positive_definite(INDEFINITE)
+    assert not sylvester_positive_definite(INDEFINITE) and not exactly_positive_definite(INDEFINITE)
     with pytest.raises(NotPositiveDefiniteError, match="exact arithmetic"):
         gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, INDEFINITE)
     tiny = np.diag([1.0, 1e-300])  # exactly definite, however small

@@ -33,6 +33,7 @@ from gpdtheory.testing.bad_input import (
     nonstationary_sklearn_kernels,
 )
 
+from ..helpers import sylvester_positive_definite
 from ._settings import fuzz
 
 FAMILIES = [gp.PoweredExponential, gp.Polynomial, gp.Logarithmic]
@@ -142,17 +143,8 @@ def test_gpspec(Sigma, N, dt):
     if isinstance(out, gp.GPSpec):
         S = np.asarray(Sigma, dtype=np.float64)
         assert np.array_equal(out.Sigma, out.Sigma.T) and out.Sigma.dtype == np.float64
-        assert _exactly_positive_definite(0.5 * (S + S.T))
+        assert sylvester_positive_definite(0.5 * (S + S.T))
 
-
-def _exactly_positive_definite(S: np.ndarray) -> bool:
-    """Sylvester's criterion in sympy's rationals (the entries as the binary fractions they
-    are): the oracle for near-singular matrices, whose computed eigenvalues' signs are
-    round-off."""
-    import sympy
-
-    M = sympy.Matrix([[sympy.Rational(*float(x).as_integer_ratio()) for x in row] for row in S])
-    return all(M[:k, :k].det() > 0 for k in range(1, M.shape[0] + 1))
 
 
 @fuzz()
