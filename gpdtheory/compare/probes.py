@@ -104,13 +104,13 @@ def _fit_probe(F, Y, ridge: float) -> np.ndarray:
     """Ridge least squares ``[F, 1] W ≈ Y`` (ridge ``ridge * tr(G) / p``): ``W`` ``(p + 1, q)``."""
     F = np.hstack([F, np.ones((F.shape[0], 1))])
     G = F.T @ F
-    scale = np.trace(G) / G.shape[0]
     try:
         if ridge <= 1.0:
             lam = ridge * np.trace(G) / G.shape[0]
             return np.linalg.solve(G + lam * np.eye(G.shape[0]), F.T @ Y)
         # the same equations divided by ridge * scale, which may exceed float64 (any finite
         # ridge is accepted): W tends to 0 as the ridge grows, and nothing overflows
+        scale = np.trace(G) / G.shape[0]
         return np.linalg.solve((G / scale) / ridge + np.eye(G.shape[0]),
                                (F.T @ Y / scale) / ridge)
     except np.linalg.LinAlgError:

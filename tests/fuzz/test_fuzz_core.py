@@ -146,7 +146,6 @@ def test_gpspec(Sigma, N, dt):
         assert sylvester_positive_definite(0.5 * (S + S.T))
 
 
-
 @fuzz()
 @given(mean=bad_arrays((3, 2)), times=st.one_of(st.none(), bad_arrays(
     (3,), valid=lambda rng: np.sort(rng.uniform(0, 5, 3)))))
