@@ -246,3 +246,19 @@ def test_phase_diagram_consistency():
     assert np.all(pd.psd_all_n[ells <= 1 / math.log(2), 1])
     assert not pd.psd_all_n[-1, 1] and pd.dominant[0, 5] == diagonally_dominant(
         gp.PoweredExponential(ells[0], 1.0), 5)
+
+
+@pytest.mark.parametrize("dt", [1.7976931348623157e308, 1e300, math.nan, -1.0])
+def test_kernel_lags_refuse_a_spacing_that_leaves_float64(dt):
+    """The certificate and the per-N column evaluate the kernel at ``m dt`` through
+    ``Kernel.autocovariance``: a spacing whose last lag leaves float64 (or is not a positive
+    number) is refused naming ``dt``, not turned into ``rho(inf)`` with an overflow warning."""
+    kernel = gp.PoweredExponential(3.0, 1.5)
+    for call in (lambda: certify_all_n(kernel, 2, None, dt),
+                 lambda: truncated_column(kernel, 4, 3, "shift", dt=dt),
+                 lambda: truncated_column(kernel, 2, 8, dt=dt)):
+        with pytest.raises(gp.InvalidArgumentError, match="^dt"):
+            call()
+    np.testing.assert_array_equal(certify_all_n(kernel, 2, None, 0.5).coefficients,
+                                  certify_all_n(kernel.autocovariance(3, 0.5), 2,
+                                                KERNEL_REL_ERROR).coefficients)

@@ -40,12 +40,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
-
 from ..errors import InvalidArgumentError
 from ..kernels import Kernel
 from ..symbol import GRID_BITS, MAX_CERT_J, AllNCertificate, certify_symbol, chebyshev_to_monomial
-from ..validation import as_real_array, check_nonnegative_int, check_positive_scalar
+from ..validation import as_real_array, check_nonnegative_int
 
 __all__ = ["AllNCertificate", "certify_all_n", "chebyshev_to_monomial", "KERNEL_REL_ERROR",
            "GRID_BITS", "MAX_CERT_J"]
@@ -99,8 +97,7 @@ def certify_all_n(kernel_or_r: Any, J: int, rel_error: Any = None, dt: float = 1
             raise InvalidArgumentError("rel_error", rel_error, "is negative",
                                        "pass a relative accuracy >= 0 (or None for the default)")
     if isinstance(kernel_or_r, Kernel):
-        dt = check_positive_scalar(dt, "dt")
-        r = kernel_or_r(np.arange(J + 1, dtype=np.float64) * dt)
+        r = kernel_or_r.autocovariance(J + 1, dt)     # validates dt, and J dt in range
         rel = KERNEL_REL_ERROR if rel_error is None else Fraction(rel_error)
     else:
         r = as_real_array(kernel_or_r, "kernel_or_r", ndim=1)

@@ -49,7 +49,7 @@ def truncated_column(kernel_or_r: Any, J: int, N: int, truncation: Method = "har
     N = check_positive_int(N, "N")
     keep = min(J, N - 1) + 1
     if isinstance(kernel_or_r, Kernel):
-        head = kernel_or_r(np.arange(keep, dtype=np.float64) * dt)
+        head = kernel_or_r.autocovariance(keep, dt)
     else:
         r = as_real_array(kernel_or_r, "kernel_or_r", ndim=1)
         if r.size < keep:
@@ -60,7 +60,7 @@ def truncated_column(kernel_or_r: Any, J: int, N: int, truncation: Method = "har
     col[:keep] = head
     if truncation == "shift" and N < J + 1 and isinstance(kernel_or_r, Kernel):
         # the all-N shift uses the whole f_J, not only the lags that fit in N frames
-        full = kernel_or_r(np.arange(J + 1, dtype=np.float64) * dt)
+        full = kernel_or_r.autocovariance(J + 1, dt)
         shifted = truncated_autocovariance(full, J, "shift")
         col[0] = shifted[0]
         return col

@@ -74,6 +74,7 @@ def test_chebyshev_to_monomial(c):
        dt=st.one_of(st.just(1.0), bad_scalars()))
 @example(kern=np.array([1.0, 0.5]), J=1, rel_error=-1.0, dt=1.0)  # negative slack
 @example(kern=gp.PoweredExponential(3.0, 1.5), J=2, rel_error=None, dt=math.nan)
+@example(kern=gp.PoweredExponential(3.0, 1.5), J=2, rel_error=None, dt=1.7976931348623157e308)
 def test_certify_all_n(kern, J, rel_error, dt):
     out = call_clean(psd.certify_all_n, kern, J, rel_error, dt)
     if isinstance(out, psd.AllNCertificate):
