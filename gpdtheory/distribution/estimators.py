@@ -274,7 +274,10 @@ def gd_estimator(spec: GPSpec, J: int, L: int, truncation: str = "hard") -> Line
     -------
     LinearEstimator
         Spectral; ``matrix(t)`` equals
-        :func:`gpdtheory.gd.gd_matrix` ``(spec, t, J, L, truncation)``.
+        :func:`gpdtheory.gd.gd_matrix` ``(spec, t, J, L, truncation)`` where ``mu_bar_t > 0``.
+        No definiteness test: where the truncated ``C_bar_t`` is indefinite it is the
+        diverging iterate that ``gd_matrix(..., on_indefinite="warn")`` returns, without the
+        warning (test first with :func:`gpdtheory.linear.check_definite`).
 
     Notes
     -----

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gpdtheory import toeplitz as T
@@ -62,11 +62,15 @@ def _n(r) -> int:
 
 @fuzz()
 @given(r=columns())
+@example(r=np.zeros(0))
 def test_durbin_pd_logdet(r):
     res = call_clean(T.durbin, r)
     pd = call_clean(T.is_positive_definite, r)
     ld = call_clean(T.logdet, r)
-    if isinstance(res, T.DurbinResult):
+    if isinstance(res, T.DurbinResult) and res.prediction_error.size == 0:
+        # the empty matrix (documented): det 1, vacuously positive definite
+        assert res.positive_definite and pd is True and ld == 0.0, (res, pd, ld)
+    elif isinstance(res, T.DurbinResult):
         assert isinstance(pd, bool)
         ev = np.linalg.eigvalsh(scipy.linalg.toeplitz(np.asarray(r, dtype=np.float64)))
         # away from the round-off boundary, every PD test agrees with the dense oracle
@@ -92,10 +96,20 @@ def test_solve(r, data, method):
         # a returned solution solves the system (never a partial or silently wrong answer)
         A = scipy.linalg.toeplitz(np.asarray(r, dtype=np.float64))
         x, bb = out.x, np.asarray(b, dtype=np.float64)
+        if A.size == 0:   # the empty matrix (documented): an empty solution of b's shape
+            assert x.shape == bb.shape, (x.shape, bb.shape)
+            return
         kappa = np.linalg.cond(A)
         if kappa < 1e8 and np.max(np.abs(bb), initial=0) < 1e200:
             res = np.linalg.norm(A @ x - bb) / max(np.linalg.norm(bb), 1e-300)
             assert res <= 1e-6 or np.linalg.norm(bb) == 0, (res, kappa)
+
+
+@pytest.mark.parametrize("b", [np.zeros(0), np.zeros((0, 3)), np.zeros(0, dtype=bool)])
+def test_solve_the_empty_matrix(b):
+    for method in ("auto", "levinson", "gohberg-semencul"):
+        out = T.solve(np.zeros(0), b, method=method)
+        assert out.x.shape == b.shape and out.x.dtype == np.float64
 
 
 @fuzz()
