@@ -539,3 +539,22 @@ def test_diverging_estimator_stays_exact():
     e = dist.distribution_error(spec, est, T, t0)
     b = dist.girsanov_bound(spec, est, T, t0)
     assert np.isfinite(e.kl) and 0 < e.kl <= b.bound
+
+
+def test_output_covariance_keeps_the_estimators_warnings_and_not_radaus():
+    """At a long horizon the exact score's SDE is stiff (Radau) and its step-size controller
+    divides by a zero previous step at the span's end: no warning reaches the caller. A
+    division by zero inside a user's estimator still warns."""
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, np.array([[1.5, 0.2], [0.2, 0.7]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        P = dist.output_covariance(dist.exact_score_estimator(spec), 484.0, 0.05)
+    # from N(0, I) at T = 484 the exact reverse SDE reaches the data's marginal at t0
+    assert rel_err(P, gp.marginal_covariance(spec, 0.05)) < 1e-9
+
+    def user_matrix(t):
+        np.float64(1.0) / np.float64(0.0)   # the user's own division by zero, result unused
+        return np.eye(8)
+
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        dist.output_covariance(dist.dense_estimator(4, 2, user_matrix), 3.0, 0.05)

@@ -108,9 +108,23 @@ def _solve(
     # ||A_t|| ~ 1/t. A diverging estimator (e.g. GD on an indefinite Gamma_bar, whose
     # eigenvalues grow like (1 + eta |c|)^L) is stiff: Radau with the exact Jacobian then.
     method = "DOP853" if jac is None else "Radau"
-    extra = {} if jac is None else {"jac": jac}
+    # Radau's step-size controller divides by the previous step, which is 0 after a step
+    # that ended on the span's end point, and caps the resulting infinite factor: a
+    # harmless numpy warning. It is silenced around the integrator only; the right-hand
+    # side and the Jacobian (the estimator, maybe a user's) run under the caller's settings.
+    caller = np.geterr()
+
+    def under_caller(f):
+        def wrapped(u, y):
+            with np.errstate(**caller):
+                return f(u, y)
+        return wrapped
+
+    extra = {} if jac is None else {"jac": under_caller(jac)}
     span = (math.log(T), math.log(t0))
-    sol = solve_ivp(rhs, span, y0, method=method, rtol=rtol, atol=atol, **extra)
+    with np.errstate(divide="ignore"):
+        sol = solve_ivp(under_caller(rhs), span, y0, method=method, rtol=rtol, atol=atol,
+                        **extra)
     if not sol.success:
         raise ConvergenceError(
             f"solve_ivp ({method}) on the Lyapunov ODE",

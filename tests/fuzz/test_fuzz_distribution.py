@@ -102,6 +102,7 @@ def test_girsanov_bound(T, t0, rtol, est):
        est=st.sampled_from([EST, GD_EST, dist.dense_estimator(4, 2, lambda t: np.eye(8)), None]),
        rtol=st.one_of(st.just(1e-8), bad_scalars()))
 @example(T=1e300, t0=0.05, dynamics="sde", P0=None, est=GD_EST, rtol=1e-8)  # overflow
+@example(T=484.0, t0=0.05, dynamics="sde", P0=None, est=EST, rtol=1e-8)  # Radau's last step
 def test_output_covariance(T, t0, dynamics, P0, est, rtol):
     call_clean(dist.output_covariance, est, T, t0, dynamics=dynamics, P0=P0, rtol=rtol)
 
