@@ -276,8 +276,7 @@ def _check_spectrum(lam: np.ndarray, sym: np.ndarray, name: str,
     scale = float(np.max(np.abs(sym))) or 1.0
     floor = -1e-14 * scale if allow_semidefinite else 0.0
     if not allow_semidefinite and np.all(np.isfinite(lam)):
-        band = 4.0 * sym.shape[0] * np.finfo(np.float64).eps * float(np.max(np.abs(lam)))
-        if abs(float(lam[0])) <= band:
+        if abs(float(lam[0])) <= _round_off_band(lam, sym.shape[0]):
             if sym.shape[0] <= EXACT_MAX_D and exactly_positive_definite(sym):
                 return
             why = ("a leading minor <= 0 in exact arithmetic" if sym.shape[0] <= EXACT_MAX_D
@@ -326,7 +325,10 @@ def check_spd_eigh(matrix: Any, name: str) -> tuple[np.ndarray, np.ndarray, np.n
     (sym, lam, U)
         The symmetrised matrix and ``sym = U diag(lam) U^T`` with ``lam`` ascending, for a
         caller that needs the decomposition anyway (one ``eigh`` instead of an
-        ``eigvalsh`` for the check and an ``eigh`` later).
+        ``eigvalsh`` for the check and an ``eigh`` later). A matrix accepted by its exact
+        minors with a smallest eigenvalue inside float64's round-off band gets its
+        decomposition from :func:`_refined_eigh` (extended precision), so ``lam > 0``
+        always, each to float64's relative accuracy.
 
     Raises
     ------
@@ -336,7 +338,54 @@ def check_spd_eigh(matrix: Any, name: str) -> tuple[np.ndarray, np.ndarray, np.n
     sym = _symmetrised(matrix, name)
     lam, U = np.linalg.eigh(sym)
     _check_spectrum(lam, sym, name, False)
+    if abs(float(lam[0])) <= _round_off_band(lam, sym.shape[0]):
+        # accepted by the exact minors, but float64's eigenvalue (maybe <= 0) is round-off
+        lam, U = _refined_eigh(sym, name)
     return sym, lam, U
+
+
+#: Working precisions (bits) tried by :func:`_refined_eigh`, lowest first.
+REFINE_BITS = (128, 256, 512, 1024, 2048, 4096)
+
+
+def _refined_eigh(sym: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``eigh`` of an exactly positive definite float64 matrix whose smallest eigenvalue is
+    below float64's round-off band, by mpmath's Jacobi ``eigsy`` at rising precision.
+
+    The entries are taken exactly. At ``b`` bits Jacobi is backward stable: each computed
+    eigenvalue is within ``c d 2^-b ||sym||_2 <= c d^2 2^-b max|sym_ij|`` of the exact one
+    (``c = 16`` taken); the precision rises until that is below ``2^-54`` of the smallest
+    eigenvalue, which then rounds to float64 with full relative accuracy (and positive).
+
+    Raises
+    ------
+    NotPositiveDefiniteError
+        If even :data:`REFINE_BITS`' last precision does not resolve the smallest
+        eigenvalue (below about ``2^-4000 ||sym||``).
+    """
+    import mpmath
+
+    d = sym.shape[0]
+    top = float(np.max(np.abs(sym)))
+    for bits in REFINE_BITS:
+        with mpmath.workprec(bits):
+            E, Q = mpmath.eigsy(mpmath.matrix(sym.tolist()))
+            err = 16 * d * d * mpmath.ldexp(mpmath.mpf(top), -bits)
+            order = sorted(range(d), key=lambda i: E[i])
+            if E[order[0]] > mpmath.ldexp(err, 54):
+                lam = np.array([float(E[i]) for i in order])
+                U = np.array([[float(Q[r, i]) for i in order] for r in range(d)])
+                return lam, U
+    raise NotPositiveDefiniteError(
+        name, f"positive definite in exact arithmetic, but its smallest eigenvalue is below "
+        f"2^-{REFINE_BITS[-1] - 60} of its largest entry", "pass a covariance matrix, e.g. "
+        "B @ B.T + eps * I")
+
+
+def _round_off_band(lam: np.ndarray, d: int) -> float:
+    """``4 d eps max|lam|``: computed eigenvalues of a symmetric matrix lie within about
+    ``d eps ||sym||`` of the exact ones (LAPACK's backward-stable solvers)."""
+    return 4.0 * d * np.finfo(np.float64).eps * float(np.max(np.abs(lam)))
 
 
 _SEED_FIX = "pass a non-negative int, a numpy Generator or None"

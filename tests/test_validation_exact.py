@@ -56,3 +56,62 @@ def test_large_orders_within_round_off_are_refused_clearly():
     S[0, 0] = 1e-300
     with pytest.raises(NotPositiveDefiniteError, match="undecidable in float64"):
         gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, S)
+
+
+#: A 2 x 2 covariance the deep fuzz profile drew for ``data.moving_ball``: exactly positive
+#: definite (determinant 1.35e-19), but ``eigh`` gives -2.8e-17, and ``sample`` took its
+#: square root.
+_NEAR_SINGULAR = np.array([[float.fromhex(x) for x in row] for row in
+                           [["0x1.57de720d121fcp-3", "-0x1.481d5d34eb5f0p-2"],
+                            ["-0x1.481d5d34eb5f0p-2", "0x1.39150e87c1c71p-1"]]])
+
+
+def _sympy_smallest_eigenvalue(S) -> float:
+    """Oracle: the smallest real root of the exact characteristic polynomial (sympy's
+    rationals, root isolation), rounded to float64."""
+    import sympy
+
+    M = sympy.Matrix([[sympy.Rational(*float(x).as_integer_ratio()) for x in row] for row in S])
+    x = sympy.Symbol("x")
+    roots = sympy.Poly(M.charpoly(x).as_expr(), x).real_roots()
+    return float(min(roots).evalf(40))
+
+
+def _exactly_definite_near_singular(d: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    while True:
+        Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+        lam = rng.uniform(0.5, 2.0, d)
+        lam[0] = 10.0 ** -rng.integers(17, 40)
+        S = (Q * lam) @ Q.T
+        S = 0.5 * (S + S.T)
+        if sylvester_positive_definite(S):
+            return S
+
+
+@pytest.mark.parametrize("d, seed", [(2, 0), (2, 1), (3, 2), (4, 3)])
+def test_accepted_near_singular_covariance_gets_its_exact_eigenvalues(d, seed):
+    """An exactly definite Sigma whose float64 eigenvalue is round-off: the decomposition
+    GPSpec keeps is refined in extended precision, so its smallest eigenvalue is the exact
+    one to float64's relative accuracy (and positive) and the basis stays orthonormal."""
+    S = _NEAR_SINGULAR if seed == 0 else _exactly_definite_near_singular(d, seed)
+    assert np.linalg.eigvalsh(S)[0] < 1e-15            # inside the round-off band
+    spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 3, S)
+    lam, U = spec.sigma_eigh
+    exact = _sympy_smallest_eigenvalue(S)
+    assert 0.0 < lam[0] and abs(lam[0] - exact) <= 2 * np.finfo(float).eps * exact
+    assert np.all(np.diff(lam) >= 0)
+    eps = np.finfo(float).eps
+    np.testing.assert_allclose(U.T @ U, np.eye(d), rtol=0, atol=4 * d * eps)
+    np.testing.assert_allclose((U * lam) @ U.T, spec.Sigma, rtol=0, atol=4 * d * eps * lam[-1])
+    assert np.all(np.isfinite(spec.sample(3, seed=0)))  # no square root of a negative
+
+
+def test_refinement_refuses_what_no_precision_resolves(monkeypatch):
+    """When the last working precision still cannot separate the smallest eigenvalue from
+    its error bound, the covariance is refused, naming it."""
+    from gpdtheory import validation
+
+    monkeypatch.setattr(validation, "REFINE_BITS", (64,))
+    with pytest.raises(NotPositiveDefiniteError, match="^Sigma.*exact arithmetic"):
+        gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 3, _NEAR_SINGULAR)
