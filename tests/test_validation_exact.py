@@ -9,7 +9,7 @@ import gpdtheory as gp
 from gpdtheory.errors import NotPositiveDefiniteError
 from gpdtheory.validation import EXACT_MAX_D, exactly_positive_definite
 
-from .helpers import sylvester_positive_definite
+from .helpers import NEAR_SINGULAR_SIGMA, sylvester_positive_definite
 
 #: ``Q diag(1e-20, 1, 1.5) Q^T`` rounded: numpy's eigh gives a smallest eigenvalue of
 #: +4.2e-17, eigvalsh -2.8e-19, and its last leading minor is negative exactly. The thorough
@@ -58,14 +58,6 @@ def test_large_orders_within_round_off_are_refused_clearly():
         gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 4, S)
 
 
-#: A 2 x 2 covariance the deep fuzz profile drew for ``data.moving_ball``: exactly positive
-#: definite (determinant 1.35e-19), but ``eigh`` gives -2.8e-17, and ``sample`` took its
-#: square root.
-_NEAR_SINGULAR = np.array([[float.fromhex(x) for x in row] for row in
-                           [["0x1.57de720d121fcp-3", "-0x1.481d5d34eb5f0p-2"],
-                            ["-0x1.481d5d34eb5f0p-2", "0x1.39150e87c1c71p-1"]]])
-
-
 def _sympy_smallest_eigenvalue(S) -> float:
     """Oracle: the smallest real root of the exact characteristic polynomial (sympy's
     rationals, root isolation), rounded to float64."""
@@ -94,7 +86,7 @@ def test_accepted_near_singular_covariance_gets_its_exact_eigenvalues(d, seed):
     """An exactly definite Sigma whose float64 eigenvalue is round-off: the decomposition
     GPSpec keeps is refined in extended precision, so its smallest eigenvalue is the exact
     one to float64's relative accuracy (and positive) and the basis stays orthonormal."""
-    S = _NEAR_SINGULAR if seed == 0 else _exactly_definite_near_singular(d, seed)
+    S = NEAR_SINGULAR_SIGMA if seed == 0 else _exactly_definite_near_singular(d, seed)
     assert np.linalg.eigvalsh(S)[0] < 1e-15            # inside the round-off band
     spec = gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 3, S)
     lam, U = spec.sigma_eigh
@@ -114,4 +106,4 @@ def test_refinement_refuses_what_no_precision_resolves(monkeypatch):
 
     monkeypatch.setattr(validation, "REFINE_BITS", (64,))
     with pytest.raises(NotPositiveDefiniteError, match="^Sigma.*exact arithmetic"):
-        gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 3, _NEAR_SINGULAR)
+        gp.GPSpec(gp.PoweredExponential(2.0, 1.0), 3, NEAR_SINGULAR_SIGMA)
