@@ -20,8 +20,10 @@ import os
 
 try:
     from hypothesis import HealthCheck, settings
+    from hypothesis.errors import InvalidArgument
 except ImportError:  # no hypothesis: no profiles to offer
     HealthCheck = settings = None
+    InvalidArgument = Exception
 
 __all__ = ["PROFILES", "register_profiles"]
 
@@ -83,7 +85,17 @@ def pytest_configure(config) -> None:
         chosen = None
     env = os.environ.get("GPDTHEORY_HYPOTHESIS_PROFILE")
     if chosen is None and env:
-        settings.load_profile(env)
+        try:
+            settings.load_profile(env)
+        except InvalidArgument:
+            # hypothesis's own error would surface as an INTERNALERROR traceback
+            import pytest
+
+            raise pytest.UsageError(
+                f"GPDTHEORY_HYPOTHESIS_PROFILE={env!r}: no hypothesis profile of that name is "
+                f"registered. Fix: set it to one of gpdtheory's profiles "
+                f"({', '.join(repr(name) for name in PROFILES)}), or register yours with "
+                "hypothesis.settings.register_profile before pytest starts (a plugin)") from None
 
 
 def pytest_sessionstart(session) -> None:

@@ -90,6 +90,17 @@ def test_environment_variable_selects_the_profile_with_autoload_off(tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
 
 
+def test_an_unknown_profile_in_the_environment_is_a_usage_error(tmp_path):
+    """A mistyped ``GPDTHEORY_HYPOTHESIS_PROFILE`` ends the run with one line naming the
+    variable, its value and the profiles there are, not hypothesis's INTERNALERROR."""
+    (tmp_path / "test_user.py").write_text(USER_TEST.format(profile="ci", count=25))
+    r = _pytest(tmp_path, [], {"GPDTHEORY_HYPOTHESIS_PROFILE": "nightly"})
+    out = r.stdout + r.stderr
+    assert r.returncode == pytest.ExitCode.USAGE_ERROR, out[-3000:]
+    assert "INTERNALERROR" not in out
+    assert re.search(r"GPDTHEORY_HYPOTHESIS_PROFILE='nightly'.*Fix:.*'ci', 'thorough'", out), out
+
+
 def test_the_hypothesis_stub_given_first_still_works(tmp_path):
     """The workaround some users already have: ``-p hypothesis.extra.pytestplugin`` first."""
     (tmp_path / "test_user.py").write_text(USER_TEST.format(profile="ci", count=25))
